@@ -1,0 +1,64 @@
+"""Error types shared across teamform.
+
+Every error a user can trigger with bad input is an :class:`InputError`: it
+renders as one line naming the file, the row and the column at fault, so the
+command line can print it and exit with status 2 instead of a traceback.
+"""
+
+from __future__ import annotations
+
+
+class TeamformError(Exception):
+    """Base class of all errors raised on purpose by teamform."""
+
+
+class InputError(TeamformError):
+    """Bad input: a file, row or column that cannot be used as it is.
+
+    Parameters
+    ----------
+    message
+        What is wrong, in words a tutor understands.
+    file
+        The file at fault (roster, pair list, model, plan), if any.
+    row
+        1-based line number in that file (the CSV header is row 1), if known.
+    column
+        Column or key at fault, if known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.row = row
+        self.column = column
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(str(self.file))
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column '{self.column}'")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+    def located(
+        self, *, file: str | None = None, row: int | None = None, column: str | None = None
+    ) -> InputError:
+        """Return a copy with missing location fields filled in."""
+        return InputError(
+            self.message,
+            file=self.file or file,
+            row=self.row if self.row is not None else row,
+            column=self.column or column,
+        )
