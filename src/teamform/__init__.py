@@ -1,0 +1,38 @@
+"""teamform: form learner teams with CP-SAT.
+
+The public API::
+
+    from teamform import form, load_roster, FormationModel
+
+    roster = load_roster("instances/demo/roster.csv", avoid="instances/demo/avoid.csv")
+    model = FormationModel.from_toml("models/collaborative.toml")
+    result = form(roster, model, time_limit=10, seed=0)
+    result.to_csv("teams.csv")
+"""
+
+from teamform.errors import InputError, TeamformError
+from teamform.instance import Instance, build_instance
+from teamform.model import FormationModel
+from teamform.result import Result, Status, TeamSummary
+from teamform.roster import Learner, Roster, load_roster
+from teamform.solve import form, solve_instance
+from teamform.validate import Validation, validate
+
+__all__ = [
+    "FormationModel",
+    "InputError",
+    "Instance",
+    "Learner",
+    "Result",
+    "Roster",
+    "Status",
+    "TeamSummary",
+    "TeamformError",
+    "Validation",
+    "build_instance",
+    "form",
+    "load_roster",
+    "solve_instance",
+    "validate",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,71 @@
+"""Criteria: one module per criterion, each a :class:`~teamform.criteria.base.Term`.
+
+:func:`build_terms` turns a formation model into the list of terms the solver
+sums. The order of the list never changes the optimum: every term only adds
+its own variables, constraints and penalty.
+"""
+
+from __future__ import annotations
+
+from teamform.criteria.base import OBJECTIVE_SCALE, Term
+from teamform.criteria.category import CategoryTerm
+from teamform.criteria.motivation import MotivationTerm
+from teamform.criteria.overlap import OverlapTerm
+from teamform.criteria.prefer import PreferTerm
+from teamform.criteria.skill_balance import SkillBalanceTerm
+from teamform.criteria.skill_coverage import SkillCoverageTerm
+from teamform.instance import Instance
+
+__all__ = [
+    "OBJECTIVE_SCALE",
+    "CategoryTerm",
+    "MotivationTerm",
+    "OverlapTerm",
+    "PreferTerm",
+    "SkillBalanceTerm",
+    "SkillCoverageTerm",
+    "Term",
+    "build_terms",
+]
+
+
+def build_terms(inst: Instance) -> list[Term]:
+    """The terms of ``inst.model``'s enabled criteria."""
+    c = inst.model.criteria
+    terms: list[Term] = []
+    if c.skill_balance and c.skill_balance.enabled and inst.skill_names:
+        terms.append(
+            SkillBalanceTerm(
+                inst,
+                weight=c.skill_balance.weight,
+                hard=c.skill_balance.hard,
+                skills=c.skill_balance.skills,
+            )
+        )
+    if c.skill_coverage and c.skill_coverage.enabled and c.skill_coverage.rules:
+        terms.append(
+            SkillCoverageTerm(
+                inst,
+                weight=c.skill_coverage.weight,
+                hard=c.skill_coverage.hard,
+                rules=c.skill_coverage.rules,
+            )
+        )
+    if c.motivation and c.motivation.enabled:
+        terms.append(MotivationTerm(inst, weight=c.motivation.weight, hard=c.motivation.hard))
+    if c.prefer and c.prefer.enabled and len(inst.prefer):
+        terms.append(PreferTerm(inst, weight=c.prefer.weight, hard=False))
+    if c.overlap and c.overlap.enabled:
+        terms.append(
+            OverlapTerm(
+                inst,
+                weight=c.overlap.weight,
+                hard=c.overlap.hard,
+                hours=c.overlap.hours,
+                block=c.overlap.block,
+            )
+        )
+    for rule in c.category:
+        if rule.enabled:
+            terms.append(CategoryTerm(inst, rule))
+    return terms

@@ -1,0 +1,85 @@
+"""The contract every criterion ("term") follows.
+
+A term looks at one team at a time. Its penalty is a non-negative integer per
+team, so the objective is a sum over teams; this is what lets a sub-model over a
+few teams measure exactly the change in the global objective. A hard term is one
+whose penalty must be zero in every team.
+
+Each term does three things, kept side by side so they cannot drift apart:
+
+* :meth:`Term.add_to_model` adds its variables and constraints to a CP-SAT
+  sub-model and returns each team's penalty as a linear expression;
+* :meth:`Term.team_penalty` evaluates the same penalty from a list of members,
+  without a solver (used by the validator and the local search);
+* :meth:`Term.lower_bound` gives a bound on the penalty any assignment must pay.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ortools.sat.python import cp_model
+
+if TYPE_CHECKING:
+    from teamform.cpmodel import SubModel
+    from teamform.instance import Instance
+
+#: Objective values are integers in hundredths of a weighted natural unit.
+OBJECTIVE_SCALE = 100
+
+
+class Term(ABC):
+    """One criterion: constraints, penalty and its own evaluation.
+
+    Subclasses set :attr:`name`, :attr:`unit` and :attr:`unit_label` and
+    implement the abstract methods.
+
+    Attributes
+    ----------
+    name
+        Criterion name as used in the formation model and in results.
+    weight
+        User weight per natural unit (hour short, skill point, pair ...).
+    hard
+        Whether the penalty must be zero in every team.
+    unit
+        Natural units per integer penalty unit (a 15-minute slot is 0.25 h).
+    """
+
+    name: str = "term"
+    unit: float = 1.0
+    unit_label: str = "points"
+
+    def __init__(self, inst: Instance, *, weight: float, hard: bool) -> None:
+        self.inst = inst
+        self.weight = weight
+        self.hard = hard
+
+    @property
+    def coefficient(self) -> int:
+        """Objective coefficient per integer penalty unit (0 for hard terms)."""
+        if self.hard:
+            return 0
+        return round(OBJECTIVE_SCALE * self.weight * self.unit)
+
+    @abstractmethod
+    def team_penalty(self, members: Sequence[int], team: int) -> int:
+        """Penalty of one team, in integer units, from its members alone."""
+
+    @abstractmethod
+    def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
+        """Add this term to ``sub`` and return each team's penalty expression."""
+
+    def lower_bound(self) -> int:
+        """A lower bound on the total penalty over all teams (integer units)."""
+        return 0
+
+    def describe_violation(self, members: Sequence[int], team: int, penalty: int) -> str:
+        """A one-line account of a hard-rule breach, for messages."""
+        return f"{self.name}: penalty {penalty * self.unit:g} {self.unit_label} (must be 0)"
+
+    def natural(self, penalty: int) -> float:
+        """A penalty in natural units (hours, points, pairs ...)."""
+        return penalty * self.unit

@@ -1,0 +1,126 @@
+"""Rules on a categorical roster column (language, role, background ...).
+
+* ``distribute``: each value spread evenly; per team, members of a value below
+  ``floor(N_v / k)`` or above ``ceil(N_v / k)`` (k teams in the section) count.
+* ``cluster``: teams share one value; per team, each value beyond the first counts.
+* ``no_isolation``: never a single member of a value alone in a team; per team,
+  each value held by exactly one member counts.
+
+``values`` restricts a rule to some values of the column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from teamform.criteria.base import Term
+from teamform.instance import Instance
+from teamform.model import CategoryRule
+
+if TYPE_CHECKING:
+    from teamform.cpmodel import SubModel
+
+
+class CategoryTerm(Term):
+    """One categorical rule (see module doc)."""
+
+    unit_label = "members"
+
+    def __init__(self, inst: Instance, rule: CategoryRule) -> None:
+        super().__init__(inst, weight=rule.weight, hard=rule.hard)
+        self.rule = rule.rule
+        self.column = rule.column
+        self.name = f"category:{rule.column}:{rule.rule}"
+        cat = inst.categories[rule.column]
+        self.codes = cat.codes
+        self.labels = cat.values
+        wanted = set(rule.values) if rule.values else set(cat.values)
+        self.active = [c for c, v in enumerate(cat.values) if v in wanted]
+        n_sec = len(inst.section_names)
+        # counts[s, v]: learners of section s holding value v
+        self.counts = np.zeros((n_sec, len(cat.values)), dtype=np.int64)
+        np.add.at(self.counts, (inst.section, self.codes), 1)
+        self.teams_per_section = np.bincount(inst.team_section, minlength=n_sec)
+
+    def _value_counts(self, members: Sequence[int]) -> np.ndarray:
+        return np.bincount(self.codes[list(members)], minlength=len(self.labels))
+
+    def _range(self, team: int, value: int) -> tuple[int, int]:
+        s = int(self.inst.team_section[team])
+        total, teams = int(self.counts[s, value]), int(self.teams_per_section[s])
+        return total // teams, -(-total // teams)
+
+    def team_penalty(self, members: Sequence[int], team: int) -> int:
+        counts = self._value_counts(members)
+        if self.rule == "distribute":
+            pen = 0
+            for v in self.active:
+                lo, hi = self._range(team, v)
+                c = int(counts[v])
+                pen += max(0, lo - c) + max(0, c - hi)
+            return pen
+        if self.rule == "cluster":
+            present = sum(1 for v in self.active if counts[v] > 0)
+            return max(0, present - 1)
+        return sum(1 for v in self.active if counts[v] == 1)
+
+    def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
+        model = sub.model
+        out: dict[int, cp_model.LinearExprT] = {}
+        for t in sub.teams:
+            by_value: dict[int, list[cp_model.IntVar]] = {v: [] for v in self.active}
+            for i, var in sub.members[t]:
+                c = int(self.codes[i])
+                if c in by_value:
+                    by_value[c].append(var)
+            size = int(self.inst.team_hi[t])
+            terms: list[cp_model.LinearExprT] = []
+            present_lits = []
+            for v, lits in by_value.items():
+                count = sum(lits)
+                if self.rule == "distribute":
+                    lo, hi = self._range(t, v)
+                    below = model.new_int_var(0, size, f"cat_below[{t},{v}]")
+                    above = model.new_int_var(0, size, f"cat_above[{t},{v}]")
+                    model.add(below >= lo - count)
+                    model.add(above >= count - hi)
+                    terms.extend([below, above])
+                elif not lits:
+                    continue
+                elif self.rule == "cluster":
+                    present = model.new_bool_var(f"cat_present[{t},{v}]")
+                    for lit in lits:
+                        model.add_implication(lit, present)
+                    present_lits.append(present)
+                else:
+                    # isolated >= any - many: "any" forces count 0 when false,
+                    # "many" may be true only when count >= 2
+                    some = model.new_bool_var(f"cat_some[{t},{v}]")
+                    many = model.new_bool_var(f"cat_many[{t},{v}]")
+                    for lit in lits:
+                        model.add_implication(lit, some)
+                    model.add(count >= 2).only_enforce_if(many)
+                    isolated = model.new_bool_var(f"cat_isolated[{t},{v}]")
+                    model.add(isolated >= some - many)
+                    terms.append(isolated)
+            if self.rule == "cluster":
+                extra = model.new_int_var(0, len(self.active), f"cat_extra[{t}]")
+                model.add(extra >= sum(present_lits) - 1)
+                terms.append(extra)
+            out[t] = sum(terms)
+        return out
+
+    def lower_bound(self) -> int:
+        """Values held by a single learner of a section are isolated wherever they go."""
+        if self.rule != "no_isolation":
+            return 0
+        return int(sum(int((self.counts[:, v] == 1).sum()) for v in self.active))
+
+    def describe_violation(self, members: Sequence[int], team: int, penalty: int) -> str:
+        counts = self._value_counts(members)
+        shown = ", ".join(f"{self.labels[v]}={int(counts[v])}" for v in self.active if counts[v])
+        return f"{self.name}: {shown}"

@@ -1,0 +1,69 @@
+"""Motivation mix: intrinsically motivated learners spread evenly over teams.
+
+With ``I`` intrinsic learners and ``k`` teams in a section, each team should
+hold between ``floor(I/k)`` and ``ceil(I/k)`` of them (never more than its
+size). Penalty: learners below the floor plus learners above the ceiling. So
+whenever ``I >= k`` no team is left made only of imposed learners.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from teamform.criteria.base import Term
+from teamform.instance import Instance
+
+if TYPE_CHECKING:
+    from teamform.cpmodel import SubModel
+
+
+class MotivationTerm(Term):
+    """Intrinsic learners per team outside [floor(I/k), ceil(I/k)]."""
+
+    name = "motivation"
+    unit_label = "learners off the even spread"
+
+    def __init__(self, inst: Instance, *, weight: float, hard: bool) -> None:
+        super().__init__(inst, weight=weight, hard=hard)
+        n_sec = len(inst.section_names)
+        self.lo = np.zeros(n_sec, dtype=np.int64)
+        self.hi = np.zeros(n_sec, dtype=np.int64)
+        for s in range(n_sec):
+            total = int(np.count_nonzero(inst.intrinsic & (inst.section == s)))
+            teams = int((inst.team_section == s).sum())
+            if teams:
+                self.lo[s] = total // teams
+                self.hi[s] = -(-total // teams)
+
+    def target(self, team: int) -> tuple[int, int]:
+        """Allowed range of intrinsic learners in ``team``."""
+        s = int(self.inst.team_section[team])
+        hi_size = int(self.inst.team_hi[team])
+        return min(int(self.lo[s]), hi_size), min(int(self.hi[s]), hi_size)
+
+    def team_penalty(self, members: Sequence[int], team: int) -> int:
+        count = int(np.count_nonzero(self.inst.intrinsic[list(members)]))
+        lo, hi = self.target(team)
+        return max(0, lo - count) + max(0, count - hi)
+
+    def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
+        out: dict[int, cp_model.LinearExprT] = {}
+        for t in sub.teams:
+            lo, hi = self.target(t)
+            count = sum(v for i, v in sub.members[t] if self.inst.intrinsic[i])
+            size = int(self.inst.team_hi[t])
+            below = sub.model.new_int_var(0, size, f"motiv_below[{t}]")
+            above = sub.model.new_int_var(0, size, f"motiv_above[{t}]")
+            sub.model.add(below >= lo - count)
+            sub.model.add(above >= count - hi)
+            out[t] = below + above
+        return out
+
+    def describe_violation(self, members: Sequence[int], team: int, penalty: int) -> str:
+        count = int(np.count_nonzero(self.inst.intrinsic[list(members)]))
+        lo, hi = self.target(team)
+        return f"motivation: {count} intrinsic learners, expected {lo}-{hi}"

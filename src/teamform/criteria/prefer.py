@@ -1,0 +1,55 @@
+"""Preferred pairs: learners who asked to work together.
+
+Each team counts, for each of its members, the preferred partners who are in
+another team; a split pair is thus counted once by each of its two teams, so
+the penalty unit is half a pair. This keeps the penalty a sum over teams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ortools.sat.python import cp_model
+
+from teamform.criteria.base import Term
+
+if TYPE_CHECKING:
+    from teamform.cpmodel import SubModel
+
+
+class PreferTerm(Term):
+    """Preferred pairs split across teams (half a pair per team side)."""
+
+    name = "prefer"
+    unit = 0.5
+    unit_label = "preferred pairs split"
+
+    def team_penalty(self, members: Sequence[int], team: int) -> int:
+        inside = set(members)
+        adj = self.inst.prefer_adj
+        return sum(1 for i in members for j in adj[i] if j not in inside)
+
+    def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
+        adj = self.inst.prefer_adj
+        out: dict[int, cp_model.LinearExprT] = {}
+        for t in sub.teams:
+            expr: list[cp_model.LinearExprT] = []
+            for i, v in sub.members[t]:
+                for j in adj[i]:
+                    w = sub.x.get((j, t))
+                    if w is None:
+                        expr.append(v)  # partner cannot be in this team
+                    elif i < j:
+                        # both in t: together, no penalty; exactly one: 1 for t
+                        together = sub.model.new_bool_var(f"pref[{i},{j},{t}]")
+                        sub.model.add_implication(together, v)
+                        sub.model.add_implication(together, w)
+                        expr.append(v + w - 2 * together)
+            out[t] = sum(expr)
+        return out
+
+    def lower_bound(self) -> int:
+        """Pairs across sections are split in every assignment."""
+        sec = self.inst.section
+        return 2 * sum(1 for a, b in self.inst.prefer.tolist() if sec[a] != sec[b])

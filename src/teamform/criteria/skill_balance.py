@@ -1,0 +1,97 @@
+"""Skill balance: every team's skill level close to the cohort's.
+
+Penalty per team and skill: ``|team skill sum - size * cohort mean|`` in
+hundredths of a skill point. The cohort mean is taken per section (teams never
+mix sections) and rounded to a hundredth, so the target is an exact integer
+whatever the team size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import gcd
+from typing import TYPE_CHECKING
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from teamform.criteria.base import Term
+from teamform.instance import SKILL_SCALE, Instance
+
+if TYPE_CHECKING:
+    from teamform.cpmodel import SubModel
+
+
+class SkillBalanceTerm(Term):
+    """Team skill sums against size times the cohort mean (see module doc)."""
+
+    name = "skill_balance"
+    unit = 1 / SKILL_SCALE
+    unit_label = "skill points"
+
+    def __init__(
+        self, inst: Instance, *, weight: float, hard: bool, skills: Sequence[str] = ()
+    ) -> None:
+        super().__init__(inst, weight=weight, hard=hard)
+        names = list(skills) or inst.skill_names
+        self.columns = [inst.skill_names.index(s) for s in names]
+        self.skill_labels = names
+        sub = inst.skills[:, self.columns]
+        # mean[s, j]: section s's mean of skill j, in hundredths
+        n_sec = len(inst.section_names)
+        self.mean = np.zeros((n_sec, len(self.columns)), dtype=np.int64)
+        for s in range(n_sec):
+            rows = sub[inst.section == s]
+            if len(rows):
+                self.mean[s] = np.rint(rows.sum(axis=0) / len(rows)).astype(np.int64)
+        self.values = sub  # (n, S) hundredths
+
+    def _deviation(self, sums: np.ndarray, size: int, section: int) -> int:
+        return int(np.abs(sums - size * self.mean[section]).sum())
+
+    def team_penalty(self, members: Sequence[int], team: int) -> int:
+        sums = self.values[list(members)].sum(axis=0)
+        return self._deviation(sums, len(members), int(self.inst.team_section[team]))
+
+    def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
+        out: dict[int, cp_model.LinearExprT] = {}
+        model = sub.model
+        for t in sub.teams:
+            sec = int(self.inst.team_section[t])
+            size = sub.size_expr(t)
+            devs = []
+            for j in range(len(self.columns)):
+                total = sum(int(self.values[i, j]) * v for i, v in sub.members[t])
+                target = size * int(self.mean[sec, j])
+                bound = int(self.values[:, j].max()) * int(self.inst.team_hi[t]) + int(
+                    self.mean[sec, j]
+                ) * int(self.inst.team_hi[t])
+                d = model.new_int_var(0, bound, f"skill_dev[{t},{j}]")
+                model.add(d >= total - target)
+                model.add(d >= target - total)
+                devs.append(d)
+            out[t] = sum(devs)
+        return out
+
+    def lower_bound(self) -> int:
+        """Integrality bound: a team sum can only take values on a lattice.
+
+        With all levels multiples of ``g`` (hundredths), a team's sum is a
+        multiple of ``g``; its deviation is at least the distance from the
+        target to the nearest multiple of ``g``.
+        """
+        inst = self.inst
+        total = 0
+        for j in range(len(self.columns)):
+            g = 0
+            for v in np.unique(self.values[:, j]).tolist():
+                g = gcd(g, int(v))
+            if g <= 1:
+                continue
+            for t in range(inst.k):
+                if inst.team_lo[t] != inst.team_hi[t]:
+                    continue  # variable size: the target moves, no simple bound
+                target = int(inst.team_lo[t]) * int(self.mean[int(inst.team_section[t]), j])
+                r = target % g
+                total += min(r, g - r)
+        return total

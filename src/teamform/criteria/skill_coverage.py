@@ -1,0 +1,74 @@
+"""Skill coverage: at least one strong member per team in each listed skill.
+
+Penalty: one per team and rule with no member at or above the rule's level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from teamform.criteria.base import Term
+from teamform.instance import SKILL_SCALE, Instance
+from teamform.model import CoverageRule
+
+if TYPE_CHECKING:
+    from teamform.cpmodel import SubModel
+
+
+class SkillCoverageTerm(Term):
+    """Teams lacking a member at level >= L in skill S (see module doc)."""
+
+    name = "skill_coverage"
+    unit_label = "teams lacking a skill"
+
+    def __init__(
+        self, inst: Instance, *, weight: float, hard: bool, rules: Sequence[CoverageRule]
+    ) -> None:
+        super().__init__(inst, weight=weight, hard=hard)
+        self.rules = list(rules)
+        # strong[r]: learners meeting rule r
+        self.strong = [
+            inst.skills[:, inst.skill_names.index(r.skill)] >= round(r.level * SKILL_SCALE)
+            for r in self.rules
+        ]
+
+    def team_penalty(self, members: Sequence[int], team: int) -> int:
+        idx = list(members)
+        return sum(0 if mask[idx].any() else 1 for mask in self.strong)
+
+    def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
+        out: dict[int, cp_model.LinearExprT] = {}
+        for t in sub.teams:
+            missing = []
+            for r, mask in enumerate(self.strong):
+                strong = [v for i, v in sub.members[t] if mask[i]]
+                miss = sub.model.new_bool_var(f"cover_miss[{t},{r}]")
+                # a team with no strong member must count as missing
+                sub.model.add_bool_or([*strong, miss])
+                missing.append(miss)
+            out[t] = sum(missing)
+        return out
+
+    def lower_bound(self) -> int:
+        """Teams that cannot all be covered: fewer strong learners than teams."""
+        inst = self.inst
+        total = 0
+        for mask in self.strong:
+            for s in range(len(inst.section_names)):
+                teams = int((inst.team_section == s).sum())
+                strong = int(np.count_nonzero(mask & (inst.section == s)))
+                total += max(0, teams - strong)
+        return total
+
+    def describe_violation(self, members: Sequence[int], team: int, penalty: int) -> str:
+        idx = list(members)
+        lacking = [
+            f"{r.skill} >= {r.level:g}"
+            for r, mask in zip(self.rules, self.strong, strict=True)
+            if not mask[idx].any()
+        ]
+        return f"skill_coverage: no member with {', '.join(lacking)}"

@@ -1,0 +1,349 @@
+"""Compile a roster and a formation model into the arrays the search works on.
+
+An :class:`Instance` is everything the engine needs, in flat numpy arrays and
+plain Python ints, with memory linear in the number of learners (pair lists are
+explicit). It also fixes the team layout: how many teams, their size bounds and
+their section.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+
+from teamform.availability import (
+    SLOT_MINUTES,
+    IndexedAvailabilityError,
+    availability_masks,
+)
+from teamform.errors import InputError
+from teamform.model import FormationModel
+from teamform.roster import Roster
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Skill levels are stored in hundredths of a point, so decimals such as 3.5 are exact.
+SKILL_SCALE = 100
+
+
+@dataclass
+class Categories:
+    """One categorical column, encoded: ``codes[i]`` indexes ``values``."""
+
+    column: str
+    codes: IntArray
+    values: list[str]
+
+
+@dataclass
+class Instance:
+    """A compiled problem: learners, teams and data, ready for the search.
+
+    Attributes
+    ----------
+    n, k
+        Number of learners and of teams.
+    ids
+        Learner ids, in roster order (learner ``i`` is ``ids[i]``).
+    team_lo, team_hi
+        Size bounds of each team.
+    team_section, section
+        Section code of each team and of each learner (0 when there are none).
+    skills
+        ``(n, S)`` skill levels in hundredths of a point.
+    intrinsic
+        Whether each learner is intrinsically motivated.
+    masks
+        Weekly UTC availability of each learner as a bit set (one bit per slot).
+    avoid, prefer
+        ``(E, 2)`` arrays of learner-index pairs.
+    """
+
+    roster: Roster
+    model: FormationModel
+    n: int
+    k: int
+    ids: list[str]
+    team_lo: IntArray
+    team_hi: IntArray
+    team_section: IntArray
+    section: IntArray
+    section_names: list[str]
+    skill_names: list[str]
+    skills: IntArray
+    intrinsic: BoolArray
+    masks: list[int]
+    reference_date: date
+    categories: dict[str, Categories]
+    avoid: IntArray
+    prefer: IntArray
+    participation: npt.NDArray[np.float64] | None = None
+    _avoid_adj: list[list[int]] | None = field(default=None, repr=False)
+    _prefer_adj: list[list[int]] | None = field(default=None, repr=False)
+
+    @property
+    def avoid_adj(self) -> list[list[int]]:
+        """For each learner, the learners it must not share a team with."""
+        if self._avoid_adj is None:
+            self._avoid_adj = _adjacency(self.n, self.avoid)
+        return self._avoid_adj
+
+    @property
+    def prefer_adj(self) -> list[list[int]]:
+        """For each learner, the learners it asked to work with."""
+        if self._prefer_adj is None:
+            self._prefer_adj = _adjacency(self.n, self.prefer)
+        return self._prefer_adj
+
+    def teams_of_section(self, s: int) -> IntArray:
+        """Team indices reserved for section ``s``."""
+        return np.flatnonzero(self.team_section == s)
+
+
+def _adjacency(n: int, pairs: IntArray) -> list[list[int]]:
+    adj: list[list[int]] = [[] for _ in range(n)]
+    for a, b in pairs.tolist():
+        adj[a].append(b)
+        adj[b].append(a)
+    return adj
+
+
+def build_instance(roster: Roster, model: FormationModel) -> Instance:
+    """Check a roster against a model and compile both into an :class:`Instance`.
+
+    Raises
+    ------
+    InputError
+        When the roster does not fit the model: skills outside the declared
+        scale, a criterion naming a skill or column the roster lacks, or team
+        sizes that the roster size makes impossible.
+    """
+    learners = roster.learners
+    n = len(learners)
+    if n == 0:
+        raise InputError("the roster has no learners", file=roster.source)
+    ids = [lr.id for lr in learners]
+    index = {lid: i for i, lid in enumerate(ids)}
+
+    skill_names = roster.skill_names
+    lo, hi = model.skills.min, model.skills.max
+    skills = np.zeros((n, len(skill_names)), dtype=np.int64)
+    for i, lr in enumerate(learners):
+        for s, name in enumerate(skill_names):
+            value = lr.skills.get(name)
+            if value is None:
+                raise InputError(
+                    "skill level is missing", file=roster.source, row=lr.row, column=f"skill_{name}"
+                )
+            if not lo <= value <= hi:
+                raise InputError(
+                    f"skill level {value:g} is outside the declared scale {lo:g}-{hi:g}",
+                    file=roster.source,
+                    row=lr.row,
+                    column=f"skill_{name}",
+                )
+            skills[i, s] = round(value * SKILL_SCALE)
+    _check_model_references(roster, model, skill_names)
+
+    section_names = sorted({lr.section or "" for lr in learners})
+    sec_code = {name: c for c, name in enumerate(section_names)}
+    section = np.array([sec_code[lr.section or ""] for lr in learners], dtype=np.int64)
+    team_lo, team_hi, team_section = team_layout(
+        np.bincount(section, minlength=len(section_names)), model, section_names
+    )
+
+    ref = _reference_date(model)
+    try:
+        masks = availability_masks(
+            [lr.timezone for lr in learners], [lr.availability for lr in learners], ref
+        )
+    except IndexedAvailabilityError as exc:
+        lr = learners[exc.index]
+        raise InputError(str(exc), file=roster.source, row=lr.row, column=exc.column) from None
+
+    categories: dict[str, Categories] = {}
+    for column in roster.category_names:
+        raw = [lr.attributes.get(column, "") for lr in learners]
+        values = sorted(set(raw))
+        code = {v: c for c, v in enumerate(values)}
+        categories[column] = Categories(column, np.array([code[v] for v in raw]), values)
+
+    def pair_array(pairs: tuple[tuple[str, str], ...]) -> IntArray:
+        arr = np.array([(index[a], index[b]) for a, b in pairs], dtype=np.int64)
+        return arr.reshape(-1, 2)
+
+    participation = None
+    if any(lr.participation is not None for lr in learners):
+        participation = np.array(
+            [lr.participation if lr.participation is not None else np.nan for lr in learners]
+        )
+
+    return Instance(
+        roster=roster,
+        model=model,
+        n=n,
+        k=len(team_lo),
+        ids=ids,
+        team_lo=team_lo,
+        team_hi=team_hi,
+        team_section=team_section,
+        section=section,
+        section_names=section_names,
+        skill_names=skill_names,
+        skills=skills,
+        intrinsic=np.array([lr.motivation == "intrinsic" for lr in learners], dtype=np.bool_),
+        masks=masks,
+        reference_date=ref,
+        categories=categories,
+        avoid=pair_array(roster.avoid),
+        prefer=pair_array(roster.prefer),
+        participation=participation,
+    )
+
+
+def _reference_date(model: FormationModel) -> date:
+    ov = model.criteria.overlap
+    if ov is not None and ov.reference_date is not None:
+        return ov.reference_date
+    return date.today()
+
+
+def _check_model_references(roster: Roster, model: FormationModel, skills: list[str]) -> None:
+    crit = model.criteria
+    known = set(skills)
+    if crit.skill_balance is not None:
+        for s in crit.skill_balance.skills:
+            if s not in known:
+                raise InputError(
+                    f"skill '{s}' has no skill_{s} column in the roster",
+                    file=model.source,
+                    column="criteria.skill_balance.skills",
+                )
+    if crit.skill_coverage is not None:
+        for rule in crit.skill_coverage.rules:
+            if rule.skill not in known:
+                raise InputError(
+                    f"skill '{rule.skill}' has no skill_{rule.skill} column in the roster",
+                    file=model.source,
+                    column="criteria.skill_coverage.rules",
+                )
+    columns = set(roster.category_names)
+    for rule in crit.category:
+        if rule.column not in columns:
+            raise InputError(
+                f"column '{rule.column}' is not in the roster",
+                file=model.source,
+                column="criteria.category.column",
+            )
+
+
+def team_layout(
+    section_sizes: npt.ArrayLike, model: FormationModel, section_names: list[str] | None = None
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Decide the number of teams, their size bounds and their section.
+
+    Teams never mix sections, so each section gets its own teams. With
+    ``balanced`` sizes (the default) the sizes within a section differ by at
+    most one and are fixed per team; otherwise each team may hold between
+    ``min`` and ``max`` learners.
+
+    Returns
+    -------
+    team_lo, team_hi, team_section
+        One entry per team.
+
+    Raises
+    ------
+    InputError
+        When no number of teams fits the sizes asked for.
+    """
+    sizes = np.asarray(section_sizes, dtype=np.int64)
+    spec = model.team
+    names = section_names or [str(s) for s in range(len(sizes))]
+    total = int(sizes.sum())
+    lo_b = spec.min if spec.min is not None else 1
+    hi_b = spec.max if spec.max is not None else total
+
+    if spec.teams is not None:
+        if spec.teams > total:
+            raise InputError(
+                f"{spec.teams} teams asked for but the roster has only {total} learners",
+                file=model.source,
+                column="team.teams",
+            )
+        counts = _apportion(sizes, spec.teams)
+    else:
+        assert spec.size is not None
+        counts = np.array([_teams_for(int(m), spec.size, lo_b, hi_b) for m in sizes])
+
+    lo_l: list[int] = []
+    hi_l: list[int] = []
+    sec_l: list[int] = []
+    for s, (m, kk) in enumerate(zip(sizes.tolist(), counts.tolist(), strict=True)):
+        label = f"section '{names[s]}' has" if len(sizes) > 1 else "the roster has"
+        if kk <= 0 or not kk * lo_b <= m <= kk * hi_b:
+            raise InputError(
+                f"team size impossible: {label} {m} learners, which cannot form teams of "
+                f"{lo_b}-{hi_b}" + (f" ({spec.teams} teams)" if spec.teams else ""),
+                file=model.source,
+                column="team",
+            )
+        if spec.balanced:
+            base, extra = divmod(m, kk)
+            if base < lo_b or base + (extra > 0) > hi_b:
+                raise InputError(
+                    f"team size impossible: {label} {m} learners, which cannot form "
+                    f"{kk} balanced teams of {lo_b}-{hi_b}",
+                    file=model.source,
+                    column="team",
+                )
+            for t in range(kk):
+                size = base + (1 if t < extra else 0)
+                lo_l.append(size)
+                hi_l.append(size)
+                sec_l.append(s)
+        else:
+            for _ in range(kk):
+                lo_l.append(lo_b)
+                hi_l.append(min(hi_b, m))
+                sec_l.append(s)
+    return (
+        np.array(lo_l, dtype=np.int64),
+        np.array(hi_l, dtype=np.int64),
+        np.array(sec_l, dtype=np.int64),
+    )
+
+
+def _teams_for(m: int, target: int, lo: int, hi: int) -> int:
+    """Number of teams for ``m`` learners: sizes within [lo, hi], closest to target."""
+    best, best_key = 0, (math.inf, math.inf)
+    for kk in range(max(1, -(-m // hi)), max(1, m // lo) + 1):
+        base, extra = divmod(m, kk)
+        if base < lo or base + (extra > 0) > hi:
+            continue
+        key = (abs(m / kk - target), kk)
+        if key < best_key:
+            best, best_key = kk, key
+    return best
+
+
+def _apportion(sizes: IntArray, k: int) -> IntArray:
+    """Split ``k`` teams over sections in proportion to their sizes (largest remainder)."""
+    total = sizes.sum()
+    quota = sizes * k / total
+    counts = np.maximum(np.floor(quota).astype(np.int64), 1)
+    while counts.sum() < k:
+        counts[np.argmax(quota - counts)] += 1
+    while counts.sum() > k:
+        counts[np.argmax(np.where(counts > 1, counts - quota, -np.inf))] -= 1
+    return counts
+
+
+def slot_hours(slots: int) -> float:
+    """Hours in a number of availability slots."""
+    return slots * SLOT_MINUTES / 60

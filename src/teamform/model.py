@@ -1,0 +1,249 @@
+"""The formation model: team sizes and the criteria that shape teams, read from TOML.
+
+A model is a pydantic object, so the TOML file, a Python dict and the API all go
+through the same validation. Unknown keys are errors, which catches misspelt
+criterion names before a long solve.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from teamform.errors import InputError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TeamSpec(_Strict):
+    """Team size: a target size (with bounds) or a number of teams.
+
+    With ``balanced`` (the default) team sizes differ by at most one; the
+    number of teams is then chosen so that every size lies within
+    ``[min, max]`` and the sizes are as close to ``size`` as possible.
+    """
+
+    size: int | None = Field(default=None, ge=1)
+    min: int | None = Field(default=None, ge=1)
+    max: int | None = Field(default=None, ge=1)
+    teams: int | None = Field(default=None, ge=1)
+    balanced: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> TeamSpec:
+        if self.size is None and self.teams is None:
+            raise ValueError("give either 'size' (target team size) or 'teams' (number of teams)")
+        lo = self.min if self.min is not None else 1
+        hi = self.max if self.max is not None else 10**9
+        if lo > hi:
+            raise ValueError(f"min ({lo}) is larger than max ({hi})")
+        if self.size is not None and not lo <= self.size <= hi:
+            raise ValueError(f"size {self.size} lies outside [min, max] = [{lo}, {hi}]")
+        return self
+
+
+class SkillScale(_Strict):
+    """Declared range of skill levels; every roster value must lie inside it."""
+
+    min: float = 1
+    max: float = 5
+
+    @model_validator(mode="after")
+    def _check(self) -> SkillScale:
+        if self.min >= self.max:
+            raise ValueError("skills.min must be below skills.max")
+        return self
+
+
+class Criterion(_Strict):
+    """Common switches of a criterion: its weight, and hard vs soft."""
+
+    enabled: bool = True
+    weight: float = Field(default=1.0, ge=0)
+    hard: bool = False
+
+
+class SkillBalance(Criterion):
+    """Every team's skill total close to its size times the cohort mean.
+
+    Penalty: per team and skill, the absolute deviation of the team's skill
+    sum from ``size * cohort mean``, in skill points (a team of four whose mean
+    is 0.25 off counts 1 point). ``skills`` restricts it to some skills.
+    """
+
+    skills: list[str] = Field(default_factory=list)
+
+
+class CoverageRule(_Strict):
+    skill: str
+    level: float
+
+
+class SkillCoverage(Criterion):
+    """At least one member at level >= ``level`` in ``skill``, per rule and team.
+
+    Penalty: one per team and rule without such a member.
+    """
+
+    rules: list[CoverageRule] = Field(default_factory=list)
+
+
+class Motivation(Criterion):
+    """Intrinsically motivated learners spread evenly.
+
+    Each team should hold between floor(I/k) and ceil(I/k) of the I intrinsic
+    learners (k teams, per section); penalty: learners outside that range.
+    With fewer intrinsic learners than teams, ``min_intrinsic`` (default 1) is
+    still required where possible: no team made only of imposed learners.
+    """
+
+
+class Prefer(Criterion):
+    """Preferred pairs: one penalty point (times the weight) per pair split up.
+
+    Preferred pairs are wishes, never hard rules.
+    """
+
+    @model_validator(mode="after")
+    def _soft(self) -> Prefer:
+        if self.hard:
+            raise ValueError("preferred pairs are always soft; use hard = false")
+        return self
+
+
+class Overlap(Criterion):
+    """Common weekly hours for synchronous work.
+
+    Penalty: per team, the hours short of ``hours`` of common availability,
+    counting only runs of at least ``block`` consecutive hours. Computed in UTC
+    for the week of ``reference_date`` so daylight-saving time is right.
+    """
+
+    hours: float = Field(default=2.0, ge=0)
+    block: float = Field(default=1.0, ge=0)
+    reference_date: date | None = None
+
+
+class CategoryRule(Criterion):
+    """A rule on a categorical roster column.
+
+    ``distribute``: each value spread evenly (per team between floor and ceil
+    of its share); ``cluster``: teams share one value (penalty: extra values per
+    team); ``no_isolation``: never a single member of a value alone in a team
+    (penalty: isolated members). ``values`` limits the rule to some values.
+    """
+
+    column: str
+    rule: Literal["distribute", "cluster", "no_isolation"]
+    values: list[str] = Field(default_factory=list)
+
+
+class Criteria(_Strict):
+    """The criteria table of a formation model; absent criteria are off."""
+
+    skill_balance: SkillBalance | None = None
+    skill_coverage: SkillCoverage | None = None
+    motivation: Motivation | None = None
+    prefer: Prefer | None = None
+    overlap: Overlap | None = None
+    category: list[CategoryRule] = Field(default_factory=list)
+
+
+class RosterColumns(_Strict):
+    """Maps teamform's column names onto the roster's own headers."""
+
+    columns: dict[str, str] = Field(default_factory=dict)
+
+
+class FormationModel(_Strict):
+    """A formation model: which criteria matter, how much, and which are hard.
+
+    Avoid pairs and sections are always hard rules; team sizes are always
+    respected.
+
+    Examples
+    --------
+    >>> m = FormationModel.model_validate({"team": {"size": 4}})
+    >>> m.team.size
+    4
+    """
+
+    name: str = "custom"
+    description: str = ""
+    team: TeamSpec
+    skills: SkillScale = SkillScale()
+    criteria: Criteria = Criteria()
+    roster: RosterColumns = RosterColumns()
+    _source: str = PrivateAttr(default="model")
+
+    @property
+    def source(self) -> str:
+        """Where the model came from (file path), for error messages."""
+        return self._source
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> FormationModel:
+        """Read a model from a TOML file, with one-line errors naming the key."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise InputError("file not found", file=str(path)) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read file ({exc})", file=str(path)) from None
+        return cls.from_toml_text(text, source=str(path))
+
+    @classmethod
+    def from_toml_text(cls, text: str, *, source: str = "model") -> FormationModel:
+        """Parse TOML text into a model (see :meth:`from_toml`)."""
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            msg = str(exc)
+            m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+            if m:
+                raise InputError(
+                    f"malformed TOML: {msg[: m.start()].strip()}",
+                    file=source,
+                    row=int(m.group(1)),
+                    column=m.group(2),
+                ) from None
+            raise InputError(f"malformed TOML: {msg}", file=source) from None
+        return cls.from_dict(data, source=source, text=text)
+
+    @classmethod
+    def from_dict(
+        cls, data: dict[str, Any], *, source: str = "model", text: str | None = None
+    ) -> FormationModel:
+        """Validate a plain dict (as parsed from TOML) into a model."""
+        try:
+            model = cls.model_validate(data)
+            model._source = source
+            return model
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = [str(p) for p in err["loc"]]
+            key = ".".join(loc)
+            if err["type"] == "extra_forbidden":
+                what = "unknown criterion" if loc[:1] == ["criteria"] else "unknown key"
+                message = f"{what} '{loc[-1]}'"
+            else:
+                message = err["msg"].removeprefix("Value error, ")
+            row = _line_of(text, loc[-1]) if text and loc else None
+            raise InputError(message, file=source, row=row, column=key or None) from None
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """Best-effort line of a key in TOML source, for error messages."""
+    pattern = re.compile(rf"^\s*(\[+\s*)?[\w.]*\b{re.escape(key)}\b")
+    for i, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return i
+    return None

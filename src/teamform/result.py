@@ -1,0 +1,202 @@
+"""The outcome of a formation: status, teams, objective, bound and how it was scored."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from enum import Enum
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from teamform.criteria import OBJECTIVE_SCALE, Term
+from teamform.criteria.overlap import OverlapTerm
+from teamform.instance import SKILL_SCALE, Instance, slot_hours
+from teamform.validate import Validation, team_members
+
+
+class Status(str, Enum):
+    """Solve status, in CP-SAT's vocabulary."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    UNKNOWN = "unknown"
+    MODEL_INVALID = "model_invalid"
+
+
+class CriterionScore(BaseModel):
+    """One criterion's share of the objective."""
+
+    name: str
+    hard: bool
+    weight: float
+    penalty: float = Field(description="total penalty in natural units")
+    unit: str
+    weighted: float = Field(description="weight x penalty, as counted in the objective")
+    lower_bound: float = Field(description="penalty no assignment can avoid, natural units")
+
+
+class TeamSummary(BaseModel):
+    """One team as a tutor reads it."""
+
+    team: int = Field(description="team number, from 1")
+    section: str | None
+    members: list[str]
+    names: list[str]
+    size: int
+    skill_means: dict[str, float]
+    intrinsic: int
+    imposed: int
+    common_hours: float | None = Field(description="common weekly hours in long-enough blocks")
+    penalties: dict[str, float]
+    flags: list[str]
+
+
+class Result(BaseModel):
+    """Everything a formation produced.
+
+    ``objective`` and ``bound`` are in weighted natural units (e.g. weight x
+    hours short); ``gap`` is ``(objective - bound) / max(objective, 1)`` and
+    ``excess_per_team`` is ``(objective - bound) / teams``.
+    """
+
+    status: Status
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    excess_per_team: float | None = None
+    runtime: float = 0.0
+    time_to_first: float | None = None
+    seed: int = 0
+    workers: int = 1
+    strategy: str = ""
+    model_name: str = ""
+    reference_date: str = ""
+    n_learners: int = 0
+    n_teams: int = 0
+    assignment: dict[str, int] = Field(default_factory=dict)
+    teams: list[TeamSummary] = Field(default_factory=list)
+    breakdown: list[CriterionScore] = Field(default_factory=list)
+    conflicts: list[str] = Field(default_factory=list)
+    valid: bool = False
+    violations: list[str] = Field(default_factory=list)
+
+    @property
+    def feasible(self) -> bool:
+        """Whether the result holds an assignment meeting every hard rule."""
+        return self.status in (Status.OPTIMAL, Status.FEASIBLE) and self.valid
+
+    def team_of(self, learner_id: str) -> int:
+        """Team number (from 1) of a learner."""
+        return self.assignment[learner_id]
+
+    def to_json(self, path: str | Path) -> None:
+        """Write the full result as JSON (atomically)."""
+        write_atomic(Path(path), self.model_dump_json(indent=2))
+
+    def to_csv(self, path: str | Path) -> None:
+        """Write ``id,name,team`` rows, safe to open in a spreadsheet."""
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["id", "name", "team"])
+        for team in self.teams:
+            for lid, name in zip(team.members, team.names, strict=True):
+                writer.writerow([safe_cell(lid), safe_cell(name), team.team])
+        write_atomic(Path(path), buf.getvalue())
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> Result:
+        """Read a result written by :meth:`to_json`."""
+        return cls.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """Neutralise a cell a spreadsheet would read as a formula."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to ``path`` via a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def summarize(
+    inst: Instance,
+    assignment: list[int],
+    terms: list[Term],
+    validation: Validation,
+) -> tuple[list[TeamSummary], list[CriterionScore]]:
+    """Per-team summaries and per-criterion scores of a validated assignment."""
+    members = team_members(assignment, inst.k)
+    overlap = next((t for t in terms if isinstance(t, OverlapTerm)), None)
+    names = [lr.name for lr in inst.roster.learners]
+    teams: list[TeamSummary] = []
+    for t, mem in enumerate(members):
+        size = len(mem)
+        means = {
+            s: round(float(inst.skills[mem, j].mean()) / SKILL_SCALE, 2) if size else 0.0
+            for j, s in enumerate(inst.skill_names)
+        }
+        intrinsic = int(inst.intrinsic[mem].sum()) if size else 0
+        pens = {
+            term.name: term.natural(validation.team_penalties[term.name][t]) for term in terms
+        }
+        flags = []
+        if size and intrinsic == 0:
+            flags.append("no intrinsically motivated member")
+        common = None
+        if overlap is not None:
+            common = slot_hours(overlap.common_slots(mem))
+            if common < overlap.hours:
+                flags.append(f"common hours {common:g} below target {overlap.hours:g}")
+        for term in terms:
+            p = validation.team_penalties[term.name][t]
+            if p and term.name.startswith("category:") and "no_isolation" in term.name:
+                flags.append(term.describe_violation(mem, t, p))
+            if p and term.name == "skill_coverage":
+                flags.append(term.describe_violation(mem, t, p))
+        teams.append(
+            TeamSummary(
+                team=t + 1,
+                section=inst.section_names[int(inst.team_section[t])] or None,
+                members=[inst.ids[i] for i in mem],
+                names=[names[i] for i in mem],
+                size=size,
+                skill_means=means,
+                intrinsic=intrinsic,
+                imposed=size - intrinsic,
+                common_hours=common,
+                penalties=pens,
+                flags=flags,
+            )
+        )
+    scores = [
+        CriterionScore(
+            name=term.name,
+            hard=term.hard,
+            weight=term.weight,
+            penalty=term.natural(validation.penalties[term.name]),
+            unit=term.unit_label,
+            weighted=term.coefficient * validation.penalties[term.name] / OBJECTIVE_SCALE,
+            lower_bound=term.natural(term.lower_bound()),
+        )
+        for term in terms
+    ]
+    return teams, scores

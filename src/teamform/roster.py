@@ -1,0 +1,450 @@
+"""Roster input: the learners of a cohort, read from CSV or built from records.
+
+A roster is one learner per row. The loader checks every cell it uses and raises
+:class:`~teamform.errors.InputError` naming the file, row and column of the first
+problem, so a tutor can fix the spreadsheet without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from teamform.availability import AvailabilityError, is_valid_timezone, parse_availability
+from teamform.errors import InputError
+
+MOTIVATIONS = ("intrinsic", "imposed")
+#: Columns with a fixed meaning; any other non-skill column is a category.
+KNOWN_COLUMNS = (
+    "id",
+    "name",
+    "email",
+    "timezone",
+    "availability",
+    "motivation",
+    "section",
+    "participation",
+    "avoid",
+    "prefer",
+)
+REQUIRED_COLUMNS = ("id", "timezone", "availability", "motivation")
+SKILL_PREFIX = "skill_"
+
+
+class Learner(BaseModel):
+    """One learner of the cohort.
+
+    Attributes
+    ----------
+    id
+        Unique identifier, used in pair lists and outputs.
+    name, email
+        Personal data: shown in outputs for the tutor, never logged.
+    timezone
+        IANA time-zone name such as ``Europe/Paris``.
+    availability
+        Local weekly windows, e.g. ``Mon-Fri 18:00-21:00; Sat 09:00-12:00``.
+    skills
+        Skill name (without the ``skill_`` prefix) to level.
+    motivation
+        ``intrinsic`` (chose the course) or ``imposed`` (sent by someone else).
+    section
+        Teams never mix sections; ``None`` when the roster has no sections.
+    attributes
+        Categorical columns such as ``language`` or ``role``.
+    participation
+        Engagement in the previous phase, 0-100, if monitored.
+    row
+        Where the learner came from (CSV line or record number), for messages.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(min_length=1)
+    name: str = ""
+    email: str | None = None
+    timezone: str
+    availability: str = ""
+    skills: dict[str, float] = Field(default_factory=dict)
+    motivation: Literal["intrinsic", "imposed"]
+    section: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+    participation: float | None = None
+    row: int | None = None
+
+
+class Roster(BaseModel):
+    """A cohort: learners plus the pairs that must not, or asked to, work together.
+
+    Build one with :func:`load_roster` (CSV) or :meth:`Roster.from_records`.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    learners: tuple[Learner, ...]
+    avoid: tuple[tuple[str, str], ...] = ()
+    prefer: tuple[tuple[str, str], ...] = ()
+    source: str = "roster"
+
+    @property
+    def ids(self) -> list[str]:
+        """Learner ids in roster order."""
+        return [learner.id for learner in self.learners]
+
+    @property
+    def skill_names(self) -> list[str]:
+        """Skill names present in the roster, in column order."""
+        names: dict[str, None] = {}
+        for learner in self.learners:
+            for key in learner.skills:
+                names.setdefault(key, None)
+        return list(names)
+
+    @property
+    def category_names(self) -> list[str]:
+        """Categorical attribute columns present in the roster."""
+        names: dict[str, None] = {}
+        for learner in self.learners:
+            for key in learner.attributes:
+                names.setdefault(key, None)
+        return list(names)
+
+    def __len__(self) -> int:
+        return len(self.learners)
+
+    @classmethod
+    def from_records(
+        cls,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        avoid: Iterable[tuple[str, str]] = (),
+        prefer: Iterable[tuple[str, str]] = (),
+        source: str = "records",
+    ) -> Roster:
+        """Build a roster from dictionaries shaped like CSV rows.
+
+        Keys follow the CSV columns (``id``, ``timezone``, ``skill_math`` ...);
+        a ``skills`` mapping may be given instead of ``skill_*`` keys.
+        Values are validated exactly as CSV cells are; errors name the record
+        (1-based) as the row.
+        """
+        rows: list[dict[str, str]] = []
+        for rec in records:
+            row: dict[str, str] = {}
+            for key, value in rec.items():
+                if key == "skills" and isinstance(value, Mapping):
+                    for skill, level in value.items():
+                        row[SKILL_PREFIX + str(skill)] = _cell(level)
+                elif key in ("avoid", "prefer") and isinstance(value, list | tuple):
+                    row[key] = ";".join(str(v) for v in value)
+                else:
+                    row[str(key)] = _cell(value)
+            rows.append(row)
+        header: dict[str, None] = {}
+        for row in rows:
+            for key in row:
+                header.setdefault(key, None)
+        return _build(
+            list(header),
+            [(i + 1, r) for i, r in enumerate(rows)],
+            source=source,
+            avoid=[(a, b, None) for a, b in avoid],
+            prefer=[(a, b, None) for a, b in prefer],
+            pair_source=source,
+        )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return str(value)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        # utf-8-sig drops the byte-order mark spreadsheets like to add.
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", file=str(path)) from None
+
+
+def _sniff_delimiter(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    return ";" if first.count(";") > first.count(",") else ","
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    text = _read_text(path)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError("empty file: no header row", file=str(path)) from None
+    header = [h.strip() for h in header]
+    seen: set[str] = set()
+    for col in header:
+        if col in seen:
+            raise InputError(
+                "column appears twice in the header", file=str(path), row=1, column=col
+            )
+        seen.add(col)
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue  # blank lines are layout, not learners
+            line = reader.line_num
+            if len(cells) > len(header):
+                raise InputError(
+                    f"{len(cells)} cells but the header has {len(header)} columns",
+                    file=str(path),
+                    row=line,
+                )
+            rows.append((line, {h: c.strip() for h, c in zip(header, cells, strict=False)}))
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV ({exc})", file=str(path), row=reader.line_num) from None
+    return header, rows
+
+
+def load_pairs(path: str | Path) -> list[tuple[str, str, int | None]]:
+    """Read a pair list: a CSV with columns ``id_a,id_b`` (header optional).
+
+    Returns ``(id_a, id_b, row)`` triples; ids are checked against the roster
+    when the roster is built.
+    """
+    path = Path(path)
+    text = _read_text(path)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    pairs: list[tuple[str, str, int | None]] = []
+    for cells in reader:
+        cells = [c.strip() for c in cells]
+        if not any(cells):
+            continue
+        line = reader.line_num
+        if line == 1 and [c.lower() for c in cells[:2]] == ["id_a", "id_b"]:
+            continue
+        if len(cells) < 2 or not cells[0] or not cells[1]:
+            raise InputError("expected two ids: id_a,id_b", file=str(path), row=line)
+        pairs.append((cells[0], cells[1], line))
+    return pairs
+
+
+def load_roster(
+    path: str | Path,
+    *,
+    avoid: str | Path | None = None,
+    prefer: str | Path | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> Roster:
+    """Read and validate a roster CSV.
+
+    Parameters
+    ----------
+    path
+        Roster CSV (UTF-8 with or without BOM; comma or semicolon delimited).
+    avoid, prefer
+        Optional pair-list CSVs (``id_a,id_b``), added to any ``avoid`` /
+        ``prefer`` roster columns.
+    columns
+        Mapping from teamform's column names to the file's own headers, e.g.
+        ``{"id": "Student ID"}`` (the formation model's ``[roster.columns]``).
+
+    Returns
+    -------
+    Roster
+
+    Raises
+    ------
+    InputError
+        On the first problem, naming file, row and column.
+    """
+    path = Path(path)
+    header, rows = _read_csv(path)
+    if columns:
+        rename = {theirs: ours for ours, theirs in columns.items()}
+        missing = [theirs for theirs in rename if theirs not in header]
+        if missing:
+            raise InputError(
+                "column named in the model's [roster.columns] is not in the file",
+                file=str(path),
+                row=1,
+                column=missing[0],
+            )
+        header = [rename.get(h, h) for h in header]
+        rows = [(line, {rename.get(k, k): v for k, v in r.items()}) for line, r in rows]
+    pair_lists: dict[str, list[tuple[str, str, int | None]]] = {"avoid": [], "prefer": []}
+    pair_files: dict[str, str] = {}
+    for kind, pair_path in (("avoid", avoid), ("prefer", prefer)):
+        if pair_path is not None:
+            pair_lists[kind] = load_pairs(pair_path)
+            pair_files[kind] = str(pair_path)
+    return _build(
+        header,
+        rows,
+        source=str(path),
+        avoid=pair_lists["avoid"],
+        prefer=pair_lists["prefer"],
+        pair_source=pair_files,
+    )
+
+
+def _build(
+    header: Sequence[str],
+    rows: Sequence[tuple[int, Mapping[str, str]]],
+    *,
+    source: str,
+    avoid: Sequence[tuple[str, str, int | None]],
+    prefer: Sequence[tuple[str, str, int | None]],
+    pair_source: str | Mapping[str, str],
+) -> Roster:
+    for col in REQUIRED_COLUMNS:
+        if col not in header:
+            raise InputError("required column is missing", file=source, row=1, column=col)
+    if not rows:
+        raise InputError("the roster has no learners", file=source)
+    skill_cols = [h for h in header if h.startswith(SKILL_PREFIX) and len(h) > len(SKILL_PREFIX)]
+    category_cols = [h for h in header if h not in KNOWN_COLUMNS and h not in skill_cols and h]
+    has_section = "section" in header
+    has_participation = "participation" in header
+
+    learners: list[Learner] = []
+    row_of: dict[str, int] = {}
+    tz_ok: dict[str, bool] = {}
+    avail_ok: dict[str, None] = {}
+    column_pairs: dict[str, list[tuple[str, str, int | None]]] = {"avoid": [], "prefer": []}
+    for line, row in rows:
+
+        def fail(column: str, message: str, line: int = line) -> InputError:
+            return InputError(message, file=source, row=line, column=column)
+
+        lid = row.get("id", "")
+        if not lid:
+            raise fail("id", "empty id")
+        if lid in row_of:
+            raise fail("id", f"duplicate id '{lid}' (first on row {row_of[lid]})")
+        row_of[lid] = line
+
+        tz = row.get("timezone", "")
+        if tz not in tz_ok:
+            tz_ok[tz] = is_valid_timezone(tz)
+        if not tz_ok[tz]:
+            raise fail("timezone", f"unknown time zone '{tz}' (expected an IANA name)")
+
+        avail = row.get("availability", "")
+        if avail not in avail_ok:
+            try:
+                parse_availability(avail)
+            except AvailabilityError as exc:
+                raise fail("availability", str(exc)) from None
+            avail_ok[avail] = None
+
+        motivation = row.get("motivation", "").lower()
+        if motivation not in MOTIVATIONS:
+            raise fail(
+                "motivation",
+                f"unknown motivation '{row.get('motivation', '')}' (expected intrinsic or imposed)",
+            )
+
+        skills: dict[str, float] = {}
+        for col in skill_cols:
+            raw = row.get(col, "")
+            try:
+                value = float(raw.replace(",", ".")) if raw else math.nan
+            except ValueError:
+                raise fail(col, f"skill level '{raw}' is not a number") from None
+            if not math.isfinite(value):
+                raise fail(col, "skill level is missing" if not raw else f"bad skill level '{raw}'")
+            skills[col[len(SKILL_PREFIX) :]] = value
+
+        participation: float | None = None
+        if has_participation and row.get("participation", ""):
+            raw = row["participation"]
+            try:
+                participation = float(raw)
+            except ValueError:
+                raise fail("participation", f"participation '{raw}' is not a number") from None
+            if not 0 <= participation <= 100:
+                raise fail("participation", f"participation {raw} is outside 0-100")
+
+        for kind in ("avoid", "prefer"):
+            for other in filter(None, (p.strip() for p in row.get(kind, "").split(";"))):
+                column_pairs[kind].append((lid, other, line))
+
+        learners.append(
+            Learner.model_construct(
+                id=lid,
+                name=row.get("name", ""),
+                email=row.get("email") or None,
+                timezone=tz,
+                availability=avail,
+                skills=skills,
+                motivation=motivation,  # type: ignore[arg-type]
+                section=(row.get("section") or None) if has_section else None,
+                attributes={c: row.get(c, "") for c in category_cols},
+                participation=participation,
+                row=line,
+            )
+        )
+
+    def check_pairs(
+        kind: str, pairs: Sequence[tuple[str, str, int | None]], file: str
+    ) -> tuple[tuple[str, str], ...]:
+        out: dict[tuple[str, str], None] = {}
+        for a, b, line in pairs:
+            for col, lid in (("id_a", a), ("id_b", b)):
+                if lid not in row_of:
+                    column = kind if file == source else col
+                    raise InputError(
+                        f"unknown learner id '{lid}' in {kind} pairs",
+                        file=file,
+                        row=line,
+                        column=column,
+                    )
+            if a == b:
+                column = kind if file == source else "id_b"
+                raise InputError(
+                    f"learner '{a}' is paired with itself", file=file, row=line, column=column
+                )
+            out.setdefault((a, b) if a < b else (b, a), None)
+        return tuple(out)
+
+    def file_of(kind: str) -> str:
+        if isinstance(pair_source, str):
+            return pair_source
+        return pair_source.get(kind, source)
+
+    avoid_pairs = check_pairs("avoid", column_pairs["avoid"], source) + check_pairs(
+        "avoid", avoid, file_of("avoid")
+    )
+    prefer_pairs = check_pairs("prefer", column_pairs["prefer"], source) + check_pairs(
+        "prefer", prefer, file_of("prefer")
+    )
+    avoid_set = set(avoid_pairs)
+    for file, pairs in ((source, column_pairs["prefer"]), (file_of("prefer"), prefer)):
+        for a, b, line in pairs:
+            if ((a, b) if a < b else (b, a)) in avoid_set:
+                raise InputError(
+                    f"pair {a},{b} is both an avoid pair and a preferred pair",
+                    file=file,
+                    row=line,
+                    column="prefer" if file == source else "id_a",
+                )
+    prefer_pairs = tuple(dict.fromkeys(prefer_pairs))
+    return Roster.model_construct(
+        learners=tuple(learners),
+        avoid=tuple(dict.fromkeys(avoid_pairs)),
+        prefer=prefer_pairs,
+        source=source,
+    )

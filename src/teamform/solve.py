@@ -1,0 +1,338 @@
+"""Solve a formation problem: pick a strategy, search, validate, report.
+
+Small cohorts get the full CP-SAT model warm-started from the construction, so
+optimality is proven where it is within reach; larger ones get construction,
+local search and CP-SAT neighbourhoods (:mod:`teamform.search.lns`). Every
+answer goes through the independent validator before it is returned.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from ortools.sat.python import cp_model
+
+from teamform.cpmodel import SubModel
+from teamform.criteria import OBJECTIVE_SCALE, OverlapTerm, Term, build_terms
+from teamform.instance import Instance, build_instance, slot_hours
+from teamform.model import FormationModel
+from teamform.result import Result, Status, summarize
+from teamform.roster import Roster
+from teamform.search.construct import construct
+from teamform.validate import validate
+
+Strategy = Literal["auto", "exact", "lns"]
+#: Cohorts up to this size get the full CP-SAT model under ``auto``.
+EXACT_MAX_LEARNERS = 80
+
+
+@dataclass
+class Progress:
+    """A progress report: best objective and bound so far (weighted units)."""
+
+    objective: float | None
+    bound: float | None
+    elapsed: float
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+def form(
+    roster: Roster,
+    model: FormationModel,
+    *,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    workers: int | None = None,
+    strategy: Strategy = "auto",
+    deterministic: bool = False,
+    progress: ProgressFn | None = None,
+) -> Result:
+    """Assign every learner of ``roster`` to a team under ``model``.
+
+    Parameters
+    ----------
+    roster
+        The cohort (see :func:`teamform.load_roster`).
+    model
+        The formation model (see :class:`teamform.FormationModel`).
+    time_limit
+        Wall-clock budget in seconds; the best assignment found is returned
+        when it runs out.
+    seed
+        Random seed for construction and search.
+    workers
+        CP-SAT worker threads (default: 1 for neighbourhoods, 2 for the full
+        model).
+    strategy
+        ``exact`` (full CP-SAT model), ``lns`` (local search with CP-SAT
+        neighbourhoods) or ``auto`` (by cohort size).
+    deterministic
+        Use work limits instead of wall-clock limits, so that the same input,
+        seed and worker count always give the same teams.
+    progress
+        Called with a :class:`Progress` whenever the best solution improves.
+
+    Returns
+    -------
+    Result
+        Validated by :func:`teamform.validate.validate`.
+
+    Raises
+    ------
+    InputError
+        When the roster does not fit the model.
+    """
+    inst = build_instance(roster, model)
+    return solve_instance(
+        inst,
+        time_limit=time_limit,
+        seed=seed,
+        workers=workers,
+        strategy=strategy,
+        deterministic=deterministic,
+        progress=progress,
+    )
+
+
+def solve_instance(
+    inst: Instance,
+    *,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    workers: int | None = None,
+    strategy: Strategy = "auto",
+    deterministic: bool = False,
+    progress: ProgressFn | None = None,
+    started: float | None = None,
+) -> Result:
+    """Solve a compiled instance (see :func:`form`)."""
+    t0 = time.perf_counter() if started is None else started
+    terms = build_terms(inst)
+    if strategy == "auto":
+        strategy = "exact" if inst.n <= EXACT_MAX_LEARNERS else "lns"
+
+    conflicts = precheck(inst, terms)
+    if conflicts:
+        return _finish(inst, terms, None, Status.INFEASIBLE, t0, seed, 1, strategy, conflicts)
+
+    start = construct(inst, seed)
+    if strategy == "exact":
+        n_workers = workers or 2
+        outcome = _solve_exact(inst, terms, start, time_limit, seed, n_workers, deterministic, t0,
+                               progress)
+    else:
+        from teamform.search.lns import run_lns
+
+        n_workers = workers or 1
+        outcome = run_lns(
+            inst,
+            terms,
+            start,
+            time_limit=time_limit,
+            seed=seed,
+            workers=n_workers,
+            deterministic=deterministic,
+            started=t0,
+            progress=progress,
+        )
+    if outcome.status == Status.INFEASIBLE:
+        conflicts = diagnose(inst, terms, max(1.0, time_limit / 4))
+    return _finish(
+        inst,
+        terms,
+        outcome.assignment,
+        outcome.status,
+        t0,
+        seed,
+        n_workers,
+        strategy,
+        conflicts,
+        solver_bound=outcome.bound,
+        time_to_first=outcome.time_to_first,
+    )
+
+
+@dataclass
+class Outcome:
+    """What a search strategy hands back to :func:`solve_instance`."""
+
+    status: Status
+    assignment: list[int] | None
+    bound: int | None = None
+    time_to_first: float | None = None
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, t0: float, progress: ProgressFn | None) -> None:
+        super().__init__()
+        self.t0 = t0
+        self.progress = progress
+        self.first: float | None = None
+
+    def on_solution_callback(self) -> None:
+        now = time.perf_counter() - self.t0
+        if self.first is None:
+            self.first = now
+        if self.progress is not None:
+            self.progress(
+                Progress(
+                    self.objective_value / OBJECTIVE_SCALE,
+                    self.best_objective_bound / OBJECTIVE_SCALE,
+                    now,
+                )
+            )
+
+
+def solver_for(time_limit: float, seed: int, workers: int, deterministic: bool) -> cp_model.CpSolver:
+    """A CP-SAT solver with teamform's parameters."""
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    if deterministic:
+        # deterministic time is CP-SAT's own work measure, roughly seconds
+        params.max_deterministic_time = max(0.01, time_limit)
+        params.interleave_search = workers > 1
+    else:
+        params.max_time_in_seconds = max(0.01, time_limit)
+    params.random_seed = seed
+    params.num_workers = max(1, workers)
+    return solver
+
+
+def _solve_exact(
+    inst: Instance,
+    terms: list[Term],
+    start: list[int],
+    time_limit: float,
+    seed: int,
+    workers: int,
+    deterministic: bool,
+    t0: float,
+    progress: ProgressFn | None,
+) -> Outcome:
+    sub = SubModel(inst, range(inst.n), range(inst.k), terms)
+    sub.hint(start)
+    remaining = time_limit - (time.perf_counter() - t0)
+    solver = solver_for(remaining, seed, workers, deterministic)
+    callback = _Callback(t0, progress)
+    code = solver.solve(sub.model, callback)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        found = sub.read(solver)
+        assignment = [found[i] for i in range(inst.n)]
+        status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
+        return Outcome(status, assignment, round(solver.best_objective_bound), callback.first)
+    if code == cp_model.INFEASIBLE:
+        return Outcome(Status.INFEASIBLE, None)
+    if code == cp_model.MODEL_INVALID:
+        return Outcome(Status.MODEL_INVALID, None)
+    # no solution in time: fall back on the construction if it is valid
+    if validate(inst, start, terms).ok:
+        return Outcome(Status.FEASIBLE, start, None, time.perf_counter() - t0)
+    return Outcome(Status.UNKNOWN, None)
+
+
+def precheck(inst: Instance, terms: list[Term]) -> list[str]:
+    """Hard rules that single learners or simple counts already make impossible."""
+    out: list[str] = []
+    for term in terms:
+        if not term.hard:
+            continue
+        if isinstance(term, OverlapTerm):
+            bounds = term.learner_bounds()
+            for i in bounds.nonzero()[0].tolist():
+                best = slot_hours(term.need - int(bounds[i]))
+                out.append(
+                    f"overlap >= {term.hours:g} h (blocks of {term.block_hours:g} h) cannot "
+                    f"hold for learner {inst.ids[i]}: best possible with any teammates "
+                    f"{best:g} h"
+                )
+        elif term.lower_bound() > 0:
+            out.append(
+                f"{term.name} (hard) cannot hold: at least "
+                f"{term.natural(term.lower_bound()):g} {term.unit_label} in any assignment"
+            )
+    return out
+
+
+def diagnose(inst: Instance, terms: list[Term], time_limit: float) -> list[str]:
+    """Name a small set of hard rules that cannot hold together.
+
+    Each hard rule group (team sizes and sections are always on; avoid pairs;
+    each hard criterion) is switched by an assumption literal, and CP-SAT
+    reports a subset of assumptions sufficient for infeasibility.
+    """
+    sub = SubModel(inst, range(inst.n), range(inst.k), terms, guard_hard=True)
+    sub.model.minimize(0)
+    solver = solver_for(time_limit, 0, 1, False)
+    code = solver.solve(sub.model)
+    names = {lit.index: name for name, lit in sub.guards.items()}
+    if code == cp_model.INFEASIBLE:
+        core = [names[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in names]
+        rules = ["team sizes and sections", *(_rule_label(inst, terms, n) for n in sorted(core))]
+        return ["hard rules that cannot hold together: " + "; ".join(rules)]
+    return ["no assignment meets every hard rule (the conflict could not be narrowed down)"]
+
+
+def _rule_label(inst: Instance, terms: list[Term], name: str) -> str:
+    if name == "avoid":
+        return f"avoid pairs ({len(inst.avoid)})"
+    for term in terms:
+        if term.name == name and isinstance(term, OverlapTerm):
+            return f"overlap >= {term.hours:g} h in blocks of {term.block_hours:g} h"
+    return f"{name} (hard)"
+
+
+def _finish(
+    inst: Instance,
+    terms: list[Term],
+    assignment: list[int] | None,
+    status: Status,
+    t0: float,
+    seed: int,
+    workers: int,
+    strategy: str,
+    conflicts: list[str],
+    *,
+    solver_bound: int | None = None,
+    time_to_first: float | None = None,
+) -> Result:
+    base = dict(
+        seed=seed,
+        workers=workers,
+        strategy=strategy,
+        model_name=inst.model.name,
+        reference_date=inst.reference_date.isoformat(),
+        n_learners=inst.n,
+        n_teams=inst.k,
+        conflicts=conflicts,
+    )
+    if assignment is None:
+        return Result(status=status, runtime=time.perf_counter() - t0, **base)  # type: ignore[arg-type]
+    check = validate(inst, assignment, terms)
+    teams, scores = summarize(inst, assignment, terms, check)
+    term_bound = sum(t.coefficient * t.lower_bound() for t in terms)
+    bound = max(term_bound, solver_bound if solver_bound is not None else 0)
+    bound = min(bound, check.objective)
+    objective = check.objective / OBJECTIVE_SCALE
+    bound_f = bound / OBJECTIVE_SCALE
+    if status == Status.FEASIBLE and bound >= check.objective:
+        status = Status.OPTIMAL
+    return Result(
+        status=status if check.ok else Status.UNKNOWN,
+        objective=objective,
+        bound=bound_f,
+        gap=(objective - bound_f) / max(objective, 1.0),
+        excess_per_team=(objective - bound_f) / max(inst.k, 1),
+        runtime=time.perf_counter() - t0,
+        time_to_first=time_to_first,
+        assignment={inst.ids[i]: t + 1 for i, t in enumerate(assignment)},
+        teams=teams,
+        breakdown=scores,
+        valid=check.ok,
+        violations=check.violations,
+        **base,  # type: ignore[arg-type]
+    )
