@@ -9,10 +9,11 @@ answer goes through the independent validator before it is returned.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from teamform.cpmodel import SubModel
@@ -22,6 +23,7 @@ from teamform.model import FormationModel
 from teamform.result import Result, Status, summarize
 from teamform.roster import Roster
 from teamform.search.construct import construct
+from teamform.search.local import LocalSearch, TeamState
 from teamform.validate import validate
 
 Strategy = Literal["auto", "exact", "lns"]
@@ -51,6 +53,8 @@ def form(
     strategy: Strategy = "auto",
     deterministic: bool = False,
     progress: ProgressFn | None = None,
+    history: Mapping[tuple[str, str], int] | None = None,
+    previous: Mapping[str, int] | None = None,
 ) -> Result:
     """Assign every learner of ``roster`` to a team under ``model``.
 
@@ -76,6 +80,12 @@ def form(
         seed and worker count always give the same teams.
     progress
         Called with a :class:`Progress` whenever the best solution improves.
+    history
+        Earlier teammates: learner-id pair to the number of phases shared
+        (used by the ``no_repeat`` criterion).
+    previous
+        Current team number (from 1) of each learner (used by the
+        ``stability`` criterion); see :func:`teamform.build_instance`.
 
     Returns
     -------
@@ -87,7 +97,7 @@ def form(
     InputError
         When the roster does not fit the model.
     """
-    inst = build_instance(roster, model)
+    inst = build_instance(roster, model, history=history, previous=previous)
     return solve_instance(
         inst,
         time_limit=time_limit,
@@ -214,6 +224,15 @@ def _solve_exact(
     t0: float,
     progress: ProgressFn | None,
 ) -> Outcome:
+    # a short local search gives CP-SAT a good hint to start from
+    state = TeamState(inst, terms, start)
+    ls = LocalSearch(state, np.random.default_rng(seed))
+    if deterministic:
+        ls.run(max_steps=int(200 * min(time_limit, 5.0)) * inst.k)
+    else:
+        ls.run(deadline=t0 + min(0.2 * time_limit, 2.0))
+    if state.hard_violations == 0:
+        start = list(state.assign)
     sub = SubModel(inst, range(inst.n), range(inst.k), terms)
     sub.hint(start)
     remaining = time_limit - (time.perf_counter() - t0)

@@ -10,20 +10,27 @@ from __future__ import annotations
 from teamform.criteria.base import OBJECTIVE_SCALE, Term
 from teamform.criteria.category import CategoryTerm
 from teamform.criteria.motivation import MotivationTerm
+from teamform.criteria.no_repeat import NoRepeatTerm
 from teamform.criteria.overlap import OverlapTerm
+from teamform.criteria.participation import ParticipationHighTerm, ParticipationSpreadTerm
 from teamform.criteria.prefer import PreferTerm
 from teamform.criteria.skill_balance import SkillBalanceTerm
 from teamform.criteria.skill_coverage import SkillCoverageTerm
+from teamform.criteria.stability import StabilityTerm
 from teamform.instance import Instance
 
 __all__ = [
     "OBJECTIVE_SCALE",
     "CategoryTerm",
     "MotivationTerm",
+    "NoRepeatTerm",
     "OverlapTerm",
+    "ParticipationHighTerm",
+    "ParticipationSpreadTerm",
     "PreferTerm",
     "SkillBalanceTerm",
     "SkillCoverageTerm",
+    "StabilityTerm",
     "Term",
     "build_terms",
 ]
@@ -68,4 +75,14 @@ def build_terms(inst: Instance) -> list[Term]:
     for rule in c.category:
         if rule.enabled:
             terms.append(CategoryTerm(inst, rule))
+    if c.no_repeat and c.no_repeat.enabled:
+        terms.append(NoRepeatTerm(inst, weight=c.no_repeat.weight, hard=c.no_repeat.hard))
+    if c.stability and c.stability.enabled:
+        terms.append(StabilityTerm(inst, weight=c.stability.weight, hard=c.stability.hard))
+    p = c.participation
+    # without a participation column (e.g. a first phase) there is nothing to spread
+    if p and p.enabled and inst.participation is not None:
+        terms.append(ParticipationSpreadTerm(inst, weight=p.weight, hard=p.hard, low=p.low))
+        if p.require_high:
+            terms.append(ParticipationHighTerm(inst, weight=p.weight, hard=p.hard, high=p.high))
     return terms

@@ -39,6 +39,9 @@ class MotivationTerm(Term):
                 self.lo[s] = total // teams
                 self.hi[s] = -(-total // teams)
 
+        self._intrinsic = inst.intrinsic.astype(int).tolist()
+        self._targets = [self.target(t) for t in range(inst.k)]
+
     def target(self, team: int) -> tuple[int, int]:
         """Allowed range of intrinsic learners in ``team``."""
         s = int(self.inst.team_section[team])
@@ -46,8 +49,8 @@ class MotivationTerm(Term):
         return min(int(self.lo[s]), hi_size), min(int(self.hi[s]), hi_size)
 
     def team_penalty(self, members: Sequence[int], team: int) -> int:
-        count = int(np.count_nonzero(self.inst.intrinsic[list(members)]))
-        lo, hi = self.target(team)
+        count = sum(map(self._intrinsic.__getitem__, members))
+        lo, hi = self._targets[team]
         return max(0, lo - count) + max(0, count - hi)
 
     def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:

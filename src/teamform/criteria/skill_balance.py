@@ -45,13 +45,18 @@ class SkillBalanceTerm(Term):
             if len(rows):
                 self.mean[s] = np.rint(rows.sum(axis=0) / len(rows)).astype(np.int64)
         self.values = sub  # (n, S) hundredths
-
-    def _deviation(self, sums: np.ndarray, size: int, section: int) -> int:
-        return int(np.abs(sums - size * self.mean[section]).sum())
+        # plain lists: team penalties are evaluated millions of times on tiny teams
+        self._cols = [sub[:, j].tolist() for j in range(sub.shape[1])]
+        self._means = self.mean.tolist()
+        self._team_section = inst.team_section.tolist()
 
     def team_penalty(self, members: Sequence[int], team: int) -> int:
-        sums = self.values[list(members)].sum(axis=0)
-        return self._deviation(sums, len(members), int(self.inst.team_section[team]))
+        size = len(members)
+        mean = self._means[self._team_section[team]]
+        pen = 0
+        for col, mu in zip(self._cols, mean, strict=True):
+            pen += abs(sum(map(col.__getitem__, members)) - size * mu)
+        return pen
 
     def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
         out: dict[int, cp_model.LinearExprT] = {}

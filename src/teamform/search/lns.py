@@ -1,0 +1,196 @@
+"""Large-neighbourhood search: local search around small exact CP-SAT sub-models.
+
+Loop until the budget runs out: a burst of cheap moves and swaps
+(:mod:`teamform.search.local`), then a few neighbourhoods in which the members
+of 2-4 teams are freed and re-assigned exactly by CP-SAT. Teams for a
+neighbourhood are the costliest of a sample plus teams whose common time
+overlaps it (so time-zone repairs are possible) or random ones. Since every
+penalty is a sum over teams measured against cohort-wide targets, the
+sub-model's objective is exactly the freed teams' share of the global
+objective, and an improvement there is an improvement of the whole.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from teamform.cpmodel import SubModel
+from teamform.criteria import OBJECTIVE_SCALE, Term
+from teamform.criteria.overlap import team_common
+from teamform.instance import Instance
+from teamform.search.local import HARD_COST, LocalSearch, TeamState
+
+#: Work units per second of budget in deterministic mode (one unit ~ one LS step).
+DETERMINISTIC_UNITS_PER_SECOND = 4000
+#: Work units charged for one CP-SAT neighbourhood in deterministic mode.
+NEIGHBOURHOOD_UNITS = 150
+
+
+@dataclass
+class LnsStats:
+    """Counters of a search run."""
+
+    ls_steps: int = 0
+    neighbourhoods: int = 0
+    improved: int = 0
+    time_to_first: float | None = None
+
+
+def solve_neighbourhood(
+    state: TeamState,
+    teams: Sequence[int],
+    *,
+    time_limit: float,
+    seed: int,
+    workers: int = 1,
+    deterministic: bool = False,
+) -> bool:
+    """Re-assign the members of ``teams`` exactly; keep the result if it is better.
+
+    Returns whether the state improved.
+    """
+    from teamform.solve import solver_for
+
+    learners = [i for t in teams for i in state.members[t]]
+    sub = SubModel(state.inst, learners, teams, state.terms)
+    sub.hint(state.assign)
+    before = sum(state.cost[t] for t in teams)
+    solver = solver_for(time_limit, seed, workers, deterministic)
+    code = solver.solve(sub.model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return False
+    found = sub.read(solver)
+    members: dict[int, list[int]] = {t: [] for t in teams}
+    for i, t in found.items():
+        members[t].append(i)
+    after = sum(state.team_cost(members[t], t) for t in teams)
+    if after >= before:
+        return False
+    state.set_teams(teams, members)
+    return True
+
+
+def pick_neighbourhood(state: TeamState, rng: np.random.Generator, size: int) -> list[int]:
+    """A costly team plus teams of its section sharing time with it (or random)."""
+    inst = state.inst
+    k = inst.k
+    sample = rng.integers(0, k, size=min(k, 8)).tolist()
+    first = max(sample, key=lambda t: state.cost[t])
+    pool = inst.teams_of_section(int(inst.team_section[first])).tolist()
+    pool = [t for t in pool if t != first]
+    if not pool:
+        return [first]
+    if len(pool) > 40:
+        pool = [pool[p] for p in rng.choice(len(pool), size=40, replace=False).tolist()]
+    if rng.random() < 0.7:
+        # teams whose members are free when this team's members are
+        masks = inst.masks
+        union = 0
+        for i in state.members[first]:
+            union |= masks[i]
+        scored = sorted(
+            pool,
+            key=lambda t: (-(team_common(masks, state.members[t]) & union).bit_count(), t),
+        )
+        chosen = scored[: size - 1]
+    else:
+        chosen = [pool[p] for p in rng.choice(len(pool), size=min(size - 1, len(pool)),
+                                              replace=False).tolist()]
+    return [first, *chosen]
+
+
+def run_lns(
+    inst: Instance,
+    terms: Sequence[Term],
+    start: Sequence[int],
+    *,
+    time_limit: float,
+    seed: int,
+    workers: int = 1,
+    deterministic: bool = False,
+    started: float | None = None,
+    progress: object = None,
+    stats: LnsStats | None = None,
+) -> object:
+    """Search from ``start`` until the budget runs out; returns an ``Outcome``.
+
+    In deterministic mode the budget is counted in work units (local-search
+    steps and neighbourhoods, with CP-SAT's deterministic time) instead of
+    seconds, so the same seed gives the same teams on any machine.
+    """
+    from teamform.result import Status
+    from teamform.solve import Outcome, Progress
+
+    t0 = time.perf_counter() if started is None else started
+    deadline = t0 + time_limit
+    stats = stats if stats is not None else LnsStats()
+    rng = np.random.default_rng(seed)
+    state = TeamState(inst, terms, start)
+    ls = LocalSearch(state, rng)
+    budget = int(time_limit * DETERMINISTIC_UNITS_PER_SECOND) if deterministic else None
+    used = 0
+    best_total = state.total
+    best_assign = list(state.assign)
+    if state.hard_violations == 0:
+        stats.time_to_first = time.perf_counter() - t0
+
+    def report() -> None:
+        if callable(progress) and best_total < HARD_COST:
+            progress(Progress(best_total / OBJECTIVE_SCALE, None, time.perf_counter() - t0))
+
+    burst = max(200, 20 * inst.k)
+    nb_size = 3
+    while True:
+        if budget is not None:
+            if used >= budget:
+                break
+            steps = ls.run(max_steps=min(burst, budget - used))
+        else:
+            now = time.perf_counter()
+            if now >= deadline:
+                break
+            steps = ls.run(deadline=min(deadline, now + 0.5), max_steps=burst)
+        used += steps
+        stats.ls_steps += steps
+        for _ in range(3):
+            if state.total == 0:
+                break
+            if budget is not None:
+                if used >= budget:
+                    break
+                cap = 0.05
+            else:
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0.005:
+                    break
+                cap = min(0.2, remaining)
+            teams = pick_neighbourhood(state, rng, nb_size)
+            improved = solve_neighbourhood(
+                state,
+                teams,
+                time_limit=cap,
+                seed=int(rng.integers(1 << 30)),
+                workers=workers,
+                deterministic=deterministic,
+            )
+            used += NEIGHBOURHOOD_UNITS
+            stats.neighbourhoods += 1
+            stats.improved += int(improved)
+            # grow neighbourhoods while they pay off, shrink when they stall
+            nb_size = min(4, nb_size + 1) if improved else max(2, nb_size - 1)
+        if state.total < best_total:
+            best_total = state.total
+            best_assign = list(state.assign)
+            if stats.time_to_first is None and state.hard_violations == 0:
+                stats.time_to_first = time.perf_counter() - t0
+            report()
+        if state.total == 0:
+            break
+    if best_total >= HARD_COST:
+        return Outcome(Status.UNKNOWN, best_assign, None, None)
+    return Outcome(Status.FEASIBLE, best_assign, None, stats.time_to_first)
