@@ -9,6 +9,7 @@ their section.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -83,6 +84,10 @@ class Instance:
     avoid: IntArray
     prefer: IntArray
     participation: npt.NDArray[np.float64] | None = None
+    #: earlier teammates: ``(i, j)`` with ``i < j`` to the number of phases they shared
+    history: dict[tuple[int, int], int] = field(default_factory=dict)
+    #: current team index of each learner, -1 for none (late joiners)
+    previous: IntArray | None = None
     _avoid_adj: list[list[int]] | None = field(default=None, repr=False)
     _prefer_adj: list[list[int]] | None = field(default=None, repr=False)
 
@@ -113,8 +118,27 @@ def _adjacency(n: int, pairs: IntArray) -> list[list[int]]:
     return adj
 
 
-def build_instance(roster: Roster, model: FormationModel) -> Instance:
+def build_instance(
+    roster: Roster,
+    model: FormationModel,
+    *,
+    history: Mapping[tuple[str, str], int] | None = None,
+    previous: Mapping[str, int] | None = None,
+) -> Instance:
     """Check a roster against a model and compile both into an :class:`Instance`.
+
+    Parameters
+    ----------
+    roster, model
+        The cohort and the formation model.
+    history
+        Earlier teammates: learner-id pair to the number of phases they
+        shared (for the ``no_repeat`` criterion). Pairs naming learners not in
+        the roster (dropouts) are ignored.
+    previous
+        Current team number (from 1) of each learner, for the ``stability``
+        criterion; learners not listed have no current team, ids not in the
+        roster are ignored.
 
     Raises
     ------
@@ -203,7 +227,33 @@ def build_instance(roster: Roster, model: FormationModel) -> Instance:
         avoid=pair_array(roster.avoid),
         prefer=pair_array(roster.prefer),
         participation=participation,
+        history=_history_pairs(index, history or {}),
+        previous=_previous_teams(ids, previous) if previous is not None else None,
     )
+
+
+def _history_pairs(
+    index: Mapping[str, int], history: Mapping[tuple[str, str], int]
+) -> dict[tuple[int, int], int]:
+    out: dict[tuple[int, int], int] = {}
+    for (a, b), count in history.items():
+        i, j = index.get(a), index.get(b)
+        if i is None or j is None or i == j or count <= 0:
+            continue  # a dropout, or no shared phase
+        key = (i, j) if i < j else (j, i)
+        out[key] = out.get(key, 0) + int(count)
+    return out
+
+
+def _previous_teams(ids: list[str], previous: Mapping[str, int]) -> IntArray:
+    prev = np.full(len(ids), -1, dtype=np.int64)
+    for i, lid in enumerate(ids):
+        team = previous.get(lid)
+        if team is not None:
+            if team < 1:
+                raise InputError(f"previous team {team} of learner '{lid}' is not a team number")
+            prev[i] = team - 1
+    return prev
 
 
 def _reference_date(model: FormationModel) -> date:

@@ -145,6 +145,46 @@ class CategoryRule(Criterion):
     values: list[str] = Field(default_factory=list)
 
 
+class NoRepeat(Criterion):
+    """Teammates of earlier phases kept apart.
+
+    Penalty: per team, over each pair of members who already shared a team,
+    the number of earlier phases they shared (so a pair met twice weighs
+    twice). Hard: no pair of earlier teammates meets again. The pair history
+    comes from the course workspace (:mod:`teamform.plan`) or
+    ``form(..., history=...)``.
+    """
+
+
+class Stability(Criterion):
+    """Learners kept in their current team (the ``keep`` re-forming policy).
+
+    Penalty: learners placed in a team other than the one they are in now
+    (teams keep their number across phases); learners without a current team
+    cost nothing. Hard: nobody moves.
+    """
+
+
+class Participation(Criterion):
+    """Engagement from a ``participation`` roster column (0-100).
+
+    Learners below ``low`` are spread: per team, those beyond ``ceil(L/k)``
+    count (``L`` low learners, ``k`` teams in the section). With
+    ``require_high``, each team without a member at ``high`` or above counts 1.
+    Ignored when the roster has no participation column (e.g. a first phase).
+    """
+
+    low: float = Field(default=40, ge=0, le=100)
+    high: float = Field(default=70, ge=0, le=100)
+    require_high: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> Participation:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) is above high ({self.high:g})")
+        return self
+
+
 class Criteria(_Strict):
     """The criteria table of a formation model; absent criteria are off."""
 
@@ -154,6 +194,9 @@ class Criteria(_Strict):
     prefer: Prefer | None = None
     overlap: Overlap | None = None
     category: list[CategoryRule] = Field(default_factory=list)
+    no_repeat: NoRepeat | None = None
+    stability: Stability | None = None
+    participation: Participation | None = None
 
 
 class RosterColumns(_Strict):
