@@ -22,7 +22,7 @@ from teamform.instance import build_instance
 from teamform.model import FormationModel
 from teamform.result import Result, Status
 from teamform.roster import Roster, load_roster
-from teamform.solve import Progress, Strategy, form
+from teamform.solve import Progress, form
 
 EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3
@@ -75,7 +75,8 @@ def _with_reference_date(model: FormationModel, ref: date) -> FormationModel:
 
 RosterArg = Annotated[Path, typer.Argument(help="Roster CSV, one learner a row.")]
 ModelOpt = Annotated[
-    Path, typer.Option("--model", "-m", help="Formation model (TOML), e.g. models/collaborative.toml")
+    Path,
+    typer.Option("--model", "-m", help="Formation model (TOML), e.g. models/collaborative.toml"),
 ]
 AvoidOpt = Annotated[
     Path | None, typer.Option(help="CSV of pairs (id_a,id_b) who must not share a team.")
@@ -123,8 +124,7 @@ def form_cmd(
             def show(p: Progress) -> None:
                 if live:
                     line.plain = (
-                        f"searching: best {p.objective:.2f}  bound {p.bound:.2f}  "
-                        f"{p.elapsed:.1f} s"
+                        f"searching: best {p.objective:.2f}  bound {p.bound:.2f}  {p.elapsed:.1f} s"
                     )
 
             result = form(
@@ -201,7 +201,9 @@ def print_teams(result: Result) -> None:
     for team in result.teams:
         table.add_row(
             str(team.team),
-            Text(", ".join(f"{n or i} ({i})" for i, n in zip(team.members, team.names, strict=True))),
+            Text(
+                ", ".join(f"{n or i} ({i})" for i, n in zip(team.members, team.names, strict=True))
+            ),
             " ".join(f"{k[:4]} {v:.2f}" for k, v in team.skill_means.items()),
             f"{team.intrinsic}/{team.imposed}",
             "-" if team.common_hours is None else f"{team.common_hours:g}",
@@ -228,6 +230,51 @@ def _print_summary(result: Result) -> None:
             )
     table.add_row("time", f"{result.runtime:.2f} s ({result.strategy}, seed {result.seed})")
     out.print(table)
+
+
+@app.command("report")
+def report_cmd(
+    result_path: Annotated[Path, typer.Argument(help="Result JSON from 'teamform form --json'.")],
+    html_path: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the tutor's report as HTML.")
+    ] = None,
+    markdown_path: Annotated[
+        Path | None, typer.Option("--markdown", help="Write the tutor's report as Markdown.")
+    ] = None,
+    sheets_dir: Annotated[
+        Path | None, typer.Option("--sheets", help="Write one sheet per team into this folder.")
+    ] = None,
+    sheet_format: Annotated[
+        str, typer.Option("--sheet-format", help="Team sheets as md or html.")
+    ] = "md",
+) -> None:
+    """Write a tutor's report and learners' team sheets from a result JSON."""
+    from teamform.report import load_report, write_report
+
+    if sheet_format not in ("md", "html"):
+        raise fail(f"--sheet-format must be md or html, not '{sheet_format}'")
+    if html_path is None and markdown_path is None and sheets_dir is None:
+        raise fail("nothing to write: give --out, --markdown and/or --sheets")
+    try:
+        data = load_report(result_path)
+        written = write_report(
+            data,
+            html=html_path,
+            markdown=markdown_path,
+            sheets=sheets_dir,
+            sheet_format=sheet_format,  # type: ignore[arg-type]
+        )
+    except TeamformError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"{exc.filename or ''}: cannot write ({exc.strerror})") from None
+    if html_path is not None:
+        out.print(f"report written to {html_path}")
+    if markdown_path is not None:
+        out.print(f"markdown report written to {markdown_path}")
+    if sheets_dir is not None:
+        n = len(written) - (html_path is not None) - (markdown_path is not None)
+        out.print(f"{n} team sheets written to {sheets_dir}")
 
 
 def main() -> None:

@@ -40,6 +40,27 @@ class CriterionScore(BaseModel):
     lower_bound: float = Field(description="penalty no assignment can avoid, natural units")
 
 
+class CriterionCheck(BaseModel):
+    """One criterion measured on one team, against what it asks of that team."""
+
+    name: str
+    hard: bool = False
+    value: float = Field(description="the team's measure, in `unit`")
+    target: str = Field(description="what the criterion asks of this team, in words")
+    unit: str = ""
+    penalty: float = Field(default=0.0, description="the team's penalty in natural units")
+    score: float = Field(default=100.0, description="0-100; 100 when the target is met")
+
+
+class TeamFlag(BaseModel):
+    """A check on one team: ``ok=False`` marks something for the tutor to act on."""
+
+    code: str = Field(description="motivation, overlap, isolation, participation, prefer ...")
+    ok: bool = False
+    message: str
+    learners: list[str] = Field(default_factory=list)
+
+
 class TeamSummary(BaseModel):
     """One team as a tutor reads it."""
 
@@ -54,6 +75,21 @@ class TeamSummary(BaseModel):
     common_hours: float | None = Field(description="common weekly hours in long-enough blocks")
     penalties: dict[str, float]
     flags: list[str]
+    # Added later, with defaults so that older result files still load.
+    common_slots: list[tuple[int, int]] | None = Field(
+        default=None,
+        description="UTC slot runs [start, end) when every member is free (end may pass the "
+        "week end; slot 0 is Monday 00:00 UTC of the reference week); None: not recorded",
+    )
+    timezones: dict[str, str] = Field(default_factory=dict, description="member id to time zone")
+    participation: dict[str, float] = Field(
+        default_factory=dict, description="member id to participation score, where known"
+    )
+    skill_targets: dict[str, float] = Field(
+        default_factory=dict, description="cohort (section) mean of each skill"
+    )
+    criteria: list[CriterionCheck] = Field(default_factory=list)
+    checks: list[TeamFlag] = Field(default_factory=list)
 
 
 class Result(BaseModel):
@@ -84,6 +120,10 @@ class Result(BaseModel):
     conflicts: list[str] = Field(default_factory=list)
     valid: bool = False
     violations: list[str] = Field(default_factory=list)
+    search_objective: float | None = Field(
+        default=None,
+        description="objective as the search computed it; equals `objective` unless a bug",
+    )
 
     @property
     def feasible(self) -> bool:
@@ -144,6 +184,9 @@ def summarize(
     validation: Validation,
 ) -> tuple[list[TeamSummary], list[CriterionScore]]:
     """Per-team summaries and per-criterion scores of a validated assignment."""
+    # imported here: the report package reads this module's models
+    from teamform.report.compliance import team_details
+
     members = team_members(assignment, inst.k)
     overlap = next((t for t in terms if isinstance(t, OverlapTerm)), None)
     names = [lr.name for lr in inst.roster.learners]
@@ -155,9 +198,7 @@ def summarize(
             for j, s in enumerate(inst.skill_names)
         }
         intrinsic = int(inst.intrinsic[mem].sum()) if size else 0
-        pens = {
-            term.name: term.natural(validation.team_penalties[term.name][t]) for term in terms
-        }
+        pens = {term.name: term.natural(validation.team_penalties[term.name][t]) for term in terms}
         flags = []
         if size and intrinsic == 0:
             flags.append("no intrinsically motivated member")
@@ -172,6 +213,8 @@ def summarize(
                 flags.append(term.describe_violation(mem, t, p))
             if p and term.name == "skill_coverage":
                 flags.append(term.describe_violation(mem, t, p))
+        extra = team_details(inst, terms, assignment, mem, t, validation.team_penalties)
+        flags.extend(c.message for c in extra.checks if c.code == "participation" and not c.ok)
         teams.append(
             TeamSummary(
                 team=t + 1,
@@ -185,6 +228,12 @@ def summarize(
                 common_hours=common,
                 penalties=pens,
                 flags=flags,
+                common_slots=extra.common_slots,
+                timezones=extra.timezones,
+                participation=extra.participation,
+                skill_targets=extra.skill_targets,
+                criteria=extra.criteria,
+                checks=extra.checks,
             )
         )
     scores = [

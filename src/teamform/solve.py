@@ -133,8 +133,9 @@ def solve_instance(
     start = construct(inst, seed)
     if strategy == "exact":
         n_workers = workers or 2
-        outcome = _solve_exact(inst, terms, start, time_limit, seed, n_workers, deterministic, t0,
-                               progress)
+        outcome = _solve_exact(
+            inst, terms, start, time_limit, seed, n_workers, deterministic, t0, progress
+        )
     else:
         from teamform.search.lns import run_lns
 
@@ -164,6 +165,7 @@ def solve_instance(
         conflicts,
         solver_bound=outcome.bound,
         time_to_first=outcome.time_to_first,
+        search_objective=outcome.objective,
     )
 
 
@@ -175,6 +177,8 @@ class Outcome:
     assignment: list[int] | None
     bound: int | None = None
     time_to_first: float | None = None
+    #: the search's own objective value for ``assignment`` (checked against the validator)
+    objective: int | None = None
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
@@ -198,7 +202,9 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             )
 
 
-def solver_for(time_limit: float, seed: int, workers: int, deterministic: bool) -> cp_model.CpSolver:
+def solver_for(
+    time_limit: float, seed: int, workers: int, deterministic: bool
+) -> cp_model.CpSolver:
     """A CP-SAT solver with teamform's parameters."""
     solver = cp_model.CpSolver()
     params = solver.parameters
@@ -243,7 +249,22 @@ def _solve_exact(
         found = sub.read(solver)
         assignment = [found[i] for i in range(inst.n)]
         status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
-        return Outcome(status, assignment, round(solver.best_objective_bound), callback.first)
+        if state.hard_violations == 0 and state.soft_cost < round(solver.objective_value):
+            # CP-SAT did not get back to its hint in time: keep the better answer
+            return Outcome(
+                Status.FEASIBLE,
+                list(state.assign),
+                round(solver.best_objective_bound),
+                callback.first,
+                state.soft_cost,
+            )
+        return Outcome(
+            status,
+            assignment,
+            round(solver.best_objective_bound),
+            callback.first,
+            round(solver.objective_value),
+        )
     if code == cp_model.INFEASIBLE:
         return Outcome(Status.INFEASIBLE, None)
     if code == cp_model.MODEL_INVALID:
@@ -318,6 +339,7 @@ def _finish(
     *,
     solver_bound: int | None = None,
     time_to_first: float | None = None,
+    search_objective: int | None = None,
 ) -> Result:
     base = dict(
         seed=seed,
@@ -353,5 +375,6 @@ def _finish(
         breakdown=scores,
         valid=check.ok,
         violations=check.violations,
+        search_objective=None if search_objective is None else search_objective / OBJECTIVE_SCALE,
         **base,  # type: ignore[arg-type]
     )

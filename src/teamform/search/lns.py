@@ -99,8 +99,10 @@ def pick_neighbourhood(state: TeamState, rng: np.random.Generator, size: int) ->
         )
         chosen = scored[: size - 1]
     else:
-        chosen = [pool[p] for p in rng.choice(len(pool), size=min(size - 1, len(pool)),
-                                              replace=False).tolist()]
+        chosen = [
+            pool[p]
+            for p in rng.choice(len(pool), size=min(size - 1, len(pool)), replace=False).tolist()
+        ]
     return [first, *chosen]
 
 
@@ -193,4 +195,4 @@ def run_lns(
             break
     if best_total >= HARD_COST:
         return Outcome(Status.UNKNOWN, best_assign, None, None)
-    return Outcome(Status.FEASIBLE, best_assign, None, stats.time_to_first)
+    return Outcome(Status.FEASIBLE, best_assign, None, stats.time_to_first, best_total)

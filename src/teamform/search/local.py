@@ -159,7 +159,9 @@ class LocalSearch:
         masks = self.masks
         if masks is not None and len(mem_t) > 1 and rng.random() < 0.5:
             # the member whose absence frees the most common time
-            i = max(mem_t, key=lambda m: team_common(masks, [x for x in mem_t if x != m]).bit_count())
+            i = max(
+                mem_t, key=lambda m: team_common(masks, [x for x in mem_t if x != m]).bit_count()
+            )
         else:
             i = mem_t[int(rng.integers(len(mem_t)))]
         picks = rng.integers(0, len(pool), size=min(self.candidates, len(pool) - 1)).tolist()

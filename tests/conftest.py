@@ -1,0 +1,83 @@
+"""Shared helpers: tiny instances built from records, solved exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from ortools.sat.python import cp_model
+
+from teamform import FormationModel, Roster, build_instance
+from teamform.cpmodel import SubModel
+from teamform.criteria import Term, build_terms
+from teamform.instance import Instance
+from teamform.validate import validate
+
+REF = "2026-01-12"  # a winter Monday: every zone on standard time
+
+
+def learner(lid: str, **kw: Any) -> dict[str, Any]:
+    """A roster record with harmless defaults."""
+    rec: dict[str, Any] = {
+        "id": lid,
+        "name": f"Name {lid}",
+        "timezone": "UTC",
+        "availability": "Mon-Sun 00:00-24:00",
+        "motivation": "imposed",
+    }
+    rec.update(kw)
+    return rec
+
+
+def make_instance(
+    records: Sequence[dict[str, Any]],
+    criteria: dict[str, Any] | None = None,
+    *,
+    team: dict[str, Any] | None = None,
+    avoid: Sequence[tuple[str, str]] = (),
+    prefer: Sequence[tuple[str, str]] = (),
+) -> Instance:
+    """Compile records and a criteria table into an instance."""
+    model = FormationModel.from_dict(
+        {"team": team or {"size": 2}, "criteria": criteria or {}}, source="test-model"
+    )
+    roster = Roster.from_records(records, avoid=avoid, prefer=prefer)
+    return build_instance(roster, model)
+
+
+def solve_exact(inst: Instance, terms: Sequence[Term] | None = None) -> tuple[int, list[int]]:
+    """Optimal objective and assignment of the full CP-SAT model."""
+    terms = build_terms(inst) if terms is None else terms
+    sub = SubModel(inst, range(inst.n), range(inst.k), terms)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 30
+    status = solver.solve(sub.model)
+    assert status == cp_model.OPTIMAL, solver.status_name(status)
+    found = sub.read(solver)
+    assignment = [found[i] for i in range(inst.n)]
+    objective = round(solver.objective_value)
+    # the validator must agree with the solver on every solve
+    check = validate(inst, assignment, terms)
+    assert check.ok, check.violations
+    assert check.objective == objective
+    return objective, assignment
+
+
+def teams_of(inst: Instance, assignment: Sequence[int]) -> set[frozenset[str]]:
+    """Teams as sets of ids, independent of team numbering."""
+    groups: dict[int, set[str]] = {}
+    for i, t in enumerate(assignment):
+        groups.setdefault(t, set()).add(inst.ids[i])
+    return {frozenset(g) for g in groups.values()}
+
+
+@pytest.fixture
+def demo_paths() -> dict[str, str]:
+    return {
+        "roster": "instances/demo/roster.csv",
+        "avoid": "instances/demo/avoid.csv",
+        "prefer": "instances/demo/prefer.csv",
+        "model": "models/collaborative.toml",
+    }

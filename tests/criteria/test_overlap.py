@@ -1,0 +1,88 @@
+"""Time-zone overlap alone, including daylight-saving time and odd offsets."""
+
+from conftest import learner, make_instance, solve_exact, teams_of
+from teamform.criteria import OverlapTerm, build_terms
+
+
+def overlap(hours: float, block: float = 1.0, ref: str = "2026-01-12", hard: bool = False):
+    return {
+        "overlap": {
+            "weight": 1,
+            "hours": hours,
+            "block": block,
+            "reference_date": ref,
+            "hard": hard,
+        }
+    }
+
+
+def test_optimum_and_bound_by_hand() -> None:
+    records = [
+        learner("a", availability="Mon 10:00-13:00"),
+        learner("b", availability="Mon 10:00-13:00"),
+        learner("c", availability="Mon 11:00-12:00"),
+        learner("d", availability="Mon 20:00-22:00"),
+    ]
+    inst = make_instance(records, overlap(2))
+    (term,) = build_terms(inst)
+    assert isinstance(term, OverlapTerm)
+    # {a,b}: 3 h (0 short), {c,d}: 0 h (2 short) = 2 h; other pairings: 1 + 2 = 3 h short
+    assert term.team_penalty([0, 1], 0) == 0
+    assert term.team_penalty([2, 3], 1) == 8  # quarter-hours
+    assert term.team_penalty([0, 2], 0) == 4
+    objective, assignment = solve_exact(inst)
+    assert teams_of(inst, assignment) == {frozenset("ab"), frozenset("cd")}
+    assert objective == 2 * 100
+    # learner bounds: d shares nothing with anyone (2 h), c at best 1 h -> bound 2 h here
+    assert term.lower_bound() == 8
+
+
+def test_short_runs_do_not_count() -> None:
+    records = [
+        learner("a", availability="Mon 10:00-10:30; Mon 11:00-12:00"),
+        learner("b", availability="Mon 09:00-13:00"),
+    ]
+    inst = make_instance(records, overlap(1.5, block=1))
+    (term,) = build_terms(inst)
+    assert term.common_slots([0, 1]) == 4  # only the 1-hour run counts
+    objective, _ = solve_exact(inst)
+    assert objective == 50  # 0.5 h short, weight 1
+
+
+def test_daylight_saving_time_changes_overlap() -> None:
+    # London 18-20 local and New York 14-16 local: in January New York is UTC-5
+    # (19-21 UTC): 1 h common; on 16 March 2026 the US is on summer time (UTC-4)
+    # but the UK is not yet: 18-20 UTC both, 2 h common
+    records = [
+        learner("l", timezone="Europe/London", availability="Mon 18:00-20:00"),
+        learner("n", timezone="America/New_York", availability="Mon 14:00-16:00"),
+    ]
+    winter = make_instance(records, overlap(2, ref="2026-01-12"))
+    spring = make_instance(records, overlap(2, ref="2026-03-16"))
+    assert build_terms(winter)[0].team_penalty([0, 1], 0) == 4
+    assert build_terms(spring)[0].team_penalty([0, 1], 0) == 0
+
+
+def test_quarter_hour_offset() -> None:
+    # Kathmandu (+05:45) 20:00-22:00 is 14:15-16:15 UTC; with 14:00-16:00 UTC: 1.75 h
+    records = [
+        learner("k", timezone="Asia/Kathmandu", availability="Mon 20:00-22:00"),
+        learner("u", timezone="UTC", availability="Mon 14:00-16:00"),
+    ]
+    inst = make_instance(records, overlap(2, block=0.25))
+    (term,) = build_terms(inst)
+    assert term.common_slots([0, 1]) == 7
+    assert term.team_penalty([0, 1], 0) == 1
+    objective, _ = solve_exact(inst)
+    assert objective == 25
+
+
+def test_runs_wrapping_the_week_end_count_once() -> None:
+    # Sunday 23:00 to Monday 01:00 UTC is one 2-hour run across the week boundary
+    records = [
+        learner("a", availability="Sun 23:00-24:00; Mon 00:00-01:00"),
+        learner("b", availability="Sun 22:00-24:00; Mon 00:00-02:00"),
+    ]
+    inst = make_instance(records, overlap(2, block=2))
+    objective, _ = solve_exact(inst)
+    assert objective == 0
