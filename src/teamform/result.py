@@ -7,7 +7,7 @@ import io
 import json
 import os
 import tempfile
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -18,7 +18,7 @@ from teamform.instance import SKILL_SCALE, Instance, slot_hours
 from teamform.validate import Validation, team_members
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Solve status, in CP-SAT's vocabulary."""
 
     OPTIMAL = "optimal"
