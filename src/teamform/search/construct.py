@@ -13,7 +13,13 @@ import math
 
 import numpy as np
 
-from teamform.availability import SLOTS_PER_DAY, SLOTS_PER_WEEK
+from teamform.availability import (
+    FULL_WEEK_MASK,
+    SLOT_MINUTES,
+    SLOTS_PER_DAY,
+    SLOTS_PER_WEEK,
+    common_block_slots,
+)
 from teamform.criteria.overlap import mask_matrix
 from teamform.instance import Instance
 
@@ -74,7 +80,7 @@ def construct(inst: Instance, seed: int = 0) -> list[int]:
     # learners with no usable window go last: they fit anywhere equally badly
     key = np.where(np.isnan(angle), 10.0, angle)
     assignment = [-1] * inst.n
-    avoid = inst.avoid_adj
+    total = inst.skills.sum(axis=1).tolist()
     for s in range(len(inst.section_names)):
         teams = inst.teams_of_section(s)
         learners = np.flatnonzero(inst.section == s)
@@ -92,30 +98,90 @@ def construct(inst: Instance, seed: int = 0) -> list[int]:
             rank[key[order] >= 10.0] = 10.0
             order = order[np.argsort(rank, kind="stable")]
         sizes = target_sizes(inst, teams, len(learners))
+        team_list = teams.tolist()
+        # a block of consecutive teams shares learners of similar hours; inside
+        # a block, learners are dealt out to balance skills and motivation
+        block = max(1, min(8, len(team_list) // 8))
+        order_list = order.tolist()
+        pos = 0
         pending: list[int] = []
-        queue = iter(order.tolist())
-        for t, size in zip(teams.tolist(), sizes, strict=True):
-            members: set[int] = set()
-            still: list[int] = []
-            for i in pending:
-                if len(members) < size and not any(j in members for j in avoid[i]):
-                    members.add(i)
-                    assignment[i] = t
-                else:
-                    still.append(i)
-            pending = still
-            while len(members) < size:
-                i = next(queue, None)
-                if i is None:
-                    break
-                if any(j in members for j in avoid[i]):
-                    pending.append(i)
-                    continue
-                members.add(i)
-                assignment[i] = t
-        pending.extend(queue)
+        for b0 in range(0, len(team_list), block):
+            bteams = team_list[b0 : b0 + block]
+            need = sum(sizes[b0 : b0 + block])
+            take = max(0, need - len(pending))
+            chunk = pending + order_list[pos : pos + take]
+            pos += take
+            pending = _deal(inst, assignment, chunk, bteams, sizes[b0 : b0 + block], total, rng)
+        pending.extend(order_list[pos:])
         _place_leftovers(inst, assignment, pending, teams, sizes)
     return assignment
+
+
+def _deal(
+    inst: Instance,
+    assignment: list[int],
+    chunk: list[int],
+    teams: list[int],
+    sizes: list[int],
+    total: list[int],
+    rng: np.random.Generator,
+) -> list[int]:
+    """Deal ``chunk`` over ``teams``: intrinsic learners round-robin, then the
+    rest strongest first to the weakest team with room (avoid pairs kept apart).
+
+    Returns the learners that fit nowhere without breaking an avoid pair.
+    """
+    avoid = inst.avoid_adj
+    intrinsic = inst.intrinsic
+    masks = inst.masks
+    need, block = _overlap_target(inst)
+    cap = dict(zip(teams, sizes, strict=True))
+    members: dict[int, set[int]] = {t: set() for t in teams}
+    common = dict.fromkeys(teams, FULL_WEEK_MASK)
+    strength = dict.fromkeys(teams, 0)
+    n_intr = dict.fromkeys(teams, 0)
+    tie = rng.random(len(chunk)).tolist()
+    ranked = sorted(
+        range(len(chunk)), key=lambda p: (not intrinsic[chunk[p]], -total[chunk[p]], tie[p])
+    )
+    left: list[int] = []
+    for p in ranked:
+        i = chunk[p]
+        room = [
+            t
+            for t in teams
+            if len(members[t]) < cap[t] and not any(j in members[t] for j in avoid[i])
+        ]
+        if not room:
+            left.append(i)
+            continue
+
+        def short(u: int, i: int = i) -> int:
+            if not need:
+                return 0
+            return max(0, need - common_block_slots(common[u] & masks[i], block))
+
+        if intrinsic[i]:
+            t = min(
+                room, key=lambda u: (short(u), n_intr[u], strength[u] / max(1, len(members[u])))
+            )
+            n_intr[t] += 1
+        else:
+            # weakest per remaining seat, so sizes and strength even out together
+            t = min(room, key=lambda u: (short(u), (strength[u] + total[i]) / cap[u]))
+        members[t].add(i)
+        common[t] &= masks[i]
+        strength[t] += total[i]
+        assignment[i] = t
+    return left
+
+
+def _overlap_target(inst: Instance) -> tuple[int, int]:
+    """Common slots wanted per team and minimum run length, from the model."""
+    ov = inst.model.criteria.overlap
+    if ov is None or not ov.enabled:
+        return 0, 1
+    return round(ov.hours * 60 / SLOT_MINUTES), max(1, round(ov.block * 60 / SLOT_MINUTES))
 
 
 def _place_leftovers(

@@ -133,6 +133,7 @@ class LocalSearch:
             inst.teams_of_section(s).tolist() for s in range(len(inst.section_names))
         ]
         self.team_section = inst.team_section.tolist()
+        self.pool_pos = {t: p for pool in self.section_teams for p, t in enumerate(pool)}
         self.iterations = 0
         # with a time-zone criterion, candidate teams are chosen among those
         # whose common time the learner shares: random teams rarely fit
@@ -173,7 +174,10 @@ class LocalSearch:
                 {pool[p] for p in sample},
                 key=lambda u: -(team_common(masks, st.members[u]) & mask_i).bit_count(),
             )
-            candidates = scored[: self.candidates // 2] + candidates[: self.candidates // 2]
+            # neighbouring team numbers were built from learners of similar hours
+            at = self.pool_pos[t]
+            near = [pool[(at + d) % len(pool)] for d in (-1, 1)] if len(pool) > 2 else []
+            candidates = scored[: self.candidates // 2] + near + candidates[: self.candidates // 2]
         best: tuple[int, list[int], list[int], int, int, int] | None = None
         for u in candidates:
             if u == t:

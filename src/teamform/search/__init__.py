@@ -1,0 +1,1 @@
+"""Heuristic search engines used alongside the CP-SAT model."""
