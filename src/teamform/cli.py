@@ -7,7 +7,7 @@ Exit codes: 0 success, 2 bad input (one line naming file, row and column),
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated
 
@@ -189,6 +189,28 @@ def check_cmd(
     )
 
 
+@app.command("generate")
+def generate_cmd(
+    n: Annotated[int, typer.Option("--n", help="Number of learners.", min=1)],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the cohort to.")],
+    seed: Annotated[int, typer.Option(help="Random seed.", min=0)] = 1,
+    sections: Annotated[int, typer.Option(help="Number of sections (0: none).", min=0)] = 0,
+    participation: Annotated[
+        bool, typer.Option(help="Fill the participation column.")
+    ] = False,
+) -> None:
+    """Write a synthetic cohort (roster.csv, avoid.csv, prefer.csv) for benchmarks."""
+    from teamform.generate import generate_cohort, write_cohort
+
+    try:
+        paths = write_cohort(
+            generate_cohort(n, seed, sections=sections, participation=participation), out_dir
+        )
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"{n} learners written to {paths['roster']}")
+
+
 def print_teams(result: Result) -> None:
     """Print the table of teams."""
     table = Table(title=f"{result.n_teams} teams ({result.model_name})", show_lines=False)
@@ -275,6 +297,184 @@ def report_cmd(
     if sheets_dir is not None:
         n = len(written) - (html_path is not None) - (markdown_path is not None)
         out.print(f"{n} team sheets written to {sheets_dir}")
+
+
+# --- course plans: phases re-formed on a schedule -------------------------------------
+
+plan_app = typer.Typer(
+    name="plan",
+    help="Course plans: re-form teams between course phases, on a schedule, with memory.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(plan_app, name="plan")
+
+WorkspaceArg = Annotated[
+    Path, typer.Argument(help="Course workspace directory (holding plan.toml).")
+]
+NowOpt = Annotated[
+    str | None,
+    typer.Option(help="Take this as the current time: YYYY-MM-DD or YYYY-MM-DDTHH:MM."),
+]
+
+
+def _parse_now(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"'{text}' is not a date or time (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM)",
+            column="--now",
+        ) from None
+
+
+def _print_wide(table: Table) -> None:
+    # a cron log or a pipe has no width: keep rows on one line rather than 80 columns
+    (out if out.is_terminal else Console(width=200)).print(table)
+
+
+def _formed_at(text: str) -> str:
+    return text.replace("T", " ")[:16]
+
+
+def _stamp(line: str) -> None:
+    now = datetime.now().isoformat(" ", timespec="seconds")
+    out.print(Text(f"[{now}] {line}"), soft_wrap=True)
+
+
+@plan_app.command("init")
+def plan_init_cmd(
+    directory: WorkspaceArg,
+    start: Annotated[
+        str | None, typer.Option(help="Start of the first phase, YYYY-MM-DD (default: today).")
+    ] = None,
+) -> None:
+    """Create a workspace with an example plan on the demo course (files copied in)."""
+    from teamform.plan import init_workspace
+
+    try:
+        first = date.fromisoformat(start) if start is not None else None
+    except ValueError:
+        raise fail(f"--start: '{start}' is not a date (expected YYYY-MM-DD)") from None
+    try:
+        path = init_workspace(directory, start=first)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"plan written to {path}; edit it, then run: teamform plan run-due {directory}")
+
+
+@plan_app.command("status")
+def plan_status_cmd(directory: WorkspaceArg, now: NowOpt = None) -> None:
+    """List the phases: start, policy, whether due, and their formation."""
+    from teamform.plan import plan_status
+
+    try:
+        phases = plan_status(directory, _parse_now(now))
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    table = Table(title=f"phases of {directory}")
+    for col in ("#", "phase", "start", "policy", "model", "state"):
+        table.add_column(col)
+    for p in phases:
+        if p.formation is not None:
+            f = p.formation
+            state = f"formed {_formed_at(f.formed_at)} UTC ({f.status}, {f.objective or 0:.2f})"
+        else:
+            state = "due" if p.due else "upcoming"
+        start = p.start.date().isoformat() if p.start.time() == time() else p.start.isoformat(" ")
+        table.add_row(str(p.index + 1), Text(p.name), start, p.policy, Text(p.model), state)
+    _print_wide(table)
+    last = [p for p in phases if p.formation is not None]
+    waiting = [p.name for p in phases if p.due and p.formation is None]
+    out.print(
+        f"last formation: {last[-1].name if last else 'none'}; due now: "
+        f"{', '.join(waiting) or 'none'}",
+        soft_wrap=True,
+    )
+
+
+@plan_app.command("run-due")
+def plan_run_due_cmd(
+    directory: WorkspaceArg,
+    now: NowOpt = None,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for another run on the workspace.", min=0)
+    ] = 600.0,
+) -> None:
+    """Form every phase whose start has come and which is not formed yet (idempotent)."""
+    from teamform.plan import run_due
+
+    try:
+        report = run_due(directory, _parse_now(now), wait=wait, log=_stamp)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    if report.failed is not None:
+        for line in report.problems:
+            err.print(Text(line), style="red", soft_wrap=True)
+        raise typer.Exit(EXIT_INFEASIBLE)
+
+
+@app.command("history")
+def history_cmd(directory: WorkspaceArg) -> None:
+    """List the formations stored in a course workspace."""
+    from teamform.plan import history
+
+    try:
+        formations = history(directory)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    if not formations:
+        out.print("no formation stored yet")
+        return
+    table = Table(title=f"formations in {directory}")
+    for col in (
+        "id",
+        "phase",
+        "formed at (UTC)",
+        "policy",
+        "model",
+        "status",
+        "objective",
+        "bound",
+        "learners",
+        "teams",
+    ):
+        table.add_column(col)
+    for f in formations:
+        table.add_row(
+            str(f.id),
+            Text(f.phase),
+            _formed_at(f.formed_at),
+            f.policy,
+            Text(f.model_name),
+            f.status,
+            "-" if f.objective is None else f"{f.objective:.2f}",
+            "-" if f.bound is None else f"{f.bound:.2f}",
+            str(f.n_learners),
+            str(f.n_teams),
+        )
+    _print_wide(table)
+
+
+@app.command("export")
+def export_cmd(
+    directory: WorkspaceArg,
+    phase: Annotated[str, typer.Option("--phase", "-p", help="Phase name, as in the plan.")],
+    out_csv: Annotated[Path, typer.Option("--out", "-o", help="CSV to write (id,name,team).")],
+) -> None:
+    """Write the teams of a formed phase as id,name,team CSV."""
+    from teamform.plan import export_phase
+
+    try:
+        path = export_phase(directory, phase, out_csv)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"{out_csv}: cannot write ({exc.strerror})") from None
+    out.print(f"teams of phase '{phase}' written to {path}")
 
 
 def main() -> None:

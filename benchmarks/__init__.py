@@ -1,0 +1,1 @@
+"""Benchmark runners (run from the repository root)."""

@@ -1,0 +1,26 @@
+"""Benchmark smoke run: the runner works end to end on a small cohort."""
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_quick_benchmark_run(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.cohorts", "--quick", "--results", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["method"]: r for r in csv.DictReader(open(tmp_path / "cohort_n30.csv"))}
+    assert set(rows) == {"teamform", "random", "monolithic"}
+    ours = rows["teamform"]
+    assert ours["status"] in ("feasible", "optimal")
+    assert float(ours["first_feasible_s"]) < 2.0
+    # the search must beat a random split of the same cohort
+    assert float(ours["obj_end"]) < float(rows["random"]["obj_end"])
+    assert float(ours["bound"]) <= float(ours["obj_end"])
+    assert float(ours["peak_mb"]) > 0
+    assert (tmp_path / "cohort_n30.md").read_text().startswith("### n = 30")
