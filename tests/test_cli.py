@@ -430,12 +430,6 @@ def test_bad_strategy(tmp_path: Path) -> None:
     assert_input_error(result, files, ["--strategy", "'fast'"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.form_cmd does not catch OSError from Result.to_csv/to_json: an --out path "
-    "that cannot be written ends in an uncaught IsADirectoryError (exit 1) instead of a "
-    "one-line error with exit 2",
-)
 def test_unwritable_output_path(tmp_path: Path) -> None:
     files = Files(tmp_path)
     target = tmp_path / "a_directory"

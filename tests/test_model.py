@@ -145,11 +145,6 @@ def test_unknown_top_level_key() -> None:
     assert exc.message == "unknown key 'nmae'"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FormationModel.from_dict calls any unknown key under [criteria.*] an "
-    "'unknown criterion', also a misspelt option of a known criterion",
-)
 def test_unknown_option_of_a_criterion_is_not_called_a_criterion() -> None:
     exc = parse_error("[team]\nsize = 4\n[criteria.overlap]\nhourz = 2\n")
     assert exc.row == 4
@@ -157,11 +152,6 @@ def test_unknown_option_of_a_criterion_is_not_called_a_criterion() -> None:
     assert exc.message == "unknown key 'hourz'"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model._line_of returns the first line holding the key anywhere in the file, "
-    "so an error on a key repeated in several tables names the wrong row",
-)
 def test_error_row_of_a_key_repeated_in_several_tables() -> None:
     exc = parse_error(
         "[team]\nsize = 4\n\n[criteria.motivation]\nweight = 30\n\n"

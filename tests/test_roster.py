@@ -190,11 +190,6 @@ def test_column_mapping_naming_an_absent_header(tmp_path: Path) -> None:
     assert "[roster.columns]" in exc.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="load_roster reports teamform's column name ('timezone'), which is not a header "
-    "of the file, instead of the file's own header ('Time zone')",
-)
 def test_errors_after_column_mapping_name_the_files_header(tmp_path: Path) -> None:
     theirs = {"id": "Student ID", "timezone": "Time zone"}
     records = rows()
@@ -427,11 +422,6 @@ def test_roster_not_utf8(tmp_path: Path) -> None:
     assert "UTF-8" in exc.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="roster._read_text reports only the byte offset of a non-UTF-8 byte, not the row "
-    "holding it (spreadsheets often export Windows-1252)",
-)
 def test_roster_not_utf8_names_the_row(tmp_path: Path) -> None:
     path = tmp_path / "roster.csv"
     text = write_roster(tmp_path / "tmp.csv", rows(3)).read_text(encoding="utf-8")
@@ -441,12 +431,6 @@ def test_roster_not_utf8_names_the_row(tmp_path: Path) -> None:
     assert exc.row == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="roster._read_csv takes the first physical line as the header, so a blank line "
-    "above the header gives an empty header and the error 'N cells but the header has 0 "
-    "columns' instead of skipping the blank line",
-)
 def test_blank_line_above_the_header_is_skipped(tmp_path: Path) -> None:
     text = write_roster(tmp_path / "tmp.csv", rows()).read_text(encoding="utf-8")
     path = tmp_path / "roster.csv"
@@ -456,11 +440,6 @@ def test_blank_line_above_the_header_is_skipped(tmp_path: Path) -> None:
     assert roster.learners[0].row == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="roster.load_pairs only recognises the id_a,id_b header on line 1, so after a "
-    "blank first line the header is read as a pair and reported as unknown id 'id_a'",
-)
 def test_pair_file_blank_line_above_the_header(tmp_path: Path) -> None:
     path = write_roster(tmp_path / "roster.csv", rows())
     pairs = tmp_path / "avoid.csv"
@@ -547,11 +526,6 @@ def test_from_records_errors_name_the_record() -> None:
     assert_located(info.value, "lms export", 3, "timezone")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="roster._build checks required columns before emptiness, so Roster.from_records([]) "
-    "reports \"row 1, column 'id': required column is missing\" instead of no learners",
-)
 def test_from_records_empty() -> None:
     with pytest.raises(InputError) as info:
         Roster.from_records([], source="lms export")

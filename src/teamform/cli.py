@@ -145,17 +145,22 @@ def form_cmd(
     if result.status == Status.INFEASIBLE or not result.feasible:
         _print_summary(result)
         for line_ in result.conflicts or result.violations:
-            err.print(Text(line_), style="red")
+            err.print(Text(line_), style="red", soft_wrap=True)
         raise typer.Exit(EXIT_INFEASIBLE)
     if not quiet:
         print_teams(result)
     _print_summary(result)
-    if out_csv is not None:
-        result.to_csv(out_csv)
-        out.print(f"teams written to {out_csv}")
-    if json_path is not None:
-        result.to_json(json_path)
-        out.print(f"result written to {json_path}")
+    for path, write, what in (
+        (out_csv, result.to_csv, "teams"),
+        (json_path, result.to_json, "result"),
+    ):
+        if path is None:
+            continue
+        try:
+            write(path)
+        except OSError as exc:
+            raise fail(f"{path}: cannot write ({exc.strerror or exc})") from None
+        out.print(f"{what} written to {path}")
 
 
 class _Null:
@@ -195,9 +200,7 @@ def generate_cmd(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the cohort to.")],
     seed: Annotated[int, typer.Option(help="Random seed.", min=0)] = 1,
     sections: Annotated[int, typer.Option(help="Number of sections (0: none).", min=0)] = 0,
-    participation: Annotated[
-        bool, typer.Option(help="Fill the participation column.")
-    ] = False,
+    participation: Annotated[bool, typer.Option(help="Fill the participation column.")] = False,
 ) -> None:
     """Write a synthetic cohort (roster.csv, avoid.csv, prefer.csv) for benchmarks."""
     from teamform.generate import generate_cohort, write_cohort

@@ -318,6 +318,7 @@ def team_layout(
     total = int(sizes.sum())
     lo_b = spec.min if spec.min is not None else 1
     hi_b = spec.max if spec.max is not None else total
+    span = f"{lo_b}" if lo_b == hi_b else f"{lo_b}-{hi_b}"
 
     if spec.teams is not None:
         if spec.teams > total:
@@ -339,7 +340,7 @@ def team_layout(
         if kk <= 0 or not kk * lo_b <= m <= kk * hi_b:
             raise InputError(
                 f"team size impossible: {label} {m} learners, which cannot form teams of "
-                f"{lo_b}-{hi_b}" + (f" ({spec.teams} teams)" if spec.teams else ""),
+                f"{span}" + (f" ({spec.teams} teams)" if spec.teams else ""),
                 file=model.source,
                 column="team",
             )
@@ -348,7 +349,7 @@ def team_layout(
             if base < lo_b or base + (extra > 0) > hi_b:
                 raise InputError(
                     f"team size impossible: {label} {m} learners, which cannot form "
-                    f"{kk} balanced teams of {lo_b}-{hi_b}",
+                    f"{kk} balanced teams of {span}",
                     file=model.source,
                     column="team",
                 )

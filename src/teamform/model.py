@@ -253,10 +253,9 @@ class FormationModel(_Strict):
             m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
             if m:
                 raise InputError(
-                    f"malformed TOML: {msg[: m.start()].strip()}",
+                    f"malformed TOML at character {m.group(2)}: {msg[: m.start()].strip()}",
                     file=source,
                     row=int(m.group(1)),
-                    column=m.group(2),
                 ) from None
             raise InputError(f"malformed TOML: {msg}", file=source) from None
         return cls.from_dict(data, source=source, text=text)
@@ -275,18 +274,43 @@ class FormationModel(_Strict):
             loc = [str(p) for p in err["loc"]]
             key = ".".join(loc)
             if err["type"] == "extra_forbidden":
-                what = "unknown criterion" if loc[:1] == ["criteria"] else "unknown key"
+                what = (
+                    "unknown criterion" if len(loc) == 2 and loc[0] == "criteria" else "unknown key"
+                )
                 message = f"{what} '{loc[-1]}'"
             else:
                 message = err["msg"].removeprefix("Value error, ")
-            row = _line_of(text, loc[-1]) if text and loc else None
+            row = _line_of(text, loc) if text and loc else None
             raise InputError(message, file=source, row=row, column=key or None) from None
 
 
-def _line_of(text: str, key: str) -> int | None:
-    """Best-effort line of a key in TOML source, for error messages."""
-    pattern = re.compile(rf"^\s*(\[+\s*)?[\w.]*\b{re.escape(key)}\b")
-    for i, line in enumerate(text.splitlines(), start=1):
-        if pattern.match(line):
+def _line_of(text: str, loc: list[str]) -> int | None:
+    """Best-effort line of a key path in TOML source, for error messages.
+
+    Looks for the key inside its own table (``[criteria.overlap]`` or the n-th
+    ``[[criteria.category]]``) before falling back to the first match anywhere.
+    """
+    lines = text.splitlines()
+    names = [p for p in loc if not p.isdigit()]
+    key = names[-1] if names else ""
+    key_re = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
+    table = ".".join(names[:-1])
+    index = next((int(p) for p in loc if p.isdigit()), 0)
+    if table:
+        header_re = re.compile(rf"^\s*\[\[?\s*{re.escape(table)}\s*\]\]?\s*(#.*)?$")
+        seen = -1
+        for start, line in enumerate(lines):
+            if header_re.match(line):
+                seen += 1
+                if seen < index:
+                    continue
+                for j in range(start + 1, len(lines)):
+                    if lines[j].lstrip().startswith("["):
+                        break
+                    if key_re.match(lines[j]):
+                        return j + 1
+                return start + 1
+    for i, line in enumerate(lines, start=1):
+        if key_re.match(line) or re.match(rf"^\s*\[+\s*[\w.]*\b{re.escape(key)}\b", line):
             return i
     return None

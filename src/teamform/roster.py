@@ -170,18 +170,29 @@ def _cell(value: Any) -> str:
 
 def _read_text(path: Path) -> str:
     try:
-        # utf-8-sig drops the byte-order mark spreadsheets like to add.
-        return path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError("file not found", file=str(path)) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", file=str(path)) from None
+    try:
+        # utf-8-sig drops the byte-order mark spreadsheets like to add.
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+            file=str(path),
+            row=row,
+        ) from None
+
+
+def _first_line(text: str) -> str:
+    return next((line for line in text.splitlines() if line.strip()), "")
 
 
 def _sniff_delimiter(text: str) -> str:
-    first = text.split("\n", 1)[0]
+    first = _first_line(text)
     return ";" if first.count(";") > first.count(",") else ","
 
 
@@ -190,14 +201,17 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
     try:
         header = next(reader)
+        while not any(h.strip() for h in header):
+            header = next(reader)
     except StopIteration:
         raise InputError("empty file: no header row", file=str(path)) from None
+    header_row = reader.line_num
     header = [h.strip() for h in header]
     seen: set[str] = set()
     for col in header:
         if col in seen:
             raise InputError(
-                "column appears twice in the header", file=str(path), row=1, column=col
+                "column appears twice in the header", file=str(path), row=header_row, column=col
             )
         seen.add(col)
     rows: list[tuple[int, dict[str, str]]] = []
@@ -233,7 +247,7 @@ def load_pairs(path: str | Path) -> list[tuple[str, str, int | None]]:
         if not any(cells):
             continue
         line = reader.line_num
-        if line == 1 and [c.lower() for c in cells[:2]] == ["id_a", "id_b"]:
+        if not pairs and [c.lower() for c in cells[:2]] == ["id_a", "id_b"]:
             continue
         if len(cells) < 2 or not cells[0] or not cells[1]:
             raise InputError("expected two ids: id_a,id_b", file=str(path), row=line)
@@ -290,14 +304,22 @@ def load_roster(
         if pair_path is not None:
             pair_lists[kind] = load_pairs(pair_path)
             pair_files[kind] = str(pair_path)
-    return _build(
-        header,
-        rows,
-        source=str(path),
-        avoid=pair_lists["avoid"],
-        prefer=pair_lists["prefer"],
-        pair_source=pair_files,
-    )
+    try:
+        return _build(
+            header,
+            rows,
+            source=str(path),
+            avoid=pair_lists["avoid"],
+            prefer=pair_lists["prefer"],
+            pair_source=pair_files,
+        )
+    except InputError as exc:
+        # name the column as the file spells it, not as teamform does
+        if columns and exc.file == str(path) and exc.column in columns:
+            raise InputError(
+                exc.message, file=exc.file, row=exc.row, column=columns[exc.column]
+            ) from None
+        raise
 
 
 def _build(
@@ -309,11 +331,11 @@ def _build(
     prefer: Sequence[tuple[str, str, int | None]],
     pair_source: str | Mapping[str, str],
 ) -> Roster:
+    if not rows:
+        raise InputError("the roster has no learners", file=source)
     for col in REQUIRED_COLUMNS:
         if col not in header:
             raise InputError("required column is missing", file=source, row=1, column=col)
-    if not rows:
-        raise InputError("the roster has no learners", file=source)
     skill_cols = [h for h in header if h.startswith(SKILL_PREFIX) and len(h) > len(SKILL_PREFIX)]
     category_cols = [h for h in header if h not in KNOWN_COLUMNS and h not in skill_cols and h]
     has_section = "section" in header
