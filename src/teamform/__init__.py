@@ -13,6 +13,7 @@ The public API::
 from teamform.errors import InputError, TeamformError
 from teamform.instance import Instance, build_instance
 from teamform.model import FormationModel
+from teamform.plan import Plan, run_due
 from teamform.result import Result, Status, TeamSummary
 from teamform.roster import Learner, Roster, load_roster
 from teamform.solve import form, solve_instance
@@ -23,6 +24,7 @@ __all__ = [
     "InputError",
     "Instance",
     "Learner",
+    "Plan",
     "Result",
     "Roster",
     "Status",
@@ -32,6 +34,7 @@ __all__ = [
     "build_instance",
     "form",
     "load_roster",
+    "run_due",
     "solve_instance",
     "validate",
 ]

@@ -52,7 +52,7 @@ def test_team_penalty_counts_phases_shared() -> None:
 
 
 def test_soft_optimum_by_hand() -> None:
-    res = form(_roster(), _model(weight=2), history=HISTORY, time_limit=5)
+    res = form(_roster(), _model(weight=2), history=HISTORY, time_limit=2)
     assert res.status == Status.OPTIMAL
     assert _split(res.assignment) == {frozenset("ac"), frozenset("bd")}
     assert res.objective == pytest.approx(2 * 3)
@@ -62,7 +62,7 @@ def test_soft_optimum_by_hand() -> None:
 
 def test_hard_only_unseen_pairs() -> None:
     history = {("a", "b"): 1, ("c", "d"): 1, ("a", "c"): 1, ("b", "d"): 1}
-    res = form(_roster(), _model(hard=True), history=history, time_limit=5)
+    res = form(_roster(), _model(hard=True), history=history, time_limit=2)
     assert res.feasible
     assert _split(res.assignment) == {frozenset("ad"), frozenset("bc")}
 
@@ -70,7 +70,7 @@ def test_hard_only_unseen_pairs() -> None:
 def test_hard_impossible_is_named() -> None:
     # a has met everyone: no partner is left
     history = {("a", "b"): 1, ("a", "c"): 1, ("a", "d"): 1}
-    res = form(_roster(), _model(hard=True), history=history, time_limit=5)
+    res = form(_roster(), _model(hard=True), history=history, time_limit=2)
     assert res.status == Status.INFEASIBLE
     assert any("no_repeat" in line for line in res.conflicts)
 

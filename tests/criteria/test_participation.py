@@ -17,7 +17,7 @@ import pytest
 from teamform import FormationModel, Roster, Status, build_instance, form
 from teamform.criteria import ParticipationHighTerm, ParticipationSpreadTerm, build_terms
 
-LEVELS = {"a": 10, "b": 20, "c": 30, "d": 80, "e": 50, "f": None}
+LEVELS: dict[str, float | None] = {"a": 10, "b": 20, "c": 30, "d": 80, "e": 50, "f": None}
 
 
 def _roster(levels: dict[str, float | None]) -> Roster:
@@ -54,7 +54,7 @@ def test_team_penalties() -> None:
 
 
 def test_optimum_by_hand() -> None:
-    res = form(_roster(LEVELS), _model(weight=3), time_limit=5)
+    res = form(_roster(LEVELS), _model(weight=3), time_limit=2)
     assert res.status == Status.OPTIMAL
     assert res.objective == pytest.approx(3 * 1)
     scores = {s.name: s.penalty for s in res.breakdown}
@@ -66,13 +66,13 @@ def test_optimum_by_hand() -> None:
 
 
 def test_two_engaged_learners_reach_zero() -> None:
-    res = form(_roster({**LEVELS, "e": 90}), _model(hard=True), time_limit=5)
+    res = form(_roster({**LEVELS, "e": 90}), _model(hard=True), time_limit=2)
     assert res.feasible and res.objective == 0
     assert res.assignment["d"] != res.assignment["e"]
 
 
 def test_hard_high_impossible_is_reported() -> None:
-    res = form(_roster(LEVELS), _model(hard=True), time_limit=5)
+    res = form(_roster(LEVELS), _model(hard=True), time_limit=2)
     assert res.status == Status.INFEASIBLE
     assert any("participation_high (hard)" in line for line in res.conflicts)
 

@@ -55,7 +55,7 @@ def test_team_penalty_and_bound() -> None:
 
 
 def test_keep_minimum_moves_by_hand() -> None:
-    res = form(_roster("abefghi"), _model(weight=10), previous=PREVIOUS, time_limit=5)
+    res = form(_roster("abefghi"), _model(weight=10), previous=PREVIOUS, time_limit=2)
     assert res.status == Status.OPTIMAL
     assert _moves(res.assignment) == 1
     assert res.assignment["a"] == res.assignment["b"] == res.assignment["i"] == 1
@@ -65,7 +65,7 @@ def test_keep_minimum_moves_by_hand() -> None:
 
 def test_keep_with_avoid_pair_needs_two_moves() -> None:
     roster = _roster("abefghi", avoid=(("a", "i"),))
-    res = form(roster, _model(weight=1), previous=PREVIOUS, time_limit=5)
+    res = form(roster, _model(weight=1), previous=PREVIOUS, time_limit=2)
     assert res.status == Status.OPTIMAL
     assert res.assignment["i"] == 2
     assert _moves(res.assignment) == 2
@@ -81,11 +81,11 @@ def test_vanished_team_forces_moves() -> None:
 
 
 def test_hard_keep_impossible_is_reported() -> None:
-    res = form(_roster("abefghi"), _model(hard=True), previous=PREVIOUS, time_limit=5)
+    res = form(_roster("abefghi"), _model(hard=True), previous=PREVIOUS, time_limit=2)
     assert res.status == Status.INFEASIBLE
     assert any("stability (hard)" in line for line in res.conflicts)
 
 
 def test_no_previous_costs_nothing() -> None:
-    res = form(_roster("abefghi"), _model(weight=5), time_limit=5)
+    res = form(_roster("abefghi"), _model(weight=5), time_limit=2)
     assert res.feasible and res.objective == 0
