@@ -282,6 +282,14 @@ def _row(text: str, loc: list[str]) -> int | None:
             if len(loc) == 2:
                 return start + 1
             keys = loc[2:]
+    elif len(loc) >= 2:
+        # a key of a top-level table such as [no_repeat]
+        header = re.compile(rf"^\s*\[\s*{re.escape(loc[0])}\s*\]")
+        start = next((n for n, line in enumerate(lines) if header.match(line)), len(lines))
+        end = next(
+            (n for n in range(start + 1, len(lines)) if re.match(r"^\s*\[", lines[n])), len(lines)
+        )
+        keys = loc[1:]
     elif loc:
         # top-level keys come before the first table header
         end = next((n for n, line in enumerate(lines) if re.match(r"^\s*\[", line)), len(lines))
