@@ -156,14 +156,14 @@ def test_infeasible_hard_overlap_names_the_learner() -> None:
 
 
 def test_infeasible_combination_names_rules() -> None:
-    # two intrinsic learners who must avoid each other, one team of two: hard motivation
-    # wants both... use coverage: the only two strong learners avoid each other in one team
+    # four intrinsic learners, two teams of three: hard motivation wants two per team,
+    # but q0 must avoid the other three; each rule alone can hold, together they cannot
     records = [learner(f"q{i}", motivation="intrinsic" if i < 4 else "imposed") for i in range(6)]
     inst = make_instance(
         records,
         {"motivation": {"hard": True}},
         team={"teams": 2},
-        avoid=[("q0", "q1"), ("q0", "q2"), ("q1", "q2"), ("q0", "q3"), ("q1", "q3"), ("q2", "q3")],
+        avoid=[("q0", "q1"), ("q0", "q2"), ("q0", "q3")],
     )
     result = solve_instance(inst, time_limit=2, strategy="exact")
     assert result.status == Status.INFEASIBLE

@@ -107,55 +107,78 @@ class OverlapTerm(Term):
     def learner_bounds(self) -> np.ndarray:
         """Shortfall (slots) every team containing each learner must pay.
 
-        A team's common time lies inside each member's common time with every
-        other member, so a learner whose ``m - 1`` best partners (m: the
-        smallest team size in its section) share fewer than the target hours
-        forces a shortfall on its team. Computed over distinct availability
-        patterns, stopping early once enough good partners are found.
+        For each distinct availability pattern, a depth-first search finds the
+        most common time any team of the smallest size in the section could
+        have with a learner of that pattern (avoid pairs ignored, so this is a
+        relaxation). Partners are tried in decreasing order of their common
+        time with the learner; that value bounds every team containing them,
+        which prunes the search. Past a node budget the search stops and the
+        weaker bound from the best single partners is used instead.
         """
         if self._learner_bounds is not None:
             return self._learner_bounds
         inst = self.inst
         bounds = np.zeros(inst.n, dtype=np.int64)
         for s in range(len(inst.section_names)):
-            idx = np.flatnonzero(inst.section == s)
             teams = inst.teams_of_section(s)
             if not len(teams):
                 continue
-            partners_needed = int(inst.team_lo[teams].min()) - 1
+            partners = int(inst.team_lo[teams].min()) - 1
             patterns: dict[int, list[int]] = {}
-            for i in idx.tolist():
+            for i in np.flatnonzero(inst.section == s).tolist():
                 patterns.setdefault(inst.masks[i], []).append(i)
-            # most common patterns first: good partners are found sooner
-            ordered = sorted(patterns.items(), key=lambda kv: -len(kv[1]))
-            for mask, group in ordered:
-                if partners_needed <= 0:
-                    own = common_block_slots(mask, self.block)
-                    bounds[group] = max(0, self.need - own)
-                    continue
-                counts: dict[int, int] = {}
-                found = 0
-                for other, members in ordered:
-                    avail = len(members) - (1 if other == mask else 0)
-                    if avail <= 0:
-                        continue
-                    value = common_block_slots(mask & other, self.block)
-                    counts[value] = counts.get(value, 0) + avail
-                    if value >= self.need:
-                        found += avail
-                        if found >= partners_needed:
-                            break
-                # the (m-1)-th best partner value bounds the team's common time
-                remaining = partners_needed
-                kth = 0
-                for value in sorted(counts, reverse=True):
-                    remaining -= counts[value]
-                    if remaining <= 0:
-                        kth = value
-                        break
-                bounds[group] = max(0, self.need - kth)
+            items = list(patterns.items())
+            for mask, group in items:
+                best = self._best_team_time(mask, items, partners)
+                bounds[group] = max(0, self.need - best)
         self._learner_bounds = bounds
         return bounds
+
+    def _best_team_time(
+        self, mask: int, patterns: list[tuple[int, list[int]]], partners: int
+    ) -> int:
+        """Most block time a team of ``partners`` others can share with ``mask``."""
+        block = self.block
+        if partners <= 0:
+            return common_block_slots(mask, block)
+        cands: list[tuple[int, int, int]] = []
+        for other, members in patterns:
+            count = len(members) - (1 if other == mask else 0)
+            if count > 0:
+                value = common_block_slots(mask & other, block)
+                if value > 0:
+                    cands.append((value, other, count))
+        cands.sort(key=lambda c: -c[0])
+        if sum(c[2] for c in cands) < partners:
+            return 0
+        # weaker fallback: the partners-th best single partner bounds any team
+        fallback, left = 0, partners
+        for value, _, count in cands:
+            left -= count
+            if left <= 0:
+                fallback = value
+                break
+        best = 0
+        budget = [20000]
+
+        def search(cur: int, start: int, left: int) -> None:
+            nonlocal best
+            budget[0] -= 1
+            if left == 0:
+                best = max(best, common_block_slots(cur, block))
+                return
+            for idx in range(start, len(cands)):
+                value, other, count = cands[idx]
+                if value <= best or budget[0] <= 0 or best >= self.need:
+                    return
+                nxt = cur & other
+                if common_block_slots(nxt, block) <= best:
+                    continue
+                for use in range(min(count, left), 0, -1):
+                    search(nxt, idx + 1, left - use)
+
+        search(mask, 0, partners)
+        return fallback if budget[0] <= 0 else best
 
     def lower_bound(self) -> int:
         """Forced shortfall: each team pays at least its worst member's bound.
