@@ -1,10 +1,13 @@
 """Construction: a first assignment meeting sizes, sections and avoid pairs.
 
 Learners are ordered so that those free at similar hours (in UTC) sit next to
-each other, then cut into consecutive teams; a learner that would join an
-avoid partner is held back and placed in a later team. What remains is
-repaired by swaps. The cost is one sort plus linear work, so ten thousand
-learners take a fraction of a second.
+each other. With a time-zone criterion, teams are then grown one at a time
+from the next free learner, each new member chosen among the next few dozen
+for common time first, then motivation and skills; without one, consecutive
+blocks of learners are dealt out over blocks of teams to balance skills and
+motivation. Avoid partners never join the same team; learners left over are
+placed by swaps. The cost is one sort plus linear work (about half a second
+for ten thousand learners).
 """
 
 from __future__ import annotations
@@ -99,6 +102,10 @@ def construct(inst: Instance, seed: int = 0) -> list[int]:
             order = order[np.argsort(rank, kind="stable")]
         sizes = target_sizes(inst, teams, len(learners))
         team_list = teams.tolist()
+        if _overlap_target(inst)[0]:
+            pending = _grow_teams(inst, assignment, order.tolist(), team_list, sizes, total)
+            _place_leftovers(inst, assignment, pending, teams, sizes)
+            continue
         # a block of consecutive teams shares learners of similar hours; inside
         # a block, learners are dealt out to balance skills and motivation
         block = max(1, min(8, len(team_list) // 8))
@@ -174,6 +181,79 @@ def _deal(
         strength[t] += total[i]
         assignment[i] = t
     return left
+
+
+def _grow_teams(
+    inst: Instance,
+    assignment: list[int],
+    order: list[int],
+    teams: list[int],
+    sizes: list[int],
+    total: list[int],
+    window: int = 48,
+) -> list[int]:
+    """Grow one team at a time from the next free learner in time-of-day order.
+
+    Each new member is the one, among the next ``window`` free learners, that
+    keeps the most common time (up to the target), then that brings the team
+    its first intrinsic learner, then that keeps its skill total closest to
+    the cohort's average. Returns learners left without a team.
+    """
+    avoid = inst.avoid_adj
+    intrinsic = inst.intrinsic.tolist()
+    masks = inst.masks
+    need, block = _overlap_target(inst)
+    mean_total = sum(total[i] for i in order) / max(1, len(order))
+    free = [True] * len(order)
+    head = 0
+    for t, size in zip(teams, sizes, strict=True):
+        while head < len(order) and not free[head]:
+            head += 1
+        if head >= len(order):
+            break
+        free[head] = False
+        seed = order[head]
+        members = [seed]
+        common = masks[seed]
+        strength = total[seed]
+        n_intr = intrinsic[seed]
+        window_pos: list[int] = []
+        p = head + 1
+        while len(window_pos) < window and p < len(order):
+            if free[p]:
+                window_pos.append(p)
+            p += 1
+        while len(members) < size and window_pos:
+            best_key: tuple[float, ...] | None = None
+            best_at = -1
+            target = (len(members) + 1) * mean_total
+            for at, pos in enumerate(window_pos):
+                j = order[pos]
+                if any(m in avoid[j] for m in members):
+                    continue
+                shared = min(need, common_block_slots(common & masks[j], block))
+                key = (-shared, -(intrinsic[j] and not n_intr), abs(strength + total[j] - target))
+                if best_key is None or key < best_key:
+                    best_key, best_at = key, at
+            if best_at < 0:
+                break
+            pos = window_pos.pop(best_at)
+            j = order[pos]
+            free[pos] = False
+            members.append(j)
+            common &= masks[j]
+            strength += total[j]
+            n_intr += intrinsic[j]
+        for i in members:
+            assignment[i] = t
+        if len(members) < size:
+            # give back what could not make a full team; leftovers fill it later
+            for i in members[1:]:
+                assignment[i] = -1
+            for pos, i in enumerate(order):
+                if i in members[1:]:
+                    free[pos] = True
+    return [i for pos, i in enumerate(order) if free[pos] or assignment[i] == -1]
 
 
 def _overlap_target(inst: Instance) -> tuple[int, int]:
