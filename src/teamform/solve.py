@@ -17,8 +17,9 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from teamform.cpmodel import SubModel
-from teamform.criteria import OBJECTIVE_SCALE, OverlapTerm, Term, build_terms
-from teamform.instance import Instance, build_instance, slot_hours
+from teamform.criteria import OBJECTIVE_SCALE, Term, build_terms
+from teamform.diagnose import diagnose, precheck
+from teamform.instance import Instance, build_instance
 from teamform.model import FormationModel
 from teamform.result import Result, Status, summarize
 from teamform.roster import Roster
@@ -273,57 +274,6 @@ def _solve_exact(
     if validate(inst, start, terms).ok:
         return Outcome(Status.FEASIBLE, start, None, time.perf_counter() - t0)
     return Outcome(Status.UNKNOWN, None)
-
-
-def precheck(inst: Instance, terms: list[Term]) -> list[str]:
-    """Hard rules that single learners or simple counts already make impossible."""
-    out: list[str] = []
-    for term in terms:
-        if not term.hard:
-            continue
-        if isinstance(term, OverlapTerm):
-            bounds = term.learner_bounds()
-            for i in bounds.nonzero()[0].tolist():
-                best = slot_hours(term.need - int(bounds[i]))
-                out.append(
-                    f"overlap >= {term.hours:g} h (blocks of {term.block_hours:g} h) cannot "
-                    f"hold for learner {inst.ids[i]}: best possible with any teammates "
-                    f"{best:g} h"
-                )
-        elif term.lower_bound() > 0:
-            out.append(
-                f"{term.name} (hard) cannot hold: at least "
-                f"{term.natural(term.lower_bound()):g} {term.unit_label} in any assignment"
-            )
-    return out
-
-
-def diagnose(inst: Instance, terms: list[Term], time_limit: float) -> list[str]:
-    """Name a small set of hard rules that cannot hold together.
-
-    Each hard rule group (team sizes and sections are always on; avoid pairs;
-    each hard criterion) is switched by an assumption literal, and CP-SAT
-    reports a subset of assumptions sufficient for infeasibility.
-    """
-    sub = SubModel(inst, range(inst.n), range(inst.k), terms, guard_hard=True)
-    sub.model.minimize(0)
-    solver = solver_for(time_limit, 0, 1, False)
-    code = solver.solve(sub.model)
-    names = {lit.index: name for name, lit in sub.guards.items()}
-    if code == cp_model.INFEASIBLE:
-        core = [names[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in names]
-        rules = ["team sizes and sections", *(_rule_label(inst, terms, n) for n in sorted(core))]
-        return ["hard rules that cannot hold together: " + "; ".join(rules)]
-    return ["no assignment meets every hard rule (the conflict could not be narrowed down)"]
-
-
-def _rule_label(inst: Instance, terms: list[Term], name: str) -> str:
-    if name == "avoid":
-        return f"avoid pairs ({len(inst.avoid)})"
-    for term in terms:
-        if term.name == name and isinstance(term, OverlapTerm):
-            return f"overlap >= {term.hours:g} h in blocks of {term.block_hours:g} h"
-    return f"{name} (hard)"
 
 
 def _finish(

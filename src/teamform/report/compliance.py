@@ -237,13 +237,13 @@ def _measure(inst: Instance, term: Term, mem: list[int], team: int, pen: int) ->
             unit=unit,
             score=_fraction_score(pen, max(size, 1)),
         )
-    # a criterion this module does not know: its penalty is all we can show
+    # any other criterion: its penalty against zero, scored per member
     return CriterionCheck(
         **base,
         value=term.natural(pen),
         target=f"0 {term.unit_label}",
         unit=term.unit_label,
-        score=100.0 if pen == 0 else 0.0,
+        score=_fraction_score(pen, max(size, 1)),
     )
 
 
@@ -297,17 +297,21 @@ def _checks(
                 out.append(TeamFlag(code="isolation", ok=True, message=msg))
 
     if inst.participation is not None:
+        # the model's thresholds when it has a participation criterion
+        rule = getattr(inst.model.criteria, "participation", None)
+        low_at = float(getattr(rule, "low", LOW_PARTICIPATION))
+        high_at = float(getattr(rule, "high", HIGH_PARTICIPATION))
         known = [(i, float(inst.participation[i])) for i in mem]
         known = [(i, p) for i, p in known if not math.isnan(p)]
         if known:
-            low = [i for i, p in known if p < LOW_PARTICIPATION]
-            strong = any(p >= HIGH_PARTICIPATION for _, p in known)
+            low = [i for i, p in known if p < low_at]
+            strong = any(p >= high_at for _, p in known)
             if len(low) > MAX_LOW_PARTICIPATION or not strong:
                 reasons = []
                 if len(low) > MAX_LOW_PARTICIPATION:
-                    reasons.append(f"{len(low)} members below {LOW_PARTICIPATION:g}")
+                    reasons.append(f"{len(low)} members below {low_at:g}")
                 if not strong:
-                    reasons.append(f"no member at {HIGH_PARTICIPATION:g} or above")
+                    reasons.append(f"no member at {high_at:g} or above")
                 out.append(
                     TeamFlag(
                         code="participation",
@@ -319,6 +323,30 @@ def _checks(
                 out.append(
                     TeamFlag(code="participation", ok=True, message="participation mix is fine")
                 )
+
+    history = getattr(inst, "history", None) or {}
+    if history:
+        shared = [
+            (i, j, history.get((i, j), 0) or history.get((j, i), 0))
+            for p, i in enumerate(mem)
+            for j in mem[p + 1 :]
+        ]
+        again = [(i, j, c) for i, j, c in shared if c > 0]
+        for i, j, c in again:
+            phases = f"{c} earlier phase{'s' if c != 1 else ''}"
+            out.append(
+                TeamFlag(
+                    code="repeated_pair",
+                    message=(
+                        f"{_label(inst, i)} and {_label(inst, j)} already worked together "
+                        f"({phases})"
+                    ),
+                    learners=[inst.ids[i], inst.ids[j]],
+                )
+            )
+        if not again:
+            msg = "no pair from an earlier phase repeated"
+            out.append(TeamFlag(code="repeated_pair", ok=True, message=msg))
 
     inside = set(mem)
     for a, b in inst.prefer.tolist():
@@ -506,7 +534,8 @@ def build_report(result: Result, raw: Mapping[str, Any] | None = None) -> Report
         teams=views,
         week_start=reference_week_start(reference) if reference else None,
         skill_max=float(math.ceil(skill_max)),
-        has_repeated_pairs=repeated is not None,
+        has_repeated_pairs=repeated is not None
+        or any(c.code == "repeated_pair" for t in result.teams for c in t.checks),
         criterion_names=list(names),
     )
 
@@ -563,7 +592,8 @@ def _team_view(
             continue
         flags.append(TeamFlag(code="rule", message=text))
 
-    if repeated is not None:
+    recorded = any(c.code == "repeated_pair" for c in team.checks)
+    if repeated is not None and not recorded:
         inside = set(team.members)
         label = dict(zip(team.members, team.names, strict=False))
         again = [(a, b) for a, b in repeated if a in inside and b in inside]
