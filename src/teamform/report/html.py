@@ -126,7 +126,9 @@ def render_html(data: ReportData) -> str:
         '<html lang="en">',
         "<head>",
         '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{esc(content_security_policy())}">',
+        # the policy is teamform's own constant text; its single quotes need no escaping
+        '<meta http-equiv="Content-Security-Policy" '
+        f'content="{html.escape(content_security_policy(), quote=False)}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="referrer" content="no-referrer">',
         f"<title>{esc(title)}</title>",
