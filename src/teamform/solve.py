@@ -132,10 +132,17 @@ def solve_instance(
         return _finish(inst, terms, None, Status.INFEASIBLE, t0, seed, 1, strategy, conflicts)
 
     start = construct(inst, seed)
+    first = time.perf_counter() - t0
+    # bounds are needed for the report; computing them now keeps the finish quick
+    for term in terms:
+        term.lower_bound()
+    # leave time to validate and summarise inside the limit
+    reserve = min(0.03 * time_limit, 0.05 + 2e-5 * inst.n)
+    search_limit = max(0.01, time_limit - reserve)
     if strategy == "exact":
         n_workers = workers or 2
         outcome = _solve_exact(
-            inst, terms, start, time_limit, seed, n_workers, deterministic, t0, progress
+            inst, terms, start, search_limit, seed, n_workers, deterministic, t0, progress
         )
     else:
         from teamform.search.lns import run_lns
@@ -145,12 +152,13 @@ def solve_instance(
             inst,
             terms,
             start,
-            time_limit=time_limit,
+            time_limit=search_limit,
             seed=seed,
             workers=n_workers,
             deterministic=deterministic,
             started=t0,
             progress=progress,
+            first=first,
         )
     if outcome.status == Status.INFEASIBLE:
         conflicts = diagnose(inst, terms, max(1.0, time_limit / 4))

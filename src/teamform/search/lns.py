@@ -13,7 +13,7 @@ objective, and an improvement there is an improvement of the whole.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,6 +106,67 @@ def pick_neighbourhood(state: TeamState, rng: np.random.Generator, size: int) ->
     return [first, *chosen]
 
 
+#: Cohorts from this size use the compiled local search when the model allows it.
+COMPILED_MIN_LEARNERS = 150
+#: Steps of compiled local search per second of budget in deterministic mode.
+COMPILED_STEPS_PER_SECOND = 40000
+
+
+def use_compiled(inst: Instance, terms: Sequence[Term], time_limit: float) -> bool:
+    """Compiled search pays off on large cohorts (its first use compiles, ~2 s)."""
+    from teamform.search.compiled import supported
+
+    return inst.n >= COMPILED_MIN_LEARNERS and time_limit >= 2.0 and supported(terms)
+
+
+def _anneal(
+    state: TeamState,
+    terms: Sequence[Term],
+    seed: int,
+    t0: float,
+    time_limit: float,
+    budget: int | None,
+    stats: LnsStats,
+    keep_best: Callable[[], None],
+) -> None:
+    """Compiled moves and swaps under simulated annealing, cooling geometrically.
+
+    The temperature starts at a sixth of the largest soft coefficient (a worse
+    move of that size is taken with probability e^-6) and ends a hundred times
+    lower, where the search is plain descent.
+    """
+    from teamform.search.compiled import CompiledLocalSearch
+
+    coefs = [t.coefficient for t in terms if not t.hard and t.coefficient]
+    hot = max(coefs) / 6 if coefs else 0.0
+    cold = hot / 100
+    search = CompiledLocalSearch(state, seed)
+    total_steps = None if budget is None else int(time_limit * COMPILED_STEPS_PER_SECOND)
+    chunk = 20000
+    while state.total:
+        if total_steps is None:
+            frac = (time.perf_counter() - t0) / time_limit
+            if frac >= 1.0:
+                break
+            steps = search.run(
+                deadline=t0 + time_limit,
+                max_steps=chunk,
+                temp=hot * (cold / hot) ** frac if hot else 0.0,
+            )
+        else:
+            if stats.ls_steps >= total_steps:
+                break
+            frac = stats.ls_steps / total_steps
+            steps = search.run(
+                max_steps=min(chunk, total_steps - stats.ls_steps),
+                temp=hot * (cold / hot) ** frac if hot else 0.0,
+            )
+        stats.ls_steps += steps
+        keep_best()
+        if steps == 0:
+            break
+
+
 def run_lns(
     inst: Instance,
     terms: Sequence[Term],
@@ -118,6 +179,7 @@ def run_lns(
     started: float | None = None,
     progress: object = None,
     stats: LnsStats | None = None,
+    first: float | None = None,
 ) -> object:
     """Search from ``start`` until the budget runs out; returns an ``Outcome``.
 
@@ -133,66 +195,69 @@ def run_lns(
     stats = stats if stats is not None else LnsStats()
     rng = np.random.default_rng(seed)
     state = TeamState(inst, terms, start)
-    ls = LocalSearch(state, rng)
     budget = int(time_limit * DETERMINISTIC_UNITS_PER_SECOND) if deterministic else None
     used = 0
     best_total = state.total
     best_assign = list(state.assign)
     if state.hard_violations == 0:
-        stats.time_to_first = time.perf_counter() - t0
+        # the construction already meets every hard rule: that was the first answer
+        stats.time_to_first = first if first is not None else time.perf_counter() - t0
 
-    def report() -> None:
-        if callable(progress) and best_total < HARD_COST:
-            progress(Progress(best_total / OBJECTIVE_SCALE, None, time.perf_counter() - t0))
-
-    burst = max(200, 20 * inst.k)
-    nb_size = 3
-    while True:
-        if budget is not None:
-            if used >= budget:
-                break
-            steps = ls.run(max_steps=min(burst, budget - used))
-        else:
-            now = time.perf_counter()
-            if now >= deadline:
-                break
-            steps = ls.run(deadline=min(deadline, now + 0.5), max_steps=burst)
-        used += steps
-        stats.ls_steps += steps
-        for _ in range(3):
-            if state.total == 0:
-                break
-            if budget is not None:
-                if used >= budget:
-                    break
-                cap = 0.05
-            else:
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0.005:
-                    break
-                cap = min(0.2, remaining)
-            teams = pick_neighbourhood(state, rng, nb_size)
-            improved = solve_neighbourhood(
-                state,
-                teams,
-                time_limit=cap,
-                seed=int(rng.integers(1 << 30)),
-                workers=workers,
-                deterministic=deterministic,
-            )
-            used += NEIGHBOURHOOD_UNITS
-            stats.neighbourhoods += 1
-            stats.improved += int(improved)
-            # grow neighbourhoods while they pay off, shrink when they stall
-            nb_size = min(4, nb_size + 1) if improved else max(2, nb_size - 1)
+    def keep_best() -> None:
+        nonlocal best_total, best_assign
         if state.total < best_total:
             best_total = state.total
             best_assign = list(state.assign)
             if stats.time_to_first is None and state.hard_violations == 0:
                 stats.time_to_first = time.perf_counter() - t0
-            report()
-        if state.total == 0:
-            break
+            if callable(progress) and best_total < HARD_COST:
+                progress(Progress(best_total / OBJECTIVE_SCALE, None, time.perf_counter() - t0))
+
+    if use_compiled(inst, terms, time_limit):
+        _anneal(state, terms, seed, t0, time_limit, budget, stats, keep_best)
+    else:
+        ls = LocalSearch(state, rng)
+        burst = max(200, 20 * inst.k)
+        nb_size = 3
+        while state.total:
+            if budget is not None:
+                if used >= budget:
+                    break
+                steps = ls.run(max_steps=min(burst, budget - used))
+            else:
+                now = time.perf_counter()
+                if now >= deadline:
+                    break
+                steps = ls.run(deadline=min(deadline, now + 0.5), max_steps=burst)
+            used += steps
+            stats.ls_steps += steps
+            for _ in range(3):
+                if state.total == 0:
+                    break
+                if budget is not None:
+                    if used >= budget:
+                        break
+                    cap = 0.05
+                else:
+                    remaining = deadline - time.perf_counter()
+                    if remaining <= 0.005:
+                        break
+                    cap = min(0.2, remaining)
+                teams = pick_neighbourhood(state, rng, nb_size)
+                improved = solve_neighbourhood(
+                    state,
+                    teams,
+                    time_limit=cap,
+                    seed=int(rng.integers(1 << 30)),
+                    workers=workers,
+                    deterministic=deterministic,
+                )
+                used += NEIGHBOURHOOD_UNITS
+                stats.neighbourhoods += 1
+                stats.improved += int(improved)
+                # grow neighbourhoods while they pay off, shrink when they stall
+                nb_size = min(4, nb_size + 1) if improved else max(2, nb_size - 1)
+            keep_best()
     if best_total >= HARD_COST:
         return Outcome(Status.UNKNOWN, best_assign, None, None)
     return Outcome(Status.FEASIBLE, best_assign, None, stats.time_to_first, best_total)
