@@ -43,9 +43,10 @@ from teamform.criteria.overlap import team_common
 from teamform.instance import SKILL_SCALE, Instance, slot_hours
 from teamform.result import CriterionCheck, Result, TeamFlag, TeamSummary
 
-#: A member below this participation score (0-100) counts as low-participation.
+#: Below this participation score (0-100) a member counts as low-participation,
+#: unless the model's participation criterion sets its own ``low``.
 LOW_PARTICIPATION = 40.0
-#: A team should hold at least one member at or above this participation score.
+#: A team should hold a member at or above this score (or the model's ``high``).
 HIGH_PARTICIPATION = 70.0
 #: Two or more low-participation members in one team are flagged.
 MAX_LOW_PARTICIPATION = 1
@@ -427,8 +428,6 @@ class ReportData:
     week_start: date | None
     #: upper end of the skill axis of the charts
     skill_max: float
-    #: whether the result says which pairs worked together before
-    has_repeated_pairs: bool = False
     criterion_names: list[str] = field(default_factory=list)
 
     @property
@@ -534,8 +533,6 @@ def build_report(result: Result, raw: Mapping[str, Any] | None = None) -> Report
         teams=views,
         week_start=reference_week_start(reference) if reference else None,
         skill_max=float(math.ceil(skill_max)),
-        has_repeated_pairs=repeated is not None
-        or any(c.code == "repeated_pair" for t in result.teams for c in t.checks),
         criterion_names=list(names),
     )
 
