@@ -474,8 +474,11 @@ def assert_infeasible(result: CliResult, files: Files) -> str:
     assert result.exit_code == 3, (result.stdout, result.stderr, result.exception)
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.stdout + result.stderr
-    assert not files.out.exists()
-    assert not files.json.exists()
+    assert not files.out.exists()  # no teams to hand out
+    # the JSON records the verdict and the conflicts, for `teamform report`
+    saved = json.loads(files.json.read_text(encoding="utf-8"))
+    assert saved["status"] == "infeasible" and saved["conflicts"]
+    assert not saved["assignment"]
     assert result.stderr.strip()
     return words(result.stderr)
 

@@ -143,6 +143,12 @@ def form_cmd(
         raise fail(str(exc)) from None
 
     if result.status == Status.INFEASIBLE or not result.feasible:
+        if json_path is not None:
+            # the JSON explains the conflict (and feeds `teamform report`); no teams CSV
+            try:
+                result.to_json(json_path)
+            except OSError as exc:
+                raise fail(f"{json_path}: cannot write ({exc.strerror or exc})") from None
         _print_summary(result)
         for line_ in result.conflicts or result.violations:
             err.print(Text(line_), style="red", soft_wrap=True)

@@ -111,12 +111,12 @@ class SubModel:
                         if guard is not None:
                             ct.only_enforce_if(guard)
 
-    def size_expr(self, team: int) -> cp_model.LinearExprT:
+    def size_expr(self, team: int) -> cp_model.LinearExpr | int:
         """Number of learners in ``team`` as a linear expression."""
         lo, hi = int(self.inst.team_lo[team]), int(self.inst.team_hi[team])
         if lo == hi:
             return lo
-        return sum(v for _, v in self.members[team])
+        return cp_model.LinearExpr.sum([v for _, v in self.members[team]])
 
     def hint(self, assignment: Mapping[int, int] | Sequence[int]) -> None:
         """Warm-start from an assignment (learner index to team index)."""

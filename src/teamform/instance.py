@@ -283,10 +283,10 @@ def _check_model_references(roster: Roster, model: FormationModel, skills: list[
                     column="criteria.skill_coverage.rules",
                 )
     columns = set(roster.category_names)
-    for rule in crit.category:
-        if rule.column not in columns:
+    for cat in crit.category:
+        if cat.column not in columns:
             raise InputError(
-                f"column '{rule.column}' is not in the roster",
+                f"column '{cat.column}' is not in the roster",
                 file=model.source,
                 column="criteria.category.column",
             )

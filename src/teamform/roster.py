@@ -315,7 +315,7 @@ def load_roster(
         )
     except InputError as exc:
         # name the column as the file spells it, not as teamform does
-        if columns and exc.file == str(path) and exc.column in columns:
+        if columns and exc.file == str(path) and exc.column and exc.column in columns:
             raise InputError(
                 exc.message, file=exc.file, row=exc.row, column=columns[exc.column]
             ) from None
@@ -412,7 +412,7 @@ def _build(
                 timezone=tz,
                 availability=avail,
                 skills=skills,
-                motivation=motivation,  # type: ignore[arg-type]
+                motivation=motivation,
                 section=(row.get("section") or None) if has_section else None,
                 attributes={c: row.get(c, "") for c in category_cols},
                 participation=participation,
@@ -454,13 +454,13 @@ def _build(
         "prefer", prefer, file_of("prefer")
     )
     avoid_set = set(avoid_pairs)
-    for file, pairs in ((source, column_pairs["prefer"]), (file_of("prefer"), prefer)):
-        for a, b, line in pairs:
+    for file, listed in ((source, column_pairs["prefer"]), (file_of("prefer"), prefer)):
+        for a, b, at in listed:
             if ((a, b) if a < b else (b, a)) in avoid_set:
                 raise InputError(
                     f"pair {a},{b} is both an avoid pair and a preferred pair",
                     file=file,
-                    row=line,
+                    row=at,
                     column="prefer" if file == source else "id_a",
                 )
     prefer_pairs = tuple(dict.fromkeys(prefer_pairs))

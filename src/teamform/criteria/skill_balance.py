@@ -66,7 +66,10 @@ class SkillBalanceTerm(Term):
             size = sub.size_expr(t)
             devs = []
             for j in range(len(self.columns)):
-                total = sum(int(self.values[i, j]) * v for i, v in sub.members[t])
+                total = cp_model.LinearExpr.weighted_sum(
+                    [v for _, v in sub.members[t]],
+                    [int(self.values[i, j]) for i, _ in sub.members[t]],
+                )
                 target = size * int(self.mean[sec, j])
                 bound = int(self.values[:, j].max()) * int(self.inst.team_hi[t]) + int(
                     self.mean[sec, j]

@@ -104,11 +104,7 @@ def team_details(
     mem = list(members)
     learners = inst.roster.learners
     common = team_common(inst.masks, mem) if mem else 0
-    rows = inst.section == int(inst.team_section[team])
-    targets = {
-        s: round(float(inst.skills[rows, j].mean()) / SKILL_SCALE, 2) if rows.any() else 0.0
-        for j, s in enumerate(inst.skill_names)
-    }
+    targets = _section_skill_means(inst)[int(inst.team_section[team])]
     participation: dict[str, float] = {}
     if inst.participation is not None:
         for i in mem:
@@ -140,6 +136,28 @@ def _fraction_score(bad: float, scale: float) -> float:
     if scale <= 0:
         return 0.0
     return round(100.0 * max(0.0, 1.0 - bad / scale), 1)
+
+
+def _section_skill_means(inst: Instance) -> dict[int, dict[str, float]]:
+    """Mean of each skill per section, computed once per instance."""
+    cached: dict[int, dict[str, float]] | None = getattr(inst, "_section_skill_means", None)
+    if cached is None:
+        cached = {}
+        for sec in range(len(inst.section_names)):
+            rows = inst.section == sec
+            cached[sec] = {
+                s: round(float(inst.skills[rows, j].mean()) / SKILL_SCALE, 2) if rows.any() else 0.0
+                for j, s in enumerate(inst.skill_names)
+            }
+        inst._section_skill_means = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _touching_pairs(inst: Instance, mem: list[int]) -> list[tuple[int, int]]:
+    """Preferred pairs with at least one member in ``mem``, each once, in pair order."""
+    adj = inst.prefer_adj
+    pairs = {(min(i, j), max(i, j)) for i in mem for j in adj[i]}
+    return sorted(pairs)
 
 
 def _measure(inst: Instance, term: Term, mem: list[int], team: int, pen: int) -> CriterionCheck:
@@ -201,7 +219,7 @@ def _measure(inst: Instance, term: Term, mem: list[int], team: int, pen: int) ->
         )
     if isinstance(term, PreferTerm):
         inside = set(mem)
-        touching = [(a, b) for a, b in inst.prefer.tolist() if a in inside or b in inside]
+        touching = _touching_pairs(inst, mem)
         kept = sum(1 for a, b in touching if a in inside and b in inside)
         return CriterionCheck(
             **base,
@@ -350,9 +368,7 @@ def _checks(
             out.append(TeamFlag(code="repeated_pair", ok=True, message=msg))
 
     inside = set(mem)
-    for a, b in inst.prefer.tolist():
-        if a not in inside and b not in inside:
-            continue
+    for a, b in _touching_pairs(inst, mem):
         pair = [inst.ids[a], inst.ids[b]]
         if a in inside and b in inside:
             msg = f"{_label(inst, a)} and {_label(inst, b)} asked to work together: together"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -301,12 +302,12 @@ def _run(
         for _s in range(n_cand - nc if n_cand > nc else n_cand // 2):
             cand[nc] = steams[p0 + np.random.randint(plen)]
             nc += 1
-        best = np.int64(0)
+        best = 0
         found = False
         best_ct = 0
         best_cu = 0
-        best_c1 = np.int64(0)
-        best_c2 = np.int64(0)
+        best_c1 = 0
+        best_c2 = 0
         best_uu = -1
         for c in range(nc):
             u = cand[c]
@@ -548,7 +549,7 @@ class CompiledLocalSearch:
         mem = np.asarray(members, dtype=np.int64)
         return int(_team_cost(mem, len(mem), team, *self._params()))
 
-    def _params(self) -> tuple:  # type: ignore[type-arg]
+    def _params(self) -> tuple[Any, ...]:
         return (
             self.q,
             self.mean,
@@ -589,7 +590,7 @@ class CompiledLocalSearch:
             steps = chunk if max_steps is None else min(chunk, max_steps - done)
             if steps <= 0 or (deadline is not None and time.perf_counter() >= deadline):
                 break
-            done += _run(
+            done += _run(  # type: ignore[call-arg]
                 steps,
                 self.assign,
                 self.tm,

@@ -111,7 +111,7 @@ def construct(inst: Instance, seed: int = 0) -> list[int]:
         block = max(1, min(8, len(team_list) // 8))
         order_list = order.tolist()
         pos = 0
-        pending: list[int] = []
+        pending = []
         for b0 in range(0, len(team_list), block):
             bteams = team_list[b0 : b0 + block]
             need = sum(sizes[b0 : b0 + block])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -24,6 +25,9 @@ from teamform.criteria import OBJECTIVE_SCALE, Term
 from teamform.criteria.overlap import team_common
 from teamform.instance import Instance
 from teamform.search.local import HARD_COST, LocalSearch, TeamState
+
+if TYPE_CHECKING:
+    from teamform.solve import Outcome
 
 #: Work units per second of budget in deterministic mode (one unit ~ one LS step).
 DETERMINISTIC_UNITS_PER_SECOND = 4000
@@ -180,7 +184,7 @@ def run_lns(
     progress: object = None,
     stats: LnsStats | None = None,
     first: float | None = None,
-) -> object:
+) -> Outcome:
     """Search from ``start`` until the budget runs out; returns an ``Outcome``.
 
     In deterministic mode the budget is counted in work units (local-search
@@ -188,7 +192,7 @@ def run_lns(
     seconds, so the same seed gives the same teams on any machine.
     """
     from teamform.result import Status
-    from teamform.solve import Outcome, Progress
+    from teamform.solve import Outcome, Progress  # noqa: F811
 
     t0 = time.perf_counter() if started is None else started
     deadline = t0 + time_limit
