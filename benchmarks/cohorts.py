@@ -137,6 +137,7 @@ def _monolithic(inst: Any, terms: Any, budget: float, seed: int, t0: float, trai
     from ortools.sat.python import cp_model
 
     from teamform.cpmodel import SubModel
+    from teamform.criteria import OBJECTIVE_SCALE
     from teamform.result import Status
     from teamform.solve import _finish, solver_for
 
@@ -147,7 +148,7 @@ def _monolithic(inst: Any, terms: Any, budget: float, seed: int, t0: float, trai
             now = time.perf_counter() - t0
             if self.first is None:
                 self.first = now
-            trail.append((now, self.objective_value / 100))
+            trail.append((now, self.objective_value / OBJECTIVE_SCALE))
 
     sub = SubModel(inst, range(inst.n), range(inst.k), terms)
     remaining = max(0.1, budget - (time.perf_counter() - t0))

@@ -14,7 +14,8 @@ def test_quick_benchmark_run(tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    rows = {r["method"]: r for r in csv.DictReader(open(tmp_path / "cohort_n30.csv"))}
+    with open(tmp_path / "cohort_n30.csv", encoding="utf-8") as fh:
+        rows = {r["method"]: r for r in csv.DictReader(fh)}
     assert set(rows) == {"teamform", "random", "monolithic"}
     ours = rows["teamform"]
     assert ours["status"] in ("feasible", "optimal")

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from conftest import REF, learner, make_instance
 from teamform import InputError, Status
+from teamform.criteria import OBJECTIVE_SCALE
 from teamform.solve import solve_instance
 from teamform.validate import validate
 
@@ -73,7 +74,7 @@ def test_returned_assignments_pass_the_validator(case) -> None:  # type: ignore[
         assignment = [result.assignment[i] - 1 for i in inst.ids]
         check = validate(inst, assignment)
         assert check.ok, check.violations
-        assert round(result.objective * 100) == check.objective
+        assert round(result.objective * OBJECTIVE_SCALE) == check.objective
         assert result.search_objective is None or result.search_objective == result.objective
     else:
         # not solved: dense avoid lists can make a tiny cohort infeasible; say so

@@ -8,7 +8,7 @@ from ortools.sat.python import cp_model
 from conftest import REF, learner, make_instance, solve_exact
 from teamform import Status, form, load_roster
 from teamform.cpmodel import SubModel
-from teamform.criteria import build_terms
+from teamform.criteria import OBJECTIVE_SCALE, build_terms
 from teamform.instance import build_instance
 from teamform.model import FormationModel
 from teamform.search.construct import construct
@@ -189,4 +189,4 @@ def test_demo_solves_and_validates(demo_paths: dict[str, str]) -> None:
     result = solve_instance(inst, time_limit=5, seed=0)
     assert result.feasible
     check = validate(inst, [result.assignment[i] - 1 for i in inst.ids])
-    assert check.ok and check.objective == round(result.objective * 100)
+    assert check.ok and check.objective == round(result.objective * OBJECTIVE_SCALE)

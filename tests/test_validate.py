@@ -1,6 +1,7 @@
 """The independent validator: hard rules and objective from an assignment alone."""
 
 from conftest import learner, make_instance
+from teamform.criteria import OBJECTIVE_SCALE
 from teamform.validate import validate
 
 
@@ -43,7 +44,7 @@ def test_objective_rebuilt_from_penalties() -> None:
     # skill: |3 - 5.5| + |8 - 5.5| = 5 points -> 500 hundredths x 2
     # motivation: team 0 has 2 intrinsic (range 1-1): 1 above; team 1: 1 below -> 2 x 3 x 100
     assert check.penalties == {"skill_balance": 500, "motivation": 2}
-    assert check.objective == 500 * 2 + 2 * 3 * 100
+    assert check.objective == 5 * 2 * OBJECTIVE_SCALE + 2 * 3 * OBJECTIVE_SCALE
 
 
 def test_hard_criterion_breach_is_a_violation() -> None:

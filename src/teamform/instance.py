@@ -12,6 +12,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -88,6 +90,9 @@ class Instance:
     history: dict[tuple[int, int], int] = field(default_factory=dict)
     #: current team index of each learner, -1 for none (late joiners)
     previous: IntArray | None = None
+    #: integer pairwise distances for the diversity criterion, and their scale
+    distances: IntArray | None = None
+    distance_factor: float = 1.0
     _avoid_adj: list[list[int]] | None = field(default=None, repr=False)
     _prefer_adj: list[list[int]] | None = field(default=None, repr=False)
 
@@ -229,7 +234,29 @@ def build_instance(
         participation=participation,
         history=_history_pairs(index, history or {}),
         previous=_previous_teams(ids, previous) if previous is not None else None,
+        **_diversity_data(roster, model),
     )
+
+
+def _diversity_data(roster: Roster, model: FormationModel) -> dict[str, Any]:
+    div = model.criteria.diversity
+    if div is None or not div.enabled:
+        return {}
+    from teamform.distances import (
+        distances_from_columns,
+        distances_from_file,
+        integer_distances,
+    )
+
+    if div.matrix:
+        path = Path(div.matrix)
+        if not path.is_absolute() and model.source not in ("model", ""):
+            path = Path(model.source).parent / path
+        dist = distances_from_file(roster, path)
+    else:
+        dist = distances_from_columns(roster, div.columns, model.source)
+    scaled, factor = integer_distances(dist)
+    return {"distances": scaled, "distance_factor": factor}
 
 
 def _history_pairs(

@@ -185,6 +185,29 @@ class Participation(Criterion):
         return self
 
 
+class Diversity(Criterion):
+    """Pairwise diversity: members of a team differ from one another.
+
+    Distances come from ``matrix`` (a CSV ``id_a,id_b,distance``; pairs not
+    listed are at distance 0) or are computed from roster ``columns``: numeric
+    columns (``skill_<name>`` or ``participation``) add the absolute difference
+    of standardised values, other columns add 1 when the values differ.
+    Penalty: per team, the pairwise distance its members fall short of each
+    member's most distant possible teammates (see the criterion module).
+    """
+
+    columns: list[str] = Field(default_factory=list)
+    matrix: str | None = None
+
+    @model_validator(mode="after")
+    def _source(self) -> Diversity:
+        if bool(self.columns) == bool(self.matrix):
+            raise ValueError("give either 'columns' or 'matrix' (a distance CSV), not both")
+        if self.hard:
+            raise ValueError("diversity is always soft; use hard = false")
+        return self
+
+
 class Criteria(_Strict):
     """The criteria table of a formation model; absent criteria are off."""
 
@@ -194,6 +217,7 @@ class Criteria(_Strict):
     prefer: Prefer | None = None
     overlap: Overlap | None = None
     category: list[CategoryRule] = Field(default_factory=list)
+    diversity: Diversity | None = None
     no_repeat: NoRepeat | None = None
     stability: Stability | None = None
     participation: Participation | None = None

@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import learner, make_instance, solve_exact, teams_of
-from teamform.criteria import build_terms
+from teamform.criteria import OBJECTIVE_SCALE, build_terms
 
 
 def lang_instance(rule: str, langs: str, size: int = 2):
@@ -37,7 +37,7 @@ def test_no_isolation_by_hand(langs: str, best: int) -> None:
     # ({a,a,b}{b,c,c}); aaabbb splits cleanly
     inst = lang_instance("no_isolation", langs, size=3)
     objective, _ = solve_exact(inst)
-    assert objective == best * 100
+    assert objective == best * OBJECTIVE_SCALE
 
 
 def test_no_isolation_singleton_is_bound() -> None:

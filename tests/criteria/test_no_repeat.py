@@ -17,7 +17,7 @@ import pytest
 
 from teamform import FormationModel, Roster, Status, build_instance, form, validate
 from teamform.cpmodel import SubModel
-from teamform.criteria import NoRepeatTerm, build_terms
+from teamform.criteria import OBJECTIVE_SCALE, NoRepeatTerm, build_terms
 
 HISTORY = {("a", "b"): 3, ("c", "d"): 1, ("a", "c"): 1, ("b", "d"): 2, ("a", "d"): 2, ("b", "c"): 2}
 
@@ -48,7 +48,7 @@ def test_team_penalty_counts_phases_shared() -> None:
     assert term.team_penalty([a, c], 0) == 1
     assert term.team_penalty([a, b, c, d], 0) == 3 + 1 + 1 + 2 + 2 + 2
     assert term.team_penalty([d], 0) == 0
-    assert term.coefficient == 200  # weight 2 per pair-phase, in hundredths
+    assert term.coefficient == 2 * OBJECTIVE_SCALE  # weight 2 per pair-phase
 
 
 def test_soft_optimum_by_hand() -> None:
@@ -96,4 +96,4 @@ def test_validator_flags_repeat_and_model_agrees() -> None:
 
     solver = cp_model.CpSolver()
     assert solver.solve(sub.model) == cp_model.OPTIMAL
-    assert solver.objective_value == 100 * (2 + 2)
+    assert solver.objective_value == OBJECTIVE_SCALE * (2 + 2)

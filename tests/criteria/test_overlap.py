@@ -1,7 +1,7 @@
 """Time-zone overlap alone, including daylight-saving time and odd offsets."""
 
 from conftest import learner, make_instance, solve_exact, teams_of
-from teamform.criteria import OverlapTerm, build_terms
+from teamform.criteria import OBJECTIVE_SCALE, OverlapTerm, build_terms
 
 
 def overlap(hours: float, block: float = 1.0, ref: str = "2026-01-12", hard: bool = False):
@@ -32,7 +32,7 @@ def test_optimum_and_bound_by_hand() -> None:
     assert term.team_penalty([0, 2], 0) == 4
     objective, assignment = solve_exact(inst)
     assert teams_of(inst, assignment) == {frozenset("ab"), frozenset("cd")}
-    assert objective == 2 * 100
+    assert objective == 2 * OBJECTIVE_SCALE
     # learner bounds: d shares nothing with anyone (2 h), c at best 1 h -> bound 2 h here
     assert term.lower_bound() == 8
 
@@ -46,7 +46,7 @@ def test_short_runs_do_not_count() -> None:
     (term,) = build_terms(inst)
     assert term.common_slots([0, 1]) == 4  # only the 1-hour run counts
     objective, _ = solve_exact(inst)
-    assert objective == 50  # 0.5 h short, weight 1
+    assert objective == OBJECTIVE_SCALE // 2  # 0.5 h short, weight 1
 
 
 def test_daylight_saving_time_changes_overlap() -> None:
@@ -74,7 +74,7 @@ def test_quarter_hour_offset() -> None:
     assert term.common_slots([0, 1]) == 7
     assert term.team_penalty([0, 1], 0) == 1
     objective, _ = solve_exact(inst)
-    assert objective == 25
+    assert objective == OBJECTIVE_SCALE // 4
 
 
 def test_runs_wrapping_the_week_end_count_once() -> None:

@@ -1,7 +1,7 @@
 """Preferred pairs (soft) and avoid pairs (hard) alone."""
 
 from conftest import learner, make_instance, solve_exact, teams_of
-from teamform.criteria import build_terms
+from teamform.criteria import OBJECTIVE_SCALE, build_terms
 
 
 def test_prefer_optimum_by_hand() -> None:
@@ -14,7 +14,7 @@ def test_prefer_optimum_by_hand() -> None:
     # {a,b}: partner c of a is outside -> 1 half-pair; {c,d}: partner a of c outside -> 1
     assert term.team_penalty([0, 1], 0) + term.team_penalty([2, 3], 1) == 2  # one pair split
     objective, assignment = solve_exact(inst)
-    assert objective == 4 * 100  # one pair split, weight 4
+    assert objective == 4 * OBJECTIVE_SCALE  # one pair split, weight 4
     assert teams_of(inst, assignment) in (
         {frozenset("ab"), frozenset("cd")},
         {frozenset("ac"), frozenset("bd")},
@@ -32,4 +32,4 @@ def test_avoid_is_hard_even_against_preferences() -> None:
     objective, assignment = solve_exact(inst)
     assert assignment[0] != assignment[1]
     # best: {a,c}{b,d} or {a,d}{b,c}: two of the three pairs together, one split
-    assert objective == 100 * 100
+    assert objective == 100 * OBJECTIVE_SCALE

@@ -1,7 +1,7 @@
 """Skill balance alone: four learners, two teams of two."""
 
 from conftest import learner, make_instance, solve_exact, teams_of
-from teamform.criteria import SkillBalanceTerm, build_terms
+from teamform.criteria import OBJECTIVE_SCALE, SkillBalanceTerm, build_terms
 
 
 def instance(weight: float = 1.0):
@@ -24,7 +24,7 @@ def test_optimum_by_hand() -> None:
     inst = instance(weight=3)
     objective, assignment = solve_exact(inst)
     assert teams_of(inst, assignment) == {frozenset("ad"), frozenset("bc")}
-    assert objective == 3 * 100  # weight 3 x 1.0 point, in hundredths
+    assert objective == 3 * OBJECTIVE_SCALE  # weight 3 x 1.0 point
 
 
 def test_integrality_bound() -> None:

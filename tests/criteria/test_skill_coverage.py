@@ -1,7 +1,7 @@
 """Skill coverage alone: six learners, two teams of three."""
 
 from conftest import learner, make_instance, solve_exact
-from teamform.criteria import build_terms
+from teamform.criteria import OBJECTIVE_SCALE, build_terms
 
 
 def instance(strong: int, hard: bool = False):
@@ -26,4 +26,4 @@ def test_one_strong_learner_leaves_one_team_uncovered() -> None:
     assert term.team_penalty([0, 2, 3], 0) == 0
     assert term.lower_bound() == 1
     objective, _ = solve_exact(inst)
-    assert objective == 2 * 100  # one team uncovered, weight 2
+    assert objective == 2 * OBJECTIVE_SCALE  # one team uncovered, weight 2

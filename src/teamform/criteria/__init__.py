@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from teamform.criteria.base import OBJECTIVE_SCALE, Term
 from teamform.criteria.category import CategoryTerm
+from teamform.criteria.diversity import DiversityTerm
 from teamform.criteria.motivation import MotivationTerm
 from teamform.criteria.no_repeat import NoRepeatTerm
 from teamform.criteria.overlap import OverlapTerm
@@ -17,11 +18,13 @@ from teamform.criteria.prefer import PreferTerm
 from teamform.criteria.skill_balance import SkillBalanceTerm
 from teamform.criteria.skill_coverage import SkillCoverageTerm
 from teamform.criteria.stability import StabilityTerm
+from teamform.errors import InputError
 from teamform.instance import Instance
 
 __all__ = [
     "OBJECTIVE_SCALE",
     "CategoryTerm",
+    "DiversityTerm",
     "MotivationTerm",
     "NoRepeatTerm",
     "OverlapTerm",
@@ -75,6 +78,15 @@ def build_terms(inst: Instance) -> list[Term]:
     for rule in c.category:
         if rule.enabled:
             terms.append(CategoryTerm(inst, rule))
+    if c.diversity and c.diversity.enabled and inst.distances is not None:
+        terms.append(
+            DiversityTerm(
+                inst,
+                weight=c.diversity.weight,
+                distances=inst.distances,
+                factor=inst.distance_factor,
+            )
+        )
     if c.no_repeat and c.no_repeat.enabled:
         terms.append(NoRepeatTerm(inst, weight=c.no_repeat.weight, hard=c.no_repeat.hard))
     if c.stability and c.stability.enabled:
@@ -85,4 +97,12 @@ def build_terms(inst: Instance) -> list[Term]:
         terms.append(ParticipationSpreadTerm(inst, weight=p.weight, hard=p.hard, low=p.low))
         if p.require_high:
             terms.append(ParticipationHighTerm(inst, weight=p.weight, hard=p.hard, high=p.high))
+    for term in terms:
+        if not term.hard and term.weight > 0 and term.coefficient == 0:
+            smallest = 0.5 / (OBJECTIVE_SCALE * term.unit)
+            raise InputError(
+                f"weight {term.weight:g} is too small to count (use at least {smallest:.2g})",
+                file=inst.model.source,
+                column=f"criteria.{term.name.split(':')[0]}.weight",
+            )
     return terms

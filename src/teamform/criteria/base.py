@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
 
-#: Objective values are integers in hundredths of a weighted natural unit.
-OBJECTIVE_SCALE = 100
+#: Objective values are integers in ten-thousandths of a weighted natural unit.
+OBJECTIVE_SCALE = 10_000
 
 
 class Term(ABC):

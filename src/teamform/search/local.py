@@ -20,7 +20,7 @@ from teamform.criteria.overlap import team_common
 from teamform.instance import Instance
 
 #: Cost of one unit of hard-rule violation; above any sum of soft costs.
-HARD_COST = 10**12
+HARD_COST = 10**15
 
 
 class TeamState:
