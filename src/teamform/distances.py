@@ -100,8 +100,20 @@ def distances_from_file(roster: Roster, path: Path) -> np.ndarray:
     return dist
 
 
+#: Finest distance resolution kept: a thousandth of a unit (MDGPLIB's three decimals).
+MAX_FACTOR = 1000
+
+
 def integer_distances(dist: npt.ArrayLike) -> tuple[np.ndarray, float]:
-    """Scale real distances to integers (factor a power of ten)."""
-    scaled, factor = scale_distances(np.asarray(dist, dtype=np.float64), max_abs=10**5)
+    """Scale real distances to integers by a power of ten, at most :data:`MAX_FACTOR`.
+
+    Finer resolutions would make a unit of penalty smaller than the objective's
+    own resolution (1/10000 of a weighted unit).
+    """
+    d = np.asarray(dist, dtype=np.float64)
+    scaled, factor = scale_distances(d, max_abs=10**7)
+    if factor > MAX_FACTOR:
+        factor = float(MAX_FACTOR)
+        scaled = np.rint(d * factor).astype(np.int64)
     np.fill_diagonal(scaled, 0)
     return scaled, factor

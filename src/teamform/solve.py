@@ -139,7 +139,11 @@ def solve_instance(
     # leave time to validate and summarise inside the limit
     reserve = min(0.03 * time_limit, 0.05 + 2e-5 * inst.n)
     search_limit = max(0.01, time_limit - reserve)
-    if strategy == "exact":
+    if strategy == "lns" and _pure_diversity(inst, terms):
+        n_workers = 1
+        strategy = "diversity"
+        outcome = _solve_diversity(inst, start, search_limit, seed, deterministic, t0)
+    elif strategy == "exact":
         n_workers = workers or 2
         outcome = _solve_exact(
             inst, terms, start, search_limit, seed, n_workers, deterministic, t0, progress
@@ -209,6 +213,50 @@ class _Callback(cp_model.CpSolverSolutionCallback):
                     now,
                 )
             )
+
+
+def _pure_diversity(inst: Instance, terms: list[Term]) -> bool:
+    """Diversity alone, with only sizes and sections as hard rules: the MDGP."""
+    from teamform.criteria import DiversityTerm
+
+    return len(terms) == 1 and isinstance(terms[0], DiversityTerm) and not len(inst.avoid)
+
+
+def _solve_diversity(
+    inst: Instance,
+    start: list[int],
+    time_limit: float,
+    seed: int,
+    deterministic: bool,
+    t0: float,
+) -> Outcome:
+    """The compiled iterated tabu search for maximally diverse grouping, per section."""
+    from teamform.search.diversity_ls import solve_max_diversity
+
+    assert inst.distances is not None
+    assignment = list(start)
+    sections = range(len(inst.section_names))
+    for s in sections:
+        learners = np.flatnonzero(inst.section == s)
+        teams = inst.teams_of_section(s)
+        if len(teams) < 2:
+            continue
+        remaining = t0 + time_limit - time.perf_counter()
+        share = max(0.01, remaining * len(learners) / max(1, inst.n))
+        sub = inst.distances[np.ix_(learners, learners)].astype(np.float64)
+        local = {t: g for g, t in enumerate(teams.tolist())}
+        found = solve_max_diversity(
+            sub,
+            inst.team_lo[teams],
+            inst.team_hi[teams],
+            time_limit=share if not deterministic else 10 * share + 60,
+            seed=seed,
+            initial=np.array([local[start[i]] for i in learners.tolist()]),
+            max_iterations=int(2000 * time_limit) if deterministic else None,
+        )
+        for i, g in zip(learners.tolist(), found.assignment.tolist(), strict=True):
+            assignment[i] = int(teams[g])
+    return Outcome(Status.FEASIBLE, assignment, None, time.perf_counter() - t0)
 
 
 def solver_for(

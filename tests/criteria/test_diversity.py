@@ -87,3 +87,43 @@ def test_bad_distance_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="unknown learner id 'zz'") as err:
         four(tmp_path, {("a", "zz"): 1})
     assert err.value.row == 2 and err.value.column == "id_b"
+
+
+def mdgp_as_roster(path: Path, tmp_path: Path):
+    """An MDGPLIB instance as a roster plus a distance file and a diversity-only model."""
+    from teamform.mdgp import read_mdgp
+
+    inst = read_mdgp(path)
+    ids = [f"e{i:02d}" for i in range(inst.n)]
+    lines = ["id_a,id_b,distance"]
+    for i in range(inst.n):
+        for j in range(i + 1, inst.n):
+            lines.append(f"{ids[i]},{ids[j]},{inst.dist[i, j]:.3f}")
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    model = FormationModel.from_dict(
+        {
+            "team": {"teams": int(inst.m)},
+            "criteria": {"diversity": {"matrix": str(tmp_path / "d.csv")}},
+        }
+    )
+    roster = Roster.from_records(
+        [{"id": x, "timezone": "UTC", "availability": "", "motivation": "imposed"} for x in ids]
+    )
+    return build_instance(roster, model)
+
+
+@pytest.mark.parametrize(
+    "name, optimum",
+    [("RanReal/RanReal_n010_ss_01.txt", 1427.845), ("Geo/Geo_n010_ss_02.txt", 1404.797)],
+)
+def test_engine_reaches_mdgp_exact_optimum(tmp_path: Path, name: str, optimum: float) -> None:
+    from teamform.solve import solve_instance
+
+    inst = mdgp_as_roster(Path("instances/mdgp") / name, tmp_path)
+    (term,) = build_terms(inst)
+    for strategy in ("lns", "exact"):
+        result = solve_instance(inst, time_limit=3, seed=0, strategy=strategy)  # type: ignore[arg-type]
+        assert result.valid
+        assignment = [result.assignment[i] - 1 for i in inst.ids]
+        assert term.achieved(assignment) == pytest.approx(optimum, abs=1e-6)
+        assert result.strategy == ("diversity" if strategy == "lns" else "exact")
