@@ -98,44 +98,56 @@ def _randint(rng, k):  # type: ignore[no-untyped-def]  # pragma: no cover - comp
 
 
 @njit(cache=True)
-def _full_state(dist, assign, m, g_mat, own, sizes):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Recompute G, own = G[i, a[i]], sizes and the objective from scratch."""
+def _full_state(dist, assign, gsum, own, sizes, members, pos):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Rebuild every derived array from ``assign``; return the objective.
+
+    ``gsum[g, i]`` is the distance sum from ``i`` to group ``g``, ``own[i] = gsum[assign[i], i]``,
+    ``members[g, :sizes[g]]`` lists group ``g`` and ``pos[i]`` is ``i``'s slot in that list.
+    """
     n = dist.shape[0]
-    g_mat[:, :] = 0.0
+    gsum[:, :] = 0.0
     sizes[:] = 0
     for j in range(n):
-        sizes[assign[j]] += 1
-    for i in range(n):
-        for j in range(n):
-            g_mat[assign[j], i] += dist[i, j]
+        g = assign[j]
+        members[g, sizes[g]] = j
+        pos[j] = sizes[g]
+        sizes[g] += 1
+        row = dist[j]
+        col = gsum[g]
+        for i in range(n):
+            col[i] += row[i]
     f = 0.0
     for i in range(n):
-        own[i] = g_mat[assign[i], i]
+        own[i] = gsum[assign[i], i]
         f += own[i]
     return 0.5 * f
 
 
 @njit(cache=True)
-def _apply_move(dist, assign, g_mat, own, sizes, i, b):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Move element i to group b, updating G, own and sizes in O(n)."""
+def _apply_move(dist, assign, gsum, own, sizes, members, pos, i, b):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Move element ``i`` to group ``b``, updating the derived arrays in O(n)."""
     a = assign[i]
     n = dist.shape[0]
     row = dist[i]
-    col_a = g_mat[a]
-    col_b = g_mat[b]
+    col_a = gsum[a]
+    col_b = gsum[b]
     for k in range(n):
-        dk = row[k]
-        col_a[k] -= dk
-        col_b[k] += dk
-    assign[i] = b
+        col_a[k] -= row[k]
+        col_b[k] += row[k]
+    last = members[a, sizes[a] - 1]
+    members[a, pos[i]] = last
+    pos[last] = pos[i]
+    members[b, sizes[b]] = i
+    pos[i] = sizes[b]
     sizes[a] -= 1
     sizes[b] += 1
+    assign[i] = b
     for k in range(n):
-        own[k] = g_mat[assign[k], k]
+        own[k] = gsum[assign[k], k]
 
 
 @njit(cache=True)
-def _perturb(dist, assign, g_mat, own, sizes, lo, hi, movable, strength, rng):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _perturb(dist, assign, gsum, own, sizes, members, pos, lo, hi, movable, strength, rng):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Apply ``strength`` random swaps or bound-respecting moves; return the objective change."""
     nm = movable.shape[0]
     m = sizes.shape[0]
@@ -143,33 +155,32 @@ def _perturb(dist, assign, g_mat, own, sizes, lo, hi, movable, strength, rng):  
     for _ in range(strength):
         i = movable[_randint(rng, nm)]
         a = assign[i]
-        # Try a move half of the time when the bounds allow one.
+        # A move half of the time when the bounds allow one, a swap otherwise.
         if sizes[a] > lo[a] and _randint(rng, 2) == 0:
             b = _randint(rng, m)
             if b != a and sizes[b] < hi[b]:
-                delta += g_mat[b, i] - own[i]
-                _apply_move(dist, assign, g_mat, own, sizes, i, b)
+                delta += gsum[b, i] - own[i]
+                _apply_move(dist, assign, gsum, own, sizes, members, pos, i, b)
                 continue
         for _try in range(16):
             j = movable[_randint(rng, nm)]
             b = assign[j]
             if b != a:
-                delta += g_mat[b, i] - own[i] + g_mat[a, j] - own[j] - 2.0 * dist[i, j]
-                _apply_move(dist, assign, g_mat, own, sizes, i, b)
-                _apply_move(dist, assign, g_mat, own, sizes, j, a)
+                delta += (gsum[b, i] - own[i]) + (gsum[a, j] - own[j]) - 2.0 * dist[i, j]
+                _apply_move(dist, assign, gsum, own, sizes, members, pos, i, b)
+                _apply_move(dist, assign, gsum, own, sizes, members, pos, j, a)
                 break
     return delta
 
 
 @njit(cache=True)
-def _reshape(dist, assign, g_mat, own, sizes, target, movable, is_movable):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _reshape(dist, assign, gsum, own, sizes, members, pos, target, is_movable):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Greedily move elements until the group sizes equal ``target``; return the objective change.
 
     Each step takes an over-full group and an under-full one and moves the element whose
     transfer loses least. Sizes only travel towards ``target``, so bounds hold throughout.
     """
     m = sizes.shape[0]
-    n = dist.shape[0]
     delta = 0.0
     while True:
         x = -1
@@ -183,17 +194,140 @@ def _reshape(dist, assign, g_mat, own, sizes, target, movable, is_movable):  # t
             break
         best = -np.inf
         bi = -1
-        for i in range(n):
-            if assign[i] == x and is_movable[i]:
-                dv = g_mat[y, i] - own[i]
-                if dv > best:
+        for k in range(sizes[x]):
+            i = members[x, k]
+            if is_movable[i]:
+                dv = gsum[y, i] - own[i]
+                if dv > best or (dv == best and i < bi):
                     best = dv
                     bi = i
         if bi < 0:
             break
         delta += best
-        _apply_move(dist, assign, g_mat, own, sizes, bi, y)
+        _apply_move(dist, assign, gsum, own, sizes, members, pos, bi, y)
     return delta
+
+
+@njit(cache=True)
+def _best_neighbour(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    dist, assign, gsum, own, sizes, members, lo, hi, is_movable, movable, dmin, maxm,
+    tabu, it, f, run_best, eps, can_move, rng,
+):  # fmt: skip
+    """Best admissible move or swap: returns (i, j, g, delta); j < 0 means "move i to g".
+
+    Swaps are pruned with an upper bound: for ``i`` in ``A`` and any ``j`` in ``B``,
+    ``delta(i, j) <= (gsum[B, i] - own[i]) + maxm[B, A] - 2 * dmin[i]`` where ``maxm[B, A]``
+    is the best gain of a movable member of ``B`` for joining ``A``. Near a local optimum only
+    a few per cent of the pairs survive the bound. Ties are broken uniformly at random; every
+    pair is priced once, from its smaller index, so each tie has the same chance.
+    """
+    m = sizes.shape[0]
+    best = -np.inf
+    bi = -1
+    bj = -1
+    bg = -1
+    ties = 0
+    # Move neighbourhood, O(n m).
+    if can_move:
+        for i in movable:
+            a = assign[i]
+            if sizes[a] <= lo[a]:
+                continue
+            oi = own[i]
+            for g in range(m):
+                if g == a or sizes[g] >= hi[g]:
+                    continue
+                delta = gsum[g, i] - oi
+                if delta < best - eps:
+                    continue
+                if tabu[i, g] > it and f + delta <= run_best + eps:
+                    continue
+                if delta > best + eps:
+                    best = delta
+                    ties = 1
+                    bi = i
+                    bj = -1
+                    bg = g
+                else:
+                    ties += 1
+                    if _randint(rng, ties) == 0:
+                        bi = i
+                        bj = -1
+                        bg = g
+    # Best gain of each group's movable members for joining each other group.
+    maxm[:, :] = -np.inf
+    for g in range(m):
+        col = gsum[g]
+        for j in movable:
+            v = col[j] - own[j]
+            b = assign[j]
+            if v > maxm[b, g]:
+                maxm[b, g] = v
+    # Seed the threshold with the most promising (i, B) so that pruning bites at once.
+    top = -np.inf
+    ti = -1
+    tb = -1
+    for i in movable:
+        a = assign[i]
+        oi = own[i]
+        for g in range(m):
+            # Skip tabu targets: the element that just moved always tops this list.
+            if g != a and tabu[i, g] <= it:
+                ub = gsum[g, i] - oi + maxm[g, a] - 2.0 * dmin[i]
+                if ub > top:
+                    top = ub
+                    ti = i
+                    tb = g
+    if ti >= 0:
+        a = assign[ti]
+        gain_i = gsum[tb, ti] - own[ti]
+        for k in range(sizes[tb]):
+            j = members[tb, k]
+            if not is_movable[j]:
+                continue
+            delta = (gain_i + (gsum[a, j] - own[j])) - 2.0 * dist[ti, j]
+            if (tabu[ti, tb] > it or tabu[j, a] > it) and f + delta <= run_best + eps:
+                continue
+            if delta > best + eps:
+                # Only a threshold: the pair is found again (and counted) below.
+                best = delta
+                ties = 0
+                bi = -1
+    # Swap neighbourhood with pruning.
+    for i in movable:
+        a = assign[i]
+        oi = own[i]
+        di = dist[i]
+        slack = 2.0 * dmin[i]
+        for g in range(m):
+            if g == a:
+                continue
+            gain_i = gsum[g, i] - oi
+            if gain_i + maxm[g, a] - slack < best - eps:
+                continue
+            col_a = gsum[a]
+            for k in range(sizes[g]):
+                j = members[g, k]
+                if j <= i or not is_movable[j]:
+                    continue
+                delta = (gain_i + (col_a[j] - own[j])) - 2.0 * di[j]
+                if delta < best - eps:
+                    continue
+                if (tabu[i, g] > it or tabu[j, a] > it) and f + delta <= run_best + eps:
+                    continue
+                if delta > best + eps:
+                    best = delta
+                    ties = 1
+                    bi = i
+                    bj = j
+                    bg = g
+                else:
+                    ties += 1
+                    if _randint(rng, ties) == 0:
+                        bi = i
+                        bj = j
+                        bg = g
+    return bi, bj, bg, best
 
 
 @njit(cache=True)
@@ -225,39 +359,45 @@ def _its(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     n = dist.shape[0]
     m = lo.shape[0]
     nm = movable.shape[0]
-    g_mat = np.zeros((m, n))
+    gsum = np.zeros((m, n))
     own = np.zeros(n)
     sizes = np.zeros(m, dtype=np.int64)
+    members = np.zeros((m, n), dtype=np.int64)
+    pos = np.zeros(n, dtype=np.int64)
     tabu = np.zeros((n, m), dtype=np.int64)
-    gi = np.zeros(m)
+    maxm = np.zeros((m, m))
     run_assign = assign.copy()
     is_movable = np.zeros(n, dtype=np.bool_)
-    for ii in range(nm):
-        is_movable[movable[ii]] = True
-    n_prof = profiles.shape[0]
-    prob_scaled = np.uint64(reshape_prob * 1e6)
-
-    f = _full_state(dist, assign, m, g_mat, own, sizes)
+    for i in movable:
+        is_movable[i] = True
+    # Smallest distance from each element to a movable partner: the swap bound's slack.
+    dmin = np.full(n, np.inf)
     peak = 0.0
     for i in range(n):
-        for j in range(n):
+        for j in movable:
+            if j != i and dist[i, j] < dmin[i]:
+                dmin[i] = dist[i, j]
             if abs(dist[i, j]) > peak:
                 peak = abs(dist[i, j])
+        if dmin[i] == np.inf:
+            dmin[i] = 0.0
     eps = 1e-9 * max(peak, 1.0)
+    n_prof = profiles.shape[0]
+    prob_scaled = np.uint64(reshape_prob * 1e6)
+    span = tenure_max - tenure_min + 1
 
+    f = _full_state(dist, assign, gsum, own, sizes, members, pos)
     best_assign[:] = assign
     f_best = f
     t_best = _clock() - t_start
     it = 0
     runs = 0
     fails = 0
-    stop = False
+    stop = nm < 2 or m < 2
     can_move = False
     for g in range(m):
         if lo[g] < hi[g]:
             can_move = True
-    if nm < 2 or m < 2:
-        stop = True
 
     while not stop and it < max_iter:
         # ---- one tabu search run from the current solution ----
@@ -265,82 +405,19 @@ def _its(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
         run_assign[:] = assign
         idle = 0
         while idle < depth and it < max_iter:
-            best_delta = -np.inf
-            bi = -1
-            bj = -1
-            bg = -1
-            ties = 0
-            # Move neighbourhood.
-            if can_move:
-                for ii in range(nm):
-                    i = movable[ii]
-                    a = assign[i]
-                    if sizes[a] <= lo[a]:
-                        continue
-                    oi = own[i]
-                    for g in range(m):
-                        if g == a or sizes[g] >= hi[g]:
-                            continue
-                        delta = g_mat[g, i] - oi
-                        if delta < best_delta - eps:
-                            continue
-                        if tabu[i, g] > it and f + delta <= run_best + eps:
-                            continue
-                        if delta > best_delta + eps:
-                            best_delta = delta
-                            ties = 1
-                            bi = i
-                            bj = -1
-                            bg = g
-                        else:
-                            ties += 1
-                            if _randint(rng, ties) == 0:
-                                bi = i
-                                bj = -1
-                                bg = g
-            # Swap neighbourhood.
-            for ii in range(nm - 1):
-                i = movable[ii]
-                a = assign[i]
-                oi = own[i]
-                for g in range(m):
-                    gi[g] = g_mat[g, i]
-                row_a = g_mat[a]
-                di = dist[i]
-                for jj in range(ii + 1, nm):
-                    j = movable[jj]
-                    b = assign[j]
-                    if b == a:
-                        continue
-                    delta = gi[b] - oi + row_a[j] - own[j] - 2.0 * di[j]
-                    if delta < best_delta - eps:
-                        continue
-                    if (tabu[i, b] > it or tabu[j, a] > it) and f + delta <= run_best + eps:
-                        continue
-                    if delta > best_delta + eps:
-                        best_delta = delta
-                        ties = 1
-                        bi = i
-                        bj = j
-                    else:
-                        ties += 1
-                        if _randint(rng, ties) == 0:
-                            bi = i
-                            bj = j
+            bi, bj, bg, delta = _best_neighbour(
+                dist, assign, gsum, own, sizes, members, lo, hi, is_movable, movable, dmin,
+                maxm, tabu, it, f, run_best, eps, can_move, rng,
+            )  # fmt: skip
             if bi < 0:
                 break
             a = assign[bi]
-            span = tenure_max - tenure_min + 1
-            if bj < 0:
-                _apply_move(dist, assign, g_mat, own, sizes, bi, bg)
-                tabu[bi, a] = it + tenure_min + _randint(rng, span)
-            else:
-                b = assign[bj]
-                _apply_move(dist, assign, g_mat, own, sizes, bi, b)
-                _apply_move(dist, assign, g_mat, own, sizes, bj, a)
-                tabu[bi, a] = it + tenure_min + _randint(rng, span)
-                tabu[bj, b] = it + tenure_min + _randint(rng, span)
-            f += best_delta
+            _apply_move(dist, assign, gsum, own, sizes, members, pos, bi, bg)
+            tabu[bi, a] = it + tenure_min + _randint(rng, span)
+            if bj >= 0:
+                _apply_move(dist, assign, gsum, own, sizes, members, pos, bj, a)
+                tabu[bj, bg] = it + tenure_min + _randint(rng, span)
+            f += delta
             it += 1
             if f > run_best + eps:
                 run_best = f
@@ -369,13 +446,13 @@ def _its(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             fails = 0
         else:
             assign[:] = run_assign
-        f = _full_state(dist, assign, m, g_mat, own, sizes)
+        f = _full_state(dist, assign, gsum, own, sizes, members, pos)
         # Size-profile kick: jump to one of the best size profiles (ds instances).
         if n_prof > 0 and (_next_u64(rng) % np.uint64(1000000)) < prob_scaled:
             k = min(_randint(rng, n_prof), _randint(rng, n_prof))
-            f += _reshape(dist, assign, g_mat, own, sizes, profiles[k], movable, is_movable)
+            f += _reshape(dist, assign, gsum, own, sizes, members, pos, profiles[k], is_movable)
         strength = kick_min + _randint(rng, kick_max - kick_min + 1)
-        f += _perturb(dist, assign, g_mat, own, sizes, lo, hi, movable, strength, rng)
+        f += _perturb(dist, assign, gsum, own, sizes, members, pos, lo, hi, movable, strength, rng)
 
     stats[0] = f_best
     stats[1] = t_best
@@ -385,19 +462,24 @@ def _its(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _random_walk_check(dist, lo, hi, assign, steps, seed):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Apply random moves/swaps via the incremental updates; return (G, objective) for testing."""
+    """Random moves/swaps through the incremental updates; returns (gsum, members, sizes, f).
+
+    Lets tests compare the bookkeeping with a from-scratch recomputation.
+    """
     n = dist.shape[0]
     m = lo.shape[0]
-    g_mat = np.zeros((m, n))
+    gsum = np.zeros((m, n))
     own = np.zeros(n)
     sizes = np.zeros(m, dtype=np.int64)
+    members = np.zeros((m, n), dtype=np.int64)
+    pos = np.zeros(n, dtype=np.int64)
     rng = np.zeros(1, dtype=np.uint64)
     rng[0] = np.uint64(seed)
-    f = _full_state(dist, assign, m, g_mat, own, sizes)
+    f = _full_state(dist, assign, gsum, own, sizes, members, pos)
     movable = np.arange(n)
     for _ in range(steps):
-        f += _perturb(dist, assign, g_mat, own, sizes, lo, hi, movable, 1, rng)
-    return g_mat, f
+        f += _perturb(dist, assign, gsum, own, sizes, members, pos, lo, hi, movable, 1, rng)
+    return gsum, members, sizes, f
 
 
 # --------------------------------------------------------------------------
@@ -434,14 +516,16 @@ class SearchParams:
     kick_min: int = 0
     kick_max: int = 0
     restart: int = 10
-    profiles: int = 8
+    profiles: int = 1
     reshape_prob: float = 0.3
 
     def resolved(self, n: int, m: int) -> tuple[int, int, int, int, int, int]:
         """Concrete values for an instance with ``n`` elements and ``m`` groups."""
-        depth = self.depth if self.depth > 0 else max(50, 2 * n)
-        t_lo = self.tenure_min if self.tenure_min > 0 else max(2, n // 12)
-        t_hi = self.tenure_max if self.tenure_max > 0 else max(t_lo, n // 4)
+        # Defaults tuned on MDGPLIB n = 120 / 240 (10 s / 30 s budgets): long runs and a
+        # short tenure growing with n did best.
+        depth = self.depth if self.depth > 0 else max(100, 32 * n)
+        t_lo = self.tenure_min if self.tenure_min > 0 else max(2, n // 40)
+        t_hi = self.tenure_max if self.tenure_max > 0 else max(t_lo + 2, n // 10)
         k_lo = self.kick_min if self.kick_min > 0 else max(1, n // 20)
         k_hi = self.kick_max if self.kick_max > 0 else max(k_lo, n // 8)
         return depth, t_lo, t_hi, k_lo, k_hi, max(1, self.restart)
@@ -543,7 +627,7 @@ def top_size_profiles(lo: IntArray, hi: IntArray, n: int, k: int) -> IntArray:
             for e in range(min(int(hi[g] - lo[g]), extra - t) + 1):
                 size = int(lo[g]) + e
                 pairs = size * (size - 1) // 2
-                nxt[t + e].extend((v + pairs, sizes + (size,)) for v, sizes in entries)
+                nxt[t + e].extend((v + pairs, (*sizes, size)) for v, sizes in entries)
         layer = [sorted(entries, reverse=True)[:k] for entries in nxt]
     return np.array([sizes for _, sizes in layer[extra]], dtype=np.int64).reshape(-1, len(lo))
 
@@ -576,7 +660,7 @@ def random_feasible_assignment(
         raise ValueError(
             f"no assignment of {n} elements fits sum(lo)={lo.sum()}, sum(hi)={hi.sum()}"
         )
-    labels = list(np.repeat(np.arange(len(lo)), lo))
+    labels: list[int] = [int(g) for g in np.repeat(np.arange(len(lo)), lo)]
     room = (hi - lo).astype(np.int64)
     for _ in range(n - int(lo.sum())):
         open_groups = np.flatnonzero(room > 0)
