@@ -287,13 +287,28 @@ def _solve_exact(
     t0: float,
     progress: ProgressFn | None,
 ) -> Outcome:
-    # a short local search gives CP-SAT a good hint to start from
+    # local search first gives CP-SAT a good hint to start from
+    from teamform.search.lns import LnsStats, anneal, use_compiled
+
     state = TeamState(inst, terms, start)
-    ls = LocalSearch(state, np.random.default_rng(seed))
-    if deterministic:
-        ls.run(max_steps=int(200 * min(time_limit, 5.0)) * inst.k)
+    best = [state.total, list(state.assign)]
+
+    def keep_best() -> None:
+        if state.total < best[0]:
+            best[:] = [state.total, list(state.assign)]
+
+    if use_compiled(inst, terms, time_limit):
+        # annealing finds very good teams fast; CP-SAT then improves or proves them
+        pre = min(0.5 * time_limit, 10.0)
+        anneal(state, terms, seed, t0, pre, 1 if deterministic else None, LnsStats(), keep_best)
     else:
-        ls.run(deadline=t0 + min(0.2 * time_limit, 2.0))
+        ls = LocalSearch(state, np.random.default_rng(seed))
+        if deterministic:
+            ls.run(max_steps=int(200 * min(time_limit, 5.0)) * inst.k)
+        else:
+            ls.run(deadline=t0 + min(0.2 * time_limit, 2.0))
+        keep_best()
+    state = TeamState(inst, terms, best[1])
     if state.hard_violations == 0:
         start = list(state.assign)
     sub = SubModel(inst, range(inst.n), range(inst.k), terms)

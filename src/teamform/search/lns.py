@@ -110,20 +110,19 @@ def pick_neighbourhood(state: TeamState, rng: np.random.Generator, size: int) ->
     return [first, *chosen]
 
 
-#: Cohorts from this size use the compiled local search when the model allows it.
-COMPILED_MIN_LEARNERS = 150
 #: Steps of compiled local search per second of budget in deterministic mode.
 COMPILED_STEPS_PER_SECOND = 40000
 
 
 def use_compiled(inst: Instance, terms: Sequence[Term], time_limit: float) -> bool:
-    """Compiled search pays off on large cohorts (its first use compiles, ~2 s)."""
+    """Whether the compiled search can run: every criterion supported, and a
+    budget of at least 2 s (its very first use on a machine compiles it)."""
     from teamform.search.compiled import supported
 
-    return inst.n >= COMPILED_MIN_LEARNERS and time_limit >= 2.0 and supported(terms)
+    return inst.k >= 2 and time_limit >= 2.0 and supported(terms)
 
 
-def _anneal(
+def anneal(
     state: TeamState,
     terms: Sequence[Term],
     seed: int,
@@ -218,7 +217,7 @@ def run_lns(
                 progress(Progress(best_total / OBJECTIVE_SCALE, None, time.perf_counter() - t0))
 
     if use_compiled(inst, terms, time_limit):
-        _anneal(state, terms, seed, t0, time_limit, budget, stats, keep_best)
+        anneal(state, terms, seed, t0, time_limit, budget, stats, keep_best)
     else:
         ls = LocalSearch(state, rng)
         burst = max(200, 20 * inst.k)
