@@ -291,11 +291,12 @@ def _solve_exact(
     from teamform.search.lns import LnsStats, anneal, use_compiled
 
     state = TeamState(inst, terms, start)
-    best = [state.total, list(state.assign)]
+    best_total, best_assign = state.total, list(state.assign)
 
     def keep_best() -> None:
-        if state.total < best[0]:
-            best[:] = [state.total, list(state.assign)]
+        nonlocal best_total, best_assign
+        if state.total < best_total:
+            best_total, best_assign = state.total, list(state.assign)
 
     if use_compiled(inst, terms, time_limit):
         # annealing finds very good teams fast; CP-SAT then improves or proves them
@@ -308,7 +309,7 @@ def _solve_exact(
         else:
             ls.run(deadline=t0 + min(0.2 * time_limit, 2.0))
         keep_best()
-    state = TeamState(inst, terms, best[1])
+    state = TeamState(inst, terms, best_assign)
     if state.hard_violations == 0:
         start = list(state.assign)
     sub = SubModel(inst, range(inst.n), range(inst.k), terms)

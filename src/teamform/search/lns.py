@@ -191,7 +191,7 @@ def run_lns(
     seconds, so the same seed gives the same teams on any machine.
     """
     from teamform.result import Status
-    from teamform.solve import Outcome, Progress  # noqa: F811
+    from teamform.solve import Outcome, Progress
 
     t0 = time.perf_counter() if started is None else started
     deadline = t0 + time_limit
