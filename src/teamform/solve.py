@@ -124,12 +124,13 @@ def solve_instance(
     """Solve a compiled instance (see :func:`form`)."""
     t0 = time.perf_counter() if started is None else started
     terms = build_terms(inst)
+    used: str = strategy
     if strategy == "auto":
-        strategy = "exact" if inst.n <= EXACT_MAX_LEARNERS else "lns"
+        used = "exact" if inst.n <= EXACT_MAX_LEARNERS else "lns"
 
     conflicts = precheck(inst, terms)
     if conflicts:
-        return _finish(inst, terms, None, Status.INFEASIBLE, t0, seed, 1, strategy, conflicts)
+        return _finish(inst, terms, None, Status.INFEASIBLE, t0, seed, 1, used, conflicts)
 
     start = construct(inst, seed)
     first = time.perf_counter() - t0
@@ -139,11 +140,11 @@ def solve_instance(
     # leave time to validate and summarise inside the limit
     reserve = min(0.03 * time_limit, 0.05 + 2e-5 * inst.n)
     search_limit = max(0.01, time_limit - reserve)
-    if strategy == "lns" and _pure_diversity(inst, terms):
+    if used == "lns" and _pure_diversity(inst, terms):
         n_workers = 1
-        strategy = "diversity"
+        used = "diversity"
         outcome = _solve_diversity(inst, start, search_limit, seed, deterministic, t0)
-    elif strategy == "exact":
+    elif used == "exact":
         n_workers = workers or 2
         outcome = _solve_exact(
             inst, terms, start, search_limit, seed, n_workers, deterministic, t0, progress
@@ -174,7 +175,7 @@ def solve_instance(
         t0,
         seed,
         n_workers,
-        strategy,
+        used,
         conflicts,
         solver_bound=outcome.bound,
         time_to_first=outcome.time_to_first,
