@@ -232,6 +232,26 @@ def _run(
     best_u = np.empty(width + 1, dtype=np.int64)
     cand = np.empty(3 * n_cand + 2, dtype=np.int64)
     use_ov = c_ov != 0 and need > 0
+    params = (
+        q,
+        mean,
+        c_skill,
+        intr,
+        mlo,
+        mhi,
+        c_mot,
+        pptr,
+        pidx,
+        c_pref,
+        aptr,
+        aidx,
+        words,
+        need,
+        block,
+        c_ov,
+        nbits,
+        hard,
+    )
     done = 0
     for _ in range(steps):
         done += 1
@@ -314,141 +334,39 @@ def _run(
             if u == t:
                 continue
             cu = tcnt[u]
-            # move i to u
-            if ct > lo[t] and cu < hi[u]:
-                m = 0
-                for a in range(ct):
-                    if a != ia:
-                        bt[m] = tm[t, a]
-                        m += 1
-                for a in range(cu):
-                    bu[a] = tm[u, a]
-                bu[cu] = i
-                c1 = _team_cost(
-                    bt,
-                    ct - 1,
-                    t,
-                    q,
-                    mean,
-                    c_skill,
-                    intr,
-                    mlo,
-                    mhi,
-                    c_mot,
-                    pptr,
-                    pidx,
-                    c_pref,
-                    aptr,
-                    aidx,
-                    words,
-                    need,
-                    block,
-                    c_ov,
-                    nbits,
-                    hard,
-                )
-                c2 = _team_cost(
-                    bu,
-                    cu + 1,
-                    u,
-                    q,
-                    mean,
-                    c_skill,
-                    intr,
-                    mlo,
-                    mhi,
-                    c_mot,
-                    pptr,
-                    pidx,
-                    c_pref,
-                    aptr,
-                    aidx,
-                    words,
-                    need,
-                    block,
-                    c_ov,
-                    nbits,
-                    hard,
-                )
-                d = c1 + c2 - tcost[t] - tcost[u]
-                if not found or d < best:
-                    found = True
-                    best = d
-                    best_uu = u
-                    best_ct = ct - 1
-                    best_cu = cu + 1
-                    best_c1 = c1
-                    best_c2 = c2
-                    for a in range(ct - 1):
-                        best_t[a] = bt[a]
-                    for a in range(cu + 1):
-                        best_u[a] = bu[a]
-            # swap i with each member j of u
-            for ja in range(cu):
-                j = tm[u, ja]
-                for a in range(ct):
-                    bt[a] = j if a == ia else tm[t, a]
-                for a in range(cu):
-                    bu[a] = i if a == ja else tm[u, a]
-                c1 = _team_cost(
-                    bt,
-                    ct,
-                    t,
-                    q,
-                    mean,
-                    c_skill,
-                    intr,
-                    mlo,
-                    mhi,
-                    c_mot,
-                    pptr,
-                    pidx,
-                    c_pref,
-                    aptr,
-                    aidx,
-                    words,
-                    need,
-                    block,
-                    c_ov,
-                    nbits,
-                    hard,
-                )
-                c2 = _team_cost(
-                    bu,
-                    cu,
-                    u,
-                    q,
-                    mean,
-                    c_skill,
-                    intr,
-                    mlo,
-                    mhi,
-                    c_mot,
-                    pptr,
-                    pidx,
-                    c_pref,
-                    aptr,
-                    aidx,
-                    words,
-                    need,
-                    block,
-                    c_ov,
-                    nbits,
-                    hard,
-                )
-                d = c1 + c2 - tcost[t] - tcost[u]
-                if not found or d < best:
-                    found = True
-                    best = d
-                    best_uu = u
-                    best_ct = ct
-                    best_cu = cu
-                    best_c1 = c1
-                    best_c2 = c2
+            # option -1 moves i to u; option ja swaps i with u's member ja
+            for ja in range(-1, cu):
+                if ja < 0:
+                    if ct <= lo[t] or cu >= hi[u]:
+                        continue
+                    nt, nu = 0, cu + 1
                     for a in range(ct):
-                        best_t[a] = bt[a]
+                        if a != ia:
+                            bt[nt] = tm[t, a]
+                            nt += 1
                     for a in range(cu):
-                        best_u[a] = bu[a]
+                        bu[a] = tm[u, a]
+                    bu[cu] = i
+                else:
+                    nt, nu = ct, cu
+                    j = tm[u, ja]
+                    for a in range(ct):
+                        bt[a] = j if a == ia else tm[t, a]
+                    for a in range(cu):
+                        bu[a] = i if a == ja else tm[u, a]
+                c1 = _team_cost(bt, nt, t, *params)
+                c2 = _team_cost(bu, nu, u, *params)
+                d = c1 + c2 - tcost[t] - tcost[u]
+                if not found or d < best:
+                    found = True
+                    best = d
+                    best_uu = u
+                    best_ct = nt
+                    best_cu = nu
+                    best_c1 = c1
+                    best_c2 = c2
+                    best_t[:nt] = bt[:nt]
+                    best_u[:nu] = bu[:nu]
         if not found:
             continue
         accept = best < 0 or (best == 0 and np.random.random() < 0.2)
