@@ -23,7 +23,7 @@ from teamform.instance import Instance, build_instance
 from teamform.model import FormationModel
 from teamform.result import Result, Status, summarize
 from teamform.roster import Roster
-from teamform.search.construct import construct
+from teamform.search.construct import construct, construct_from_previous
 from teamform.search.local import LocalSearch, TeamState
 from teamform.validate import validate
 
@@ -132,7 +132,7 @@ def solve_instance(
     if conflicts:
         return _finish(inst, terms, None, Status.INFEASIBLE, t0, seed, 1, used, conflicts)
 
-    start = construct(inst, seed)
+    start = construct(inst, seed) if inst.previous is None else construct_from_previous(inst)
     first = time.perf_counter() - t0
     # bounds are needed for the report; computing them now keeps the finish quick
     for term in terms:

@@ -121,6 +121,43 @@ def construct(inst: Instance, seed: int = 0) -> list[int]:
             pending = _deal(inst, assignment, chunk, bteams, sizes[b0 : b0 + block], total, rng)
         pending.extend(order_list[pos:])
         _place_leftovers(inst, assignment, pending, teams, sizes)
+    _repair_avoid(inst, assignment, rng)
+    return assignment
+
+
+def construct_from_previous(inst: Instance) -> list[int]:
+    """Start from the teams of the previous phase (the ``keep`` policy).
+
+    Learners stay in their previous team while it has room in this phase's
+    layout and no avoid partner is already in it; late joiners and learners
+    whose team shrank or vanished are placed like leftovers.
+    """
+    assert inst.previous is not None
+    assignment = [-1] * inst.n
+    pending: list[int] = []
+    avoid = inst.avoid_adj
+    for s in range(len(inst.section_names)):
+        teams = inst.teams_of_section(s)
+        learners = np.flatnonzero(inst.section == s).tolist()
+        if not len(teams):
+            continue
+        sizes = target_sizes(inst, teams, len(learners))
+        room = dict(zip(teams.tolist(), sizes, strict=True))
+        members: dict[int, set[int]] = {t: set() for t in room}
+        pending = []
+        for i in learners:
+            t = int(inst.previous[i])
+            if (
+                t in room
+                and len(members[t]) < room[t]
+                and not any(j in members[t] for j in avoid[i])
+            ):
+                members[t].add(i)
+                assignment[i] = t
+            else:
+                pending.append(i)
+        _place_leftovers(inst, assignment, pending, teams, sizes)
+    _repair_avoid(inst, assignment, np.random.default_rng(0))
     return assignment
 
 
@@ -262,6 +299,54 @@ def _overlap_target(inst: Instance) -> tuple[int, int]:
     if ov is None or not ov.enabled:
         return 0, 1
     return round(ov.hours * 60 / SLOT_MINUTES), max(1, round(ov.block * 60 / SLOT_MINUTES))
+
+
+def _repair_avoid(
+    inst: Instance, assignment: list[int], rng: np.random.Generator, passes: int = 5
+) -> None:
+    """Separate avoid pairs left together, by swaps that create no new clash.
+
+    For a learner ``i`` sharing a team with an avoid partner, any learner ``k``
+    of another team of the section may take its place if ``i`` clashes with no
+    one in ``k``'s team and ``k`` with no one in ``i``'s. Sizes never change.
+    """
+    if not len(inst.avoid):
+        return
+    avoid = inst.avoid_adj
+    members: dict[int, set[int]] = {}
+    for i, t in enumerate(assignment):
+        members.setdefault(t, set()).add(i)
+
+    def clashes(i: int, team: set[int], ignore: int) -> bool:
+        return any(j in team and j != ignore for j in avoid[i])
+
+    for _ in range(passes):
+        broken = [i for i, t in enumerate(assignment) if any(assignment[j] == t for j in avoid[i])]
+        if not broken:
+            return
+        for i in broken:
+            t = assignment[i]
+            if not clashes(i, members[t], -1):
+                continue  # fixed by an earlier swap
+            pool = inst.teams_of_section(int(inst.section[i])).tolist()
+            for u in rng.permutation(pool).tolist():
+                if u == t:
+                    continue
+                k = next(
+                    (
+                        k
+                        for k in sorted(members[u])
+                        if not clashes(i, members[u], k) and not clashes(k, members[t], i)
+                    ),
+                    None,
+                )
+                if k is not None:
+                    members[t].discard(i)
+                    members[u].discard(k)
+                    members[t].add(k)
+                    members[u].add(i)
+                    assignment[i], assignment[k] = u, t
+                    break
 
 
 def _place_leftovers(
