@@ -190,3 +190,15 @@ def test_demo_solves_and_validates(demo_paths: dict[str, str]) -> None:
     assert result.feasible
     check = validate(inst, [result.assignment[i] - 1 for i in inst.ids])
     assert check.ok and check.objective == round(result.objective * OBJECTIVE_SCALE)
+
+
+def test_deterministic_compiled_search_repeats() -> None:
+    d = "instances/synthetic/n120_s1"
+    roster = load_roster(f"{d}/roster.csv", avoid=f"{d}/avoid.csv", prefer=f"{d}/prefer.csv")
+    model = FormationModel.from_toml("models/collaborative.toml")
+    results = [
+        form(roster, model, time_limit=2, seed=5, workers=1, deterministic=True, strategy="lns")
+        for _ in range(2)
+    ]
+    assert results[0].assignment == results[1].assignment
+    assert results[0].valid and results[0].objective == results[1].objective
