@@ -667,3 +667,11 @@ def test_python_api_on_the_demo() -> None:
     assert check.ok, check.violations
     assert check.objective / OBJECTIVE_SCALE == pytest.approx(result.objective, abs=1e-6)
     assert result.objective == pytest.approx(sum(c.weighted for c in result.breakdown), abs=1e-6)
+
+
+def test_progress_line_with_and_without_bound() -> None:
+    from teamform.cli import progress_line
+    from teamform.solve import Progress
+
+    assert progress_line(Progress(12.5, 3.0, 1.25)) == "searching: best 12.50  bound 3.00  1.2 s"
+    assert progress_line(Progress(12.5, None, 2.0)) == "searching: best 12.50  2.0 s"

@@ -123,9 +123,7 @@ def form_cmd(
 
             def show(p: Progress) -> None:
                 if live:
-                    line.plain = (
-                        f"searching: best {p.objective:.2f}  bound {p.bound:.2f}  {p.elapsed:.1f} s"
-                    )
+                    line.plain = progress_line(p)
 
             result = form(
                 ros,
@@ -167,6 +165,13 @@ def form_cmd(
         except OSError as exc:
             raise fail(f"{path}: cannot write ({exc.strerror or exc})") from None
         out.print(f"{what} written to {path}")
+
+
+def progress_line(p: Progress) -> str:
+    """The live status line: best objective, bound when known, time elapsed."""
+    best = "-" if p.objective is None else f"{p.objective:.2f}"
+    bound = "" if p.bound is None else f"  bound {p.bound:.2f}"
+    return f"searching: best {best}{bound}  {p.elapsed:.1f} s"
 
 
 class _Null:
