@@ -127,12 +127,36 @@ class OverlapTerm(Term):
             patterns: dict[int, list[int]] = {}
             for i in np.flatnonzero(inst.section == s).tolist():
                 patterns.setdefault(inst.masks[i], []).append(i)
-            items = list(patterns.items())
+            # most common patterns first: good partners are found sooner
+            items = sorted(patterns.items(), key=lambda kv: -len(kv[1]))
             for mask, group in items:
                 best = self._best_team_time(mask, items, partners)
                 bounds[group] = max(0, self.need - best)
         self._learner_bounds = bounds
         return bounds
+
+    def _quick_team(
+        self, mask: int, patterns: list[tuple[int, list[int]]], partners: int, look: int = 64
+    ) -> bool:
+        """Whether a team meeting the target is easy to find among common patterns.
+
+        Most learners have plenty of good partners; a greedy team built from
+        the ``look`` most common patterns is a witness that their bound is 0,
+        which spares them the full search.
+        """
+        block, need = self.block, self.need
+        cur, left = mask, partners
+        for other, members in patterns[:look]:
+            count = len(members) - (1 if other == mask else 0)
+            if count <= 0:
+                continue
+            nxt = cur & other
+            if common_block_slots(nxt, block) >= need:
+                cur = nxt
+                left -= count
+                if left <= 0:
+                    return True
+        return False
 
     def _best_team_time(
         self, mask: int, patterns: list[tuple[int, list[int]]], partners: int
@@ -141,6 +165,8 @@ class OverlapTerm(Term):
         block = self.block
         if partners <= 0:
             return common_block_slots(mask, block)
+        if self._quick_team(mask, patterns, partners):
+            return self.need
         cands: list[tuple[int, int, int]] = []
         for other, members in patterns:
             count = len(members) - (1 if other == mask else 0)

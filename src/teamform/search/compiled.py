@@ -461,6 +461,7 @@ class CompiledLocalSearch:
             self.tm[t, : len(mem)] = mem
         self.assign[:] = st.assign
         self.tcost[:] = st.cost
+        self._stored = self.tm.copy()
 
     def team_cost(self, members: Sequence[int], team: int) -> int:
         """The compiled cost of one team (for tests against the Python one)."""
@@ -531,10 +532,13 @@ class CompiledLocalSearch:
 
     def _store(self) -> None:
         st = self.state
-        members = {t: self.tm[t, : self.tcnt[t]].tolist() for t in range(len(self.tcnt))}
-        st.set_teams(range(len(self.tcnt)), members)
-        if st.cost != self.tcost.tolist():
-            bad = next(t for t in range(len(st.cost)) if st.cost[t] != self.tcost[t])
-            raise AssertionError(
-                f"compiled team cost {self.tcost[bad]} differs from {st.cost[bad]} (team {bad})"
-            )
+        # only teams whose members changed are written back (and re-checked)
+        changed = np.flatnonzero((self.tm != self._stored).any(axis=1)).tolist()
+        members = {t: self.tm[t, : self.tcnt[t]].tolist() for t in changed}
+        st.set_teams(changed, members)
+        self._stored[changed] = self.tm[changed]
+        for t in changed:
+            if st.cost[t] != self.tcost[t]:
+                raise AssertionError(
+                    f"compiled team cost {self.tcost[t]} differs from {st.cost[t]} (team {t})"
+                )
