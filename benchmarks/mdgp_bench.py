@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
 import platform
 import statistics
@@ -266,8 +267,8 @@ def summary_markdown(rows: Sequence[Row], jobs: int, note: str = "") -> str:
         "",
         "| set | n | kind | time limit (s) | instances | runs | mean gap % "
         "| mean best-of-seeds gap % | worst gap % | runs >= best-known "
-        "| mean time to final value (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| mean time to final value (s) | mean iterations/s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     order = {"RanReal": 0, "RanInt": 1, "Geo": 2}
     for key in sorted(groups, key=lambda k: (k[1], order.get(k[0], 9), k[0], k[2])):
@@ -281,7 +282,8 @@ def summary_markdown(rows: Sequence[Row], jobs: int, note: str = "") -> str:
             f"| {key[0]} | {key[1]} | {key[2]} | {rs[0].time_limit:g} | {len(per_inst)} "
             f"| {len(rs)} | {statistics.fmean(r.gap_pct for r in rs):.3f} "
             f"| {statistics.fmean(best_of):.3f} | {max(r.gap_pct for r in rs):.3f} "
-            f"| {at_or_above}/{len(rs)} | {statistics.fmean(r.time_to_best for r in rs):.2f} |"
+            f"| {at_or_above}/{len(rs)} | {statistics.fmean(r.time_to_best for r in rs):.2f} "
+            f"| {statistics.fmean(r.iterations / max(r.elapsed, 1e-9) for r in rs):,.0f} |"
         )
     cps = [r for r in rows if r.solver == "cpsat"]
     if cps:
@@ -295,8 +297,23 @@ def summary_markdown(rows: Sequence[Row], jobs: int, note: str = "") -> str:
         for r in cps:
             mine = [x.gap_pct for x in its if x.instance == r.instance]
             mine_s = f"{statistics.fmean(mine):.3f}" if mine else "n/a"
-            lines.append(f"| {r.instance} | {r.time_limit:g} | {r.gap_pct:.3f} | {mine_s} |")
+            cp_s = "no solution" if math.isnan(r.gap_pct) else f"{r.gap_pct:.3f}"
+            lines.append(f"| {r.instance} | {r.time_limit:g} | {cp_s} | {mine_s} |")
     return "\n".join(lines) + "\n"
+
+
+def read_rows(path: Path) -> list[Row]:
+    """Rows of a CSV written by :func:`write_csv`."""
+    types = {f: t for f, t in Row.__annotations__.items()}
+    rows = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        for rec in csv.DictReader(fh):
+            kw: dict[str, object] = {}
+            for key, text in rec.items():
+                kind = types[key]
+                kw[key] = int(text) if kind == "int" else float(text) if kind == "float" else text
+            rows.append(Row(**kw))  # type: ignore[arg-type]
+    return rows
 
 
 # ------------------------------------------------------------------ main
@@ -342,12 +359,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-csv", type=Path, default=RESULTS_DIR / "mdgp.csv")
     p.add_argument("--out-md", type=Path, default=RESULTS_DIR / "mdgp.md")
     p.add_argument("--note", default="", help="free text added to the Markdown summary")
+    p.add_argument(
+        "--summarize",
+        type=Path,
+        metavar="CSV",
+        help="only rewrite the Markdown summary from an existing results CSV",
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; returns the process exit status."""
     args = build_parser().parse_args(argv)
+    if args.summarize is not None:
+        md = summary_markdown(read_rows(args.summarize), args.jobs, args.note)
+        args.out_md.write_text(md, encoding="utf-8")
+        print(md)
+        return 0
     if args.quick:
         args.sets, args.sizes, args.kinds, args.indices = "RanReal", "120", "ss,ds", "1"
         args.seeds, args.time_limits = "0", "120=1"
