@@ -148,7 +148,7 @@ def solve_instance(
     elif used == "exact":
         n_workers = workers or 2
         outcome = _solve_exact(
-            inst, terms, start, search_limit, seed, n_workers, deterministic, t0, progress
+            inst, terms, start, search_limit, seed, n_workers, deterministic, t0, progress, first
         )
     else:
         from teamform.search.lns import run_lns
@@ -288,17 +288,22 @@ def _solve_exact(
     deterministic: bool,
     t0: float,
     progress: ProgressFn | None,
+    first: float,
 ) -> Outcome:
     # local search first gives CP-SAT a good hint to start from
     from teamform.search.lns import LnsStats, anneal, use_compiled
 
     state = TeamState(inst, terms, start)
     best_total, best_assign = state.total, list(state.assign)
+    # the first assignment meeting every hard rule: the construction's, or later
+    found_at: float | None = first if state.hard_violations == 0 else None
 
     def keep_best() -> None:
-        nonlocal best_total, best_assign
+        nonlocal best_total, best_assign, found_at
         if state.total < best_total:
             best_total, best_assign = state.total, list(state.assign)
+            if found_at is None and state.hard_violations == 0:
+                found_at = time.perf_counter() - t0
 
     if use_compiled(inst, terms, time_limit):
         # annealing finds very good teams fast; CP-SAT then improves or proves them
@@ -330,14 +335,14 @@ def _solve_exact(
                 Status.FEASIBLE,
                 list(state.assign),
                 round(solver.best_objective_bound),
-                callback.first,
+                callback.first if found_at is None else found_at,
                 state.soft_cost,
             )
         return Outcome(
             status,
             assignment,
             round(solver.best_objective_bound),
-            callback.first,
+            callback.first if found_at is None else found_at,
             round(solver.objective_value),
         )
     if code == cp_model.INFEASIBLE:
@@ -346,7 +351,7 @@ def _solve_exact(
         return Outcome(Status.MODEL_INVALID, None)
     # no solution in time: fall back on the construction if it is valid
     if validate(inst, start, terms).ok:
-        return Outcome(Status.FEASIBLE, start, None, time.perf_counter() - t0)
+        return Outcome(Status.FEASIBLE, start, None, found_at)
     return Outcome(Status.UNKNOWN, None)
 
 
