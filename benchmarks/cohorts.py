@@ -51,8 +51,9 @@ def cohort_dir(n: int, workdir: Path) -> Path:
 
 def run_one(method: str, directory: Path, budget: float, seed: int, mark: float) -> dict[str, Any]:
     """One run in this process (called in a subprocess by :func:`main`)."""
-    import numpy as np
     from datetime import date
+
+    import numpy as np
 
     from teamform import FormationModel, load_roster
     from teamform.criteria import OBJECTIVE_SCALE, build_terms
@@ -158,9 +159,19 @@ def _monolithic(inst: Any, terms: Any, budget: float, seed: int, t0: float, trai
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         found = sub.read(solver)
         status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
-        return _finish(inst, terms, [found[i] for i in range(inst.n)], status, t0, seed, 2,
-                       "monolithic", [], solver_bound=round(solver.best_objective_bound),
-                       time_to_first=cb.first)
+        return _finish(
+            inst,
+            terms,
+            [found[i] for i in range(inst.n)],
+            status,
+            t0,
+            seed,
+            2,
+            "monolithic",
+            [],
+            solver_bound=round(solver.best_objective_bound),
+            time_to_first=cb.first,
+        )
     status = Status.INFEASIBLE if code == cp_model.INFEASIBLE else Status.UNKNOWN
     return _finish(inst, terms, None, status, t0, seed, 2, "monolithic", [])
 
@@ -173,8 +184,19 @@ def _penalties(row: dict[str, Any], terms: Any, penalties: dict[str, int]) -> No
 
 def spawn(method: str, directory: Path, budget: float, seed: int, timeout: float) -> dict[str, Any]:
     """Run :func:`run_one` in a fresh interpreter and collect its row and peak memory."""
-    cmd = [sys.executable, "-m", "benchmarks.cohorts", "--one", method, "--dir", str(directory),
-           "--budget", str(budget), "--seed", str(seed)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.cohorts",
+        "--one",
+        method,
+        "--dir",
+        str(directory),
+        "--budget",
+        str(budget),
+        "--seed",
+        str(seed),
+    ]
     start = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
@@ -189,10 +211,32 @@ def spawn(method: str, directory: Path, budget: float, seed: int, timeout: float
     return row
 
 
-COLUMNS = ["method", "seed", "n", "teams", "status", "read_s", "first_feasible_s", "obj_10s",
-           "obj_end", "bound", "gap", "excess_per_team", "peak_mb", "overlap", "overlap_lb",
-           "motivation", "motivation_lb", "skill_balance", "skill_balance_lb", "prefer",
-           "prefer_lb", "hard_violations", "runtime_s", "process_wall_s"]
+COLUMNS = [
+    "method",
+    "seed",
+    "n",
+    "teams",
+    "status",
+    "read_s",
+    "first_feasible_s",
+    "obj_10s",
+    "obj_end",
+    "bound",
+    "gap",
+    "excess_per_team",
+    "peak_mb",
+    "overlap",
+    "overlap_lb",
+    "motivation",
+    "motivation_lb",
+    "skill_balance",
+    "skill_balance_lb",
+    "prefer",
+    "prefer_lb",
+    "hard_violations",
+    "runtime_s",
+    "process_wall_s",
+]
 
 
 def write_tables(n: int, rows: list[dict[str, Any]], budget: float, results: Path) -> None:
@@ -202,11 +246,29 @@ def write_tables(n: int, rows: list[dict[str, Any]], budget: float, results: Pat
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    shown = ["method", "seed", "status", "first_feasible_s", "obj_10s", "obj_end", "bound",
-             "gap", "excess_per_team", "peak_mb", "overlap", "overlap_lb", "motivation",
-             "skill_balance", "skill_balance_lb"]
-    lines = [f"### n = {n} (budget {budget:g} s)", "",
-             "| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
+    shown = [
+        "method",
+        "seed",
+        "status",
+        "first_feasible_s",
+        "obj_10s",
+        "obj_end",
+        "bound",
+        "gap",
+        "excess_per_team",
+        "peak_mb",
+        "overlap",
+        "overlap_lb",
+        "motivation",
+        "skill_balance",
+        "skill_balance_lb",
+    ]
+    lines = [
+        f"### n = {n} (budget {budget:g} s)",
+        "",
+        "| " + " | ".join(shown) + " |",
+        "|" + "---|" * len(shown),
+    ]
     for row in rows:
         lines.append("| " + " | ".join(_fmt(row.get(c)) for c in shown) + " |")
     (results / f"cohort_n{n}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -239,8 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
     parser.add_argument("--budget", type=float, default=60.0)
     parser.add_argument("--methods", nargs="*", default=["teamform", "random", "monolithic"])
-    parser.add_argument("--monolithic-max", type=int, default=2000,
-                        help="skip the monolithic baseline above this many learners")
+    parser.add_argument(
+        "--monolithic-max",
+        type=int,
+        default=2000,
+        help="skip the monolithic baseline above this many learners",
+    )
     parser.add_argument("--quick", action="store_true", help="n=30, one seed, 2 s budget")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/teamform-bench"))
     parser.add_argument("--results", type=Path, default=RESULTS, help="where tables go")

@@ -96,8 +96,50 @@ def test_compiled_search_improves_and_stays_consistent() -> None:
 
 
 def test_unsupported_terms_are_refused() -> None:
-    inst = cohort(12, 0)
+    records = [learner(f"u{i}", skills={"a": 1 + i % 5}) for i in range(8)]
+    inst = make_instance(records, {"diversity": {"columns": ["skill_a"]}}, team={"size": 4})
     terms = build_terms(inst)
     assert not supported(terms)
     with pytest.raises(ValueError):
         CompiledLocalSearch(TeamState(inst, terms, construct(inst, 0)), seed=0)
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_coverage_and_category_costs_agree(hard: bool) -> None:
+    inst = cohort(40, seed=9)  # every criterion of test_solve's model
+    rules = [
+        {"column": "lang", "rule": rule, "weight": 3, "hard": hard and rule == "no_isolation"}
+        for rule in ("distribute", "cluster", "no_isolation")
+    ]
+    records = [
+        learner(
+            lr.id,
+            timezone=lr.timezone,
+            availability=lr.availability,
+            skills=lr.skills,
+            motivation=lr.motivation,
+            lang=lr.attributes["lang"],
+        )
+        for lr in inst.roster.learners
+    ]
+    crit = {
+        "skill_coverage": {
+            "weight": 5,
+            "hard": hard,
+            "rules": [{"skill": "p", "level": 4}, {"skill": "w", "level": 5}],
+        },
+        "motivation": {"weight": 2},
+        "category": rules,
+    }
+    inst = make_instance(records, crit, team={"size": 4, "min": 3, "max": 5})
+    terms = build_terms(inst)
+    assert supported(terms)
+    state = TeamState(inst, terms, construct(inst, 0))
+    fast = CompiledLocalSearch(state, seed=1)
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        members = rng.choice(inst.n, size=int(rng.integers(1, 7)), replace=False).tolist()
+        team = int(rng.integers(inst.k))
+        assert fast.team_cost(members, team) == state.team_cost(members, team)
+    fast.run(max_steps=2000)  # raises if a written-back team cost disagrees
+    assert validate(inst, state.assign, terms).objective == state.soft_cost
