@@ -86,3 +86,22 @@ def test_runs_wrapping_the_week_end_count_once() -> None:
     inst = make_instance(records, overlap(2, block=2))
     objective, _ = solve_exact(inst)
     assert objective == 0
+
+
+def test_pair_aware_bound_by_hand() -> None:
+    # three learners free one hour each on different days, three free Mon-Wed 9-12;
+    # teams of two, 2 h needed: each lone-hour learner costs its team 1 h at best, and two
+    # of them together would share nothing (2 h short). Sorting alone bounds 2 h; the pair
+    # argument gives 3 h, which the optimum (each with a Mon-Wed learner) attains.
+    records = [
+        learner("h1", availability="Mon 10:00-11:00"),
+        learner("h2", availability="Tue 10:00-11:00"),
+        learner("h3", availability="Wed 10:00-11:00"),
+        *(learner(f"e{k}", availability="Mon-Wed 09:00-12:00") for k in range(3)),
+    ]
+    inst = make_instance(records, overlap(2))
+    (term,) = build_terms(inst)
+    assert term.learner_bounds().tolist() == [4, 4, 4, 0, 0, 0]
+    assert term.lower_bound() == 12
+    objective, _ = solve_exact(inst)
+    assert objective == 3 * OBJECTIVE_SCALE

@@ -8,6 +8,7 @@ team: the slots (quarter-hours) short of ``hours``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import reduce
 from typing import TYPE_CHECKING
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
 
 FULL_WEEK = (1 << SLOTS_PER_WEEK) - 1
+#: Above this many learners short of the target, the pairwise part of the bound is skipped.
+PAIR_BOUND_MAX = 1000
 
 
 def mask_matrix(masks: Sequence[int]) -> np.ndarray:
@@ -207,10 +210,22 @@ class OverlapTerm(Term):
         return fallback if budget[0] <= 0 else best
 
     def lower_bound(self) -> int:
-        """Forced shortfall: each team pays at least its worst member's bound.
+        """Forced shortfall, from the learners that cannot reach the target.
 
-        Sorting the learner bounds in decreasing order, the teams of at most
-        ``max size`` learners must pay at least every ``max size``-th value.
+        Call ``b_i`` the shortfall of the best team learner ``i`` could join
+        (:meth:`learner_bounds`). Two bounds hold, per section, and the larger
+        is used:
+
+        * every team pays at least its worst member's ``b_i``; sorting them in
+          decreasing order, teams of at most ``cap`` learners pay at least
+          every ``cap``-th value;
+        * a learner with ``b_i > 0`` either has no such learner beside it, and
+          its team pays ``b_i``, or shares its team with one, ``j``, and the team
+          then pays at least ``s_i``, the shortfall forced by ``i`` and ``j``'s
+          own common time (minimised over ``j``); a team shared by up to
+          ``cap`` of them pays at least the mean of their ``s_i``. Each such
+          learner thus accounts for at least ``min(b_i, s_i / cap)``. Pairs are
+          only examined for up to :data:`PAIR_BOUND_MAX` such learners.
         """
         inst = self.inst
         b = self.learner_bounds()
@@ -220,8 +235,23 @@ class OverlapTerm(Term):
             if not len(teams):
                 continue
             cap = int(inst.team_hi[teams].max())
-            vals = np.sort(b[inst.section == s])[::-1]
-            total += int(vals[::cap].sum())
+            members = np.flatnonzero(inst.section == s)
+            vals = np.sort(b[members])[::-1]
+            chunks = int(vals[::cap].sum())
+            hard = [i for i in members.tolist() if b[i] > 0]
+            shared = 0.0
+            if 1 < len(hard) <= PAIR_BOUND_MAX:
+                masks = [inst.masks[i] for i in hard]
+                for a, i in enumerate(hard):
+                    best = max(
+                        common_block_slots(masks[a] & masks[c], self.block)
+                        for c in range(len(hard))
+                        if c != a
+                    )
+                    s_i = max(self.need - best, int(b[i]))
+                    shared += min(float(b[i]), s_i / cap)
+            # penalties are integers, so a fractional bound rounds up
+            total += max(chunks, math.ceil(shared - 1e-9))
         return total
 
     def describe_violation(self, members: Sequence[int], team: int, penalty: int) -> str:
