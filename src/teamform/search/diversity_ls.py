@@ -638,21 +638,42 @@ def top_size_profiles(lo: IntArray, hi: IntArray, n: int, k: int) -> IntArray:
     """
     lo = np.asarray(lo, dtype=np.int64)
     hi = np.asarray(hi, dtype=np.int64)
+    m = len(lo)
     extra = n - int(lo.sum())
     if k <= 0 or extra < 0 or hi.sum() < n:
-        return np.zeros((0, len(lo)), dtype=np.int64)
-    # layer[t] holds up to k best (pairs, sizes) with t extra elements placed so far.
-    layer: list[list[tuple[int, tuple[int, ...]]]] = [[] for _ in range(extra + 1)]
-    layer[0] = [(0, ())]
-    for g in range(len(lo)):
-        nxt: list[list[tuple[int, tuple[int, ...]]]] = [[] for _ in range(extra + 1)]
-        for t, entries in enumerate(layer):
-            for e in range(min(int(hi[g] - lo[g]), extra - t) + 1):
-                size = int(lo[g]) + e
-                pairs = size * (size - 1) // 2
-                nxt[t + e].extend((v + pairs, (*sizes, size)) for v, sizes in entries)
-        layer = [sorted(entries, reverse=True)[:k] for entries in nxt]
-    return np.array([sizes for _, sizes in layer[extra]], dtype=np.int64).reshape(-1, len(lo))
+        return np.zeros((0, m), dtype=np.int64)
+    # vals[t, r]: r-th best pair count with t extra elements placed in the groups so far;
+    # back[g][t, r] = (extra given to group g, rank of the predecessor). Arrays, not
+    # tuples, keep this O(m * extra * range * k) for large cohorts.
+    vals = np.full((extra + 1, k), -1, dtype=np.int64)
+    vals[0, 0] = 0
+    back_e: list[npt.NDArray[np.int64]] = []
+    back_r: list[npt.NDArray[np.int64]] = []
+    for g in range(m):
+        span = int(min(hi[g] - lo[g], extra))
+        cand = np.full((extra + 1, (span + 1) * k), -1, dtype=np.int64)
+        for e in range(span + 1):
+            size = int(lo[g]) + e
+            shifted = vals[: extra + 1 - e]
+            ok = shifted >= 0
+            cand[e:, e * k : (e + 1) * k] = np.where(ok, shifted + size * (size - 1) // 2, -1)
+        order = np.argsort(-cand, axis=1, kind="stable")[:, :k]
+        vals = np.take_along_axis(cand, order, axis=1)
+        back_e.append(order // k)
+        back_r.append(order % k)
+    out = []
+    for r in range(k):
+        if vals[extra, r] < 0:
+            break
+        sizes = np.zeros(m, dtype=np.int64)
+        t, rank = extra, r
+        for g in range(m - 1, -1, -1):
+            e = int(back_e[g][t, rank])
+            rank = int(back_r[g][t, rank])
+            sizes[g] = lo[g] + e
+            t -= e
+        out.append(sizes)
+    return np.array(out, dtype=np.int64).reshape(-1, m)
 
 
 def random_feasible_assignment(
