@@ -97,16 +97,16 @@ def precheck(inst: Instance, terms: list[Term]) -> list[str]:
             continue
         if isinstance(term, OverlapTerm):
             out.extend(_precheck_overlap(inst, term))
-        elif isinstance(term, SkillCoverageTerm) and term.lower_bound() > 0:
+        elif isinstance(term, SkillCoverageTerm) and term.bound() > 0:
             out.extend(_precheck_coverage(inst, term))
-        elif isinstance(term, ParticipationHighTerm) and term.lower_bound() > 0:
+        elif isinstance(term, ParticipationHighTerm) and term.bound() > 0:
             out.extend(_precheck_participation(inst, term))
-        elif isinstance(term, CategoryTerm) and term.lower_bound() > 0:
+        elif isinstance(term, CategoryTerm) and term.bound() > 0:
             out.extend(_precheck_isolation(inst, term))
-        elif term.lower_bound() > 0:
+        elif term.bound() > 0:
             out.append(
                 f"{term.name} (hard) cannot hold: at least "
-                f"{term.natural(term.lower_bound()):g} {term.unit_label} in any assignment; "
+                f"{term.natural(term.bound()):g} {term.unit_label} in any assignment; "
                 f"make it soft (hard = false)"
             )
     return out

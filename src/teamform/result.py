@@ -244,7 +244,7 @@ def summarize(
             penalty=term.natural(validation.penalties[term.name]),
             unit=term.unit_label,
             weighted=term.coefficient * validation.penalties[term.name] / OBJECTIVE_SCALE,
-            lower_bound=term.natural(term.lower_bound()),
+            lower_bound=term.natural(term.bound()),
         )
         for term in terms
     ]

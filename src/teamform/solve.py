@@ -136,7 +136,7 @@ def solve_instance(
     first = time.perf_counter() - t0
     # bounds are needed for the report; computing them now keeps the finish quick
     for term in terms:
-        term.lower_bound()
+        term.bound()
     # leave time to validate and summarise inside the limit
     # (measured: about 0.17 ms per team to summarise plus 5 us per learner to validate)
     reserve = min(0.5 * time_limit, 0.05 + 1.7e-4 * inst.k + 5e-6 * inst.n)
@@ -384,7 +384,7 @@ def _finish(
         return Result(status=status, runtime=time.perf_counter() - t0, **base)  # type: ignore[arg-type]
     check = validate(inst, assignment, terms)
     teams, scores = summarize(inst, assignment, terms, check)
-    term_bound = sum(t.coefficient * t.lower_bound() for t in terms)
+    term_bound = sum(t.coefficient * t.bound() for t in terms)
     bound = max(term_bound, solver_bound if solver_bound is not None else 0)
     bound = min(bound, check.objective)
     objective = check.objective / OBJECTIVE_SCALE

@@ -76,6 +76,13 @@ class Term(ABC):
         """A lower bound on the total penalty over all teams (integer units)."""
         return 0
 
+    def bound(self) -> int:
+        """:meth:`lower_bound`, computed once: the instance does not change."""
+        cached: int | None = getattr(self, "_bound", None)
+        if cached is None:
+            cached = self._bound = self.lower_bound()
+        return cached
+
     def describe_violation(self, members: Sequence[int], team: int, penalty: int) -> str:
         """A one-line account of a hard-rule breach, for messages."""
         return f"{self.name}: penalty {penalty * self.unit:g} {self.unit_label} (must be 0)"
