@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from teamform.errors import InputError
 from teamform.mdgp import scale_distances
-from teamform.roster import Roster
+from teamform.roster import Roster, read_text
 
 
 def distances_from_columns(roster: Roster, columns: list[str], source: str) -> np.ndarray:
@@ -63,10 +63,7 @@ def distances_from_file(roster: Roster, path: Path) -> np.ndarray:
     index = {lid: i for i, lid in enumerate(roster.ids)}
     n = len(index)
     dist = np.zeros((n, n), dtype=np.float64)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read distance file ({exc.strerror})", file=str(path)) from None
+    text = read_text(path)
     reader = csv.reader(io.StringIO(text, newline=""))
     for cells in reader:
         cells = [c.strip() for c in cells]

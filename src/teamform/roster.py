@@ -168,7 +168,8 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """A UTF-8 text file (BOM dropped), with one-line errors naming file and row."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -197,7 +198,7 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    text = _read_text(path)
+    text = read_text(path)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
     try:
         header = next(reader)
@@ -239,7 +240,7 @@ def load_pairs(path: str | Path) -> list[tuple[str, str, int | None]]:
     when the roster is built.
     """
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
     pairs: list[tuple[str, str, int | None]] = []
     for cells in reader:

@@ -127,3 +127,15 @@ def test_engine_reaches_mdgp_exact_optimum(tmp_path: Path, name: str, optimum: f
         assignment = [result.assignment[i] - 1 for i in inst.ids]
         assert term.achieved(assignment) == pytest.approx(optimum, abs=1e-6)
         assert result.strategy == ("diversity" if strategy == "lns" else "exact")
+
+
+def test_distance_file_not_utf8(tmp_path: Path) -> None:
+    (tmp_path / "dist.csv").write_bytes(b"id_a,id_b,distance\na,b,\xff\n")
+    (tmp_path / "m.toml").write_text(
+        '[team]\nsize = 2\n[criteria.diversity]\nmatrix = "dist.csv"\n'
+    )
+    model = FormationModel.from_toml(tmp_path / "m.toml")
+    roster = Roster.from_records([learner(x) for x in "abcd"])
+    with pytest.raises(InputError, match="not UTF-8") as err:
+        build_instance(roster, model)
+    assert err.value.row == 2
