@@ -20,6 +20,7 @@ from rich.text import Text
 from teamform.errors import InputError, TeamformError
 from teamform.instance import build_instance
 from teamform.model import FormationModel
+from teamform.presets import resolve_model_path
 from teamform.result import Result, Status
 from teamform.roster import Roster, load_roster
 from teamform.solve import Progress, form
@@ -51,7 +52,7 @@ def _load(
     prefer: Path | None,
     reference_date: str | None,
 ) -> tuple[Roster, FormationModel]:
-    model = FormationModel.from_toml(model_path)
+    model = FormationModel.from_toml(resolve_model_path(model_path))
     if reference_date is not None:
         try:
             ref = date.fromisoformat(reference_date)
@@ -76,7 +77,11 @@ def _with_reference_date(model: FormationModel, ref: date) -> FormationModel:
 RosterArg = Annotated[Path, typer.Argument(help="Roster CSV, one learner a row.")]
 ModelOpt = Annotated[
     Path,
-    typer.Option("--model", "-m", help="Formation model (TOML), e.g. models/collaborative.toml"),
+    typer.Option(
+        "--model",
+        "-m",
+        help="Formation model: a TOML file or a preset name (see 'teamform models list').",
+    ),
 ]
 AvoidOpt = Annotated[
     Path | None, typer.Option(help="CSV of pairs (id_a,id_b) who must not share a team.")
@@ -489,6 +494,66 @@ def export_cmd(
     except OSError as exc:
         raise fail(f"{out_csv}: cannot write ({exc.strerror})") from None
     out.print(f"teams of phase '{phase}' written to {path}")
+
+
+# --- presets and the demo course, shipped with the package -----------------------------
+
+models_app = typer.Typer(
+    name="models",
+    help="Formation-model presets shipped with teamform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def models_list_cmd() -> None:
+    """List the presets (usable as --model NAME)."""
+    from teamform.presets import list_presets
+
+    table = Table(title="formation-model presets")
+    table.add_column("name")
+    table.add_column("description")
+    for p in list_presets():
+        table.add_row(p.name, Text(p.description))
+    _print_wide(table)
+
+
+@models_app.command("show")
+def models_show_cmd(
+    name: Annotated[str, typer.Argument(help="Preset name, e.g. collaborative.")],
+) -> None:
+    """Print a preset's TOML (redirect it to a file to adapt it)."""
+    from teamform.presets import preset_path
+
+    try:
+        path = preset_path(name)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    sys.stdout.write(path.read_text(encoding="utf-8"))
+
+
+@app.command("demo")
+def demo_cmd(
+    directory: Annotated[Path, typer.Argument(help="Directory to copy the demo course into.")],
+) -> None:
+    """Copy the demo course (60 learners, pair lists, the presets) into a directory."""
+    from teamform.presets import copy_demo
+
+    try:
+        written = copy_demo(directory)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"{len(written)} files written to {directory}; try:", soft_wrap=True)
+    out.print(
+        Text(
+            f"  teamform form {directory / 'roster.csv'} --model collaborative "
+            f"--avoid {directory / 'avoid.csv'} --prefer {directory / 'prefer.csv'}"
+        ),
+        soft_wrap=True,
+    )
 
 
 def main() -> None:

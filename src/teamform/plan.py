@@ -30,7 +30,6 @@ import fcntl
 import io
 import os
 import re
-import shutil
 import time
 import tomllib
 from collections.abc import Callable, Iterator
@@ -56,6 +55,7 @@ from teamform.history import (
 )
 from teamform.instance import build_instance
 from teamform.model import FormationModel, NoRepeat, Stability
+from teamform.presets import copy_demo
 from teamform.result import Result, safe_cell, write_atomic
 from teamform.roster import Roster, load_roster
 from teamform.solve import form
@@ -680,14 +680,6 @@ def export_phase(workspace: str | Path, phase: str, out: str | Path) -> Path:
 
 # --- a new workspace ------------------------------------------------------------------
 
-_DEMO_FILES = {
-    "roster.csv": "instances/demo/roster.csv",
-    "avoid.csv": "instances/demo/avoid.csv",
-    "prefer.csv": "instances/demo/prefer.csv",
-    "models/collaborative.toml": "models/collaborative.toml",
-    "models/cooperative.toml": "models/cooperative.toml",
-}
-
 _EXAMPLE_PLAN = """\
 # Course plan: when teams are (re-)formed, and how.
 #
@@ -736,19 +728,10 @@ policy = "keep"
 """
 
 
-def _demo_root() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        if all((parent / rel).is_file() for rel in _DEMO_FILES.values()):
-            return parent
-    raise InputError(
-        "the demo roster and models were not found (run from a teamform source checkout)"
-    )
-
-
 def init_workspace(directory: str | Path, *, start: date | None = None) -> Path:
     """Create a course workspace with an example plan on the demo course.
 
-    The demo roster, pair lists and the two preset models are copied into the
+    The demo roster, pair lists and the preset models are copied into the
     workspace (files already there are kept), so the workspace is
     self-contained; the plan refers to them by relative path. The three
     phases start on ``start`` (default: today) and four and eight weeks later.
@@ -767,13 +750,8 @@ def init_workspace(directory: str | Path, *, start: date | None = None) -> Path:
     plan_path = ws / PLAN_NAME
     if plan_path.exists():
         raise InputError("a plan already exists here; not overwritten", file=str(plan_path))
-    root = _demo_root()
     first = start or date.today()
-    for target, source in _DEMO_FILES.items():
-        dest = ws / target
-        if not dest.exists():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(root / source, dest)
+    copy_demo(ws)
     text = _EXAMPLE_PLAN.format(
         start1=first.isoformat(),
         start2=(first + timedelta(weeks=4)).isoformat(),
