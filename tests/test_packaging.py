@@ -90,7 +90,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     return work, env
 
 
-def _teamform(installed: tuple[Path, dict[str, str]], *args: str) -> subprocess.CompletedProcess[str]:
+def _teamform(
+    installed: tuple[Path, dict[str, str]], *args: str
+) -> subprocess.CompletedProcess[str]:
     work, env = installed
     exe = work.parent / "venv" / "bin" / "teamform"
     return _run([str(exe), *args], work, env)

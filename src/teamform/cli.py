@@ -496,6 +496,60 @@ def export_cmd(
     out.print(f"teams of phase '{phase}' written to {path}")
 
 
+@app.command("export-lms")
+def export_lms_cmd(
+    result_path: Annotated[Path, typer.Argument(help="Result JSON from 'teamform form --json'.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="canvas, moodle or blackboard.")],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Membership CSV to write.")],
+    roster_path: Annotated[
+        Path | None,
+        typer.Option("--roster", help="Roster the result came from: e-mails, LMS ids."),
+    ] = None,
+    user_column: Annotated[
+        str | None,
+        typer.Option(help="Roster column with the LMS user (default: lms_id if present, else id)."),
+    ] = None,
+    team_name: Annotated[
+        str, typer.Option("--team-name", help="Team-name pattern over {n} and {section}.")
+    ] = "Team {n:02}",
+    canvas_field: Annotated[
+        str, typer.Option(help="Canvas user field: login_id, user_id or canvas_user_id.")
+    ] = "login_id",
+    course: Annotated[str | None, typer.Option(help="Moodle course short name.")] = None,
+    group_set: Annotated[
+        str | None, typer.Option(help="Moodle grouping / Blackboard group set.")
+    ] = None,
+) -> None:
+    """Write the teams of a result as a Canvas, Moodle or Blackboard group import."""
+    from teamform.lms import export_lms
+    from teamform.report import load_report
+
+    try:
+        result = load_report(result_path).result
+        ros = load_roster(roster_path) if roster_path is not None else None
+        column = user_column or (
+            "lms_id" if ros is not None and "lms_id" in ros.category_names else "id"
+        )
+        written = export_lms(
+            result,
+            ros,
+            fmt,
+            out_path,
+            user_column=column,
+            pattern=team_name,
+            canvas_field=canvas_field,
+            course=course,
+            group_set=group_set,
+        )
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    out.print(
+        f"{result.n_learners} learners in {result.n_teams} teams written for {fmt}: "
+        + ", ".join(str(p) for p in written),
+        soft_wrap=True,
+    )
+
+
 # --- presets and the demo course, shipped with the package -----------------------------
 
 models_app = typer.Typer(
