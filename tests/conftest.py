@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,6 +72,29 @@ def teams_of(inst: Instance, assignment: Sequence[int]) -> set[frozenset[str]]:
     for i, t in enumerate(assignment):
         groups.setdefault(t, set()).add(inst.ids[i])
     return {frozenset(g) for g in groups.values()}
+
+
+def mdgp_as_roster(path: Path, tmp_path: Path) -> Instance:
+    """An MDGPLIB instance as a roster plus a distance file and a diversity-only model."""
+    from teamform.mdgp import read_mdgp
+
+    inst = read_mdgp(path)
+    ids = [f"e{i:02d}" for i in range(inst.n)]
+    lines = ["id_a,id_b,distance"]
+    for i in range(inst.n):
+        for j in range(i + 1, inst.n):
+            lines.append(f"{ids[i]},{ids[j]},{inst.dist[i, j]:.3f}")
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    model = FormationModel.from_dict(
+        {
+            "team": {"teams": int(inst.m)},
+            "criteria": {"diversity": {"matrix": str(tmp_path / "d.csv")}},
+        }
+    )
+    roster = Roster.from_records(
+        [{"id": x, "timezone": "UTC", "availability": "", "motivation": "imposed"} for x in ids]
+    )
+    return build_instance(roster, model)
 
 
 @pytest.fixture

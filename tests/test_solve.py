@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from ortools.sat.python import cp_model
 
 from conftest import REF, learner, make_instance, solve_exact
@@ -202,3 +203,19 @@ def test_deterministic_compiled_search_repeats() -> None:
     ]
     assert results[0].assignment == results[1].assignment
     assert results[0].valid and results[0].objective == results[1].objective
+
+
+def test_exact_strategy_reports_progress() -> None:
+    # small cohorts run the exact strategy; its progress feeds the live line
+    roster = load_roster("instances/demo/roster.csv", avoid="instances/demo/avoid.csv")
+    model = FormationModel.from_toml("models/collaborative.toml")
+    seen: list = []
+    result = form(roster, model, time_limit=3, progress=seen.append)
+    assert result.strategy == "exact"
+    assert seen, "no progress reported"
+    assert seen[0].objective is not None
+    objectives = [p.objective for p in seen if p.objective is not None]
+    assert objectives == sorted(objectives, reverse=True)  # only improvements are reported
+    bounds = [p.bound for p in seen if p.bound is not None]
+    assert bounds == sorted(bounds)
+    assert min(objectives) == pytest.approx(result.objective, abs=1e-6)

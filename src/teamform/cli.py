@@ -1,14 +1,20 @@
 """Command line: ``teamform form``, ``teamform check`` and friends.
 
 Exit codes: 0 success, 2 bad input (one line naming file, row and column),
-3 infeasible model (the conflicting rules are printed).
+3 infeasible model (the conflicting rules are printed), 4 stopped by Ctrl-C
+(the best teams found so far are written), 130 a second Ctrl-C (nothing more).
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
+from time import perf_counter
 from typing import Annotated
 
 import typer
@@ -27,10 +33,19 @@ from teamform.solve import Progress, form
 
 EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3
+EXIT_STOPPED = 4
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = (
+    "Exit codes: 0 done; 2 bad input (file, row and column named); 3 no assignment meets "
+    "every hard rule (the conflicting rules are named); 4 stopped by Ctrl-C, the best teams "
+    "found so far written; 130 interrupted by a second Ctrl-C, nothing written."
+)
 
 app = typer.Typer(
     name="teamform",
     help="Form balanced learner teams from a CSV roster and a formation model.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -95,7 +110,7 @@ RefOpt = Annotated[
 ]
 
 
-@app.command("form")
+@app.command("form", epilog=EXIT_CODES)
 def form_cmd(
     roster: RosterArg,
     model: ModelOpt,
@@ -117,28 +132,30 @@ def form_cmd(
     reference_date: RefOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")] = False,
 ) -> None:
-    """Form teams for a roster and print them."""
+    """Form teams for a roster and print them.
+
+    Ctrl-C stops the search: the best teams found so far are printed and
+    written (exit code 4).
+    """
     if strategy not in ("auto", "exact", "lns"):
         raise fail(f"--strategy must be auto, exact or lns, not '{strategy}'")
     try:
         ros, mod = _load(roster, model, avoid, prefer, reference_date)
         live = out.is_terminal and not quiet
-        line = Text("")
-        with Live(line, console=out, transient=True, refresh_per_second=4) if live else _Null():
-
-            def show(p: Progress) -> None:
-                if live:
-                    line.plain = progress_line(p)
-
-            result = form(
-                ros,
-                mod,
-                time_limit=time_limit,
-                seed=seed,
-                workers=workers,
-                strategy=strategy,  # type: ignore[arg-type]
-                deterministic=deterministic,
-                progress=show,
+        status = _LiveStatus()
+        with Live(status, console=out, transient=True, refresh_per_second=4) if live else _Null():
+            result = solve_until_interrupted(
+                lambda cancel: form(
+                    ros,
+                    mod,
+                    time_limit=time_limit,
+                    seed=seed,
+                    workers=workers,
+                    strategy=strategy,  # type: ignore[arg-type]
+                    deterministic=deterministic,
+                    progress=status.update,
+                    cancel=cancel,
+                )
             )
     except InputError as exc:
         raise fail(str(exc)) from None
@@ -153,6 +170,8 @@ def form_cmd(
             except OSError as exc:
                 raise fail(f"{json_path}: cannot write ({exc.strerror or exc})") from None
         _print_summary(result)
+        if result.stopped:
+            raise fail("stopped before any assignment met every hard rule", EXIT_STOPPED)
         for line_ in result.conflicts or result.violations:
             err.print(Text(line_), style="red", soft_wrap=True)
         raise typer.Exit(EXIT_INFEASIBLE)
@@ -170,6 +189,16 @@ def form_cmd(
         except OSError as exc:
             raise fail(f"{path}: cannot write ({exc.strerror or exc})") from None
         out.print(f"{what} written to {path}")
+    if result.stopped:
+        err.print(
+            Text(
+                f"stopped by Ctrl-C after {result.runtime:.1f} s: these are the best teams "
+                "found so far, not the end of the search"
+            ),
+            style="yellow",
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_STOPPED)
 
 
 def progress_line(p: Progress) -> str:
@@ -177,6 +206,71 @@ def progress_line(p: Progress) -> str:
     best = "-" if p.objective is None else f"{p.objective:.2f}"
     bound = "" if p.bound is None else f"  bound {p.bound:.2f}"
     return f"searching: best {best}{bound}  {p.elapsed:.1f} s"
+
+
+class _LiveStatus:
+    """The live line: the latest progress, with the clock ticking between reports."""
+
+    def __init__(self) -> None:
+        self.started = perf_counter()
+        self.last = Progress(None, None, 0.0)
+
+    def update(self, p: Progress) -> None:
+        self.last = p
+
+    def __rich__(self) -> Text:
+        elapsed = perf_counter() - self.started
+        text = progress_line(Progress(self.last.objective, self.last.bound, elapsed))
+        return Text(text + "  (Ctrl-C: stop and keep the best teams)")
+
+
+def solve_until_interrupted(run: Callable[[threading.Event], Result]) -> Result:
+    """Run a solve in a worker thread; the first Ctrl-C asks it to stop and
+    keep its best teams, a second one quits at once (exit 130).
+
+    The solve runs off the main thread because Python handles signals on the
+    main thread only, and only between its own instructions: while the main
+    thread is inside CP-SAT, a handler there would wait for the solve.
+    """
+    cancel = threading.Event()
+    box: list[Result | BaseException] = []
+
+    def target() -> None:
+        try:
+            box.append(run(cancel))
+        except BaseException as exc:  # handed to the main thread
+            box.append(exc)
+
+    worker = threading.Thread(target=target, name="teamform-solve", daemon=True)
+    try:
+        with _stop_on_sigint(cancel):
+            worker.start()
+            while worker.is_alive():
+                worker.join(0.1)
+    except KeyboardInterrupt:
+        raise fail("interrupted twice: nothing written", EXIT_INTERRUPTED) from None
+    (outcome,) = box
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+@contextmanager
+def _stop_on_sigint(cancel: threading.Event) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class _Null:
@@ -615,7 +709,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":

@@ -124,6 +124,11 @@ class Result(BaseModel):
         default=None,
         description="objective as the search computed it; equals `objective` unless a bug",
     )
+    stopped: str | None = Field(
+        default=None,
+        description="why the search ended before its time limit: 'cancelled' when a stop "
+        "was requested (the teams are the best found until then); None otherwise",
+    )
 
     @property
     def feasible(self) -> bool:

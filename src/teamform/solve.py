@@ -8,6 +8,7 @@ answer goes through the independent validator before it is returned.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Literal
 import numpy as np
 from ortools.sat.python import cp_model
 
+from teamform.cancel import is_set, stopping
 from teamform.cpmodel import SubModel
 from teamform.criteria import OBJECTIVE_SCALE, Term, build_terms
 from teamform.diagnose import diagnose, precheck
@@ -56,6 +58,7 @@ def form(
     progress: ProgressFn | None = None,
     history: Mapping[tuple[str, str], int] | None = None,
     previous: Mapping[str, int] | None = None,
+    cancel: threading.Event | None = None,
 ) -> Result:
     """Assign every learner of ``roster`` to a team under ``model``.
 
@@ -87,6 +90,10 @@ def form(
     previous
         Current team number (from 1) of each learner (used by the
         ``stability`` criterion); see :func:`teamform.build_instance`.
+    cancel
+        Set this event (from another thread or a signal handler) to stop the
+        search within a fraction of a second: the best assignment found so far
+        is validated and returned, with ``Result.stopped == "cancelled"``.
 
     Returns
     -------
@@ -107,6 +114,7 @@ def form(
         strategy=strategy,
         deterministic=deterministic,
         progress=progress,
+        cancel=cancel,
     )
 
 
@@ -120,9 +128,11 @@ def solve_instance(
     deterministic: bool = False,
     progress: ProgressFn | None = None,
     started: float | None = None,
+    cancel: threading.Event | None = None,
 ) -> Result:
     """Solve a compiled instance (see :func:`form`)."""
     t0 = time.perf_counter() if started is None else started
+    report = _Monotone(progress) if progress is not None else None
     terms = build_terms(inst)
     used: str = strategy
     if strategy == "auto":
@@ -144,12 +154,13 @@ def solve_instance(
     if used == "lns" and _pure_diversity(inst, terms):
         n_workers = 1
         used = "diversity"
-        outcome = _solve_diversity(inst, start, search_limit, seed, deterministic, t0)
+        outcome = _solve_diversity(inst, start, search_limit, seed, deterministic, t0, cancel)
     elif used == "exact":
         n_workers = workers or 2
         outcome = _solve_exact(
-            inst, terms, start, search_limit, seed, n_workers, deterministic, t0, progress, first
-        )
+            inst, terms, start, search_limit, seed, n_workers, deterministic, t0, report, first,
+            cancel,
+        )  # fmt: skip
     else:
         from teamform.search.lns import run_lns
 
@@ -163,11 +174,17 @@ def solve_instance(
             workers=n_workers,
             deterministic=deterministic,
             started=t0,
-            progress=progress,
+            progress=report,
             first=first,
+            cancel=cancel,
         )
+    stopped = "cancelled" if is_set(cancel) else None
     if outcome.status == Status.INFEASIBLE:
-        conflicts = diagnose(inst, terms, max(1.0, time_limit / 4))
+        conflicts = (
+            ["no assignment meets every hard rule (stopped before the conflict was narrowed down)"]
+            if stopped
+            else diagnose(inst, terms, max(1.0, time_limit / 4))
+        )
     return _finish(
         inst,
         terms,
@@ -181,7 +198,37 @@ def solve_instance(
         solver_bound=outcome.bound,
         time_to_first=outcome.time_to_first,
         search_objective=outcome.objective,
+        stopped=stopped,
     )
+
+
+class _Monotone:
+    """Passes on a progress report only when it says something new: a better
+    objective or a higher bound (CP-SAT may restart above a hint's value)."""
+
+    def __init__(self, report: ProgressFn) -> None:
+        self.report = report
+        self.objective: float | None = None
+        self.bound: float | None = None
+        # CP-SAT reports solutions and bounds from its own threads
+        self.lock = threading.Lock()
+
+    def __call__(self, p: Progress) -> None:
+        with self.lock:
+            self._update(p)
+
+    def _update(self, p: Progress) -> None:
+        better = p.objective is not None and (
+            self.objective is None or p.objective < self.objective
+        )
+        higher = p.bound is not None and (self.bound is None or p.bound > self.bound)
+        if not (better or higher):
+            return
+        if better:
+            self.objective = p.objective
+        if higher:
+            self.bound = p.bound
+        self.report(Progress(self.objective, self.bound, p.elapsed))
 
 
 @dataclass
@@ -216,6 +263,12 @@ class _Callback(cp_model.CpSolverSolutionCallback):
                 )
             )
 
+    def on_bound(self, bound: float) -> None:
+        """CP-SAT proved a better lower bound."""
+        if self.progress is not None:
+            elapsed = time.perf_counter() - self.t0
+            self.progress(Progress(None, bound / OBJECTIVE_SCALE, elapsed))
+
 
 def _pure_diversity(inst: Instance, terms: list[Term]) -> bool:
     """Diversity alone, with only sizes and sections as hard rules: the MDGP."""
@@ -231,6 +284,7 @@ def _solve_diversity(
     seed: int,
     deterministic: bool,
     t0: float,
+    cancel: threading.Event | None = None,
 ) -> Outcome:
     """The compiled iterated tabu search for maximally diverse grouping, per section."""
     from teamform.search.diversity_ls import solve_max_diversity
@@ -241,7 +295,7 @@ def _solve_diversity(
     for s in sections:
         learners = np.flatnonzero(inst.section == s)
         teams = inst.teams_of_section(s)
-        if len(teams) < 2:
+        if len(teams) < 2 or is_set(cancel):
             continue
         remaining = t0 + time_limit - time.perf_counter()
         share = max(0.01, remaining * len(learners) / max(1, inst.n))
@@ -255,6 +309,7 @@ def _solve_diversity(
             seed=seed,
             initial=np.array([local[start[i]] for i in learners.tolist()]),
             max_iterations=int(2000 * time_limit) if deterministic else None,
+            cancel=cancel,
         )
         for i, g in zip(learners.tolist(), found.assignment.tolist(), strict=True):
             assignment[i] = int(teams[g])
@@ -275,6 +330,8 @@ def solver_for(
         params.max_time_in_seconds = max(0.01, time_limit)
     params.random_seed = seed
     params.num_workers = max(1, workers)
+    # Ctrl-C belongs to the caller (it sets the cancel event), not to the solver
+    params.catch_sigint_signal = False
     return solver
 
 
@@ -289,6 +346,7 @@ def _solve_exact(
     t0: float,
     progress: ProgressFn | None,
     first: float,
+    cancel: threading.Event | None = None,
 ) -> Outcome:
     # local search first gives CP-SAT a good hint to start from
     from teamform.search.lns import LnsStats, anneal, use_compiled
@@ -304,27 +362,38 @@ def _solve_exact(
             best_total, best_assign = state.total, list(state.assign)
             if found_at is None and state.hard_violations == 0:
                 found_at = time.perf_counter() - t0
+            if progress is not None and state.hard_violations == 0:
+                progress(Progress(best_total / OBJECTIVE_SCALE, None, time.perf_counter() - t0))
+
+    if progress is not None and state.hard_violations == 0:
+        progress(Progress(best_total / OBJECTIVE_SCALE, None, first))
 
     if use_compiled(inst, terms, time_limit):
         # annealing finds very good teams fast; CP-SAT then improves or proves them
         pre = min(0.5 * time_limit, 10.0)
-        anneal(state, terms, seed, t0, pre, 1 if deterministic else None, LnsStats(), keep_best)
+        budget = 1 if deterministic else None
+        anneal(state, terms, seed, t0, pre, budget, LnsStats(), keep_best, cancel)
     else:
         ls = LocalSearch(state, np.random.default_rng(seed))
         if deterministic:
-            ls.run(max_steps=int(200 * min(time_limit, 5.0)) * inst.k)
+            ls.run(max_steps=int(200 * min(time_limit, 5.0)) * inst.k, cancel=cancel)
         else:
-            ls.run(deadline=t0 + min(0.2 * time_limit, 2.0))
+            ls.run(deadline=t0 + min(0.2 * time_limit, 2.0), cancel=cancel)
         keep_best()
     state = TeamState(inst, terms, best_assign)
     if state.hard_violations == 0:
         start = list(state.assign)
+    if is_set(cancel):
+        return _fallback(inst, terms, start, found_at)
     sub = SubModel(inst, range(inst.n), range(inst.k), terms)
     sub.hint(start)
     remaining = time_limit - (time.perf_counter() - t0)
     solver = solver_for(remaining, seed, workers, deterministic)
     callback = _Callback(t0, progress)
-    code = solver.solve(sub.model, callback)
+    if progress is not None:
+        solver.best_bound_callback = callback.on_bound
+    with stopping(solver, cancel):
+        code = solver.solve(sub.model, callback)
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         found = sub.read(solver)
         assignment = [found[i] for i in range(inst.n)]
@@ -349,7 +418,13 @@ def _solve_exact(
         return Outcome(Status.INFEASIBLE, None)
     if code == cp_model.MODEL_INVALID:
         return Outcome(Status.MODEL_INVALID, None)
-    # no solution in time: fall back on the construction if it is valid
+    # no solution in time: fall back on the local search's best if it is valid
+    return _fallback(inst, terms, start, found_at)
+
+
+def _fallback(
+    inst: Instance, terms: list[Term], start: list[int], found_at: float | None
+) -> Outcome:
     if validate(inst, start, terms).ok:
         return Outcome(Status.FEASIBLE, start, None, found_at)
     return Outcome(Status.UNKNOWN, None)
@@ -369,6 +444,7 @@ def _finish(
     solver_bound: int | None = None,
     time_to_first: float | None = None,
     search_objective: int | None = None,
+    stopped: str | None = None,
 ) -> Result:
     base = dict(
         seed=seed,
@@ -379,6 +455,7 @@ def _finish(
         n_learners=inst.n,
         n_teams=inst.k,
         conflicts=conflicts,
+        stopped=stopped,
     )
     if assignment is None:
         return Result(status=status, runtime=time.perf_counter() - t0, **base)  # type: ignore[arg-type]

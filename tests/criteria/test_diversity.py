@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import learner, make_instance, solve_exact, teams_of
+from conftest import learner, make_instance, mdgp_as_roster, solve_exact, teams_of
 from teamform import FormationModel, InputError, Roster, build_instance
 from teamform.criteria import DiversityTerm, build_terms
 from teamform.validate import validate
@@ -87,29 +87,6 @@ def test_bad_distance_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="unknown learner id 'zz'") as err:
         four(tmp_path, {("a", "zz"): 1})
     assert err.value.row == 2 and err.value.column == "id_b"
-
-
-def mdgp_as_roster(path: Path, tmp_path: Path):
-    """An MDGPLIB instance as a roster plus a distance file and a diversity-only model."""
-    from teamform.mdgp import read_mdgp
-
-    inst = read_mdgp(path)
-    ids = [f"e{i:02d}" for i in range(inst.n)]
-    lines = ["id_a,id_b,distance"]
-    for i in range(inst.n):
-        for j in range(i + 1, inst.n):
-            lines.append(f"{ids[i]},{ids[j]},{inst.dist[i, j]:.3f}")
-    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
-    model = FormationModel.from_dict(
-        {
-            "team": {"teams": int(inst.m)},
-            "criteria": {"diversity": {"matrix": str(tmp_path / "d.csv")}},
-        }
-    )
-    roster = Roster.from_records(
-        [{"id": x, "timezone": "UTC", "availability": "", "motivation": "imposed"} for x in ids]
-    )
-    return build_instance(roster, model)
 
 
 @pytest.mark.parametrize(

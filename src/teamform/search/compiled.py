@@ -14,6 +14,7 @@ discrepancy can never go unnoticed.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from teamform.availability import SLOTS_PER_WEEK
+from teamform.cancel import is_set
 from teamform.criteria import (
     CategoryTerm,
     MotivationTerm,
@@ -606,8 +608,10 @@ class CompiledLocalSearch:
         max_steps: int | None = None,
         chunk: int = 2000,
         temp: float = 0.0,
+        cancel: threading.Event | None = None,
     ) -> int:
-        """Run until the deadline or step budget, then write back to the state.
+        """Run until the deadline, step budget or a stop request, then write back
+        to the state.
 
         With ``temp > 0`` worse moves are accepted with probability
         ``exp(-delta / temp)``; the state then holds the last, not the best,
@@ -617,6 +621,8 @@ class CompiledLocalSearch:
         while True:
             steps = chunk if max_steps is None else min(chunk, max_steps - done)
             if steps <= 0 or (deadline is not None and time.perf_counter() >= deadline):
+                break
+            if is_set(cancel):
                 break
             done += _run(  # type: ignore[call-arg]
                 steps,

@@ -51,6 +51,7 @@ limit is only read every ``_CLOCK_EVERY`` iterations.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -92,6 +93,23 @@ def _clock() -> float:  # pragma: no cover - compiled
     with objmode(t="float64"):
         t = time.perf_counter()
     return t
+
+
+#: The cancel event of the search running in this thread (see :func:`solve_max_diversity`).
+_RUNNING = threading.local()
+
+
+def _time_up(deadline: float) -> bool:
+    cancel = getattr(_RUNNING, "cancel", None)
+    return time.perf_counter() >= deadline or (cancel is not None and cancel.is_set())
+
+
+@njit(cache=True)
+def _over(deadline: float) -> bool:  # pragma: no cover - compiled
+    """Whether the deadline has passed or a stop was requested."""
+    with objmode(up="boolean"):
+        up = _time_up(deadline)
+    return up
 
 
 @njit(cache=True)
@@ -442,7 +460,7 @@ def _its(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                     run_time = _clock() - t_start
             else:
                 idle += 1
-            if it % _CLOCK_EVERY == 0 and _clock() >= deadline:
+            if it % _CLOCK_EVERY == 0 and _over(deadline):
                 stop = True
                 break
         runs += 1
@@ -450,7 +468,7 @@ def _its(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
         # iteration, so the iteration cap and the clock always end the search.
         if it == it_start:
             it += 1
-        if _clock() >= deadline:
+        if _over(deadline):
             stop = True
 
         # ---- acceptance ----
@@ -750,6 +768,7 @@ def solve_max_diversity(
     fixed_mask: npt.ArrayLike | None = None,
     max_iterations: int | None = None,
     params: SearchParams | None = None,
+    cancel: threading.Event | None = None,
     _warm: bool = False,
 ) -> DiversityResult:
     """Maximise the sum of within-group distances under group size bounds.
@@ -775,6 +794,9 @@ def solve_max_diversity(
         depends only on ``seed`` (useful for tests).
     params
         Search tuning; defaults scale with ``n``.
+    cancel
+        Setting this event stops the search (checked with the clock); the best
+        assignment found so far is returned.
 
     Returns
     -------
@@ -814,10 +836,15 @@ def solve_max_diversity(
     best = np.empty(n, dtype=np.int64)
     stats = np.zeros(4)
     t0 = time.perf_counter()
-    _its(
-        d, lo_a, hi_a, start, movable, rng, cap, t0 + float(time_limit), t0,
-        depth, t_lo, t_hi, k_lo, k_hi, restart, profiles, float(prm.reshape_prob), best, stats,
-    )  # fmt: skip
+    outer = getattr(_RUNNING, "cancel", None)
+    _RUNNING.cancel = cancel
+    try:
+        _its(
+            d, lo_a, hi_a, start, movable, rng, cap, t0 + float(time_limit), t0,
+            depth, t_lo, t_hi, k_lo, k_hi, restart, profiles, float(prm.reshape_prob), best, stats,
+        )  # fmt: skip
+    finally:
+        _RUNNING.cancel = outer
     elapsed = time.perf_counter() - t0
     objective = mdgp_objective(d, best)
     return DiversityResult(

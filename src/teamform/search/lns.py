@@ -12,6 +12,7 @@ objective, and an improvement there is an improvement of the whole.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from ortools.sat.python import cp_model
 
+from teamform.cancel import is_set, stopping
 from teamform.cpmodel import SubModel
 from teamform.criteria import OBJECTIVE_SCALE, Term
 from teamform.criteria.overlap import team_common
@@ -53,6 +55,7 @@ def solve_neighbourhood(
     seed: int,
     workers: int = 1,
     deterministic: bool = False,
+    cancel: threading.Event | None = None,
 ) -> bool:
     """Re-assign the members of ``teams`` exactly; keep the result if it is better.
 
@@ -65,7 +68,8 @@ def solve_neighbourhood(
     sub.hint(state.assign)
     before = sum(state.cost[t] for t in teams)
     solver = solver_for(time_limit, seed, workers, deterministic)
-    code = solver.solve(sub.model)
+    with stopping(solver, cancel):
+        code = solver.solve(sub.model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return False
     found = sub.read(solver)
@@ -131,6 +135,7 @@ def anneal(
     budget: int | None,
     stats: LnsStats,
     keep_best: Callable[[], None],
+    cancel: threading.Event | None = None,
 ) -> None:
     """Compiled moves and swaps under simulated annealing, cooling geometrically.
 
@@ -146,7 +151,7 @@ def anneal(
     search = CompiledLocalSearch(state, seed)
     total_steps = None if budget is None else int(time_limit * COMPILED_STEPS_PER_SECOND)
     chunk = 20000
-    while state.total:
+    while state.total and not is_set(cancel):
         if total_steps is None:
             frac = (time.perf_counter() - t0) / time_limit
             if frac >= 1.0:
@@ -155,6 +160,7 @@ def anneal(
                 deadline=t0 + time_limit,
                 max_steps=chunk,
                 temp=hot * (cold / hot) ** frac if hot else 0.0,
+                cancel=cancel,
             )
         else:
             if stats.ls_steps >= total_steps:
@@ -163,6 +169,7 @@ def anneal(
             steps = search.run(
                 max_steps=min(chunk, total_steps - stats.ls_steps),
                 temp=hot * (cold / hot) ** frac if hot else 0.0,
+                cancel=cancel,
             )
         stats.ls_steps += steps
         keep_best()
@@ -183,12 +190,14 @@ def run_lns(
     progress: object = None,
     stats: LnsStats | None = None,
     first: float | None = None,
+    cancel: threading.Event | None = None,
 ) -> Outcome:
     """Search from ``start`` until the budget runs out; returns an ``Outcome``.
 
     In deterministic mode the budget is counted in work units (local-search
     steps and neighbourhoods, with CP-SAT's deterministic time) instead of
-    seconds, so the same seed gives the same teams on any machine.
+    seconds, so the same seed gives the same teams on any machine. Setting
+    ``cancel`` ends the search at the next burst or neighbourhood.
     """
     from teamform.result import Status
     from teamform.solve import Outcome, Progress
@@ -217,25 +226,25 @@ def run_lns(
                 progress(Progress(best_total / OBJECTIVE_SCALE, None, time.perf_counter() - t0))
 
     if use_compiled(inst, terms, time_limit):
-        anneal(state, terms, seed, t0, time_limit, budget, stats, keep_best)
+        anneal(state, terms, seed, t0, time_limit, budget, stats, keep_best, cancel)
     else:
         ls = LocalSearch(state, rng)
         burst = max(200, 20 * inst.k)
         nb_size = 3
-        while state.total:
+        while state.total and not is_set(cancel):
             if budget is not None:
                 if used >= budget:
                     break
-                steps = ls.run(max_steps=min(burst, budget - used))
+                steps = ls.run(max_steps=min(burst, budget - used), cancel=cancel)
             else:
                 now = time.perf_counter()
                 if now >= deadline:
                     break
-                steps = ls.run(deadline=min(deadline, now + 0.5), max_steps=burst)
+                steps = ls.run(deadline=min(deadline, now + 0.5), max_steps=burst, cancel=cancel)
             used += steps
             stats.ls_steps += steps
             for _ in range(3):
-                if state.total == 0:
+                if state.total == 0 or is_set(cancel):
                     break
                 if budget is not None:
                     if used >= budget:
@@ -254,6 +263,7 @@ def run_lns(
                     seed=int(rng.integers(1 << 30)),
                     workers=workers,
                     deterministic=deterministic,
+                    cancel=cancel,
                 )
                 used += NEIGHBOURHOOD_UNITS
                 stats.neighbourhoods += 1

@@ -10,11 +10,13 @@ never gives it up.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 
 import numpy as np
 
+from teamform.cancel import is_set
 from teamform.criteria import Term
 from teamform.criteria.overlap import team_common
 from teamform.instance import Instance
@@ -197,13 +199,22 @@ class LocalSearch:
             return delta < 0
         return False
 
-    def run(self, *, deadline: float | None = None, max_steps: int | None = None) -> int:
-        """Run until the deadline (``time.perf_counter()``) or step budget; returns steps."""
+    def run(
+        self,
+        *,
+        deadline: float | None = None,
+        max_steps: int | None = None,
+        cancel: threading.Event | None = None,
+    ) -> int:
+        """Run until the deadline (``time.perf_counter()``), step budget or a stop
+        request; returns steps."""
         steps = 0
         while True:
             if max_steps is not None and steps >= max_steps:
                 break
-            if deadline is not None and steps % 32 == 0 and time.perf_counter() >= deadline:
+            if steps % 32 == 0 and (
+                (deadline is not None and time.perf_counter() >= deadline) or is_set(cancel)
+            ):
                 break
             self.step()
             steps += 1
