@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from ortools.sat.python import cp_model
 
-from teamform import FormationModel, Roster, build_instance
+from teamform import FormationModel, Pins, Roster, build_instance
 from teamform.cpmodel import SubModel
 from teamform.criteria import Term, build_terms
 from teamform.instance import Instance
@@ -38,13 +38,14 @@ def make_instance(
     team: dict[str, Any] | None = None,
     avoid: Sequence[tuple[str, str]] = (),
     prefer: Sequence[tuple[str, str]] = (),
+    pins: Pins | None = None,
 ) -> Instance:
     """Compile records and a criteria table into an instance."""
     model = FormationModel.from_dict(
         {"team": team or {"size": 2}, "criteria": criteria or {}}, source="test-model"
     )
     roster = Roster.from_records(records, avoid=avoid, prefer=prefer)
-    return build_instance(roster, model)
+    return build_instance(roster, model, pins=pins)
 
 
 def solve_exact(inst: Instance, terms: Sequence[Term] | None = None) -> tuple[int, list[int]]:

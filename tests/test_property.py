@@ -1,4 +1,7 @@
-"""Property: every assignment the search returns passes the independent validator."""
+"""Property: every assignment the search returns passes the independent validator.
+
+Cohorts come with every criterion, avoid and preferred pairs, and pins.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REF, learner, make_instance
-from teamform import InputError, Status
+from teamform import InputError, Pins, Status
 from teamform.criteria import OBJECTIVE_SCALE
 from teamform.solve import solve_instance
 from teamform.validate import validate
@@ -57,15 +60,23 @@ def cohorts(draw: st.DrawFn):
     balanced = draw(st.booleans())
     team = {"size": size, "balanced": balanced, "min": max(1, size - 1), "max": size + 1}
     strategy = draw(st.sampled_from(["exact", "lns"]))
-    return records, avoid, prefer, crit, team, strategy
+    # pins: a few learners fixed to teams that exist whatever the layout, a
+    # keep-together pair, perhaps a fixed team
+    k_min = -(-n // (size + 1))
+    pinned = draw(st.lists(st.sampled_from(ids), max_size=2, unique=True))
+    teams = {lid: draw(st.integers(1, k_min)) for lid in pinned}
+    group = draw(st.lists(st.sampled_from(ids), max_size=2, unique=True))
+    fixed = [teams[pinned[0]]] if pinned and draw(st.booleans()) else []
+    pins = Pins(teams=teams, groups=[group] if len(group) == 2 else [], fixed=fixed)
+    return records, avoid, prefer, crit, team, strategy, pins
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cohorts())
 def test_returned_assignments_pass_the_validator(case) -> None:  # type: ignore[no-untyped-def]
-    records, avoid, prefer, crit, team, strategy = case
+    records, avoid, prefer, crit, team, strategy, pins = case
     try:
-        inst = make_instance(records, crit, team=team, avoid=avoid, prefer=prefer)
+        inst = make_instance(records, crit, team=team, avoid=avoid, prefer=prefer, pins=pins)
     except InputError as exc:  # sizes the roster cannot meet are an input error, not a solve
         assert "team size impossible" in str(exc)
         return

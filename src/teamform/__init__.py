@@ -13,6 +13,7 @@ The public API::
 from teamform.errors import InputError, TeamformError
 from teamform.instance import Instance, build_instance
 from teamform.model import FormationModel
+from teamform.pins import Pins
 from teamform.plan import Plan, run_due
 from teamform.result import Result, Status, TeamSummary
 from teamform.roster import Learner, Roster, load_roster
@@ -24,6 +25,7 @@ __all__ = [
     "InputError",
     "Instance",
     "Learner",
+    "Pins",
     "Plan",
     "Result",
     "Roster",

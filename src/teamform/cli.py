@@ -26,6 +26,7 @@ from rich.text import Text
 from teamform.errors import InputError, TeamformError
 from teamform.instance import build_instance
 from teamform.model import FormationModel
+from teamform.pins import Pins
 from teamform.presets import resolve_model_path
 from teamform.result import Result, Status
 from teamform.roster import Roster, load_roster
@@ -104,6 +105,13 @@ AvoidOpt = Annotated[
 PreferOpt = Annotated[
     Path | None, typer.Option(help="CSV of pairs (id_a,id_b) who asked to work together.")
 ]
+PinsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="CSV of pins: id,team (learner fixed to a team; a 'fixed' column set to yes "
+        "closes the team) and/or group,id (learners kept together)."
+    ),
+]
 RefOpt = Annotated[
     str | None,
     typer.Option(help="Week (YYYY-MM-DD) in which time zones are compared (default: this week)."),
@@ -131,6 +139,7 @@ def form_cmd(
     ] = False,
     reference_date: RefOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")] = False,
+    pins: PinsOpt = None,
 ) -> None:
     """Form teams for a roster and print them.
 
@@ -141,6 +150,7 @@ def form_cmd(
         raise fail(f"--strategy must be auto, exact or lns, not '{strategy}'")
     try:
         ros, mod = _load(roster, model, avoid, prefer, reference_date)
+        pinned = Pins.from_csv(pins) if pins is not None else None
         live = out.is_terminal and not quiet
         status = _LiveStatus()
         with Live(status, console=out, transient=True, refresh_per_second=4) if live else _Null():
@@ -155,6 +165,7 @@ def form_cmd(
                     deterministic=deterministic,
                     progress=status.update,
                     cancel=cancel,
+                    pins=pinned,
                 )
             )
     except InputError as exc:
@@ -288,19 +299,32 @@ def check_cmd(
     avoid: AvoidOpt = None,
     prefer: PreferOpt = None,
     reference_date: RefOpt = None,
+    pins: PinsOpt = None,
 ) -> None:
     """Validate a roster, pair lists and a model without forming teams."""
     try:
         ros, mod = _load(roster, model, avoid, prefer, reference_date)
-        inst = build_instance(ros, mod)
+        pinned = Pins.from_csv(pins) if pins is not None else None
+        inst = build_instance(ros, mod, pins=pinned)
     except InputError as exc:
         raise fail(str(exc)) from None
+    if inst.pins is not None and inst.pins.conflicts:
+        for line_ in inst.pins.conflicts:
+            err.print(Text(line_), style="red", soft_wrap=True)
+        raise typer.Exit(EXIT_INFEASIBLE)
     sizes = sorted(set(zip(inst.team_lo.tolist(), inst.team_hi.tolist(), strict=True)))
     size_txt = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in sizes)
     out.print(
         f"ok: {inst.n} learners, {inst.k} teams of {size_txt}, "
         f"{len(inst.avoid)} avoid pairs, {len(inst.prefer)} preferred pairs, "
         f"skills: {', '.join(inst.skill_names) or 'none'}"
+        + (
+            f", {int((inst.pins.team >= 0).sum())} pinned learners, "
+            f"{len(inst.pins.groups)} keep-together groups, "
+            f"{int(inst.pins.closed.sum())} fixed teams"
+            if inst.pins is not None
+            else ""
+        )
     )
 
 

@@ -9,6 +9,7 @@ objective are built here; every criterion adds its own part through
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 from ortools.sat.python import cp_model
@@ -21,7 +22,9 @@ class SubModel:
     """A CP-SAT model assigning ``learners`` to ``teams``.
 
     Every listed learner goes to exactly one listed team of its section, every
-    team meets its size bounds, and no avoid pair shares a team. Criteria then
+    team meets its size bounds, no avoid pair shares a team, and pins hold
+    (pinned learners in their team, fixed teams closed, keep-together groups
+    in one team). Criteria then
     add their penalties; the objective is the weighted sum of all soft
     penalties of the listed teams, which for a neighbourhood equals the
     change of the global objective plus a constant.
@@ -84,8 +87,12 @@ class SubModel:
         by_section: dict[int, list[int]] = {}
         for t in self.teams:
             by_section.setdefault(int(inst.team_section[t]), []).append(t)
+        pins = inst.pins
         for i in self.learners:
             options = by_section.get(int(inst.section[i]), [])
+            if pins is not None and not guard_hard:
+                # pinned learners and fixed teams: only the allowed pairs get a variable
+                options = [t for t in options if pins.allows(i, t)]
             lits = []
             for t in options:
                 v = self.model.new_bool_var(f"x[{i},{t}]")
@@ -93,6 +100,8 @@ class SubModel:
                 self.members[t].append((i, v))
                 lits.append(v)
             self.model.add_exactly_one(lits)
+        if pins is not None:
+            self._add_pins(guard_hard)
         for t in self.teams:
             size = sum(v for _, v in self.members[t])
             lo, hi = int(inst.team_lo[t]), int(inst.team_hi[t])
@@ -110,6 +119,30 @@ class SubModel:
                         ct = self.model.add_bool_or([va.Not(), vb.Not()])
                         if guard is not None:
                             ct.only_enforce_if(guard)
+
+    def _add_pins(self, guard_hard: bool) -> None:
+        """Pins: the allowed teams (when guarded) and keep-together groups."""
+        pins = self.inst.pins
+        assert pins is not None
+        guard = self._guard("pins") if guard_hard else None
+        cts: list[cp_model.Constraint] = []
+        if guard_hard:
+            for (i, t), v in self.x.items():
+                if not pins.allows(i, t):
+                    cts.append(self.model.add(v == 0))
+        in_sub = set(self.learners)
+        for members in pins.groups:
+            inside = [i for i in members if i in in_sub]
+            for a, b in itertools.pairwise(inside):
+                for t in self.teams:
+                    va, vb = self.x.get((a, t)), self.x.get((b, t))
+                    if va is not None and vb is not None:
+                        cts.append(self.model.add(va == vb))
+                    elif va is not None or vb is not None:
+                        cts.append(self.model.add((va if va is not None else vb) == 0))
+        if guard is not None:
+            for ct in cts:
+                ct.only_enforce_if(guard)
 
     def size_expr(self, team: int) -> cp_model.LinearExpr | int:
         """Number of learners in ``team`` as a linear expression."""

@@ -91,7 +91,7 @@ def precheck(inst: Instance, terms: list[Term]) -> list[str]:
         followed by the relaxation those learners allow. Empty when nothing is
         impossible at a glance (the search may still find a conflict).
     """
-    out: list[str] = []
+    out: list[str] = list(inst.pins.conflicts) if inst.pins is not None else []
     for term in terms:
         if not term.hard:
             continue
@@ -446,6 +446,9 @@ def diagnose(inst: Instance, terms: list[Term], time_limit: float) -> list[str]:
         if name == "avoid":
             pairs = ", ".join(f"{inst.ids[a]}-{inst.ids[b]}" for a, b in members)
             labels.append(f"avoid pairs ({len(members)} of {len(inst.avoid)}: {pairs})")
+            continue
+        if name == "pins":
+            labels.append("pins (learners pinned to teams, keep-together groups, fixed teams)")
             continue
         term = by_name.get(name)
         if isinstance(term, OverlapTerm):

@@ -25,6 +25,7 @@ from teamform.availability import (
 )
 from teamform.errors import InputError
 from teamform.model import FormationModel
+from teamform.pins import PinData, Pins, compile_pins
 from teamform.roster import Roster
 
 IntArray = npt.NDArray[np.int64]
@@ -93,6 +94,8 @@ class Instance:
     #: integer pairwise distances for the diversity criterion, and their scale
     distances: IntArray | None = None
     distance_factor: float = 1.0
+    #: compiled pins (learners fixed to teams, keep-together groups, fixed teams)
+    pins: PinData | None = None
     _avoid_adj: list[list[int]] | None = field(default=None, repr=False)
     _prefer_adj: list[list[int]] | None = field(default=None, repr=False)
 
@@ -129,6 +132,7 @@ def build_instance(
     *,
     history: Mapping[tuple[str, str], int] | None = None,
     previous: Mapping[str, int] | None = None,
+    pins: Pins | None = None,
 ) -> Instance:
     """Check a roster against a model and compile both into an :class:`Instance`.
 
@@ -144,6 +148,10 @@ def build_instance(
         Current team number (from 1) of each learner, for the ``stability``
         criterion; learners not listed have no current team, ids not in the
         roster are ignored.
+    pins
+        Learners fixed to teams, keep-together groups and fixed teams (see
+        :class:`teamform.Pins`). Pins that cannot hold are not raised but
+        listed on ``Instance.pins.conflicts`` (the solver reports them).
 
     Raises
     ------
@@ -179,12 +187,30 @@ def build_instance(
             skills[i, s] = round(value * SKILL_SCALE)
     _check_model_references(roster, model, skill_names)
 
+    def pair_array(pairs: tuple[tuple[str, str], ...]) -> IntArray:
+        arr = np.array([(index[a], index[b]) for a, b in pairs], dtype=np.int64)
+        return arr.reshape(-1, 2)
+
     section_names = sorted({lr.section or "" for lr in learners})
     sec_code = {name: c for c, name in enumerate(section_names)}
     section = np.array([sec_code[lr.section or ""] for lr in learners], dtype=np.int64)
     team_lo, team_hi, team_section = team_layout(
         np.bincount(section, minlength=len(section_names)), model, section_names
     )
+    avoid = pair_array(roster.avoid)
+    pin_data = None
+    if pins is not None and not pins.is_empty:
+        spec = model.team
+        pin_data, team_lo, team_hi = compile_pins(
+            pins,
+            ids,
+            section,
+            section_names,
+            avoid,
+            (team_lo, team_hi, team_section),
+            (spec.min if spec.min is not None else 1, spec.max if spec.max is not None else n),
+            spec.balanced,
+        )
 
     ref = _reference_date(model)
     try:
@@ -201,10 +227,6 @@ def build_instance(
         values = sorted(set(raw))
         code = {v: c for c, v in enumerate(values)}
         categories[column] = Categories(column, np.array([code[v] for v in raw]), values)
-
-    def pair_array(pairs: tuple[tuple[str, str], ...]) -> IntArray:
-        arr = np.array([(index[a], index[b]) for a, b in pairs], dtype=np.int64)
-        return arr.reshape(-1, 2)
 
     participation = None
     if any(lr.participation is not None for lr in learners):
@@ -229,11 +251,12 @@ def build_instance(
         masks=masks,
         reference_date=ref,
         categories=categories,
-        avoid=pair_array(roster.avoid),
+        avoid=avoid,
         prefer=pair_array(roster.prefer),
         participation=participation,
         history=_history_pairs(index, history or {}),
         previous=_previous_teams(ids, previous) if previous is not None else None,
+        pins=pin_data,
         **_diversity_data(roster, model),
     )
 

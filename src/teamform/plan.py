@@ -55,6 +55,7 @@ from teamform.history import (
 )
 from teamform.instance import build_instance
 from teamform.model import FormationModel, NoRepeat, Stability
+from teamform.pins import Pins
 from teamform.presets import copy_demo
 from teamform.result import Result, safe_cell, write_atomic
 from teamform.roster import Roster, load_roster
@@ -98,7 +99,8 @@ class Phase(_Strict):
     """One phase of the course.
 
     ``roster``, ``avoid``, ``prefer``, ``time_limit``, ``seed`` and
-    ``no_repeat`` override the plan's values for this phase.
+    ``no_repeat`` override the plan's values for this phase. ``pins`` is a
+    pins CSV for this phase (see :meth:`teamform.Pins.from_csv`).
     """
 
     name: str = Field(min_length=1)
@@ -111,6 +113,7 @@ class Phase(_Strict):
     time_limit: float | None = Field(default=None, gt=0)
     seed: int | None = None
     no_repeat: NoRepeatSettings | None = None
+    pins: str | None = None
 
 
 class Plan(_Strict):
@@ -248,7 +251,7 @@ class Plan(_Strict):
             (["history"], self.history),
         ]
         for i, p in enumerate(self.phases):
-            for key in ("model", "roster", "avoid", "prefer"):
+            for key in ("model", "roster", "avoid", "prefer", "pins"):
                 files.append((["phases", str(i), key], getattr(p, key)))
         for loc, rel in files:
             if rel is not None and not self.resolve(rel).is_file():
@@ -371,6 +374,7 @@ class _Inputs:
     roster_path: Path
     model: FormationModel
     model_text: str
+    pins: Pins | None = None
 
 
 def _read_model(path: Path) -> tuple[FormationModel, str]:
@@ -401,8 +405,9 @@ def _prepare(plan: Plan, index: int) -> _Inputs:
     phase = plan.phases[index]
     model, text = _read_model(plan.resolve(phase.model))
     roster, roster_path = _roster_for(plan, phase, model)
-    build_instance(roster, model)  # the roster fits the model's sizes and criteria
-    return _Inputs(index, phase, roster, roster_path, model, text)
+    pins = Pins.from_csv(plan.resolve(phase.pins)) if phase.pins is not None else None
+    build_instance(roster, model, pins=pins)  # the roster fits the model's sizes and criteria
+    return _Inputs(index, phase, roster, roster_path, model, text, pins)
 
 
 def _imported(plan: Plan) -> list[tuple[str, dict[str, int]]]:
@@ -473,6 +478,7 @@ def _form_phase(
         deterministic=plan.deterministic,
         history=history,
         previous=previous,
+        pins=inputs.pins,
     )
     new = NewFormation(
         phase=phase.name,
@@ -723,7 +729,7 @@ name = "Wrap-up"
 start = {start3}
 model = "models/cooperative.toml"
 policy = "keep"
-# time_limit = 30         # per-phase overrides: roster, avoid, prefer, time_limit,
+# time_limit = 30         # per-phase overrides: roster, avoid, prefer, pins, time_limit,
 # seed = 1                # seed and a [phases.no_repeat] table
 """
 

@@ -23,6 +23,7 @@ from teamform.criteria import OBJECTIVE_SCALE, Term, build_terms
 from teamform.diagnose import diagnose, precheck
 from teamform.instance import Instance, build_instance
 from teamform.model import FormationModel
+from teamform.pins import Pins
 from teamform.result import Result, Status, summarize
 from teamform.roster import Roster
 from teamform.search.construct import construct, construct_from_previous
@@ -59,6 +60,7 @@ def form(
     history: Mapping[tuple[str, str], int] | None = None,
     previous: Mapping[str, int] | None = None,
     cancel: threading.Event | None = None,
+    pins: Pins | None = None,
 ) -> Result:
     """Assign every learner of ``roster`` to a team under ``model``.
 
@@ -94,6 +96,10 @@ def form(
         Set this event (from another thread or a signal handler) to stop the
         search within a fraction of a second: the best assignment found so far
         is validated and returned, with ``Result.stopped == "cancelled"``.
+    pins
+        Hard placement rules: learners fixed to a team, keep-together groups
+        and fixed teams (see :class:`teamform.Pins`). Pins that cannot hold
+        give an ``INFEASIBLE`` result whose conflicts name them.
 
     Returns
     -------
@@ -105,7 +111,7 @@ def form(
     InputError
         When the roster does not fit the model.
     """
-    inst = build_instance(roster, model, history=history, previous=previous)
+    inst = build_instance(roster, model, history=history, previous=previous, pins=pins)
     return solve_instance(
         inst,
         time_limit=time_limit,
@@ -274,7 +280,13 @@ def _pure_diversity(inst: Instance, terms: list[Term]) -> bool:
     """Diversity alone, with only sizes and sections as hard rules: the MDGP."""
     from teamform.criteria import DiversityTerm
 
-    return len(terms) == 1 and isinstance(terms[0], DiversityTerm) and not len(inst.avoid)
+    # pins are not known to the tabu search: the general search handles them
+    return (
+        len(terms) == 1
+        and isinstance(terms[0], DiversityTerm)
+        and not len(inst.avoid)
+        and inst.pins is None
+    )
 
 
 def _solve_diversity(

@@ -1,7 +1,7 @@
 """Independent validator: check an assignment from the assignment alone.
 
 Nothing here looks at a solver. Hard rules (everyone in exactly one team, team
-sizes, sections, avoid pairs, hard criteria) are checked directly, and every
+sizes, sections, avoid pairs, pins, hard criteria) are checked directly, and every
 criterion's penalty is recomputed from each team's member list with the
 criterion's own evaluation. The objective is rebuilt from those penalties, so
 a result whose reported objective differs from :attr:`Validation.objective`
@@ -95,6 +95,8 @@ def validate(
             violations.append(
                 f"team {arr[a] + 1}: avoid pair {inst.ids[a]},{inst.ids[b]} share the team"
             )
+    if inst.pins is not None:
+        violations.extend(inst.pins.violations(arr.tolist(), inst.ids))
 
     penalties: dict[str, int] = {}
     per_team: dict[str, list[int]] = {}

@@ -293,6 +293,7 @@ def _run(
     cbuf: np.ndarray,
     n_cand: int,
     temp: float,
+    frozen: np.ndarray,
 ) -> int:
     k = tcnt.shape[0]
     width = tm.shape[1]
@@ -365,6 +366,13 @@ def _run(
             ia = best_a
         else:
             ia = np.random.randint(ct)
+        # pinned and grouped learners never move: retry a few picks
+        for _r in range(4):
+            if not frozen[tm[t, ia]]:
+                break
+            ia = np.random.randint(ct)
+        if frozen[tm[t, ia]]:
+            continue
         i = tm[t, ia]
         nc = 0
         if use_ov:
@@ -429,6 +437,8 @@ def _run(
                 else:
                     nt, nu = ct, cu
                     j = tm[u, ja]
+                    if frozen[j]:
+                        continue
                     for a in range(ct):
                         bt[a] = j if a == ia else tm[t, a]
                     for a in range(cu):
@@ -549,6 +559,16 @@ class CompiledLocalSearch:
             elif isinstance(term, OverlapTerm):
                 self.words = _words(inst.masks)
                 self.need, self.block, self.c_ov = term.need, term.block, coef
+        pins = inst.pins
+        self.frozen = (
+            pins.frozen.astype(np.bool_) if pins is not None else np.zeros(n, dtype=np.bool_)
+        )
+        # broken pins (left by the construction) cost the same whatever the
+        # kernel does, since it never moves the learners involved
+        self.pin_cost = np.zeros(k, dtype=np.int64)
+        if pins is not None:
+            for t, mem in enumerate(state.members):
+                self.pin_cost[t] = HARD_COST * pins.team_violations(mem, t)
         self.assign = np.zeros(n, dtype=np.int64)
         self.tcost = np.zeros(k, dtype=np.int64)
         _seed(seed)
@@ -562,7 +582,7 @@ class CompiledLocalSearch:
             self.tcnt[t] = len(mem)
             self.tm[t, : len(mem)] = mem
         self.assign[:] = st.assign
-        self.tcost[:] = st.cost
+        self.tcost[:] = np.asarray(st.cost, dtype=np.int64) - self.pin_cost
         self._stored = self.tm.copy()
 
     def team_cost(self, members: Sequence[int], team: int) -> int:
@@ -639,6 +659,7 @@ class CompiledLocalSearch:
                 *self._params(),
                 self.candidates,
                 temp,
+                self.frozen,
             )
             if int(self.tcost.sum()) == 0:
                 break
@@ -653,7 +674,7 @@ class CompiledLocalSearch:
         st.set_teams(changed, members)
         self._stored[changed] = self.tm[changed]
         for t in changed:
-            if st.cost[t] != self.tcost[t]:
+            if st.cost[t] != self.tcost[t] + self.pin_cost[t]:
                 raise AssertionError(
                     f"compiled team cost {self.tcost[t]} differs from {st.cost[t]} (team {t})"
                 )

@@ -6,8 +6,9 @@ from the next free learner, each new member chosen among the next few dozen
 for common time first, then motivation and skills; without one, consecutive
 blocks of learners are dealt out over blocks of teams to balance skills and
 motivation. Avoid partners never join the same team; learners left over are
-placed by swaps. The cost is one sort plus linear work (about half a second
-for ten thousand learners).
+placed by swaps, and pinned learners and keep-together groups are swapped
+into place (sizes leave room for every pin). The cost is one sort plus
+linear work (about half a second for ten thousand learners).
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ def target_sizes(inst: Instance, teams: np.ndarray, count: int) -> list[int]:
     lo = inst.team_lo[teams].astype(np.int64)
     hi = inst.team_hi[teams].astype(np.int64)
     sizes = lo.copy()
+    if inst.pins is not None:
+        # a team gets at least room for the learners pinned to it
+        pinned = np.bincount(inst.pins.team[inst.pins.team >= 0], minlength=inst.k)
+        sizes = np.minimum(np.maximum(lo, pinned[teams]), hi)
     rest = count - int(sizes.sum())
     # raise the smallest teams first so sizes stay even
     while rest > 0:
@@ -121,6 +126,7 @@ def construct(inst: Instance, seed: int = 0) -> list[int]:
             pending = _deal(inst, assignment, chunk, bteams, sizes[b0 : b0 + block], total, rng)
         pending.extend(order_list[pos:])
         _place_leftovers(inst, assignment, pending, teams, sizes)
+    place_pinned(inst, assignment)
     _repair_avoid(inst, assignment, rng)
     return assignment
 
@@ -157,8 +163,76 @@ def construct_from_previous(inst: Instance) -> list[int]:
             else:
                 pending.append(i)
         _place_leftovers(inst, assignment, pending, teams, sizes)
+    place_pinned(inst, assignment)
     _repair_avoid(inst, assignment, np.random.default_rng(0))
     return assignment
+
+
+def place_pinned(inst: Instance, assignment: list[int]) -> None:
+    """Bring pinned learners and keep-together groups into place by swaps.
+
+    Team sizes never change. Each pinned learner missing from its team swaps
+    with a member not pinned there (the team has room for all its pins, see
+    :func:`target_sizes`); then each group without a team, largest first,
+    gathers in the team already holding most of it among those with room for
+    the whole group, swapping with members that are neither pinned nor in a
+    placed group. A group that fits nowhere is left for the search (the
+    validator would report it).
+    """
+    pins = inst.pins
+    if pins is None:
+        return
+    members: list[set[int]] = [set() for _ in range(inst.k)]
+    for i, t in enumerate(assignment):
+        members[t].add(i)
+    settled = [False] * inst.n
+    frozen = pins.frozen
+    avoid = inst.avoid_adj
+
+    def swap(i: int, j: int) -> None:
+        t, u = assignment[i], assignment[j]
+        members[t].discard(i)
+        members[u].discard(j)
+        members[u].add(i)
+        members[t].add(j)
+        assignment[i], assignment[j] = u, t
+
+    def clash(i: int, team: set[int], ignore: int = -1) -> bool:
+        return any(j in team and j != ignore for j in avoid[i])
+
+    for i in np.flatnonzero(pins.team >= 0).tolist():
+        p = int(pins.team[i])
+        if assignment[i] != p:
+            out = [j for j in members[p] if pins.team[j] != p]
+            if out:
+                # free learners first, then those without an avoid clash after the swap
+                j = min(
+                    out,
+                    key=lambda j: (bool(frozen[j]), clash(i, members[p], j), j),
+                )
+                swap(i, j)
+        settled[i] = True
+    for grp in sorted(pins.free_groups, key=len, reverse=True):
+        want = set(grp)
+        best: tuple[int, int] | None = None
+        for u in inst.teams_of_section(int(inst.section[grp[0]])).tolist():
+            if pins.closed[u]:
+                continue
+            room = sum(1 for j in members[u] if not settled[j] and j not in want)
+            have = len(members[u] & want)
+            if room + have >= len(grp) and (best is None or have > best[0]):
+                best = (have, u)
+        if best is None:
+            continue
+        u = best[1]
+        for g in grp:
+            if assignment[g] == u:
+                continue
+            pool = [j for j in members[u] if not settled[j] and j not in want]
+            j = min(pool, key=lambda j: (bool(frozen[j]), j))
+            swap(g, j)
+        for g in grp:
+            settled[g] = True
 
 
 def _deal(
@@ -313,6 +387,7 @@ def _repair_avoid(
     if not len(inst.avoid):
         return
     avoid = inst.avoid_adj
+    frozen = inst.pins.frozen.tolist() if inst.pins is not None else [False] * inst.n
     members: dict[int, set[int]] = {}
     for i, t in enumerate(assignment):
         members.setdefault(t, set()).add(i)
@@ -321,7 +396,11 @@ def _repair_avoid(
         return any(j in team and j != ignore for j in avoid[i])
 
     for _ in range(passes):
-        broken = [i for i, t in enumerate(assignment) if any(assignment[j] == t for j in avoid[i])]
+        broken = [
+            i
+            for i, t in enumerate(assignment)
+            if not frozen[i] and any(assignment[j] == t for j in avoid[i])
+        ]
         if not broken:
             return
         for i in broken:
@@ -336,7 +415,9 @@ def _repair_avoid(
                     (
                         k
                         for k in sorted(members[u])
-                        if not clashes(i, members[u], k) and not clashes(k, members[t], i)
+                        if not frozen[k]
+                        and not clashes(i, members[u], k)
+                        and not clashes(k, members[t], i)
                     ),
                     None,
                 )

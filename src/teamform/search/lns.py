@@ -225,7 +225,9 @@ def run_lns(
             if callable(progress) and best_total < HARD_COST:
                 progress(Progress(best_total / OBJECTIVE_SCALE, None, time.perf_counter() - t0))
 
-    if use_compiled(inst, terms, time_limit):
+    # keep-together groups without a team move only in CP-SAT neighbourhoods
+    free_groups = inst.pins is not None and bool(inst.pins.free_groups)
+    if use_compiled(inst, terms, time_limit) and not free_groups:
         anneal(state, terms, seed, t0, time_limit, budget, stats, keep_best, cancel)
     else:
         ls = LocalSearch(state, rng)

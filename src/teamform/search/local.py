@@ -3,9 +3,9 @@
 The objective is a sum of team costs, so a move or swap only changes the two
 teams involved: the delta is the new cost of those two teams minus their old
 cost, each recomputed from the candidate member lists by the criteria's own
-evaluation. Broken hard rules (avoid pairs, hard criteria) cost
+evaluation. Broken hard rules (avoid pairs, pins, hard criteria) cost
 :data:`HARD_COST` each, so the search first restores feasibility and then
-never gives it up.
+never gives it up. Pinned and grouped learners never move.
 """
 
 from __future__ import annotations
@@ -48,6 +48,11 @@ class TeamState:
         self.lo = inst.team_lo.tolist()
         self.hi = inst.team_hi.tolist()
         self.avoid = inst.avoid_adj
+        self.pins = inst.pins
+        #: learners that moves and swaps leave in place (pinned or grouped)
+        self.frozen: list[bool] = (
+            inst.pins.frozen.tolist() if inst.pins is not None else [False] * inst.n
+        )
         self._scored = [(t, HARD_COST if t.hard else t.coefficient) for t in self.terms]
         self.cost = [self.team_cost(m, t) for t, m in enumerate(self.members)]
         self.total = sum(self.cost)
@@ -59,6 +64,8 @@ class TeamState:
             p = term.team_penalty(members, team)
             if p:
                 cost += coef * p
+        if self.pins is not None:
+            cost += HARD_COST * self.pins.team_violations(members, team)
         if self.inst.avoid.size:
             inside = set(members)
             for i in members:
@@ -160,10 +167,16 @@ class LocalSearch:
         if len(pool) < 2:
             return False
         masks = self.masks
+        frozen = st.frozen
+        if st.pins is not None:
+            mem_t = [m for m in mem_t if not frozen[m]]
+            if not mem_t:
+                return False
         if masks is not None and len(mem_t) > 1 and rng.random() < 0.5:
             # the member whose absence frees the most common time
+            whole = st.members[t]
             i = max(
-                mem_t, key=lambda m: team_common(masks, [x for x in mem_t if x != m]).bit_count()
+                mem_t, key=lambda m: team_common(masks, [x for x in whole if x != m]).bit_count()
             )
         else:
             i = mem_t[int(rng.integers(len(mem_t)))]
@@ -188,6 +201,8 @@ class LocalSearch:
             if mv is not None and (best is None or mv[0] < best[0]):
                 best = (mv[0], mv[1], mv[2], mv[3], mv[4], u)
             for j in st.members[u]:
+                if frozen[j]:
+                    continue
                 sw = st.swap_delta(i, j)
                 if best is None or sw[0] < best[0]:
                     best = (sw[0], sw[1], sw[2], sw[3], sw[4], u)
