@@ -7,12 +7,14 @@ Exit codes: 0 success, 2 bad input (one line naming file, row and column),
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
+from enum import StrEnum
 from pathlib import Path
 from time import perf_counter
 from typing import Annotated
@@ -31,6 +33,7 @@ from teamform.presets import resolve_model_path
 from teamform.result import Result, Status
 from teamform.roster import Roster, load_roster
 from teamform.solve import Progress, form
+from teamform.timing import process_start
 
 EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3
@@ -53,6 +56,19 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+#: When the process started (``perf_counter``), set by :func:`main`; the time
+#: limit counts from it. Unset when the app is invoked in-process (tests).
+_process_started: float | None = None
+#: Up to this many teams, ``form`` prints every team by default; past it, a digest.
+SHOW_ALL_MAX_TEAMS = 40
+
+
+class ShowTeams(StrEnum):
+    """Which teams ``form`` prints."""
+
+    AUTO = "auto"
+    ALL = "all"
+    SUMMARY = "summary"
 
 
 def fail(message: str, code: int = EXIT_INPUT) -> typer.Exit:
@@ -128,7 +144,13 @@ def form_cmd(
     avoid: AvoidOpt = None,
     prefer: PreferOpt = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the full result.")] = None,
-    time_limit: Annotated[float, typer.Option(help="Seconds to search.", min=0.01)] = 10.0,
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            help="Seconds of wall time for the whole command: start-up, reading, search, writing.",
+            min=0.01,
+        ),
+    ] = 10.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     workers: Annotated[int | None, typer.Option(help="CP-SAT worker threads.", min=1)] = None,
     strategy: Annotated[
@@ -138,7 +160,17 @@ def form_cmd(
         bool, typer.Option(help="Same input, seed and workers give the same teams.")
     ] = False,
     reference_date: RefOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")] = False,
+    show_teams: Annotated[
+        ShowTeams,
+        typer.Option(
+            help=f"all: every team; summary: totals, worst and flagged teams; auto: all up to "
+            f"{SHOW_ALL_MAX_TEAMS} teams, else the summary.",
+        ),
+    ] = ShowTeams.AUTO,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No teams and no progress line: only the totals."),
+    ] = False,
     pins: PinsOpt = None,
 ) -> None:
     """Form teams for a roster and print them.
@@ -146,11 +178,17 @@ def form_cmd(
     Ctrl-C stops the search: the best teams found so far are printed and
     written (exit code 4).
     """
+    entered = perf_counter()
+    started = _process_started if _process_started is not None else entered
     if strategy not in ("auto", "exact", "lns"):
         raise fail(f"--strategy must be auto, exact or lns, not '{strategy}'")
     try:
         ros, mod = _load(roster, model, avoid, prefer, reference_date)
         pinned = Pins.from_csv(pins) if pins is not None else None
+        read = perf_counter() - entered
+        if _process_started is not None:
+            # the roster lives until the process ends: keep the collector off it
+            gc.freeze()
         live = out.is_terminal and not quiet
         status = _LiveStatus()
         with Live(status, console=out, transient=True, refresh_per_second=4) if live else _Null():
@@ -166,6 +204,8 @@ def form_cmd(
                     progress=status.update,
                     cancel=cancel,
                     pins=pinned,
+                    started=started,
+                    include_writing=out_csv is not None or json_path is not None,
                 )
             )
     except InputError as exc:
@@ -173,13 +213,12 @@ def form_cmd(
     except TeamformError as exc:
         raise fail(str(exc)) from None
 
-    if result.status == Status.INFEASIBLE or not result.feasible:
-        if json_path is not None:
-            # the JSON explains the conflict (and feeds `teamform report`); no teams CSV
-            try:
-                result.to_json(json_path)
-            except OSError as exc:
-                raise fail(f"{json_path}: cannot write ({exc.strerror or exc})") from None
+    result.timings.startup = entered - started if _process_started is not None else None
+    result.timings.read = read
+    feasible = result.status != Status.INFEASIBLE and result.feasible
+    # the JSON of an infeasible run explains the conflict (and feeds `teamform report`)
+    written = _write_outputs(result, out_csv if feasible else None, json_path, started)
+    if not feasible:
         _print_summary(result)
         if result.stopped:
             raise fail("stopped before any assignment met every hard rule", EXIT_STOPPED)
@@ -187,18 +226,14 @@ def form_cmd(
             err.print(Text(line_), style="red", soft_wrap=True)
         raise typer.Exit(EXIT_INFEASIBLE)
     if not quiet:
-        print_teams(result)
+        if show_teams == ShowTeams.ALL or (
+            show_teams == ShowTeams.AUTO and result.n_teams <= SHOW_ALL_MAX_TEAMS
+        ):
+            print_teams(result)
+        else:
+            print_digest(result)
     _print_summary(result)
-    for path, write, what in (
-        (out_csv, result.to_csv, "teams"),
-        (json_path, result.to_json, "result"),
-    ):
-        if path is None:
-            continue
-        try:
-            write(path)
-        except OSError as exc:
-            raise fail(f"{path}: cannot write ({exc.strerror or exc})") from None
+    for what, path in written:
         out.print(f"{what} written to {path}")
     if result.stopped:
         err.print(
@@ -210,6 +245,32 @@ def form_cmd(
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_STOPPED)
+
+
+def _write_outputs(
+    result: Result, out_csv: Path | None, json_path: Path | None, started: float
+) -> list[tuple[str, Path]]:
+    """Write the teams CSV and the result JSON (last, with the time taken to write)."""
+    begin = perf_counter()
+    written: list[tuple[str, Path]] = []
+    path: Path | None = None
+    try:
+        if out_csv is not None:
+            path = out_csv
+            result.to_csv(path)
+            written.append(("teams", path))
+        if json_path is not None:
+            path = json_path
+            now = perf_counter()
+            result.timings.write = now - begin
+            result.timings.total = now - started
+            result.to_json(path)
+            written.append(("result", path))
+    except OSError as exc:
+        raise fail(f"{path}: cannot write ({exc.strerror or exc})") from None
+    result.timings.write = perf_counter() - begin
+    result.timings.total = perf_counter() - started
+    return written
 
 
 def progress_line(p: Progress) -> str:
@@ -349,7 +410,25 @@ def generate_cmd(
 
 
 def print_teams(result: Result) -> None:
-    """Print the table of teams."""
+    """Print every team: a table, or one plain line a team for many teams off a terminal."""
+    if not out.is_terminal and result.n_teams > SHOW_ALL_MAX_TEAMS:
+        # a rich table of thousands of rows takes seconds to lay out; a pipe needs none
+        lines = [f"{result.n_teams} teams ({result.model_name})"]
+        for team in result.teams:
+            members = ", ".join(
+                f"{n or i} ({i})" for i, n in zip(team.members, team.names, strict=True)
+            )
+            common = "-" if team.common_hours is None else f"{team.common_hours:g}"
+            line = (
+                f"{team.team:>4}  {members} | skills "
+                + " ".join(f"{k[:4]} {v:.2f}" for k, v in team.skill_means.items())
+                + f" | intrinsic/imposed {team.intrinsic}/{team.imposed} | common h/week "
+                + common
+            )
+            lines.append(line + (f" | {'; '.join(team.flags)}" if team.flags else ""))
+        out.file.write("\n".join(lines) + "\n")
+        out.file.flush()
+        return
     table = Table(title=f"{result.n_teams} teams ({result.model_name})", show_lines=False)
     table.add_column("team", justify="right")
     table.add_column("members")
@@ -371,6 +450,60 @@ def print_teams(result: Result) -> None:
     out.print(table)
 
 
+#: Teams listed by name in the digest of a large result.
+DIGEST_WORST = 5
+
+
+def team_cost(result: Result) -> list[float]:
+    """Each team's weighted penalty (weight x natural units, summed over criteria)."""
+    weight = {c.name: c.weight for c in result.breakdown if not c.hard}
+    return [
+        sum(weight.get(name, 0.0) * pen for name, pen in team.penalties.items())
+        for team in result.teams
+    ]
+
+
+def print_digest(result: Result) -> None:
+    """Totals, the worst teams and what is flagged, instead of every team."""
+    sizes: dict[int, int] = {}
+    for team in result.teams:
+        sizes[team.size] = sizes.get(team.size, 0) + 1
+    size_txt = ", ".join(f"{c} of {s}" for s, c in sorted(sizes.items()))
+    flagged = [team for team in result.teams if team.flags]
+    out.print(
+        f"{result.n_teams} teams ({result.model_name}) of {result.n_learners} learners: "
+        f"{size_txt}; {len(flagged)} flagged",
+        soft_wrap=True,
+        highlight=False,
+    )
+    kinds: dict[str, int] = {}
+    for team in flagged:
+        for check in {c.code for c in team.checks if not c.ok} or {"other"}:
+            kinds[check] = kinds.get(check, 0) + 1
+    if kinds:
+        out.print(
+            "flagged: " + ", ".join(f"{k} {v} teams" for k, v in sorted(kinds.items())),
+            soft_wrap=True,
+            highlight=False,
+        )
+    cost = team_cost(result)
+    worst = sorted(range(len(result.teams)), key=lambda t: (-cost[t], t))[:DIGEST_WORST]
+    table = Table(title=f"worst {len(worst)} teams (weighted penalty)")
+    for col, justify in (("team", "right"), ("penalty", "right"), ("members", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    table.add_column("flags", style="yellow")
+    for t in worst:
+        team = result.teams[t]
+        table.add_row(
+            str(team.team),
+            f"{cost[t]:.1f}",
+            Text(", ".join(team.members)),
+            Text("; ".join(team.flags)),
+        )
+    out.print(table)
+    out.print("every team: --show-teams all (or the --out CSV / --json result)", highlight=False)
+
+
 def _print_summary(result: Result) -> None:
     table = Table(show_header=False, box=None)
     table.add_column(style="bold")
@@ -388,6 +521,21 @@ def _print_summary(result: Result) -> None:
                 f"{c.penalty:g} {c.unit} ({kind}; bound {c.lower_bound:g})",
             )
     table.add_row("time", f"{result.runtime:.2f} s ({result.strategy}, seed {result.seed})")
+    tm = result.timings
+    parts = [
+        f"{name} {value:.2f}"
+        for name, value in (
+            ("start-up", tm.startup),
+            ("read", tm.read),
+            ("build", tm.build),
+            ("search", tm.search),
+            ("finish", tm.finish),
+            ("write", tm.write),
+        )
+        if value is not None
+    ]
+    if tm.total is not None and parts:
+        table.add_row("wall time", f"{tm.total:.2f} s: " + ", ".join(parts))
     out.print(table)
 
 
@@ -730,10 +878,16 @@ def demo_cmd(
 
 def main() -> None:
     """Entry point that never shows a traceback for expected errors."""
+    global _process_started
+    _process_started = process_start()
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(EXIT_INTERRUPTED)
+    finally:
+        # the collector would otherwise walk every object once more at exit
+        # (about a second after a 10 000-learner run): the OS frees it all anyway
+        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 
@@ -92,6 +93,36 @@ class TeamSummary(BaseModel):
     checks: list[TeamFlag] = Field(default_factory=list)
 
 
+class Timings(BaseModel):
+    """Where the wall time of a formation went, in seconds (None: not measured).
+
+    The API (:func:`teamform.form`) fills ``build``, ``search``, ``finish`` and
+    ``reserve``; the command line adds start-up, reading and writing.
+    """
+
+    startup: float | None = Field(
+        default=None, description="process start (as the OS records it) to the command's start"
+    )
+    read: float | None = Field(default=None, description="reading the model, roster and pairs")
+    build: float | None = Field(default=None, description="compiling the roster into an instance")
+    search: float | None = Field(default=None, description="construction, lower bounds and search")
+    finish: float | None = Field(default=None, description="validation and team summaries")
+    write: float | None = Field(
+        default=None,
+        description="writing the teams CSV and serialising this JSON (the final file write "
+        "of the JSON itself, a few milliseconds, comes after it is measured)",
+    )
+    total: float | None = Field(
+        default=None, description="from the start of the budget to the JSON being written"
+    )
+    limit: float | None = Field(default=None, description="the time limit asked for")
+    reserve: float | None = Field(
+        default=None,
+        description="time kept back from the search for finishing (and writing), "
+        "estimated from costs measured on a sample of teams",
+    )
+
+
 class Result(BaseModel):
     """Everything a formation produced.
 
@@ -129,6 +160,7 @@ class Result(BaseModel):
         description="why the search ended before its time limit: 'cancelled' when a stop "
         "was requested (the teams are the best found until then); None otherwise",
     )
+    timings: Timings = Field(default_factory=Timings)
 
     @property
     def feasible(self) -> bool:
@@ -145,18 +177,23 @@ class Result(BaseModel):
 
     def to_csv(self, path: str | Path) -> None:
         """Write ``id,name,team`` rows, safe to open in a spreadsheet."""
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["id", "name", "team"])
-        for team in self.teams:
-            for lid, name in zip(team.members, team.names, strict=True):
-                writer.writerow([safe_cell(lid), safe_cell(name), team.team])
-        write_atomic(Path(path), buf.getvalue())
+        write_atomic(Path(path), teams_csv(self.teams))
 
     @classmethod
     def from_json(cls, path: str | Path) -> Result:
         """Read a result written by :meth:`to_json`."""
         return cls.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def teams_csv(teams: Sequence[TeamSummary]) -> str:
+    """``id,name,team`` CSV text of ``teams``, safe to open in a spreadsheet."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["id", "name", "team"])
+    for team in teams:
+        for lid, name in zip(team.members, team.names, strict=True):
+            writer.writerow([safe_cell(lid), safe_cell(name), team.team])
+    return buf.getvalue()
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -187,8 +224,12 @@ def summarize(
     assignment: list[int],
     terms: list[Term],
     validation: Validation,
+    only: Sequence[int] | None = None,
 ) -> tuple[list[TeamSummary], list[CriterionScore]]:
-    """Per-team summaries and per-criterion scores of a validated assignment."""
+    """Per-team summaries and per-criterion scores of a validated assignment.
+
+    ``only`` restricts the summaries to these team indices (to measure their cost).
+    """
     # imported here: the report package reads this module's models
     from teamform.report.compliance import team_details
 
@@ -196,7 +237,8 @@ def summarize(
     overlap = next((t for t in terms if isinstance(t, OverlapTerm)), None)
     names = [lr.name for lr in inst.roster.learners]
     teams: list[TeamSummary] = []
-    for t, mem in enumerate(members):
+    for t in range(inst.k) if only is None else only:
+        mem = members[t]
         size = len(mem)
         means = {
             s: round(float(inst.skills[mem, j].mean()) / SKILL_SCALE, 2) if size else 0.0

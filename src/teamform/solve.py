@@ -8,6 +8,8 @@ answer goes through the independent validator before it is returned.
 
 from __future__ import annotations
 
+import gc
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -24,11 +26,11 @@ from teamform.diagnose import diagnose, precheck
 from teamform.instance import Instance, build_instance
 from teamform.model import FormationModel
 from teamform.pins import Pins
-from teamform.result import Result, Status, summarize
+from teamform.result import Result, Status, summarize, teams_csv
 from teamform.roster import Roster
 from teamform.search.construct import construct, construct_from_previous
 from teamform.search.local import LocalSearch, TeamState
-from teamform.validate import validate
+from teamform.validate import Validation, validate
 
 Strategy = Literal["auto", "exact", "lns"]
 #: Cohorts up to this size get the full CP-SAT model under ``auto``.
@@ -61,6 +63,8 @@ def form(
     previous: Mapping[str, int] | None = None,
     cancel: threading.Event | None = None,
     pins: Pins | None = None,
+    started: float | None = None,
+    include_writing: bool = False,
 ) -> Result:
     """Assign every learner of ``roster`` to a team under ``model``.
 
@@ -71,8 +75,9 @@ def form(
     model
         The formation model (see :class:`teamform.FormationModel`).
     time_limit
-        Wall-clock budget in seconds; the best assignment found is returned
-        when it runs out.
+        Wall-clock budget in seconds, building the instance and finishing the
+        result included; the best assignment found is returned when it runs
+        out.
     seed
         Random seed for construction and search.
     workers
@@ -100,6 +105,12 @@ def form(
         Hard placement rules: learners fixed to a team, keep-together groups
         and fixed teams (see :class:`teamform.Pins`). Pins that cannot hold
         give an ``INFEASIBLE`` result whose conflicts name them.
+    started
+        ``time.perf_counter()`` reading the budget counts from (default: now);
+        :func:`teamform.timing.process_start` makes it the whole process's.
+    include_writing
+        Also keep time back for writing the result as JSON and CSV before the
+        limit (the time it takes is measured on a sample of teams).
 
     Returns
     -------
@@ -111,8 +122,11 @@ def form(
     InputError
         When the roster does not fit the model.
     """
+    t0 = time.perf_counter() if started is None else started
+    begin = time.perf_counter()
     inst = build_instance(roster, model, history=history, previous=previous, pins=pins)
-    return solve_instance(
+    build = time.perf_counter() - begin
+    result = solve_instance(
         inst,
         time_limit=time_limit,
         seed=seed,
@@ -120,8 +134,12 @@ def form(
         strategy=strategy,
         deterministic=deterministic,
         progress=progress,
+        started=t0,
         cancel=cancel,
+        include_writing=include_writing,
     )
+    result.timings.build = build
+    return result
 
 
 def solve_instance(
@@ -135,9 +153,35 @@ def solve_instance(
     progress: ProgressFn | None = None,
     started: float | None = None,
     cancel: threading.Event | None = None,
+    include_writing: bool = False,
 ) -> Result:
     """Solve a compiled instance (see :func:`form`)."""
-    t0 = time.perf_counter() if started is None else started
+    begin = time.perf_counter()
+    t0 = begin if started is None else started
+    result, search_end, reserve = _solve(
+        inst, time_limit, seed, workers, strategy, deterministic, progress, t0, cancel,
+        include_writing,
+    )  # fmt: skip
+    result.timings.search = search_end - begin
+    result.timings.finish = time.perf_counter() - search_end
+    result.timings.reserve = reserve
+    result.timings.limit = time_limit
+    return result
+
+
+def _solve(
+    inst: Instance,
+    time_limit: float,
+    seed: int,
+    workers: int | None,
+    strategy: Strategy,
+    deterministic: bool,
+    progress: ProgressFn | None,
+    t0: float,
+    cancel: threading.Event | None,
+    include_writing: bool,
+) -> tuple[Result, float, float]:
+    """The result, when the search ended and the time reserved for finishing."""
     report = _Monotone(progress) if progress is not None else None
     terms = build_terms(inst)
     used: str = strategy
@@ -146,16 +190,15 @@ def solve_instance(
 
     conflicts = precheck(inst, terms)
     if conflicts:
-        return _finish(inst, terms, None, Status.INFEASIBLE, t0, seed, 1, used, conflicts)
+        now = time.perf_counter()
+        return _finish(inst, terms, None, Status.INFEASIBLE, t0, seed, 1, used, conflicts), now, 0.0
 
     start = construct(inst, seed) if inst.previous is None else construct_from_previous(inst)
     first = time.perf_counter() - t0
     # bounds are needed for the report; computing them now keeps the finish quick
     for term in terms:
         term.bound()
-    # leave time to validate and summarise inside the limit
-    # (measured: about 0.17 ms per team to summarise plus 5 us per learner to validate)
-    reserve = min(0.5 * time_limit, 0.05 + 1.7e-4 * inst.k + 5e-6 * inst.n)
+    reserve = _reserve(inst, terms, start, time_limit, deterministic, include_writing)
     search_limit = max(0.01, time_limit - reserve)
     if used == "lns" and _pure_diversity(inst, terms):
         n_workers = 1
@@ -191,7 +234,8 @@ def solve_instance(
             if stopped
             else diagnose(inst, terms, max(1.0, time_limit / 4))
         )
-    return _finish(
+    search_end = time.perf_counter()
+    result = _finish(
         inst,
         terms,
         outcome.assignment,
@@ -206,6 +250,90 @@ def solve_instance(
         search_objective=outcome.objective,
         stopped=stopped,
     )
+    return result, search_end, reserve
+
+
+#: Teams summarised (and serialised) to measure what finishing a result costs.
+_SAMPLE_TEAMS = 64
+#: Safety factor on the measured finishing cost: a shared machine's speed varies.
+_RESERVE_MARGIN = 1.5
+#: Seconds for what the sample cannot show: file-system syncs, the printed summary.
+_RESERVE_FIXED = 0.1
+
+
+def _reserve(
+    inst: Instance,
+    terms: list[Term],
+    start: list[int],
+    time_limit: float,
+    deterministic: bool,
+    include_writing: bool,
+) -> float:
+    """Seconds to keep back from the search to finish (and write) inside the limit."""
+    if deterministic:
+        # the same work budget on every run, so the same teams: a fixed estimate
+        # (about 0.17 ms per team to summarise plus 5 us per learner to validate)
+        cost = 0.05 + 1.7e-4 * inst.k + 5e-6 * inst.n
+    else:
+        cost = _RESERVE_MARGIN * finishing_cost(inst, terms, start, include_writing)
+        cost += _RESERVE_FIXED
+    return min(0.5 * time_limit, cost)
+
+
+def finishing_cost(
+    inst: Instance, terms: list[Term], assignment: list[int], include_writing: bool = False
+) -> float:
+    """Seconds it takes to validate and summarise ``assignment`` (and write the result).
+
+    Validation is timed in full; summaries (and their JSON and CSV text) are
+    timed on a sample of teams spread over the cohort and scaled to every team.
+    """
+    begin = time.perf_counter()
+    check = validate(inst, assignment, terms)
+    cost = time.perf_counter() - begin
+    if inst.k == 0:
+        return cost
+    sample = sorted(set(np.linspace(0, inst.k - 1, min(inst.k, _SAMPLE_TEAMS)).astype(int)))
+    # a first call pays one-off imports and caches: not to be scaled up to every team
+    summarize(inst, assignment, terms, check, only=sample[:1])
+    # nor is a pause of the garbage collector, which the margin covers instead
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        per_team, fixed = _summary_costs(inst, terms, assignment, check, sample, include_writing)
+    finally:
+        if collecting:
+            gc.enable()
+    cost += fixed
+    if include_writing:
+        # the learner-to-team map of the JSON: one short entry per learner
+        begin = time.perf_counter()
+        json.dumps({inst.ids[i]: t + 1 for i, t in enumerate(assignment)}, indent=2)
+        cost += time.perf_counter() - begin
+    return cost + per_team * inst.k
+
+
+def _summary_costs(
+    inst: Instance,
+    terms: list[Term],
+    assignment: list[int],
+    check: Validation,
+    sample: list[int],
+    include_writing: bool,
+) -> tuple[float, float]:
+    """Seconds per team and fixed seconds per call of :func:`summarize` (and writing)."""
+    # a call costs a fixed part (per-learner tables) plus a part per team
+    begin = time.perf_counter()
+    summarize(inst, assignment, terms, check, only=[])
+    fixed = time.perf_counter() - begin
+    begin = time.perf_counter()
+    teams, _ = summarize(inst, assignment, terms, check, only=sample)
+    if include_writing:
+        for team in teams:
+            team.model_dump_json(indent=2)
+        teams_csv(teams)
+    per_team = max(0.0, time.perf_counter() - begin - fixed) / len(sample)
+    return per_team, fixed
 
 
 class _Monotone:
@@ -380,7 +508,8 @@ def _solve_exact(
     if progress is not None and state.hard_violations == 0:
         progress(Progress(best_total / OBJECTIVE_SCALE, None, first))
 
-    if use_compiled(inst, terms, time_limit):
+    left = time_limit if deterministic else time_limit - (time.perf_counter() - t0)
+    if use_compiled(inst, terms, left):
         # annealing finds very good teams fast; CP-SAT then improves or proves them
         pre = min(0.5 * time_limit, 10.0)
         budget = 1 if deterministic else None

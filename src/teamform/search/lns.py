@@ -227,7 +227,10 @@ def run_lns(
 
     # keep-together groups without a team move only in CP-SAT neighbourhoods
     free_groups = inst.pins is not None and bool(inst.pins.free_groups)
-    if use_compiled(inst, terms, time_limit) and not free_groups:
+    # what is left of the budget decides (a run that started late has little);
+    # in deterministic mode the whole budget does, so that the choice never varies
+    left = time_limit if deterministic else deadline - time.perf_counter()
+    if use_compiled(inst, terms, left) and not free_groups:
         anneal(state, terms, seed, t0, time_limit, budget, stats, keep_best, cancel)
     else:
         ls = LocalSearch(state, rng)
