@@ -11,9 +11,6 @@ the same ``(n, seed, options)`` always gives byte-identical files.
 
 from __future__ import annotations
 
-import csv
-import os
-import secrets
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +20,7 @@ from typing import NamedTuple, TypeVar
 import numpy as np
 
 from teamform.errors import InputError
+from teamform.files import csv_text, write_atomic
 
 _T = TypeVar("_T")
 
@@ -671,24 +669,6 @@ def generate_cohort(n: int, seed: int, *, sections: int = 0, participation: bool
     )
 
 
-def _write_atomic(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    # Write next to the target and rename, so readers never see a half-written file.
-    # os.open with mode 0o666 honours the umask (mkstemp would force 0o600).
-    tmp_name = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(rows)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        tmp_name.unlink(missing_ok=True)
-        raise
-
-
 def write_cohort(cohort: Cohort, out_dir: Path) -> dict[str, Path]:
     """Write ``roster.csv``, ``avoid.csv`` and ``prefer.csv`` into ``out_dir``.
 
@@ -714,9 +694,9 @@ def write_cohort(cohort: Cohort, out_dir: Path) -> dict[str, Path]:
         "avoid": out_dir / "avoid.csv",
         "prefer": out_dir / "prefer.csv",
     }
-    _write_atomic(
-        paths["roster"], COLUMNS, [[row.get(col, "") for col in COLUMNS] for row in cohort.rows]
-    )
-    _write_atomic(paths["avoid"], ("id_a", "id_b"), cohort.avoid)
-    _write_atomic(paths["prefer"], ("id_a", "id_b"), cohort.prefer)
+    # synthetic inputs, written exactly as generated (no formula neutralising)
+    roster = [[row.get(col, "") for col in COLUMNS] for row in cohort.rows]
+    write_atomic(paths["roster"], csv_text(COLUMNS, roster, safe=False))
+    write_atomic(paths["avoid"], csv_text(("id_a", "id_b"), cohort.avoid, safe=False))
+    write_atomic(paths["prefer"], csv_text(("id_a", "id_b"), cohort.prefer, safe=False))
     return paths

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Literal
 
 from teamform.errors import InputError
-from teamform.result import Result, safe_cell, write_atomic
+from teamform.files import safe_cell, write_atomic
+from teamform.result import Result
 from teamform.roster import Roster, read_text
 
 __all__ = [

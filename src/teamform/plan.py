@@ -25,9 +25,7 @@ run from cron or a systemd timer (see ``docs/phases.md``).
 
 from __future__ import annotations
 
-import csv
 import fcntl
-import io
 import os
 import re
 import time
@@ -43,6 +41,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from teamform.errors import InputError
+from teamform.files import csv_text, write_atomic
 from teamform.history import (
     DB_NAME,
     CourseHistory,
@@ -57,7 +56,7 @@ from teamform.instance import build_instance
 from teamform.model import FormationModel, NoRepeat, Stability
 from teamform.pins import Pins
 from teamform.presets import copy_demo
-from teamform.result import Result, safe_cell, write_atomic
+from teamform.result import Result
 from teamform.roster import Roster, load_roster
 from teamform.solve import form
 
@@ -674,13 +673,9 @@ def export_phase(workspace: str | Path, phase: str, out: str | Path) -> Path:
         for team in result.teams
         for lid, name in zip(team.members, team.names, strict=True)
     }
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["id", "name", "team"])
-    for lid, team in assignment.items():
-        writer.writerow([safe_cell(lid), safe_cell(names.get(lid, "")), team])
+    rows = ((lid, names.get(lid, ""), team) for lid, team in assignment.items())
     path = Path(out)
-    write_atomic(path, buf.getvalue())
+    write_atomic(path, csv_text(("id", "name", "team"), rows))
     return path
 
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +11,8 @@ from pydantic import BaseModel, Field
 
 from teamform.criteria import OBJECTIVE_SCALE, Term
 from teamform.criteria.overlap import OverlapTerm
+from teamform.files import csv_text, write_atomic
+from teamform.files import safe_cell as safe_cell  # older imports of it from here
 from teamform.instance import SKILL_SCALE, Instance, slot_hours
 from teamform.validate import Validation, team_members
 
@@ -177,7 +175,7 @@ class Result(BaseModel):
 
     def to_csv(self, path: str | Path) -> None:
         """Write ``id,name,team`` rows, safe to open in a spreadsheet."""
-        write_atomic(Path(path), teams_csv(self.teams))
+        write_atomic(path, teams_csv(self.teams))
 
     @classmethod
     def from_json(cls, path: str | Path) -> Result:
@@ -187,36 +185,12 @@ class Result(BaseModel):
 
 def teams_csv(teams: Sequence[TeamSummary]) -> str:
     """``id,name,team`` CSV text of ``teams``, safe to open in a spreadsheet."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["id", "name", "team"])
-    for team in teams:
-        for lid, name in zip(team.members, team.names, strict=True):
-            writer.writerow([safe_cell(lid), safe_cell(name), team.team])
-    return buf.getvalue()
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: str) -> str:
-    """Neutralise a cell a spreadsheet would read as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to ``path`` via a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    rows = (
+        (lid, name, team.team)
+        for team in teams
+        for lid, name in zip(team.members, team.names, strict=True)
+    )
+    return csv_text(("id", "name", "team"), rows)
 
 
 def summarize(

@@ -22,11 +22,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from teamform.errors import InputError
+from teamform.files import write_atomic
 from teamform.report.compliance import ReportData, build_report
 from teamform.report.html import render_html
 from teamform.report.markdown import render_markdown
 from teamform.report.sheets import SheetFormat, render_sheets
-from teamform.result import Result, write_atomic
+from teamform.result import Result
 
 __all__ = [
     "ReportData",
