@@ -352,7 +352,7 @@ def bad_reference_date(f: Files) -> tuple[Path, Path, list[object], list[str]]:
         f.roster(),
         f.model(),
         ["--reference-date", "2026-13-45"],
-        ["column '--reference-date'", "not a date"],
+        ["option --reference-date:", "not a date"],
     )
 
 

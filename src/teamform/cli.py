@@ -11,19 +11,22 @@ import gc
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from enum import StrEnum
+from importlib import metadata
 from pathlib import Path
 from time import perf_counter
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperGroup
+from typer.rich_utils import rich_format_error
 
 from teamform.errors import InputError, TeamformError
 from teamform.instance import build_instance
@@ -46,13 +49,59 @@ EXIT_CODES = (
     "found so far written; 130 interrupted by a second Ctrl-C, nothing written."
 )
 
+
+try:  # recent typer ships its own copy of click
+    from typer._click import exceptions as _CLICK
+except ImportError:  # pragma: no cover - older typer on click
+    from click import exceptions as _CLICK  # type: ignore[no-redef]
+_ABORT = (typer.Abort, getattr(_CLICK, "Abort", typer.Abort))
+
+
+class _OneLineErrors(TyperGroup):
+    """Usage errors (unknown option, bad value) as one line, like every input error."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except _CLICK.UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                rich_format_error(exc)  # the help text, as typer shows it
+            else:
+                where = exc.ctx.command_path if exc.ctx is not None else "teamform"
+                # pydantic, behind typer's coercion, prefixes its own words
+                message = exc.format_message().replace("Value error, ", "")
+                err.print(
+                    Text(f"error: {message} (see '{where} --help')"),
+                    style="red",
+                    soft_wrap=True,
+                )
+            sys.exit(exc.exit_code)
+        except _CLICK.ClickException as exc:
+            rich_format_error(exc)
+            sys.exit(exc.exit_code)
+        except _ABORT:
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
     name="teamform",
+    cls=_OneLineErrors,
     help="Form balanced learner teams from a CSV roster and a formation model.",
     epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 out = Console()
 err = Console(stderr=True)
@@ -69,6 +118,33 @@ class ShowTeams(StrEnum):
     AUTO = "auto"
     ALL = "all"
     SUMMARY = "summary"
+
+
+def _version() -> str:
+    try:
+        return metadata.version("teamform")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        from teamform import __version__
+
+        return __version__
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"teamform {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_show_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Form balanced learner teams from a CSV roster and a formation model."""
 
 
 def fail(message: str, code: int = EXIT_INPUT) -> typer.Exit:
@@ -106,6 +182,21 @@ def _with_reference_date(model: FormationModel, ref: date) -> FormationModel:
     return FormationModel.from_dict(data, source=model.source)
 
 
+class StrategyName(StrEnum):
+    """Values of ``form --strategy``."""
+
+    auto = "auto"
+    exact = "exact"
+    lns = "lns"
+
+
+class SheetFormat(StrEnum):
+    """Values of ``report --sheet-format``."""
+
+    md = "md"
+    html = "html"
+
+
 RosterArg = Annotated[Path, typer.Argument(help="Roster CSV, one learner a row.")]
 ModelOpt = Annotated[
     Path,
@@ -136,6 +227,7 @@ RefOpt = Annotated[
 
 @app.command("form", epilog=EXIT_CODES)
 def form_cmd(
+    ctx: typer.Context,
     roster: RosterArg,
     model: ModelOpt,
     out_csv: Annotated[
@@ -143,7 +235,10 @@ def form_cmd(
     ] = None,
     avoid: AvoidOpt = None,
     prefer: PreferOpt = None,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Write the full result.")] = None,
+    json_path: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the full result (JSON); '-' for standard output."),
+    ] = None,
     time_limit: Annotated[
         float,
         typer.Option(
@@ -154,8 +249,9 @@ def form_cmd(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     workers: Annotated[int | None, typer.Option(help="CP-SAT worker threads.", min=1)] = None,
     strategy: Annotated[
-        str, typer.Option(help="auto, exact (full CP-SAT) or lns (large cohorts).")
-    ] = "auto",
+        StrategyName,
+        typer.Option(help="exact: full CP-SAT model; lns: neighbourhoods (large cohorts)."),
+    ] = StrategyName.auto,
     deterministic: Annotated[
         bool, typer.Option(help="Same input, seed and workers give the same teams.")
     ] = False,
@@ -180,8 +276,8 @@ def form_cmd(
     """
     entered = perf_counter()
     started = _process_started if _process_started is not None else entered
-    if strategy not in ("auto", "exact", "lns"):
-        raise fail(f"--strategy must be auto, exact or lns, not '{strategy}'")
+    if _is_stdout(json_path):
+        _messages_to_stderr(ctx)
     try:
         ros, mod = _load(roster, model, avoid, prefer, reference_date)
         pinned = Pins.from_csv(pins) if pins is not None else None
@@ -199,7 +295,7 @@ def form_cmd(
                     time_limit=time_limit,
                     seed=seed,
                     workers=workers,
-                    strategy=strategy,  # type: ignore[arg-type]
+                    strategy=strategy.value,
                     deterministic=deterministic,
                     progress=status.update,
                     cancel=cancel,
@@ -264,13 +360,33 @@ def _write_outputs(
             now = perf_counter()
             result.timings.write = now - begin
             result.timings.total = now - started
-            result.to_json(path)
-            written.append(("result", path))
+            write_json(result, path)
+            if not _is_stdout(path):
+                written.append(("result", path))
     except OSError as exc:
         raise fail(f"{path}: cannot write ({exc.strerror or exc})") from None
     result.timings.write = perf_counter() - begin
     result.timings.total = perf_counter() - started
     return written
+
+
+def _is_stdout(path: Path | None) -> bool:
+    return path is not None and str(path) == "-"
+
+
+def _messages_to_stderr(ctx: typer.Context) -> None:
+    """Keep standard output for the JSON alone, for this command."""
+    out.stderr = True
+    ctx.call_on_close(lambda: setattr(out, "stderr", False))
+
+
+def write_json(result: Result, path: Path) -> None:
+    """The full result as JSON, into a file (atomically) or, for ``-``, to stdout."""
+    if _is_stdout(path):
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        sys.stdout.flush()
+    else:
+        result.to_json(path)
 
 
 def progress_line(p: Progress) -> str:
@@ -552,14 +668,12 @@ def report_cmd(
         Path | None, typer.Option("--sheets", help="Write one sheet per team into this folder.")
     ] = None,
     sheet_format: Annotated[
-        str, typer.Option("--sheet-format", help="Team sheets as md or html.")
-    ] = "md",
+        SheetFormat, typer.Option("--sheet-format", help="Team sheets as Markdown or HTML.")
+    ] = SheetFormat.md,
 ) -> None:
     """Write a tutor's report and learners' team sheets from a result JSON."""
     from teamform.report import load_report, write_report
 
-    if sheet_format not in ("md", "html"):
-        raise fail(f"--sheet-format must be md or html, not '{sheet_format}'")
     if html_path is None and markdown_path is None and sheets_dir is None:
         raise fail("nothing to write: give --out, --markdown and/or --sheets")
     try:
@@ -569,7 +683,7 @@ def report_cmd(
             html=html_path,
             markdown=markdown_path,
             sheets=sheets_dir,
-            sheet_format=sheet_format,  # type: ignore[arg-type]
+            sheet_format=sheet_format.value,
         )
     except TeamformError as exc:
         raise fail(str(exc)) from None

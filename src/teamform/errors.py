@@ -24,7 +24,8 @@ class InputError(TeamformError):
     row
         1-based line number in that file (the CSV header is row 1), if known.
     column
-        Column or key at fault, if known.
+        Column or key at fault, if known; a name starting with ``-`` is a
+        command-line option (``--now``) and is shown as one.
     """
 
     def __init__(
@@ -48,7 +49,9 @@ class InputError(TeamformError):
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column:
-            where.append(f"column '{self.column}'")
+            # a command-line option is named as such, not as a CSV column
+            is_option = self.column.startswith("-")
+            where.append(f"option {self.column}" if is_option else f"column '{self.column}'")
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
 

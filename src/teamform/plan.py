@@ -644,9 +644,30 @@ def plan_status(workspace: str | Path, now: datetime | date | None = None) -> li
 
 
 def history(workspace: str | Path) -> list[Formation]:
-    """Past formations of a workspace, in plan order."""
-    with CourseHistory.read(Path(workspace) / DB_NAME) as db:
+    """Past formations of a workspace, in plan order.
+
+    Raises
+    ------
+    InputError
+        When ``workspace`` is not a course workspace (no such directory, or
+        neither a plan nor a database in it).
+    """
+    ws = _existing_workspace(workspace)
+    with CourseHistory.read(ws / DB_NAME) as db:
         return db.formations()
+
+
+def _existing_workspace(workspace: str | Path) -> Path:
+    ws = Path(workspace)
+    if not ws.is_dir():
+        what = "not a directory" if ws.exists() else "no such directory"
+        raise InputError(f"{what} (expected a course workspace)", file=str(ws))
+    if not (ws / PLAN_NAME).exists() and not (ws / DB_NAME).exists():
+        raise InputError(
+            f"not a course workspace (no {PLAN_NAME}); create one with 'teamform plan init {ws}'",
+            file=str(ws),
+        )
+    return ws
 
 
 def export_phase(workspace: str | Path, phase: str, out: str | Path) -> Path:
@@ -659,7 +680,7 @@ def export_phase(workspace: str | Path, phase: str, out: str | Path) -> Path:
     InputError
         When the phase is unknown or not formed yet.
     """
-    ws = Path(workspace)
+    ws = _existing_workspace(workspace)
     with CourseHistory.read(ws / DB_NAME) as db:
         found = db.formation(phase)
         if found is None:
