@@ -33,8 +33,8 @@ from teamform.instance import build_instance
 from teamform.model import FormationModel
 from teamform.pins import Pins
 from teamform.presets import resolve_model_path
-from teamform.result import Result, Status
-from teamform.roster import Roster, load_roster
+from teamform.result import Result, Status, write_atomic
+from teamform.roster import Roster
 from teamform.solve import Progress, form
 from teamform.timing import process_start
 
@@ -159,6 +159,8 @@ def _load(
     avoid: Path | None,
     prefer: Path | None,
     reference_date: str | None,
+    mapping: Path | None = None,
+    timezone: str | None = None,
 ) -> tuple[Roster, FormationModel]:
     model = FormationModel.from_toml(resolve_model_path(model_path))
     if reference_date is not None:
@@ -170,8 +172,34 @@ def _load(
                 column="--reference-date",
             ) from None
         model = _with_reference_date(model, ref)
-    roster = load_roster(roster_path, avoid=avoid, prefer=prefer, columns=model.roster.columns)
+    roster = _read_roster(roster_path, mapping, timezone, avoid, prefer, model.roster.columns)
     return roster, model
+
+
+def _read_roster(
+    path: Path,
+    mapping: Path | None,
+    timezone: str | None,
+    avoid: Path | None = None,
+    prefer: Path | None = None,
+    columns: dict[str, str] | None = None,
+) -> Roster:
+    """A roster CSV, or a survey export read through the survey mapping (warnings shown)."""
+    from teamform.survey import read_learners
+
+    roster, imported = read_learners(
+        path, mapping=mapping, default_timezone=timezone, avoid=avoid, prefer=prefer,
+        columns=columns,
+    )  # fmt: skip
+    if imported is not None:
+        err.print(
+            Text(f"{path}: read as a {imported.format} survey ({len(roster)} learners; "
+                 "'teamform import' shows the mapping)"),
+            soft_wrap=True,
+        )  # fmt: skip
+        for line in imported.warnings:
+            err.print(Text(f"warning: {line}"), style="yellow", soft_wrap=True)
+    return roster
 
 
 def _with_reference_date(model: FormationModel, ref: date) -> FormationModel:
@@ -197,7 +225,9 @@ class SheetFormat(StrEnum):
     html = "html"
 
 
-RosterArg = Annotated[Path, typer.Argument(help="Roster CSV, one learner a row.")]
+RosterArg = Annotated[
+    Path, typer.Argument(help="Roster CSV, one learner a row, or a survey export (CSV, .xlsx).")
+]
 ModelOpt = Annotated[
     Path,
     typer.Option(
@@ -218,6 +248,14 @@ PinsOpt = Annotated[
         help="CSV of pins: id,team (learner fixed to a team; a 'fixed' column set to yes "
         "closes the team) and/or group,id (learners kept together)."
     ),
+]
+MappingOpt = Annotated[
+    Path | None,
+    typer.Option(help="Survey mapping (TOML) overriding the detected column roles."),
+]
+TimezoneOpt = Annotated[
+    str | None,
+    typer.Option("--timezone", help="Time zone of learners whose survey gives none."),
 ]
 RefOpt = Annotated[
     str | None,
@@ -268,8 +306,10 @@ def form_cmd(
         typer.Option("--quiet", "-q", help="No teams and no progress line: only the totals."),
     ] = False,
     pins: PinsOpt = None,
+    mapping: MappingOpt = None,
+    timezone: TimezoneOpt = None,
 ) -> None:
-    """Form teams for a roster and print them.
+    """Form teams for a roster (or a survey export) and print them.
 
     Ctrl-C stops the search: the best teams found so far are printed and
     written (exit code 4).
@@ -279,7 +319,7 @@ def form_cmd(
     if _is_stdout(json_path):
         _messages_to_stderr(ctx)
     try:
-        ros, mod = _load(roster, model, avoid, prefer, reference_date)
+        ros, mod = _load(roster, model, avoid, prefer, reference_date, mapping, timezone)
         pinned = Pins.from_csv(pins) if pins is not None else None
         read = perf_counter() - entered
         if _process_started is not None:
@@ -477,10 +517,12 @@ def check_cmd(
     prefer: PreferOpt = None,
     reference_date: RefOpt = None,
     pins: PinsOpt = None,
+    mapping: MappingOpt = None,
+    timezone: TimezoneOpt = None,
 ) -> None:
     """Validate a roster, pair lists and a model without forming teams."""
     try:
-        ros, mod = _load(roster, model, avoid, prefer, reference_date)
+        ros, mod = _load(roster, model, avoid, prefer, reference_date, mapping, timezone)
         pinned = Pins.from_csv(pins) if pins is not None else None
         inst = build_instance(ros, mod, pins=pinned)
     except InputError as exc:
@@ -876,6 +918,57 @@ def export_cmd(
     out.print(f"teams of phase '{phase}' written to {path}")
 
 
+@app.command("import")
+def import_cmd(
+    survey: Annotated[
+        Path, typer.Argument(help="Survey export: Google/Microsoft Forms, Qualtrics, gruepr ...")
+    ],
+    out_csv: Annotated[Path, typer.Option("--out", "-o", help="Roster CSV to write.")],
+    mapping: MappingOpt = None,
+    timezone: TimezoneOpt = None,
+    save_mapping: Annotated[
+        Path | None, typer.Option(help="Write the mapping used as TOML (edit, pass to --mapping).")
+    ] = None,
+) -> None:
+    """Turn a survey export into a roster, printing how each column was read."""
+    from teamform.survey import import_survey
+
+    try:
+        imported = import_survey(survey, mapping, timezone)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    table = Table(title=f"{survey}: {imported.format} survey, {len(imported.roster)} learners")
+    for col in ("#", "survey column", "role", "roster column", "read as"):
+        table.add_column(col)
+    for i, (header, spec) in enumerate(imported.mapping.columns.items(), start=1):
+        target = {"skill": f"skill_{spec.name}", "category": spec.name, "grid": "availability",
+                  "project_choice": "projects", "first_name": "name", "last_name": "name",
+                  "ignore": "-"}.get(spec.role, spec.role)  # fmt: skip
+        table.add_row(str(i), Text(header), spec.role, Text(target or ""), Text(spec.how))
+    _print_wide(table)
+    zones = {k: v for k, v in imported.timezones.items() if k != v}
+    if zones:
+        ztable = Table(title="time zones chosen")
+        ztable.add_column("answer")
+        ztable.add_column("IANA zone")
+        for label, zone in zones.items():
+            ztable.add_row(Text(label), zone)
+        _print_wide(ztable)
+    for line in imported.warnings:
+        out.print(Text(f"warning: {line}"), style="yellow", soft_wrap=True)
+    for path, text, what in (
+        (out_csv, imported.roster_csv(), "roster"),
+        (save_mapping, imported.mapping.to_toml(), "mapping"),
+    ):
+        if path is None:
+            continue
+        try:
+            write_atomic(path, text)
+        except OSError as exc:
+            raise fail(f"{path}: cannot write ({exc.strerror or exc})") from None
+        out.print(f"{what} written to {path}")
+
+
 @app.command("export-lms")
 def export_lms_cmd(
     result_path: Annotated[Path, typer.Argument(help="Result JSON from 'teamform form --json'.")],
@@ -883,7 +976,7 @@ def export_lms_cmd(
     out_path: Annotated[Path, typer.Option("--out", "-o", help="Membership CSV to write.")],
     roster_path: Annotated[
         Path | None,
-        typer.Option("--roster", help="Roster the result came from: e-mails, LMS ids."),
+        typer.Option("--roster", help="Roster or survey the result came from: e-mails, LMS ids."),
     ] = None,
     user_column: Annotated[
         str | None,
@@ -899,6 +992,8 @@ def export_lms_cmd(
     group_set: Annotated[
         str | None, typer.Option(help="Moodle grouping / Blackboard group set.")
     ] = None,
+    mapping: MappingOpt = None,
+    timezone: TimezoneOpt = None,
 ) -> None:
     """Write the teams of a result as a Canvas, Moodle or Blackboard group import."""
     from teamform.lms import export_lms
@@ -906,7 +1001,7 @@ def export_lms_cmd(
 
     try:
         result = load_report(result_path).result
-        ros = load_roster(roster_path) if roster_path is not None else None
+        ros = _read_roster(roster_path, mapping, timezone) if roster_path is not None else None
         column = user_column or (
             "lms_id" if ros is not None and "lms_id" in ros.category_names else "id"
         )
