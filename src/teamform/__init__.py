@@ -12,12 +12,14 @@ The public API::
 
 from teamform.errors import InputError, TeamformError
 from teamform.instance import Instance, build_instance
+from teamform.lms import export_lms
 from teamform.model import FormationModel
 from teamform.pins import Pins
 from teamform.plan import Plan, run_due
 from teamform.result import Result, Status, TeamSummary
 from teamform.roster import Learner, Roster, load_roster
 from teamform.solve import form, solve_instance
+from teamform.survey import SurveyImport, SurveyMapping, import_survey
 from teamform.validate import Validation, validate
 
 __all__ = [
@@ -30,11 +32,15 @@ __all__ = [
     "Result",
     "Roster",
     "Status",
+    "SurveyImport",
+    "SurveyMapping",
     "TeamSummary",
     "TeamformError",
     "Validation",
     "build_instance",
+    "export_lms",
     "form",
+    "import_survey",
     "load_roster",
     "run_due",
     "solve_instance",

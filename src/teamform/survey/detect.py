@@ -190,7 +190,8 @@ def detect_column(header: str, values: Sequence[str], *, fmt: str, short: str = 
     answers = [v for v in values if v.strip()]
     if not answers:
         return ColumnSpec(role="ignore", how="no answers")
-    if all(NUMERIC_LEAD.match(v) for v in answers):
+    # mostly numbers: a skill, whose odd answers are then reported rather than guessed
+    if sum(1 for v in answers if NUMERIC_LEAD.match(v)) >= 0.8 * len(answers):
         return ColumnSpec(role="skill", name=slug(header), how="leading number -> level")
     # long answers that nearly all differ are comments, not a category
     distinct = len({fold(v) for v in answers})

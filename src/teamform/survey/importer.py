@@ -552,16 +552,21 @@ def import_survey(
 
 
 def is_roster(path: str | Path, columns: Mapping[str, str] | None = None) -> bool:
-    """Whether a file is a teamform roster CSV (it has every required column)."""
+    """Whether a file is meant as a teamform roster CSV rather than a survey export.
+
+    It is when no survey tool wrote it and it uses teamform's own column
+    names (``id``, ``timezone``, ``availability``, ``motivation``, ``skill_*``,
+    spelled exactly) or the model's ``[roster.columns]``: such a file is then
+    checked as a roster, so a missing column is reported as such.
+    """
     path = Path(path)
     if path.suffix.lower() in EXCEL_SUFFIXES:
         return False
     table = read_table(path)
     if table.format != "roster":
         return False
-    rename = {theirs: ours for ours, theirs in (columns or {}).items()}
-    header = {rename.get(h, h) for h in table.headers}
-    return all(c in header for c in REQUIRED_COLUMNS)
+    own = set(REQUIRED_COLUMNS) | set((columns or {}).values())
+    return any(h in own or h.startswith(SKILL_PREFIX) for h in table.headers)
 
 
 def read_learners(

@@ -28,7 +28,20 @@ MARGIN = 6
 CANDIDATE = 60
 
 _NOBODY = frozenset(
-    {"", "none", "no", "n/a", "na", "nobody", "no one", "noone", "-", "no preference", "nope"}
+    {
+        "",
+        "none",
+        "no",
+        "n/a",
+        "n a",
+        "na",
+        "nobody",
+        "no one",
+        "noone",
+        "-",
+        "no preference",
+        "nope",
+    }
 )
 
 
