@@ -16,6 +16,8 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from teamform.availability import _merge_intervals
+
 __all__ = [
     "DAY_NAMES",
     "DEFAULT_PERIODS",
@@ -168,24 +170,14 @@ def parse_cell(
     return out
 
 
-def _merge(intervals: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(intervals):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def subtract(
     span: Sequence[tuple[int, int]], busy: Sequence[tuple[int, int]]
 ) -> list[tuple[int, int]]:
     """The parts of ``span`` outside every ``busy`` interval."""
     free = []
-    for start, end in _merge(span):
+    for start, end in _merge_intervals(list(span)):
         cursor = start
-        for b0, b1 in _merge(busy):
+        for b0, b1 in _merge_intervals(list(busy)):
             if b1 <= cursor or b0 >= end:
                 continue
             if b0 > cursor:
@@ -200,7 +192,7 @@ def windows_text(by_day: Mapping[int, Sequence[tuple[int, int]]]) -> str:
     """Free intervals per day as a teamform availability statement."""
     parts = []
     for day in sorted(by_day):
-        for start, end in _merge(by_day[day]):
+        for start, end in _merge_intervals(list(by_day[day])):
             if end > 24 * 60:  # a range past midnight, e.g. 10PM-1AM
                 parts.append(f"{DAY_NAMES[day]} {_fmt(start)}-{_fmt(end - 24 * 60)}")
             else:

@@ -31,6 +31,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from teamform.errors import InputError
+from teamform.roster import read_text
 
 __all__ = ["ROLES", "ColumnSpec", "SurveyFormat", "SurveyMapping"]
 
@@ -140,12 +141,7 @@ class SurveyMapping(BaseModel):
     def from_toml(cls, path: str | Path) -> SurveyMapping:
         """Read a mapping file; errors name the file, line or key."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise InputError("file not found", file=str(path)) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read file ({exc})", file=str(path)) from None
+        text = read_text(path)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
