@@ -7,6 +7,7 @@ criterion names before a long solve.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from datetime import date
@@ -284,6 +285,10 @@ class FormationModel(_Strict):
             raise InputError(f"malformed TOML: {msg}", file=source) from None
         return cls.from_dict(data, source=source, text=text)
 
+    def to_toml(self) -> str:
+        """The model as TOML text that :meth:`from_toml_text` reads back to an equal model."""
+        return _toml_table(_pruned(self.model_dump(exclude_none=True)), ())
+
     @classmethod
     def from_dict(
         cls, data: dict[str, Any], *, source: str = "model", text: str | None = None
@@ -306,6 +311,68 @@ class FormationModel(_Strict):
                 message = err["msg"].removeprefix("Value error, ")
             row = _line_of(text, loc) if text and loc else None
             raise InputError(message, file=source, row=row, column=key or None) from None
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else json.dumps(key)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        # a JSON string is a valid TOML basic string
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + inner + " }" if inner else "{}"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def _pruned(data: dict[str, Any]) -> dict[str, Any]:
+    """Drop empty lists and tables (their defaults), depth first."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            value = _pruned(value)
+        if value in ({}, []):
+            continue
+        out[key] = value
+    return out
+
+
+def _toml_table(data: dict[str, Any], path: tuple[str, ...]) -> str:
+    """Scalars first, then sub-tables, then arrays of tables (TOML's required order)."""
+    lines: list[str] = []
+    tables: list[tuple[str, dict[str, Any]]] = []
+    arrays: list[tuple[str, list[dict[str, Any]]]] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            arrays.append((key, value))
+        else:
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    out = "\n".join(lines) + ("\n" if lines else "")
+    for key, value in tables:
+        sub = (*path, key)
+        out += f"\n[{'.'.join(_toml_key(k) for k in sub)}]\n" + _toml_table(value, sub)
+    for key, items in arrays:
+        sub = (*path, key)
+        for item in items:
+            # nested tables inside an array item are written inline
+            out += f"\n[[{'.'.join(_toml_key(k) for k in sub)}]]\n"
+            out += "".join(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in item.items())
+    return out
 
 
 def _line_of(text: str, loc: list[str]) -> int | None:

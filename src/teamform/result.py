@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 
@@ -204,69 +204,87 @@ def summarize(
 
     ``only`` restricts the summaries to these team indices (to measure their cost).
     """
+    members = team_members(assignment, inst.k)
+    teams = [
+        summarize_team(inst, assignment, terms, validation.team_penalties, t, members[t])
+        for t in (range(inst.k) if only is None else only)
+    ]
+    return teams, criterion_scores(terms, validation.penalties)
+
+
+def summarize_team(
+    inst: Instance,
+    assignment: Sequence[int],
+    terms: Sequence[Term],
+    team_penalties: Mapping[str, Sequence[int]],
+    t: int,
+    mem: Sequence[int],
+) -> TeamSummary:
+    """One team (0-based ``t``, learner indices ``mem``) as a tutor reads it.
+
+    ``team_penalties`` holds, per criterion, the validator's penalty of every team.
+    """
     # imported here: the report package reads this module's models
     from teamform.report.compliance import team_details
 
-    members = team_members(assignment, inst.k)
-    overlap = next((t for t in terms if isinstance(t, OverlapTerm)), None)
-    names = [lr.name for lr in inst.roster.learners]
-    teams: list[TeamSummary] = []
-    for t in range(inst.k) if only is None else only:
-        mem = members[t]
-        size = len(mem)
-        means = {
-            s: round(float(inst.skills[mem, j].mean()) / SKILL_SCALE, 2) if size else 0.0
-            for j, s in enumerate(inst.skill_names)
-        }
-        intrinsic = int(inst.intrinsic[mem].sum()) if size else 0
-        pens = {term.name: term.natural(validation.team_penalties[term.name][t]) for term in terms}
-        flags = []
-        if size and intrinsic == 0:
-            flags.append("no intrinsically motivated member")
-        common = None
-        if overlap is not None:
-            common = slot_hours(overlap.common_slots(mem))
-            if common < overlap.hours:
-                flags.append(f"common hours {common:g} below target {overlap.hours:g}")
-        for term in terms:
-            p = validation.team_penalties[term.name][t]
-            if p and term.name.startswith("category:") and "no_isolation" in term.name:
-                flags.append(term.describe_violation(mem, t, p))
-            if p and term.name == "skill_coverage":
-                flags.append(term.describe_violation(mem, t, p))
-        extra = team_details(inst, terms, assignment, mem, t, validation.team_penalties)
-        flags.extend(c.message for c in extra.checks if c.code == "participation" and not c.ok)
-        teams.append(
-            TeamSummary(
-                team=t + 1,
-                section=inst.section_names[int(inst.team_section[t])] or None,
-                members=[inst.ids[i] for i in mem],
-                names=[names[i] for i in mem],
-                size=size,
-                skill_means=means,
-                intrinsic=intrinsic,
-                imposed=size - intrinsic,
-                common_hours=common,
-                penalties=pens,
-                flags=flags,
-                common_slots=extra.common_slots,
-                timezones=extra.timezones,
-                participation=extra.participation,
-                skill_targets=extra.skill_targets,
-                criteria=extra.criteria,
-                checks=extra.checks,
-            )
-        )
-    scores = [
+    mem = list(mem)
+    overlap = next((term for term in terms if isinstance(term, OverlapTerm)), None)
+    learners = inst.roster.learners
+    size = len(mem)
+    means = {
+        s: round(float(inst.skills[mem, j].mean()) / SKILL_SCALE, 2) if size else 0.0
+        for j, s in enumerate(inst.skill_names)
+    }
+    intrinsic = int(inst.intrinsic[mem].sum()) if size else 0
+    pens = {term.name: term.natural(team_penalties[term.name][t]) for term in terms}
+    flags = []
+    if size and intrinsic == 0:
+        flags.append("no intrinsically motivated member")
+    common = None
+    if overlap is not None:
+        common = slot_hours(overlap.common_slots(mem))
+        if common < overlap.hours:
+            flags.append(f"common hours {common:g} below target {overlap.hours:g}")
+    for term in terms:
+        p = team_penalties[term.name][t]
+        if p and term.name.startswith("category:") and "no_isolation" in term.name:
+            flags.append(term.describe_violation(mem, t, p))
+        if p and term.name == "skill_coverage":
+            flags.append(term.describe_violation(mem, t, p))
+    extra = team_details(inst, terms, assignment, mem, t, team_penalties)
+    flags.extend(c.message for c in extra.checks if c.code == "participation" and not c.ok)
+    return TeamSummary(
+        team=t + 1,
+        section=inst.section_names[int(inst.team_section[t])] or None,
+        members=[inst.ids[i] for i in mem],
+        names=[learners[i].name for i in mem],
+        size=size,
+        skill_means=means,
+        intrinsic=intrinsic,
+        imposed=size - intrinsic,
+        common_hours=common,
+        penalties=pens,
+        flags=flags,
+        common_slots=extra.common_slots,
+        timezones=extra.timezones,
+        participation=extra.participation,
+        skill_targets=extra.skill_targets,
+        criteria=extra.criteria,
+        checks=extra.checks,
+    )
+
+
+def criterion_scores(terms: Sequence[Term], penalties: Mapping[str, int]) -> list[CriterionScore]:
+    """Each criterion's share of the objective, from its total integer penalty."""
+    return [
         CriterionScore(
             name=term.name,
             hard=term.hard,
             weight=term.weight,
-            penalty=term.natural(validation.penalties[term.name]),
+            penalty=term.natural(penalties[term.name]),
             unit=term.unit_label,
-            weighted=term.coefficient * validation.penalties[term.name] / OBJECTIVE_SCALE,
+            weighted=term.coefficient * penalties[term.name] / OBJECTIVE_SCALE,
             lower_bound=term.natural(term.bound()),
         )
         for term in terms
     ]
-    return teams, scores

@@ -80,37 +80,57 @@ def validate(
         return Validation(False, [f"learner {inst.ids[bad[0]]} is not in any team"])
 
     members = team_members(arr.tolist(), inst.k)
+    penalties: dict[str, int] = {term.name: 0 for term in terms}
+    per_team: dict[str, list[int]] = {term.name: [] for term in terms}
     for t, mem in enumerate(members):
-        size = len(mem)
-        if not inst.team_lo[t] <= size <= inst.team_hi[t]:
-            violations.append(
-                f"team {t + 1}: {size} members, allowed {inst.team_lo[t]}-{inst.team_hi[t]}"
-            )
-        secs = {int(inst.section[i]) for i in mem}
-        if secs - {int(inst.team_section[t])}:
-            names = sorted(inst.section_names[s] or "(none)" for s in secs)
-            violations.append(f"team {t + 1}: mixes sections {', '.join(names)}")
-    for a, b in inst.avoid.tolist():
-        if arr[a] == arr[b]:
-            violations.append(
-                f"team {arr[a] + 1}: avoid pair {inst.ids[a]},{inst.ids[b]} share the team"
-            )
+        check = check_team(inst, terms, mem, t)
+        violations.extend(check.violations)
+        for name, p in check.penalties.items():
+            per_team[name].append(p)
+            penalties[name] += p
     if inst.pins is not None:
         violations.extend(inst.pins.violations(arr.tolist(), inst.ids))
-
-    penalties: dict[str, int] = {}
-    per_team: dict[str, list[int]] = {}
-    objective = 0
-    for term in terms:
-        pens = [term.team_penalty(mem, t) for t, mem in enumerate(members)]
-        per_team[term.name] = pens
-        penalties[term.name] = sum(pens)
-        if term.hard:
-            for t, p in enumerate(pens):
-                if p:
-                    violations.append(
-                        f"team {t + 1}: {term.describe_violation(members[t], t, p)} (hard)"
-                    )
-        else:
-            objective += term.coefficient * penalties[term.name]
+    objective = sum(term.coefficient * penalties[term.name] for term in terms if not term.hard)
     return Validation(not violations, violations, penalties, per_team, objective)
+
+
+@dataclass
+class TeamCheck:
+    """What the validator finds in one team: its broken hard rules and its penalties."""
+
+    violations: list[str]
+    penalties: dict[str, int]
+
+
+def check_team(inst: Instance, terms: Sequence[Term], members: Sequence[int], t: int) -> TeamCheck:
+    """Check one team (0-based ``t`` with learner indices ``members``) from its members alone.
+
+    :func:`validate` is this over every team; a plan edited one move at a time
+    re-checks only the teams the move touched.
+    """
+    violations: list[str] = []
+    size = len(members)
+    if not inst.team_lo[t] <= size <= inst.team_hi[t]:
+        violations.append(
+            f"team {t + 1}: {size} members, allowed {inst.team_lo[t]}-{inst.team_hi[t]}"
+        )
+    secs = {int(inst.section[i]) for i in members}
+    if secs - {int(inst.team_section[t])}:
+        names = sorted(inst.section_names[s] or "(none)" for s in secs)
+        violations.append(f"team {t + 1}: mixes sections {', '.join(names)}")
+    if len(inst.avoid):
+        inside = set(members)
+        adj = inst.avoid_adj
+        for a in sorted(members):
+            for b in adj[a]:
+                if b > a and b in inside:
+                    violations.append(
+                        f"team {t + 1}: avoid pair {inst.ids[a]},{inst.ids[b]} share the team"
+                    )
+    penalties: dict[str, int] = {}
+    for term in terms:
+        p = term.team_penalty(members, t)
+        penalties[term.name] = p
+        if term.hard and p:
+            violations.append(f"team {t + 1}: {term.describe_violation(members, t, p)} (hard)")
+    return TeamCheck(violations, penalties)
