@@ -303,7 +303,10 @@ class Board:
             held.update(self.members[t])
         return Locks(
             learners={self.inst.ids[i]: self.assign[i] + 1 for i in sorted(held)},
-            teams={t + 1: [self.inst.ids[i] for i in self.members[t]] for t in sorted(self.locked_teams)},
+            teams={
+                t + 1: [self.inst.ids[i] for i in self.members[t]]
+                for t in sorted(self.locked_teams)
+            },
         )
 
     def _check_locks(self, i: int, t: int) -> None:

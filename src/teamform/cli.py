@@ -1085,6 +1085,57 @@ def demo_cmd(
     )
 
 
+@app.command("app")
+def app_cmd(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.", min=1, max=65535)] = 8000,
+    workspace: Annotated[
+        Path, typer.Option(help="Directory where sessions are kept (app.db).")
+    ] = Path("teamform-app"),
+    roster: Annotated[
+        Path | None, typer.Option(help="Open a session on this roster at start.")
+    ] = None,
+    avoid: AvoidOpt = None,
+    prefer: PreferOpt = None,
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="Preset name or model TOML for --roster.")
+    ] = "collaborative",
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Open a session on the demo course at start.")
+    ] = False,
+) -> None:
+    """Serve the tutors' web app on 127.0.0.1 (needs the app extra)."""
+    import socket
+
+    try:
+        from teamform.app import HOST, serve
+        from teamform.app.service import Workspace
+    except ImportError:
+        raise fail("the app needs its extra: pip install 'teamform[app]'") from None
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise fail(f"port {port} is in use; choose another with --port") from None
+    url = f"http://{HOST}:{port}/"
+    if demo and roster is None:
+        from teamform.presets import demo_dir
+
+        folder = demo_dir()
+        roster, avoid, prefer = (folder / f"{n}.csv" for n in ("roster", "avoid", "prefer"))
+    if roster is not None:
+        try:
+            ws = Workspace(workspace)
+            try:
+                sid = ws.open_files(roster, avoid, prefer, model)
+            finally:
+                ws.close()
+        except InputError as exc:
+            raise fail(str(exc)) from None
+        url += f"sessions/{sid}"
+    out.print(f"teamform app on {url} (workspace {workspace}); Ctrl+C stops it")
+    serve(workspace, port=port)
+
+
 def main() -> None:
     """Entry point that never shows a traceback for expected errors."""
     global _process_started

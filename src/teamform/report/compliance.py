@@ -553,6 +553,11 @@ def build_report(result: Result, raw: Mapping[str, Any] | None = None) -> Report
     )
 
 
+def team_view(team: TeamSummary, reference: date | None) -> TeamView:
+    """One team prepared for a card (as :func:`build_report` prepares every team)."""
+    return _team_view(team, reference, {}, None)
+
+
 def _team_view(
     team: TeamSummary,
     reference: date | None,

@@ -1,0 +1,611 @@
+"""What the web app does, as plain Python: sessions, plans, edits, solves and exports.
+
+The web layer (:mod:`teamform.app.web`) only translates HTTP to these calls.
+Everything that scores or forms teams is the library's: :func:`teamform.form`
+solves, :class:`teamform.board.Board` re-scores edits with the validator's
+per-team check, :mod:`teamform.report` renders the exports.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import re
+import tempfile
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from teamform.app.store import SessionRow, Store, Upload
+from teamform.board import Board, Change
+from teamform.errors import InputError, TeamformError
+from teamform.instance import Instance, build_instance
+from teamform.model import FormationModel
+from teamform.presets import list_presets, resolve_model_path
+from teamform.report import build_report, render_html, render_sheets
+from teamform.result import Result
+from teamform.roster import Roster, load_roster
+from teamform.solve import Progress, form
+
+#: Largest accepted upload, in bytes (a 20 000-learner roster is about 3 MB).
+MAX_UPLOAD = 8 * 1024 * 1024
+#: Longest solve the app starts, in seconds.
+MAX_TIME_LIMIT = 3600.0
+
+#: Header spellings (lower case, letters and digits only) read as teamform's columns.
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "id": (
+        "id",
+        "studentid",
+        "learnerid",
+        "userid",
+        "username",
+        "loginid",
+        "sisid",
+        "studentnumber",
+    ),
+    "name": ("name", "fullname", "studentname", "learnername", "displayname"),
+    "email": ("email", "emailaddress", "mail"),
+    "timezone": ("timezone", "tz", "yourtimezone"),
+    "availability": ("availability", "available", "freetimes", "whenareyouavailable"),
+    "motivation": ("motivation", "motivationtype", "whytakingthecourse"),
+    "section": ("section", "sectionname", "cohort"),
+    "participation": ("participation", "engagement", "participationscore"),
+    "avoid": ("avoid", "avoidteammates"),
+    "prefer": ("prefer", "preferredteammates", "workwith"),
+}
+
+
+class NotFound(TeamformError):
+    """A session (or something inside it) that does not exist."""
+
+
+class Busy(TeamformError):
+    """An action that cannot run while a solve of the same session is running."""
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", header.lower())
+
+
+def detect_columns(header: list[str]) -> dict[str, str]:
+    """teamform column to file header, for headers spelt differently from teamform's names."""
+    present = set(header)
+    found: dict[str, str] = {}
+    for ours, spellings in _SYNONYMS.items():
+        if ours in present:
+            continue
+        match = next((h for h in header if _norm(h) in spellings), None)
+        if match is not None and match not in found.values():
+            found[ours] = match
+    return found
+
+
+def csv_header(upload: Upload) -> list[str]:
+    """The header row of an uploaded CSV, as the roster reader sees it."""
+    import csv
+
+    first = next((line for line in upload.text.splitlines() if line.strip()), "")
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return [h.strip() for h in next(csv.reader([first], delimiter=delimiter), [])]
+
+
+def presets() -> dict[str, str]:
+    """The shipped preset formation models: name to TOML text."""
+    return {p.name: p.path.read_text(encoding="utf-8") for p in list_presets()}
+
+
+def load_uploads(
+    roster: Upload, avoid: Upload | None, prefer: Upload | None, columns: Mapping[str, str]
+) -> Roster:
+    """Read uploaded texts through :func:`teamform.load_roster`; errors name the upload."""
+    with tempfile.TemporaryDirectory(prefix="teamform-upload-") as tmp:
+        paths: dict[str, Path | None] = {}
+        for kind, up in (("roster", roster), ("avoid", avoid), ("prefer", prefer)):
+            if up is None:
+                paths[kind] = None
+                continue
+            folder = Path(tmp) / kind
+            folder.mkdir()
+            path = folder / (Path(up.name).name or f"{kind}.csv")
+            path.write_text(up.text, encoding="utf-8")
+            paths[kind] = path
+        roster_path = paths["roster"]
+        assert roster_path is not None
+        try:
+            loaded = load_roster(
+                roster_path, avoid=paths["avoid"], prefer=paths["prefer"], columns=columns
+            )
+        except InputError as exc:
+            names = {str(p): Path(p).name for p in paths.values() if p is not None}
+            file = names.get(exc.file or "", exc.file)
+            raise InputError(exc.message, file=file, row=exc.row, column=exc.column) from None
+        return loaded.model_copy(update={"source": roster.name})
+
+
+def decode_upload(name: str, data: bytes) -> Upload:
+    """An uploaded file as text, or a one-line error naming it."""
+    if len(data) > MAX_UPLOAD:
+        raise InputError(f"file is larger than {MAX_UPLOAD // (1024 * 1024)} MB", file=name)
+    if not data.strip():
+        raise InputError("empty file", file=name)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+            file=name,
+            row=row,
+        ) from None
+    if "\x00" in text:
+        raise InputError("not a text file (contains NUL bytes)", file=name)
+    return Upload(Path(name).name or "upload.csv", text)
+
+
+@dataclass
+class Job:
+    """A solve running in a background thread."""
+
+    kind: str
+    cancel: threading.Event = field(default_factory=threading.Event)
+    started: float = field(default_factory=time.monotonic)
+    events: list[Progress] = field(default_factory=list)
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: str = ""
+    can_cancel: bool = False
+
+    def report(self, p: Progress) -> None:
+        """The solver's progress callback (called from the solve thread)."""
+        self.events.append(p)
+
+    def elapsed(self) -> float:
+        """Seconds since the solve started."""
+        return time.monotonic() - self.started
+
+
+@dataclass
+class Loaded:
+    """A session compiled for the engine, with its plan under edit."""
+
+    row: SessionRow
+    model: FormationModel
+    roster: Roster
+    inst: Instance
+    board: Board | None
+    solved: Result | None
+
+
+def _accepts(fn: Callable[..., Any], name: str) -> bool:
+    return name in inspect.signature(fn).parameters
+
+
+class Workspace:
+    """All sessions of an app workspace (one directory, one SQLite file)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.store = Store(root)
+        self._cache: dict[str, Loaded] = {}
+        self._jobs: dict[str, Job] = {}
+        self._locks: dict[str, threading.RLock] = {}
+        self._guard = threading.Lock()
+
+    def close(self) -> None:
+        """Stop running solves (keeping their best plans) and close the database."""
+        for job in list(self._jobs.values()):
+            job.cancel.set()
+        for job in list(self._jobs.values()):
+            job.done.wait(30)
+        self.store.close()
+
+    def _lock(self, sid: str) -> threading.RLock:
+        with self._guard:
+            return self._locks.setdefault(sid, threading.RLock())
+
+    # -- sessions --------------------------------------------------------
+
+    def create(
+        self,
+        roster: Upload,
+        avoid: Upload | None,
+        prefer: Upload | None,
+        preset: str,
+        *,
+        model_toml: str | None = None,
+    ) -> str:
+        """Check the uploads against a preset (or a model's TOML) and store a new session."""
+        if model_toml is None:
+            texts = presets()
+            if preset not in texts:
+                raise InputError(f"unknown preset '{preset}' (choose {', '.join(sorted(texts))})")
+            model_toml = texts[preset]
+        model = FormationModel.from_toml_text(model_toml, source=f"{preset}.toml")
+        header = csv_header(roster)
+        columns = detect_columns(header)
+        if columns:
+            model = _with_columns(model, columns)
+        loaded = load_uploads(roster, avoid, prefer, model.roster.columns)
+        build_instance(loaded, model)
+        return self.store.create(
+            roster=roster, avoid=avoid, prefer=prefer, preset=preset, model_toml=model.to_toml()
+        )
+
+    def open_files(self, roster: Path, avoid: Path | None, prefer: Path | None, model: str) -> str:
+        """A session on files from disk (``model``: preset name or TOML path).
+
+        The same files and model reopen the session made from them before.
+        """
+
+        def read(path: Path | None) -> Upload | None:
+            if path is None:
+                return None
+            try:
+                return decode_upload(path.name, path.read_bytes())
+            except OSError as exc:
+                raise InputError(f"cannot read file ({exc.strerror})", file=str(path)) from None
+
+        model_path = resolve_model_path(model)
+        preset = model_path.stem
+        text = read(model_path)
+        assert text is not None
+        model_toml = text.text
+        ups = [read(roster), read(avoid), read(prefer)]
+        assert ups[0] is not None
+        for sid, *_ in self.store.sessions():
+            row = self.store.get(sid)
+            if row is not None and (row.roster, row.avoid, row.prefer, row.preset) == (
+                ups[0],
+                ups[1],
+                ups[2],
+                preset,
+            ):
+                return sid
+        return self.create(ups[0], ups[1], ups[2], preset, model_toml=model_toml)
+
+    def row(self, sid: str) -> SessionRow:
+        """A stored session, or :class:`NotFound`."""
+        row = self.store.get(sid)
+        if row is None:
+            raise NotFound(f"no session '{sid}'")
+        return row
+
+    def load(self, sid: str) -> Loaded:
+        """The session compiled, with its board (rebuilt from the database when needed)."""
+        with self._lock(sid):
+            row = self.row(sid)
+            cached = self._cache.get(sid)
+            if cached is not None and cached.row == row:
+                return cached
+            model = FormationModel.from_toml_text(row.model_toml, source="model.toml")
+            roster = load_uploads(row.roster, row.avoid, row.prefer, model.roster.columns)
+            inst = build_instance(roster, model)
+            board, solved = None, None
+            if row.assignment is not None and row.result_json is not None:
+                solved = Result.model_validate_json(row.result_json)
+                board = _board(inst, row)
+            loaded = Loaded(row, model, roster, inst, board, solved)
+            self._cache[sid] = loaded
+            return loaded
+
+    def delete(self, sid: str) -> None:
+        """Remove a session."""
+        with self._lock(sid):
+            self.row(sid)
+            self._refuse_if_running(sid)
+            self.store.delete(sid)
+            self._cache.pop(sid, None)
+
+    def headers(self, sid: str) -> list[str]:
+        """The roster file's header row."""
+        return csv_header(self.row(sid).roster)
+
+    # -- the model -------------------------------------------------------
+
+    def set_columns(self, sid: str, columns: Mapping[str, str]) -> None:
+        """Use other roster headers for teamform's columns (the model's ``[roster.columns]``)."""
+        with self._lock(sid):
+            current = self.load(sid).model
+            keep = {k: v for k, v in columns.items() if v and v != k}
+            data = current.model_dump(exclude_none=True)
+            data["roster"] = {"columns": keep}
+            self._set_model(sid, FormationModel.from_dict(data, source="model"))
+
+    def set_model_toml(self, sid: str, text: str) -> None:
+        """Replace the model by TOML text (checked first)."""
+        with self._lock(sid):
+            self._set_model(sid, FormationModel.from_toml_text(text, source="model.toml"))
+
+    def set_model_fields(self, sid: str, fields: Mapping[str, str]) -> None:
+        """Apply the model form: team sizes and each criterion's switches and weight."""
+        with self._lock(sid):
+            data = self.load(sid).model.model_dump(exclude_none=True)
+            team = data["team"]
+            for key in ("size", "min", "max", "teams"):
+                raw = fields.get(f"team.{key}", "").strip()
+                if raw:
+                    team[key] = _number(raw, f"team.{key}", integer=True)
+                elif f"team.{key}" in fields:
+                    team.pop(key, None)
+            for name, crit in _criteria_tables(data["criteria"]):
+                crit["enabled"] = fields.get(f"{name}.enabled") == "on"
+                crit["hard"] = fields.get(f"{name}.hard") == "on"
+                raw = fields.get(f"{name}.weight", "").strip()
+                if raw:
+                    crit["weight"] = _number(raw, f"{name}.weight")
+                if "hours" in crit and fields.get(f"{name}.hours", "").strip():
+                    crit["hours"] = _number(fields[f"{name}.hours"], f"{name}.hours")
+            self._set_model(sid, FormationModel.from_dict(data, source="model"))
+
+    def _set_model(self, sid: str, model: FormationModel) -> None:
+        self._refuse_if_running(sid)
+        row = self.row(sid)
+        roster = load_uploads(row.roster, row.avoid, row.prefer, model.roster.columns)
+        inst = build_instance(roster, model)
+        keep = row.assignment is not None and _fits(inst, row.assignment)
+        self.store.set_model(sid, model.to_toml(), keep_plan=keep)
+        self._cache.pop(sid, None)
+
+    # -- solving ---------------------------------------------------------
+
+    def job(self, sid: str) -> Job | None:
+        """The session's current or last solve."""
+        return self._jobs.get(sid)
+
+    def solve(self, sid: str, *, time_limit: float, seed: int = 0, use_locks: bool = False) -> Job:
+        """Start forming teams in a background thread; progress goes to the job."""
+        if not 0 < time_limit <= MAX_TIME_LIMIT:
+            raise InputError(f"time limit must lie in (0, {MAX_TIME_LIMIT:g}] seconds")
+        with self._lock(sid):
+            self._refuse_if_running(sid)
+            loaded = self.load(sid)
+            kwargs: dict[str, Any] = {}
+            if use_locks:
+                if loaded.board is None:
+                    raise InputError("form teams first: there is no plan to keep parts of")
+                kwargs["pins"] = _pins(loaded.board)
+            job = Job(kind="reoptimise" if use_locks else "form")
+            if _accepts(form, "cancel"):
+                kwargs["cancel"] = job.cancel
+                job.can_cancel = True
+            self._jobs[sid] = job
+        thread = threading.Thread(
+            target=self._run,
+            args=(sid, loaded, job, time_limit, seed, kwargs),
+            name=f"teamform-solve-{sid}",
+            daemon=True,
+        )
+        thread.start()
+        return job
+
+    def _run(
+        self,
+        sid: str,
+        loaded: Loaded,
+        job: Job,
+        time_limit: float,
+        seed: int,
+        kwargs: dict[str, Any],
+    ) -> None:
+        try:
+            result = form(
+                loaded.roster,
+                loaded.model,
+                time_limit=time_limit,
+                seed=seed,
+                progress=job.report,
+                **kwargs,
+            )
+        except TeamformError as exc:
+            job.outcome = f"not formed: {exc}"
+            self.store.set_message(sid, job.outcome)
+        except Exception as exc:  # a crashed solve must not take the session with it
+            job.outcome = f"the solve failed ({type(exc).__name__})"
+            self.store.set_message(sid, job.outcome)
+        else:
+            job.outcome = _describe(result, job.cancel.is_set())
+            with self._lock(sid):
+                if result.feasible:
+                    # a bound proven with locks holds for the locked problem only
+                    proven = None if "pins" in kwargs else result.bound
+                    self.store.save_plan(
+                        sid, result.model_dump_json(), result.assignment, proven, job.outcome
+                    )
+                else:
+                    self.store.set_message(sid, job.outcome)
+                self._cache.pop(sid, None)
+        finally:
+            job.done.set()
+
+    def cancel(self, sid: str) -> bool:
+        """Ask a running solve to stop and keep its best plan; False when none runs."""
+        job = self._jobs.get(sid)
+        if job is None or job.done.is_set():
+            return False
+        if not job.can_cancel:
+            raise InputError("this teamform cannot stop a solve early; wait for the time limit")
+        job.cancel.set()
+        return True
+
+    def _refuse_if_running(self, sid: str) -> None:
+        job = self._jobs.get(sid)
+        if job is not None and not job.done.is_set():
+            raise Busy("a solve is running for this session; wait for it or cancel it")
+
+    # -- editing the plan ------------------------------------------------
+
+    def _board(self, sid: str) -> Loaded:
+        loaded = self.load(sid)
+        if loaded.board is None:
+            raise InputError("form teams first: there is no plan yet")
+        return loaded
+
+    def _edit(self, sid: str, label: str, apply: Callable[[Board], Change]) -> Change:
+        with self._lock(sid):
+            self._refuse_if_running(sid)
+            loaded = self._board(sid)
+            board = loaded.board
+            assert board is not None
+            change = apply(board)
+            if change.moved:
+                self.store.record_move(sid, label, change.moved, board.assignment)
+            self._refresh_row(sid, loaded)
+            return change
+
+    def move(self, sid: str, learner: str, team: int) -> Change:
+        """Move a learner to a team and store the edit."""
+        return self._edit(sid, "move", lambda b: b.move(learner, team))
+
+    def swap(self, sid: str, a: str, b: str) -> Change:
+        """Swap two learners and store the edit."""
+        return self._edit(sid, "swap", lambda board: board.swap(a, b))
+
+    def undo(self, sid: str) -> Change:
+        """Take back the latest edit."""
+        with self._lock(sid):
+            self._refuse_if_running(sid)
+            loaded = self._board(sid)
+            board = loaded.board
+            assert board is not None
+            last = self.store.last_move(sid)
+            if last is None:
+                raise InputError("nothing to undo")
+            change = board.place(
+                {lid: old for lid, (old, _) in last.changes.items()}, respect_locks=False
+            )
+            self.store.undo(sid, last.seq, board.assignment)
+            self._refresh_row(sid, loaded)
+            return change
+
+    def lock(
+        self, sid: str, *, learner: str | None = None, team: int | None = None, locked: bool
+    ) -> list[int]:
+        """Lock or release a learner or a team; returns the team numbers whose cards change."""
+        with self._lock(sid):
+            self._refuse_if_running(sid)
+            loaded = self._board(sid)
+            board = loaded.board
+            assert board is not None
+            if learner is not None:
+                board.lock_learner(learner, locked)
+                touched = [board.team_of(learner)]
+            elif team is not None:
+                board.lock_team(team, locked)
+                touched = [team]
+            else:
+                raise InputError("name a learner or a team to lock")
+            self.store.set_locks(
+                sid,
+                [board.inst.ids[i] for i in board.locked_learners],
+                [t + 1 for t in board.locked_teams],
+            )
+            self._refresh_row(sid, loaded)
+            return touched
+
+    def _refresh_row(self, sid: str, loaded: Loaded) -> None:
+        """Keep the cached board: the database now matches it."""
+        loaded.row = self.row(sid)
+
+    # -- exports ---------------------------------------------------------
+
+    def current_result(self, sid: str) -> Result:
+        """The plan as it stands (edits included) as a full result."""
+        loaded = self._board(sid)
+        assert loaded.board is not None and loaded.solved is not None
+        return loaded.board.result(loaded.solved)
+
+    def export(self, sid: str, kind: str) -> tuple[bytes, str, str]:
+        """``(content, media type, file name)`` of one export."""
+        if kind == "model.toml":
+            return self.row(sid).model_toml.encode(), "application/toml", "model.toml"
+        result = self.current_result(sid)
+        if kind == "teams.csv":
+            return result.csv_text().encode(), "text/csv", "teams.csv"
+        if kind == "result.json":
+            return result.model_dump_json(indent=2).encode(), "application/json", "result.json"
+        if kind == "report.html":
+            return render_html(build_report(result)).encode(), "text/html", "report.html"
+        if kind == "sheets.zip":
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+                for name, text in render_sheets(build_report(result), "html").items():
+                    zf.writestr(name, text)
+            return buf.getvalue(), "application/zip", "sheets.zip"
+        raise NotFound(f"no export '{kind}'")
+
+
+def _with_columns(model: FormationModel, columns: Mapping[str, str]) -> FormationModel:
+    data = model.model_dump(exclude_none=True)
+    data["roster"] = {"columns": {**data.get("roster", {}).get("columns", {}), **columns}}
+    return FormationModel.from_dict(data, source=model.source)
+
+
+def _criteria_tables(criteria: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Each criterion table of a model dump, named as the model form names it."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for name, value in criteria.items():
+        if isinstance(value, dict):
+            out.append((name, value))
+        elif isinstance(value, list):
+            out.extend((f"{name}.{i}", item) for i, item in enumerate(value))
+    return out
+
+
+def _number(raw: str, key: str, *, integer: bool = False) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(f"'{raw}' is not a number", column=key) from None
+    if integer:
+        if value != int(value):
+            raise InputError(f"'{raw}' is not a whole number", column=key)
+        return int(value)
+    return value
+
+
+def _fits(inst: Instance, assignment: Mapping[str, int]) -> bool:
+    return set(assignment) == set(inst.ids) and all(1 <= t <= inst.k for t in assignment.values())
+
+
+def _board(inst: Instance, row: SessionRow) -> Board | None:
+    assert row.assignment is not None
+    if not _fits(inst, row.assignment):
+        return None
+    board = Board(
+        inst, [row.assignment[lid] - 1 for lid in inst.ids], solver_bound=row.proven_bound
+    )
+    for lid in row.locked_learners:
+        if lid in board.index:
+            board.lock_learner(lid)
+    for team in row.locked_teams:
+        if 1 <= team <= inst.k:
+            board.lock_team(team)
+    return board
+
+
+def _pins(board: Board) -> Any:
+    """The board's locks as the engine's pins."""
+    locks = board.locks()
+    if not locks.learners:
+        raise InputError("lock a learner or a team first: nothing would be kept")
+    import teamform
+
+    pins_type = getattr(teamform, "Pins", None)
+    if pins_type is None or not _accepts(form, "pins"):
+        raise InputError("this teamform cannot keep locked learners in place while re-forming")
+    return pins_type(learners=locks.learners)
+
+
+def _describe(result: Result, cancelled: bool) -> str:
+    if not result.feasible:
+        why = (result.conflicts or result.violations or ["no assignment meets every hard rule"])[0]
+        return f"no plan: {why}"
+    text = (
+        f"{result.status.value}: objective {result.objective:.2f}, bound {result.bound:.2f}, "
+        f"gap {100 * (result.gap or 0):.1f} % in {result.runtime:.1f} s"
+    )
+    return text + (" (stopped early: best plan so far)" if cancelled else "")
