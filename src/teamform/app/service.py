@@ -277,10 +277,11 @@ class Workspace:
     def load(self, sid: str) -> Loaded:
         """The session compiled, with its board (rebuilt from the database when needed)."""
         with self._lock(sid):
-            row = self.row(sid)
             cached = self._cache.get(sid)
-            if cached is not None and cached.row == row:
+            if cached is not None:
+                # every write goes through this object, which drops or refreshes the entry
                 return cached
+            row = self.row(sid)
             model = FormationModel.from_toml_text(row.model_toml, source="model.toml")
             roster = load_uploads(row.roster, row.avoid, row.prefer, model.roster.columns)
             inst = build_instance(roster, model)
@@ -299,6 +300,7 @@ class Workspace:
             self._refuse_if_running(sid)
             self.store.delete(sid)
             self._cache.pop(sid, None)
+            self._jobs.pop(sid, None)
 
     def headers(self, sid: str) -> list[str]:
         """The roster file's header row."""
@@ -408,18 +410,26 @@ class Workspace:
             self.store.set_message(sid, job.outcome)
         else:
             job.outcome = _describe(result, job.cancel.is_set())
-            with self._lock(sid):
-                if result.feasible:
-                    # a bound proven with locks holds for the locked problem only
-                    proven = None if "pins" in kwargs else result.bound
-                    self.store.save_plan(
-                        sid, result.model_dump_json(), result.assignment, proven, job.outcome
-                    )
-                else:
-                    self.store.set_message(sid, job.outcome)
-                self._cache.pop(sid, None)
+            if result.feasible:
+                # a bound proven with locks holds for the locked problem only
+                proven = None if "pins" in kwargs else result.bound
+                self.save_result(sid, result, proven, job.outcome)
+            else:
+                self.store.set_message(sid, job.outcome)
         finally:
+            with self._lock(sid):
+                self._cache.pop(sid, None)
             job.done.set()
+
+    def save_result(
+        self, sid: str, result: Result, proven_bound: float | None, message: str = ""
+    ) -> None:
+        """Make a result the session's plan (edits are cleared; locks stay)."""
+        with self._lock(sid):
+            self.store.save_plan(
+                sid, result.model_dump_json(), result.assignment, proven_bound, message
+            )
+            self._cache.pop(sid, None)
 
     def cancel(self, sid: str) -> bool:
         """Ask a running solve to stop and keep its best plan; False when none runs."""
