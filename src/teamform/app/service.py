@@ -8,7 +8,6 @@ per-team check, :mod:`teamform.report` renders the exports.
 
 from __future__ import annotations
 
-import inspect
 import io
 import re
 import tempfile
@@ -25,9 +24,10 @@ from teamform.board import Board, Change
 from teamform.errors import InputError, TeamformError
 from teamform.instance import Instance, build_instance
 from teamform.model import FormationModel
+from teamform.pins import Pins
 from teamform.presets import list_presets, resolve_model_path
 from teamform.report import build_report, render_html, render_sheets
-from teamform.result import Result
+from teamform.result import Result, teams_csv
 from teamform.roster import Roster, load_roster
 from teamform.solve import Progress, form
 
@@ -157,7 +157,6 @@ class Job:
     events: list[Progress] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
     outcome: str = ""
-    can_cancel: bool = False
 
     def report(self, p: Progress) -> None:
         """The solver's progress callback (called from the solve thread)."""
@@ -178,10 +177,6 @@ class Loaded:
     inst: Instance
     board: Board | None
     solved: Result | None
-
-
-def _accepts(fn: Callable[..., Any], name: str) -> bool:
-    return name in inspect.signature(fn).parameters
 
 
 class Workspace:
@@ -371,9 +366,7 @@ class Workspace:
                     raise InputError("form teams first: there is no plan to keep parts of")
                 kwargs["pins"] = _pins(loaded.board)
             job = Job(kind="reoptimise" if use_locks else "form")
-            if _accepts(form, "cancel"):
-                kwargs["cancel"] = job.cancel
-                job.can_cancel = True
+            kwargs["cancel"] = job.cancel
             self._jobs[sid] = job
         thread = threading.Thread(
             target=self._run,
@@ -436,8 +429,6 @@ class Workspace:
         job = self._jobs.get(sid)
         if job is None or job.done.is_set():
             return False
-        if not job.can_cancel:
-            raise InputError("this teamform cannot stop a solve early; wait for the time limit")
         job.cancel.set()
         return True
 
@@ -534,7 +525,7 @@ class Workspace:
             return self.row(sid).model_toml.encode(), "application/toml", "model.toml"
         result = self.current_result(sid)
         if kind == "teams.csv":
-            return result.csv_text().encode(), "text/csv", "teams.csv"
+            return teams_csv(result.teams).encode(), "text/csv", "teams.csv"
         if kind == "result.json":
             return result.model_dump_json(indent=2).encode(), "application/json", "result.json"
         if kind == "report.html":
@@ -597,17 +588,12 @@ def _board(inst: Instance, row: SessionRow) -> Board | None:
     return board
 
 
-def _pins(board: Board) -> Any:
-    """The board's locks as the engine's pins."""
+def _pins(board: Board) -> Pins:
+    """The board's locks as the engine's pins: locked learners stay, locked teams stay whole."""
     locks = board.locks()
     if not locks.learners:
         raise InputError("lock a learner or a team first: nothing would be kept")
-    import teamform
-
-    pins_type = getattr(teamform, "Pins", None)
-    if pins_type is None or not _accepts(form, "pins"):
-        raise InputError("this teamform cannot keep locked learners in place while re-forming")
-    return pins_type(learners=locks.learners)
+    return Pins(teams=locks.learners, fixed=sorted(locks.teams), source="locks")
 
 
 def _describe(result: Result, cancelled: bool) -> str:

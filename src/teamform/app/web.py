@@ -318,7 +318,7 @@ def create_app(
         def run() -> JSONResponse:
             job = ws.solve(sid, time_limit=body.time_limit, seed=body.seed, use_locks=use_locks)
             log.info("session %s: %s started", sid, job.kind)
-            return JSONResponse({"started": job.kind, "cancel": job.can_cancel}, status_code=202)
+            return JSONResponse({"started": job.kind}, status_code=202)
 
         return api(run)
 
@@ -462,7 +462,6 @@ def _session_context(ws: Workspace, loaded: Loaded) -> dict[str, Any]:
         "criteria": criteria,
         "model_toml": row.model_toml,
         "running": running,
-        "can_cancel": bool(job and job.can_cancel),
         "history": ws.store.history(row.id) if loaded.board is not None else [],
     }
     ctx.update(_board_context(loaded))
