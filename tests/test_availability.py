@@ -15,6 +15,7 @@ import pytest
 
 from teamform import availability
 from teamform.availability import (
+    ACCEPTED_FORM,
     FULL_WEEK_MASK,
     SLOT_MINUTES,
     SLOTS_PER_WEEK,
@@ -23,6 +24,7 @@ from teamform.availability import (
     Window,
     availability_masks,
     block_mask,
+    canonical_timezone,
     common_block_slots,
     format_local_windows,
     is_valid_timezone,
@@ -173,14 +175,20 @@ def test_blank_means_no_availability(text: str) -> None:
         ("18:00-21:00", "cannot read '18:00-21:00': missing days before the time range"),
         ("Mon,,Tue 9:00-10:00", "cannot read 'Mon,,Tue 9:00-10:00': missing day in 'Mon,,Tue'"),
         ("Mon- 9:00-10:00", "cannot read 'Mon- 9:00-10:00': incomplete day range 'Mon-'"),
-        ("Mon 9-10", "cannot read 'Mon 9-10': bad time '9', expected HH:MM"),
+        (
+            "Mon 9am-13pm",
+            "cannot read 'Mon 9am-13pm': time out of range '13pm' (1-12 before am/pm)",
+        ),
         ("Mon 9:00", "cannot read 'Mon 9:00': bad time range '9:00', expected HH:MM-HH:MM"),
         (
             "Mon 9:00-10:00-11:00",
             "cannot read 'Mon 9:00-10:00-11:00': "
             "bad time range '9:00-10:00-11:00', expected HH:MM-HH:MM",
         ),
-        ("Mon 9:5-10:00", "cannot read 'Mon 9:5-10:00': bad time '9:5', expected HH:MM"),
+        (
+            "Mon 9:5-10:00",
+            "cannot read 'Mon 9:5-10:00': bad time '9:5', expected HH:MM, 6pm or 18h",
+        ),
         ("Mon 25:00-26:00", "cannot read 'Mon 25:00-26:00': time out of range '25:00'"),
         ("Mon 9:60-10:00", "cannot read 'Mon 9:60-10:00': time out of range '9:60'"),
         ("Mon 9:00-24:30", "cannot read 'Mon 9:00-24:30': time out of range '24:30'"),
@@ -190,7 +198,8 @@ def test_blank_means_no_availability(text: str) -> None:
 def test_errors_name_the_bad_token(text: str, message: str) -> None:
     with pytest.raises(AvailabilityError) as caught:
         parse_availability(text)
-    assert str(caught.value) == message
+    # every error ends with the form that is accepted
+    assert str(caught.value) == f"{message}; {ACCEPTED_FORM}"
     assert "\n" not in str(caught.value)
 
 
@@ -428,7 +437,7 @@ def test_indexed_error_names_the_availability_column() -> None:
         availability_masks(["UTC", "UTC"], ["Mon 9:00-10:00", "Mon-Fry 18:00-21:00"], WINTER)
     assert caught.value.index == 1
     assert caught.value.column == "availability"
-    assert str(caught.value) == "cannot read 'Mon-Fry 18:00-21:00': unknown day 'Fry'"
+    assert str(caught.value).startswith("cannot read 'Mon-Fry 18:00-21:00': unknown day 'Fry'; ")
 
 
 def test_indexed_error_reports_the_timezone_first() -> None:
@@ -606,3 +615,46 @@ def test_slots_to_hours() -> None:
     assert slots_to_hours(4) == 1.0
     assert slots_to_hours(6) == 1.5
     assert slots_to_hours(SLOTS_PER_WEEK) == 168.0
+
+
+@pytest.mark.parametrize(
+    ("text", "same_as"),
+    [
+        ("Mon 6pm-9pm", "Mon 18:00-21:00"),
+        ("Mon 6-9pm", "Mon 18:00-21:00"),
+        ("Mon 6 p.m. - 9 p.m.", "Mon 18:00-21:00"),
+        ("Mon 11-1pm", "Mon 11:00-13:00"),
+        ("Mon 12am-6am", "Mon 00:00-06:00"),
+        ("Mon 9am-12pm", "Mon 09:00-12:00"),
+        ("Mon-Fri 18-21", "Mon-Fri 18:00-21:00"),
+        ("Sat 18h-21h", "Sat 18:00-21:00"),
+        ("Sat 18h30-21h", "Sat 18:30-21:00"),
+        ("Sat 18.30-21.00", "Sat 18:30-21:00"),
+        ("Mon 9:00-12:00, Wed 18-20", "Mon 09:00-12:00; Wed 18:00-20:00"),
+        ("Sat 9-12, 14-17", "Sat 09:00-12:00; Sat 14:00-17:00"),
+        ("Mon,Wed 18-21", "Mon 18:00-21:00; Wed 18:00-21:00"),
+        ("Fri 10pm-1am", "Fri 22:00-01:00"),
+    ],
+)
+def test_forms_people_type(text: str, same_as: str) -> None:
+    assert parse_availability(text) == parse_availability(same_as)
+
+
+def test_time_without_days_names_the_accepted_form() -> None:
+    with pytest.raises(AvailabilityError) as caught:
+        parse_availability("6pm-9pm")
+    assert "missing days" in str(caught.value)
+    assert "Mon-Fri 18:00-21:00" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [("europe/paris", "Europe/Paris"), ("ASIA/KOLKATA", "Asia/Kolkata"), ("UTC", "UTC")],
+)
+def test_zone_names_in_any_case(name: str, canonical: str) -> None:
+    assert canonical_timezone(name) == canonical
+
+
+def test_unknown_zone_in_any_case_is_an_error() -> None:
+    with pytest.raises(AvailabilityError, match="unknown time zone 'europe/pariss'"):
+        canonical_timezone("europe/pariss")

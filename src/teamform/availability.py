@@ -18,13 +18,16 @@ and the EU has switched, New York and London are 4 hours apart instead of 5.
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
+    "ACCEPTED_FORM",
     "FULL_WEEK_MASK",
     "SLOTS_PER_DAY",
     "SLOTS_PER_WEEK",
@@ -34,6 +37,7 @@ __all__ = [
     "Window",
     "availability_masks",
     "block_mask",
+    "canonical_timezone",
     "common_block_slots",
     "format_local_windows",
     "is_valid_timezone",
@@ -70,7 +74,18 @@ _DAY_GROUPS: dict[str, tuple[int, ...]] = {
 _FIRST_DIGIT = re.compile(r"[0-9]")
 # An en dash is accepted too: ranges are often pasted from word processors.
 _RANGE_DASH = re.compile(r"\s*[-\u2013]\s*")
-_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+# 18:00, 18.00, 18h, 18h30, 18, 6pm, 6:30 pm, 6 p.m.
+_TIME = re.compile(
+    r"(?P<h>[0-9]{1,2})(?:(?::|\.|h)(?P<m>[0-9]{2})?)?\s*(?P<half>[ap])?(?:\.?\s*m\.?)?",
+    re.IGNORECASE,
+)
+# A comma after a time and before a letter starts a new window ("Mon 9-12, Wed 18-20").
+_WINDOW_COMMA = re.compile(r"(?<=[0-9mMhH.])\s*,\s*(?=[A-Za-z])")
+#: The accepted form, quoted in errors.
+ACCEPTED_FORM = (
+    "write windows like 'Mon-Fri 18:00-21:00; Sat 9am-12pm' "
+    "(times also as 18-21 or 18h-21h; windows separated by ';' or ',')"
+)
 
 # "localtime" names whatever zone the host machine is set to, so it would make
 # the same roster mean different things on different machines.
@@ -158,10 +173,11 @@ def parse_availability(text: str) -> list[Window]:
     """
     windows: set[Window] = set()
     # Empty pieces are skipped so that a trailing ";" is harmless.
-    for piece in text.split(";"):
-        statement = piece.strip()
-        if statement:
-            windows.update(_parse_statement(statement))
+    for part in text.split(";"):
+        for piece in _WINDOW_COMMA.split(part):
+            statement = piece.strip()
+            if statement:
+                windows.update(_parse_statement(statement))
     return sorted(windows)
 
 
@@ -176,24 +192,36 @@ def _parse_statement(statement: str) -> list[Window]:
     if not days_text:
         raise _unreadable(statement, "missing days before the time range")
     days = _parse_days(statement, days_text)
+    windows: list[Window] = []
+    # several ranges may follow the days: "Sat 9-12, 14-17"
+    for one_range in range_text.split(","):
+        start, end = _parse_range(statement, one_range.strip())
+        for day in days:
+            if end > start:
+                windows.append(Window(day, start, end))
+            else:
+                windows.append(Window(day, start, _MINUTES_PER_DAY))
+                if end > 0:
+                    windows.append(Window((day + 1) % 7, 0, end))
+    return windows
 
+
+def _parse_range(statement: str, range_text: str) -> tuple[int, int]:
+    """Start and end minutes of ``18:00-21:00``, ``6pm-9pm``, ``6-9pm``, ``18h-21h``."""
     ends = _RANGE_DASH.split(range_text)
-    if len(ends) != 2:
+    if len(ends) != 2 or not all(ends):
         raise _unreadable(statement, f"bad time range '{range_text}', expected HH:MM-HH:MM")
-    start = _parse_time(statement, ends[0])
-    end = _parse_time(statement, ends[1])
+    start, start_half = _parse_time(statement, ends[0])
+    end, end_half = _parse_time(statement, ends[1])
+    if start_half is None and end_half is not None and 1 <= start // 60 <= 12:
+        # the end's am/pm covers a bare start ("6-9pm"), unless that would wrap
+        # past midnight: "11-1pm" is 11am to 1pm
+        same, _ = _parse_time(statement, ends[0], end_half)
+        other, _ = _parse_time(statement, ends[0], "a" if end_half == "p" else "p")
+        start = same if same < end else other
     if start == _MINUTES_PER_DAY:
         raise _unreadable(statement, f"a window cannot start at '{ends[0]}'")
-
-    windows: list[Window] = []
-    for day in days:
-        if end > start:
-            windows.append(Window(day, start, end))
-        else:
-            windows.append(Window(day, start, _MINUTES_PER_DAY))
-            if end > 0:
-                windows.append(Window((day + 1) % 7, 0, end))
-    return windows
+    return start, end
 
 
 def _parse_days(statement: str, days_text: str) -> list[int]:
@@ -227,19 +255,30 @@ def _parse_day(statement: str, token: str) -> int:
     return day
 
 
-def _parse_time(statement: str, token: str) -> int:
-    """Return minutes after midnight for ``H:MM``, ``HH:MM`` or ``24:00``."""
-    match = _TIME.fullmatch(token)
+def _parse_time(
+    statement: str, token: str, default_half: str | None = None
+) -> tuple[int, str | None]:
+    """Minutes after midnight of one time, and its ``a``/``p`` half-day marker if any.
+
+    ``default_half`` applies to a bare hour (the ``6`` of ``6-9pm``).
+    """
+    match = _TIME.fullmatch(token.strip())
     if match is None:
-        raise _unreadable(statement, f"bad time '{token}', expected HH:MM")
-    hours, minutes = int(match.group(1)), int(match.group(2))
+        raise _unreadable(statement, f"bad time '{token}', expected HH:MM, 6pm or 18h")
+    hours, minutes = int(match["h"]), int(match["m"] or 0)
+    half = match["half"].lower() if match["half"] else None
+    applied = half or default_half
+    if applied is not None:
+        if not 1 <= hours <= 12:
+            raise _unreadable(statement, f"time out of range '{token}' (1-12 before am/pm)")
+        hours = hours % 12 + (12 if applied == "p" else 0)
     if hours > 24 or minutes > 59 or (hours == 24 and minutes > 0):
         raise _unreadable(statement, f"time out of range '{token}'")
-    return hours * 60 + minutes
+    return hours * 60 + minutes, half
 
 
 def _unreadable(statement: str, reason: str) -> AvailabilityError:
-    return AvailabilityError(f"cannot read '{statement}': {reason}")
+    return AvailabilityError(f"cannot read '{statement}': {reason}; {ACCEPTED_FORM}")
 
 
 # ---------------------------------------------------------------------------
@@ -266,6 +305,33 @@ def is_valid_timezone(name: str) -> bool:
     except AvailabilityError:
         return False
     return True
+
+
+def canonical_timezone(name: str) -> str:
+    """The database's own spelling of a zone name given in any case.
+
+    ``europe/paris`` and ``EUROPE/PARIS`` give ``Europe/Paris``; a name the
+    database knows as it is comes back unchanged (``US/Eastern`` included).
+
+    Raises
+    ------
+    AvailabilityError
+        If no zone has that name, whatever the case.
+    """
+    key = name.strip()
+    try:
+        _load_zone(key)
+        return key
+    except AvailabilityError:
+        found = _zones_by_folded_name().get(key.casefold())
+        if found is None:
+            raise
+        return found
+
+
+@functools.cache
+def _zones_by_folded_name() -> dict[str, str]:
+    return {zone.casefold(): zone for zone in zoneinfo.available_timezones()}
 
 
 def _load_zone(name: str) -> ZoneInfo:

@@ -7,6 +7,8 @@ command line can print it and exit with status 2 instead of a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class TeamformError(Exception):
     """Base class of all errors raised on purpose by teamform."""
@@ -65,3 +67,40 @@ class InputError(TeamformError):
             row=self.row if self.row is not None else row,
             column=self.column or column,
         )
+
+
+class InputErrors(InputError):
+    """Several problems found in one pass over a file (a roster with many bad cells).
+
+    Behaves as its first problem (same message, file, row and column), so a
+    caller printing one line still prints the first; :attr:`problems` holds
+    them all, in file order.
+    """
+
+    def __init__(self, problems: Sequence[InputError]) -> None:
+        if not problems:
+            raise ValueError("InputErrors needs at least one problem")
+        self.problems = list(problems)
+        first = self.problems[0]
+        super().__init__(first.message, file=first.file, row=first.row, column=first.column)
+
+    def __str__(self) -> str:
+        first = super().__str__()
+        more = len(self.problems) - 1
+        if not more:
+            return first
+        return f"{first} (and {more} more: 'teamform check' lists them all)"
+
+
+def problems_of(exc: InputError) -> list[InputError]:
+    """Every problem an error stands for: its list, or itself."""
+    return list(exc.problems) if isinstance(exc, InputErrors) else [exc]
+
+
+def raise_problems(problems: Sequence[InputError]) -> None:
+    """Raise the problems found, if any: one as itself, several together."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise InputErrors(problems)
+
