@@ -28,7 +28,8 @@ from rich.text import Text
 from typer.core import TyperGroup
 from typer.rich_utils import rich_format_error
 
-from teamform.errors import InputError, TeamformError
+from teamform.availability import AvailabilityError, canonical_timezone
+from teamform.errors import InputError, TeamformError, problems_of
 from teamform.instance import build_instance
 from teamform.model import FormationModel
 from teamform.pins import Pins
@@ -39,6 +40,8 @@ from teamform.solve import Progress, form
 from teamform.timing import process_start
 
 EXIT_INPUT = 2
+#: Problems ``check`` lists before it only counts the rest.
+MAX_LISTED_PROBLEMS = 50
 EXIT_INFEASIBLE = 3
 EXIT_STOPPED = 4
 EXIT_INTERRUPTED = 130
@@ -163,6 +166,8 @@ def _load(
     timezone: str | None = None,
 ) -> tuple[Roster, FormationModel]:
     model = FormationModel.from_toml(resolve_model_path(model_path))
+    if timezone is not None:
+        model = _with_default_zone(model, timezone)
     if reference_date is not None:
         try:
             ref = date.fromisoformat(reference_date)
@@ -200,6 +205,15 @@ def _read_roster(
         for line in imported.warnings:
             err.print(Text(f"warning: {line}"), style="yellow", soft_wrap=True)
     return roster
+
+
+def _with_default_zone(model: FormationModel, timezone: str) -> FormationModel:
+    try:
+        zone = canonical_timezone(timezone)
+    except AvailabilityError as exc:
+        raise InputError(f"{exc} (expected an IANA name)", column="--timezone") from None
+    roster = model.roster.model_copy(update={"timezone": zone})
+    return model.model_copy(update={"roster": roster})
 
 
 def _with_reference_date(model: FormationModel, ref: date) -> FormationModel:
@@ -255,7 +269,11 @@ MappingOpt = Annotated[
 ]
 TimezoneOpt = Annotated[
     str | None,
-    typer.Option("--timezone", help="Time zone of learners whose survey gives none."),
+    typer.Option(
+        "--timezone",
+        help="Time zone of learners whose roster or survey gives none, e.g. Europe/Paris "
+        "(default: timezone under [roster] in the model).",
+    ),
 ]
 RefOpt = Annotated[
     str | None,
@@ -520,13 +538,25 @@ def check_cmd(
     mapping: MappingOpt = None,
     timezone: TimezoneOpt = None,
 ) -> None:
-    """Validate a roster, pair lists and a model without forming teams."""
+    """Validate a roster, pair lists and a model without forming teams.
+
+    Every problem found is listed, one a line (the first 50, then a count).
+    """
     try:
         ros, mod = _load(roster, model, avoid, prefer, reference_date, mapping, timezone)
         pinned = Pins.from_csv(pins) if pins is not None else None
         inst = build_instance(ros, mod, pins=pinned)
     except InputError as exc:
-        raise fail(str(exc)) from None
+        problems = problems_of(exc)
+        for problem in problems[:MAX_LISTED_PROBLEMS]:
+            err.print(Text(f"error: {problem}"), style="red", soft_wrap=True)
+        if len(problems) > MAX_LISTED_PROBLEMS:
+            err.print(
+                Text(f"... and {len(problems) - MAX_LISTED_PROBLEMS} more"),
+                style="red",
+                soft_wrap=True,
+            )
+        raise typer.Exit(EXIT_INPUT) from None
     if inst.pins is not None and inst.pins.conflicts:
         for line_ in inst.pins.conflicts:
             err.print(Text(line_), style="red", soft_wrap=True)

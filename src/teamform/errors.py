@@ -103,4 +103,3 @@ def raise_problems(problems: Sequence[InputError]) -> None:
         raise problems[0]
     if problems:
         raise InputErrors(problems)
-

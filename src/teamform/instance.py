@@ -23,10 +23,10 @@ from teamform.availability import (
     IndexedAvailabilityError,
     availability_masks,
 )
-from teamform.errors import InputError
+from teamform.errors import InputError, raise_problems
 from teamform.model import FormationModel
 from teamform.pins import PinData, Pins, compile_pins
-from teamform.roster import Roster
+from teamform.roster import NEEDED_BY, Roster
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -186,6 +186,7 @@ def build_instance(
                 )
             skills[i, s] = round(value * SKILL_SCALE)
     _check_model_references(roster, model, skill_names)
+    zones = _check_needed_columns(roster, model)
 
     def pair_array(pairs: tuple[tuple[str, str], ...]) -> IntArray:
         arr = np.array([(index[a], index[b]) for a, b in pairs], dtype=np.int64)
@@ -214,9 +215,7 @@ def build_instance(
 
     ref = _reference_date(model)
     try:
-        masks = availability_masks(
-            [lr.timezone for lr in learners], [lr.availability for lr in learners], ref
-        )
+        masks = availability_masks(zones, [lr.availability for lr in learners], ref)
     except IndexedAvailabilityError as exc:
         lr = learners[exc.index]
         raise InputError(str(exc), file=roster.source, row=lr.row, column=exc.column) from None
@@ -311,6 +310,70 @@ def _reference_date(model: FormationModel) -> date:
     if ov is not None and ov.reference_date is not None:
         return ov.reference_date
     return date.today()
+
+
+def _check_needed_columns(roster: Roster, model: FormationModel) -> list[str]:
+    """Check that the roster holds what the model's criteria read; returns each
+    learner's time zone (the model's default, or UTC, standing in for none).
+
+    Time zones and availability matter to the overlap criterion only, and
+    motivation to the motivation criterion only: a model without them runs on
+    a roster without those columns.
+    """
+    crit = model.criteria
+    used = {
+        "overlap": crit.overlap is not None and crit.overlap.enabled,
+        "motivation": crit.motivation is not None and crit.motivation.enabled,
+    }
+    default = model.roster.timezone
+    problems: list[InputError] = []
+    for criterion, columns in NEEDED_BY.items():
+        if not used[criterion]:
+            continue
+        for column in columns:
+            # learners may have a zone without the column (a default given to the loader)
+            zoned = column == "timezone" and (
+                default is not None or all(lr.timezone for lr in roster.learners)
+            )
+            if not roster.has_column(column) and not zoned:
+                hint = "; or set a default: timezone under [roster] or --timezone"
+                problems.append(
+                    InputError(
+                        f"required column is missing: the model's {criterion} criterion needs it"
+                        + (hint if column == "timezone" and default is None else ""),
+                        file=roster.source,
+                        row=1,
+                        column=column,
+                    )
+                )
+    missing_columns = {p.column for p in problems}
+    for lr in roster.learners:
+        if (
+            used["overlap"]
+            and not lr.timezone
+            and not default
+            and "timezone" not in missing_columns
+        ):
+            problems.append(
+                InputError(
+                    "empty time zone: the overlap criterion needs one (or a default: "
+                    "timezone under [roster] in the model, or --timezone)",
+                    file=roster.source,
+                    row=lr.row,
+                    column="timezone",
+                )
+            )
+        if used["motivation"] and lr.motivation is None and "motivation" not in missing_columns:
+            problems.append(
+                InputError(
+                    "empty motivation: the motivation criterion needs intrinsic or imposed",
+                    file=roster.source,
+                    row=lr.row,
+                    column="motivation",
+                )
+            )
+    raise_problems(problems)
+    return [lr.timezone or default or "UTC" for lr in roster.learners]
 
 
 def _check_model_references(roster: Roster, model: FormationModel, skills: list[str]) -> None:

@@ -14,7 +14,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from teamform.errors import InputError
 
@@ -225,9 +233,25 @@ class Criteria(_Strict):
 
 
 class RosterColumns(_Strict):
-    """Maps teamform's column names onto the roster's own headers."""
+    """How to read the roster: its own headers, and a default time zone."""
 
     columns: dict[str, str] = Field(default_factory=dict)
+    timezone: str | None = Field(
+        default=None,
+        description="time zone of learners with an empty (or no) timezone column",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        from teamform.availability import AvailabilityError, canonical_timezone
+
+        if value is None:
+            return None
+        try:
+            return canonical_timezone(value)
+        except AvailabilityError as exc:
+            raise ValueError(f"{exc} (expected an IANA name such as Europe/Paris)") from None
 
 
 class FormationModel(_Strict):

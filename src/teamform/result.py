@@ -238,7 +238,7 @@ def summarize_team(
     intrinsic = int(inst.intrinsic[mem].sum()) if size else 0
     pens = {term.name: term.natural(team_penalties[term.name][t]) for term in terms}
     flags = []
-    if size and intrinsic == 0:
+    if size and intrinsic == 0 and inst.roster.has_column("motivation"):
         flags.append("no intrinsically motivated member")
     common = None
     if overlap is not None:

@@ -1,8 +1,14 @@
 """Roster input: the learners of a cohort, read from CSV or built from records.
 
 A roster is one learner per row. The loader checks every cell it uses and raises
-:class:`~teamform.errors.InputError` naming the file, row and column of the first
-problem, so a tutor can fix the spreadsheet without reading a traceback.
+:class:`~teamform.errors.InputError` naming the file, row and column of each
+problem (all of them, as :class:`~teamform.errors.InputErrors`, when there are
+several), so a tutor can fix the spreadsheet without reading a traceback.
+
+Only ``id`` is always required: ``timezone``, ``availability`` and
+``motivation`` are needed when the formation model uses a criterion that reads
+them (:func:`teamform.build_instance` says so), and a default time zone can
+stand in for empty ``timezone`` cells.
 """
 
 from __future__ import annotations
@@ -11,13 +17,14 @@ import csv
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from teamform.availability import AvailabilityError, is_valid_timezone, parse_availability
-from teamform.errors import InputError
+from teamform.availability import AvailabilityError, canonical_timezone, parse_availability
+from teamform.errors import InputError, problems_of, raise_problems
 
 MOTIVATIONS = ("intrinsic", "imposed")
 #: Columns with a fixed meaning; any other non-skill column is a category.
@@ -33,7 +40,9 @@ KNOWN_COLUMNS = (
     "avoid",
     "prefer",
 )
-REQUIRED_COLUMNS = ("id", "timezone", "availability", "motivation")
+REQUIRED_COLUMNS = ("id",)
+#: Columns a criterion reads: required when the model uses it.
+NEEDED_BY = {"overlap": ("timezone", "availability"), "motivation": ("motivation",)}
 SKILL_PREFIX = "skill_"
 
 
@@ -47,13 +56,14 @@ class Learner(BaseModel):
     name, email
         Personal data: shown in outputs for the tutor, never logged.
     timezone
-        IANA time-zone name such as ``Europe/Paris``.
+        IANA time-zone name such as ``Europe/Paris``; empty when not given.
     availability
         Local weekly windows, e.g. ``Mon-Fri 18:00-21:00; Sat 09:00-12:00``.
     skills
         Skill name (without the ``skill_`` prefix) to level.
     motivation
-        ``intrinsic`` (chose the course) or ``imposed`` (sent by someone else).
+        ``intrinsic`` (chose the course) or ``imposed`` (sent by someone else);
+        ``None`` when not given.
     section
         Teams never mix sections; ``None`` when the roster has no sections.
     attributes
@@ -69,10 +79,10 @@ class Learner(BaseModel):
     id: str = Field(min_length=1)
     name: str = ""
     email: str | None = None
-    timezone: str
+    timezone: str = ""
     availability: str = ""
     skills: dict[str, float] = Field(default_factory=dict)
-    motivation: Literal["intrinsic", "imposed"]
+    motivation: Literal["intrinsic", "imposed"] | None = None
     section: str | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
     participation: float | None = None
@@ -91,6 +101,12 @@ class Roster(BaseModel):
     avoid: tuple[tuple[str, str], ...] = ()
     prefer: tuple[tuple[str, str], ...] = ()
     source: str = "roster"
+    #: the columns the roster had (teamform's names); empty: not recorded
+    columns: tuple[str, ...] = ()
+
+    def has_column(self, name: str) -> bool:
+        """Whether the roster had this column (``True`` when not recorded)."""
+        return not self.columns or name in self.columns
 
     @property
     def ids(self) -> list[str]:
@@ -126,13 +142,14 @@ class Roster(BaseModel):
         avoid: Iterable[tuple[str, str]] = (),
         prefer: Iterable[tuple[str, str]] = (),
         source: str = "records",
+        timezone: str | None = None,
     ) -> Roster:
         """Build a roster from dictionaries shaped like CSV rows.
 
         Keys follow the CSV columns (``id``, ``timezone``, ``skill_math`` ...);
         a ``skills`` mapping may be given instead of ``skill_*`` keys.
         Values are validated exactly as CSV cells are; errors name the record
-        (1-based) as the row.
+        (1-based) as the row. ``timezone`` stands in for records without one.
         """
         rows: list[dict[str, str]] = []
         for rec in records:
@@ -157,6 +174,7 @@ class Roster(BaseModel):
             avoid=[(a, b, None) for a, b in avoid],
             prefer=[(a, b, None) for a, b in prefer],
             pair_source=source,
+            timezone=timezone,
         )
 
 
@@ -262,6 +280,7 @@ def load_roster(
     avoid: str | Path | None = None,
     prefer: str | Path | None = None,
     columns: Mapping[str, str] | None = None,
+    timezone: str | None = None,
 ) -> Roster:
     """Read and validate a roster CSV.
 
@@ -275,6 +294,9 @@ def load_roster(
     columns
         Mapping from teamform's column names to the file's own headers, e.g.
         ``{"id": "Student ID"}`` (the formation model's ``[roster.columns]``).
+    timezone
+        Time zone of learners whose ``timezone`` cell is empty (or of all, when
+        the roster has no such column), e.g. ``Europe/Paris``.
 
     Returns
     -------
@@ -283,7 +305,8 @@ def load_roster(
     Raises
     ------
     InputError
-        On the first problem, naming file, row and column.
+        Naming file, row and column; an :class:`~teamform.errors.InputErrors`
+        holding every problem when the file has several.
     """
     path = Path(path)
     header, rows = _read_csv(path)
@@ -313,13 +336,19 @@ def load_roster(
             avoid=pair_lists["avoid"],
             prefer=pair_lists["prefer"],
             pair_source=pair_files,
+            timezone=timezone,
         )
     except InputError as exc:
+        if not columns:
+            raise
         # name the column as the file spells it, not as teamform does
-        if columns and exc.file == str(path) and exc.column and exc.column in columns:
-            raise InputError(
-                exc.message, file=exc.file, row=exc.row, column=columns[exc.column]
-            ) from None
+        renamed = [
+            InputError(p.message, file=p.file, row=p.row, column=columns[p.column])
+            if p.file == str(path) and p.column and p.column in columns
+            else p
+            for p in problems_of(exc)
+        ]
+        raise_problems(renamed)
         raise
 
 
@@ -331,115 +360,67 @@ def _build(
     avoid: Sequence[tuple[str, str, int | None]],
     prefer: Sequence[tuple[str, str, int | None]],
     pair_source: str | Mapping[str, str],
+    timezone: str | None = None,
 ) -> Roster:
     if not rows:
         raise InputError("the roster has no learners", file=source)
     for col in REQUIRED_COLUMNS:
         if col not in header:
             raise InputError("required column is missing", file=source, row=1, column=col)
+    default_zone = ""
+    if timezone is not None and timezone.strip():
+        try:
+            default_zone = canonical_timezone(timezone)
+        except AvailabilityError as exc:
+            raise InputError(f"{exc} (expected an IANA name)", column="--timezone") from None
     skill_cols = [h for h in header if h.startswith(SKILL_PREFIX) and len(h) > len(SKILL_PREFIX)]
-    category_cols = [h for h in header if h not in KNOWN_COLUMNS and h not in skill_cols and h]
-    has_section = "section" in header
-    has_participation = "participation" in header
+    ctx = _Rows(
+        source=source,
+        default_zone=default_zone,
+        skill_cols=skill_cols,
+        category_cols=[h for h in header if h not in KNOWN_COLUMNS and h not in skill_cols and h],
+        has_section="section" in header,
+        has_participation="participation" in header,
+    )
+    row_of = ctx.row_of
+    column_pairs = ctx.column_pairs
 
+    # every problem is collected, so that a tutor fixes the file in one go
+    problems: list[InputError] = []
     learners: list[Learner] = []
-    row_of: dict[str, int] = {}
-    tz_ok: dict[str, bool] = {}
-    avail_ok: dict[str, None] = {}
-    column_pairs: dict[str, list[tuple[str, str, int | None]]] = {"avoid": [], "prefer": []}
     for line, row in rows:
-
-        def fail(column: str, message: str, line: int = line) -> InputError:
-            return InputError(message, file=source, row=line, column=column)
-
-        lid = row.get("id", "")
-        if not lid:
-            raise fail("id", "empty id")
-        if lid in row_of:
-            raise fail("id", f"duplicate id '{lid}' (first on row {row_of[lid]})")
-        row_of[lid] = line
-
-        tz = row.get("timezone", "")
-        if tz not in tz_ok:
-            tz_ok[tz] = is_valid_timezone(tz)
-        if not tz_ok[tz]:
-            raise fail("timezone", f"unknown time zone '{tz}' (expected an IANA name)")
-
-        avail = row.get("availability", "")
-        if avail not in avail_ok:
-            try:
-                parse_availability(avail)
-            except AvailabilityError as exc:
-                raise fail("availability", str(exc)) from None
-            avail_ok[avail] = None
-
-        motivation = row.get("motivation", "").lower()
-        if motivation not in MOTIVATIONS:
-            raise fail(
-                "motivation",
-                f"unknown motivation '{row.get('motivation', '')}' (expected intrinsic or imposed)",
-            )
-
-        skills: dict[str, float] = {}
-        for col in skill_cols:
-            raw = row.get(col, "")
-            try:
-                value = float(raw.replace(",", ".")) if raw else math.nan
-            except ValueError:
-                raise fail(col, f"skill level '{raw}' is not a number") from None
-            if not math.isfinite(value):
-                raise fail(col, "skill level is missing" if not raw else f"bad skill level '{raw}'")
-            skills[col[len(SKILL_PREFIX) :]] = value
-
-        participation: float | None = None
-        if has_participation and row.get("participation", ""):
-            raw = row["participation"]
-            try:
-                participation = float(raw)
-            except ValueError:
-                raise fail("participation", f"participation '{raw}' is not a number") from None
-            if not 0 <= participation <= 100:
-                raise fail("participation", f"participation {raw} is outside 0-100")
-
-        for kind in ("avoid", "prefer"):
-            for other in filter(None, (p.strip() for p in row.get(kind, "").split(";"))):
-                column_pairs[kind].append((lid, other, line))
-
-        learners.append(
-            Learner.model_construct(
-                id=lid,
-                name=row.get("name", ""),
-                email=row.get("email") or None,
-                timezone=tz,
-                availability=avail,
-                skills=skills,
-                motivation=motivation,
-                section=(row.get("section") or None) if has_section else None,
-                attributes={c: row.get(c, "") for c in category_cols},
-                participation=participation,
-                row=line,
-            )
-        )
+        try:
+            learners.append(_learner(ctx, line, row))
+        except InputError as exc:
+            problems.append(exc)
 
     def check_pairs(
         kind: str, pairs: Sequence[tuple[str, str, int | None]], file: str
     ) -> tuple[tuple[str, str], ...]:
         out: dict[tuple[str, str], None] = {}
         for a, b, line in pairs:
-            for col, lid in (("id_a", a), ("id_b", b)):
-                if lid not in row_of:
-                    column = kind if file == source else col
-                    raise InputError(
+            bad = [(col, lid) for col, lid in (("id_a", a), ("id_b", b)) if lid not in row_of]
+            for col, lid in bad:
+                problems.append(
+                    InputError(
                         f"unknown learner id '{lid}' in {kind} pairs",
                         file=file,
                         row=line,
-                        column=column,
+                        column=kind if file == source else col,
                     )
-            if a == b:
-                column = kind if file == source else "id_b"
-                raise InputError(
-                    f"learner '{a}' is paired with itself", file=file, row=line, column=column
                 )
+            if bad:
+                continue
+            if a == b:
+                problems.append(
+                    InputError(
+                        f"learner '{a}' is paired with itself",
+                        file=file,
+                        row=line,
+                        column=kind if file == source else "id_b",
+                    )
+                )
+                continue
             out.setdefault((a, b) if a < b else (b, a), None)
         return tuple(out)
 
@@ -458,16 +439,118 @@ def _build(
     for file, listed in ((source, column_pairs["prefer"]), (file_of("prefer"), prefer)):
         for a, b, at in listed:
             if ((a, b) if a < b else (b, a)) in avoid_set:
-                raise InputError(
-                    f"pair {a},{b} is both an avoid pair and a preferred pair",
-                    file=file,
-                    row=at,
-                    column="prefer" if file == source else "id_a",
+                problems.append(
+                    InputError(
+                        f"pair {a},{b} is both an avoid pair and a preferred pair",
+                        file=file,
+                        row=at,
+                        column="prefer" if file == source else "id_a",
+                    )
                 )
+    raise_problems(problems)
     prefer_pairs = tuple(dict.fromkeys(prefer_pairs))
     return Roster.model_construct(
         learners=tuple(learners),
         avoid=tuple(dict.fromkeys(avoid_pairs)),
         prefer=prefer_pairs,
         source=source,
+        columns=tuple(header),
+    )
+
+
+@dataclass
+class _Rows:
+    """What reading rows shares: the layout, and what earlier rows held."""
+
+    source: str
+    default_zone: str
+    skill_cols: list[str]
+    category_cols: list[str]
+    has_section: bool
+    has_participation: bool
+    row_of: dict[str, int] = field(default_factory=dict)
+    zone_of: dict[str, str | None] = field(default_factory=dict)
+    avail_ok: dict[str, None] = field(default_factory=dict)
+    column_pairs: dict[str, list[tuple[str, str, int | None]]] = field(
+        default_factory=lambda: {"avoid": [], "prefer": []}
+    )
+
+
+def _learner(ctx: _Rows, line: int, row: Mapping[str, str]) -> Learner:
+    """One row as a learner; raises the row's first problem."""
+    row_of, zone_of, avail_ok = ctx.row_of, ctx.zone_of, ctx.avail_ok
+
+    def fail(column: str, message: str) -> InputError:
+        return InputError(message, file=ctx.source, row=line, column=column)
+
+    lid = row.get("id", "")
+    if not lid:
+        raise fail("id", "empty id")
+    if lid in row_of:
+        raise fail("id", f"duplicate id '{lid}' (first on row {row_of[lid]})")
+    row_of[lid] = line
+
+    tz = row.get("timezone", "")
+    if tz not in zone_of:
+        try:
+            zone_of[tz] = canonical_timezone(tz) if tz else ctx.default_zone
+        except AvailabilityError:
+            zone_of[tz] = None
+    zone = zone_of[tz]
+    if zone is None:
+        raise fail("timezone", f"unknown time zone '{tz}' (expected an IANA name)")
+
+    avail = row.get("availability", "")
+    if avail not in avail_ok:
+        try:
+            parse_availability(avail)
+        except AvailabilityError as exc:
+            raise fail("availability", str(exc)) from None
+        avail_ok[avail] = None
+
+    raw_motivation = row.get("motivation", "")
+    motivation = raw_motivation.lower() or None
+    if motivation is not None and motivation not in MOTIVATIONS:
+        raise fail(
+            "motivation",
+            f"unknown motivation '{raw_motivation}' (expected intrinsic or imposed)",
+        )
+
+    skills: dict[str, float] = {}
+    for col in ctx.skill_cols:
+        raw = row.get(col, "")
+        try:
+            value = float(raw.replace(",", ".")) if raw else math.nan
+        except ValueError:
+            raise fail(col, f"skill level '{raw}' is not a number") from None
+        if not math.isfinite(value):
+            raise fail(col, "skill level is missing" if not raw else f"bad skill level '{raw}'")
+        skills[col[len(SKILL_PREFIX) :]] = value
+
+    participation: float | None = None
+    if ctx.has_participation and row.get("participation", ""):
+        raw = row["participation"]
+        try:
+            participation = float(raw)
+        except ValueError:
+            raise fail("participation", f"participation '{raw}' is not a number") from None
+        if not 0 <= participation <= 100:
+            raise fail("participation", f"participation {raw} is outside 0-100")
+
+    for kind in ("avoid", "prefer"):
+        for other in filter(None, (p.strip() for p in row.get(kind, "").split(";"))):
+            ctx.column_pairs[kind].append((lid, other, line))
+
+    return Learner.model_construct(
+        id=lid,
+        name=row.get("name", ""),
+        email=row.get("email") or None,
+        timezone=zone,
+        availability=avail,
+        skills=skills,
+        motivation=motivation,
+        section=(row.get("section") or None) if ctx.has_section else None,
+        attributes={c: row.get(c, "") for c in ctx.category_cols},
+        participation=participation,
+        row=line,
     )

@@ -284,7 +284,7 @@ def _checks(
                 learners=intrinsic,
             )
         )
-    else:
+    elif inst.roster.has_column("motivation"):  # without the column, nothing is known
         out.append(TeamFlag(code="motivation", message="no intrinsically motivated member"))
 
     for term in terms:
