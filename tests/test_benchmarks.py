@@ -6,16 +6,22 @@ import sys
 from pathlib import Path
 
 
-def test_quick_benchmark_run(tmp_path: Path) -> None:
+def run_quick(suite: str, results: Path, timeout: float = 120) -> list[dict[str, str]]:
+    """``python -m benchmarks.<suite> --quick``; the rows of its CSV."""
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.cohorts", "--quick", "--results", str(tmp_path)],
+        [sys.executable, "-m", f"benchmarks.{suite}", "--quick", "--results", str(results)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
     assert proc.returncode == 0, proc.stderr
-    with open(tmp_path / "cohort_n30.csv", encoding="utf-8") as fh:
-        rows = {r["method"]: r for r in csv.DictReader(fh)}
+    name = {"cohorts": "cohort_n30"}.get(suite, suite)
+    with open(results / f"{name}.csv", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_quick_benchmark_run(tmp_path: Path) -> None:
+    rows = {r["method"]: r for r in run_quick("cohorts", tmp_path)}
     assert set(rows) == {"teamform", "random", "monolithic"}
     ours = rows["teamform"]
     assert ours["status"] in ("feasible", "optimal")
@@ -28,17 +34,18 @@ def test_quick_benchmark_run(tmp_path: Path) -> None:
 
 
 def test_quick_wallclock_run(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.wallclock", "--quick", "--results", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    with open(tmp_path / "wallclock.csv", encoding="utf-8") as fh:
-        (row,) = list(csv.DictReader(fh))
+    (row,) = run_quick("wallclock", tmp_path)
     assert row["n"] == "120" and row["status"] in ("feasible", "optimal")
     # the phases the command reports fit inside the wall time measured around it
     phases = ("startup", "read", "build", "search", "finish", "write")
     assert sum(float(row[f"{p}_s"]) for p in phases) <= float(row["wall_s"])
     assert "wall/limit" in (tmp_path / "wallclock.md").read_text()
+
+
+def test_quick_batch_run(tmp_path: Path) -> None:
+    rows = {r["engine"]: r for r in run_quick("batch", tmp_path, timeout=180)}
+    assert set(rows) == {"serial", "process"}
+    for row in rows.values():
+        assert row["jobs"] == row["ok"] == "6"
+        assert float(row["jobs_per_s"]) > 0
+    assert "Throughput ratio" in (tmp_path / "batch.md").read_text()

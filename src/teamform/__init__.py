@@ -10,6 +10,7 @@ The public API::
     result.to_csv("teams.csv")
 """
 
+from teamform.batch import Job, JobResult, form_many, load_jobs
 from teamform.errors import InputError, TeamformError
 from teamform.instance import Instance, build_instance
 from teamform.lms import export_lms
@@ -26,6 +27,8 @@ __all__ = [
     "FormationModel",
     "InputError",
     "Instance",
+    "Job",
+    "JobResult",
     "Learner",
     "Pins",
     "Plan",
@@ -40,7 +43,9 @@ __all__ = [
     "build_instance",
     "export_lms",
     "form",
+    "form_many",
     "import_survey",
+    "load_jobs",
     "load_roster",
     "run_due",
     "solve_instance",

@@ -217,11 +217,7 @@ def _with_default_zone(model: FormationModel, timezone: str) -> FormationModel:
 
 
 def _with_reference_date(model: FormationModel, ref: date) -> FormationModel:
-    data = model.model_dump()
-    overlap = data["criteria"].get("overlap")
-    if overlap is not None:
-        overlap["reference_date"] = ref
-    return FormationModel.from_dict(data, source=model.source)
+    return model.with_reference_date(ref)
 
 
 class StrategyName(StrEnum):
@@ -1164,6 +1160,174 @@ def app_cmd(
         url += f"sessions/{sid}"
     out.print(f"teamform app on {url} (workspace {workspace}); Ctrl+C stops it")
     serve(workspace, port=port)
+
+
+# --- many sections and courses at once ------------------------------------------------
+
+#: Up to this many jobs, ``batch`` lists every job; past it, totals and the jobs not ok.
+BATCH_LIST_MAX = 40
+
+
+class EngineChoice(StrEnum):
+    """Where ``batch`` runs its jobs."""
+
+    PROCESS = "process"
+    SERIAL = "serial"
+    RAY = "ray"
+
+
+@app.command("batch")
+def batch_cmd(
+    source: Annotated[
+        Path, typer.Argument(help="JOBS.toml, or a directory of rosters (one job each).")
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory for each job's teams and result.")
+    ],
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="Model (TOML or preset) of jobs that name none."),
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(help="Seconds per job (default 10).", min=0.01)
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed of every job.")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="CP-SAT threads per job (default 1).", min=1)
+    ] = None,
+    deterministic: Annotated[
+        bool | None,
+        typer.Option(
+            "--deterministic/--no-deterministic",
+            help="Work limits instead of wall-clock limits: the same teams on any engine.",
+        ),
+    ] = None,
+    reference_date: RefOpt = None,
+    engine: Annotated[
+        EngineChoice,
+        typer.Option(help="process: local process pool; serial: one at a time; ray: a cluster."),
+    ] = EngineChoice.PROCESS,
+    address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster address, e.g. ray://head:10001 (default: RAY_ADDRESS)."),
+    ] = None,
+    parallel: Annotated[
+        int | None,
+        typer.Option(help="Jobs at once on the process pool (default: cores / threads).", min=1),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Rerun jobs already done.")] = False,
+) -> None:
+    """Form teams for many rosters or sections at once; jobs already done are skipped.
+
+    Settings in the jobs file (a job's own, then [defaults]) win over these
+    options, which fill what the file leaves unset.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from teamform.batch import JobOptions, JobResult, form_many, load_jobs
+
+    given = {
+        "model": model,
+        "time_limit": time_limit,
+        "seed": seed,
+        "workers": workers,
+        "deterministic": deterministic,
+    }
+    try:
+        ref = None if reference_date is None else date.fromisoformat(reference_date)
+    except ValueError:
+        raise fail(f"--reference-date: '{reference_date}' is not a date (YYYY-MM-DD)") from None
+    try:
+        chosen: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+        if ref is not None:
+            chosen["reference_date"] = ref
+        defaults = JobOptions.model_validate(chosen)
+        jobs = load_jobs(source, defaults)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+
+    bar = Progress(
+        "{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out,
+        transient=True,
+        disable=not out.is_terminal,
+    )
+    task = bar.add_task("jobs", total=None)
+
+    def started(names: list[str]) -> None:
+        bar.update(task, total=len(names))
+
+    def arrived(res: JobResult) -> None:
+        bar.advance(task)
+        if not out.is_terminal:
+            out.print(Text(f"{res.name}: {_job_state(res)}"), soft_wrap=True)
+        elif not res.ok:
+            bar.console.print(Text(f"{res.name}: {_job_state(res)}"), style="red", soft_wrap=True)
+
+    try:
+        with bar:
+            results = form_many(
+                jobs,
+                out_dir,
+                engine=engine.value,
+                parallel=parallel,
+                address=address,
+                force=force,
+                on_start=started,
+                on_result=arrived,
+            )
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"{exc.filename or out_dir}: cannot write ({exc.strerror or exc})") from None
+    _print_batch(results, out_dir)
+    if any(r.status == "error" for r in results):
+        raise typer.Exit(EXIT_INPUT)
+    if not all(r.ok for r in results):
+        raise typer.Exit(EXIT_INFEASIBLE)
+
+
+def _job_state(res: object) -> str:
+    from teamform.batch import JobResult
+
+    assert isinstance(res, JobResult)
+    if res.ok:
+        done = "done earlier" if res.cached else f"{res.runtime:.1f} s"
+        return f"{res.status}, objective {res.objective:.2f} ({done})"
+    return f"{res.status}: {res.error}"
+
+
+def _print_batch(results: list, out_dir: Path) -> None:
+    ok = [r for r in results if r.ok]
+    cached = sum(1 for r in results if r.cached)
+    listed = results if len(results) <= BATCH_LIST_MAX else [r for r in results if not r.ok]
+    if listed:
+        table = Table(title=f"jobs in {out_dir}")
+        for col in ("job", "status", "learners", "teams", "objective", "gap", "time", "note"):
+            table.add_column(col)
+        for r in listed:
+            note = "done earlier" if r.cached else (r.error or "")
+            table.add_row(
+                Text(r.name),
+                r.status,
+                str(r.n_learners) if r.n_learners else "-",
+                str(r.n_teams) if r.n_teams else "-",
+                "-" if r.objective is None else f"{r.objective:.2f}",
+                "-" if r.gap is None else f"{100 * r.gap:.1f} %",
+                f"{r.runtime:.1f} s",
+                Text(note),
+            )
+        _print_wide(table)
+    out.print(
+        f"{len(results)} jobs: {len(ok)} formed teams, {len(results) - len(ok)} did not; "
+        f"{cached} done earlier; {sum(r.n_learners for r in ok)} learners in "
+        f"{sum(r.n_teams for r in ok)} teams; summary in {out_dir / 'summary.csv'}",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 def main() -> None:

@@ -280,6 +280,14 @@ class FormationModel(_Strict):
         """Where the model came from (file path), for error messages."""
         return self._source
 
+    def with_reference_date(self, ref: date) -> FormationModel:
+        """This model with time zones compared in the week of ``ref``."""
+        data = self.model_dump()
+        overlap = data["criteria"].get("overlap")
+        if overlap is not None:
+            overlap["reference_date"] = ref
+        return FormationModel.from_dict(data, source=self.source)
+
     @classmethod
     def from_toml(cls, path: str | Path) -> FormationModel:
         """Read a model from a TOML file, with one-line errors naming the key."""
