@@ -172,12 +172,12 @@ def parse_availability(text: str) -> list[Window]:
     [Window(day=4, start=1320, end=1440), Window(day=5, start=0, end=60)]
     """
     windows: set[Window] = set()
-    # Empty pieces are skipped so that a trailing ";" is harmless.
-    for part in text.split(";"):
-        for piece in _WINDOW_COMMA.split(part):
-            statement = piece.strip()
-            if statement:
-                windows.update(_parse_statement(statement))
+    # Empty pieces are skipped so that a trailing ";" is harmless; a statement
+    # repeated (a form pasting the same window many times) is read once.
+    pieces = (piece.strip() for part in text.split(";") for piece in _WINDOW_COMMA.split(part))
+    for statement in dict.fromkeys(pieces):
+        if statement:
+            windows.update(_parse_statement(statement))
     return sorted(windows)
 
 

@@ -29,9 +29,10 @@ from typer.core import TyperGroup
 from typer.rich_utils import rich_format_error
 
 from teamform.availability import AvailabilityError, canonical_timezone
+from teamform.criteria import build_terms
 from teamform.errors import InputError, TeamformError, problems_of
 from teamform.instance import build_instance
-from teamform.model import FormationModel
+from teamform.model import FormationModel, check_reference_date
 from teamform.pins import Pins
 from teamform.presets import resolve_model_path
 from teamform.result import Result, Status, write_atomic
@@ -176,6 +177,10 @@ def _load(
                 f"'{reference_date}' is not a date (expected YYYY-MM-DD)",
                 column="--reference-date",
             ) from None
+        try:
+            check_reference_date(ref)
+        except ValueError as exc:
+            raise InputError(str(exc), column="--reference-date") from None
         model = _with_reference_date(model, ref)
     roster = _read_roster(roster_path, mapping, timezone, avoid, prefer, model.roster.columns)
     return roster, model
@@ -542,6 +547,7 @@ def check_cmd(
         ros, mod = _load(roster, model, avoid, prefer, reference_date, mapping, timezone)
         pinned = Pins.from_csv(pins) if pins is not None else None
         inst = build_instance(ros, mod, pins=pinned)
+        build_terms(inst)  # weights are checked against the roster, as `form` does
     except InputError as exc:
         problems = problems_of(exc)
         for problem in problems[:MAX_LISTED_PROBLEMS]:

@@ -10,8 +10,8 @@ CP-SAT with :func:`teamform.mdgp.scale_distances`.
 from __future__ import annotations
 
 import csv
-import io
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from teamform.errors import InputError
 from teamform.mdgp import scale_distances
-from teamform.roster import Roster, read_text
+from teamform.roster import Roster, csv_reader, long_cell, read_text, too_long
 
 
 def distances_from_columns(roster: Roster, columns: list[str], source: str) -> np.ndarray:
@@ -64,12 +64,7 @@ def distances_from_file(roster: Roster, path: Path) -> np.ndarray:
     n = len(index)
     dist = np.zeros((n, n), dtype=np.float64)
     text = read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    for cells in reader:
-        cells = [c.strip() for c in cells]
-        if not any(cells):
-            continue
-        line = reader.line_num
+    for line, cells in _rows(text, path):
         if [c.lower() for c in cells[:2]] == ["id_a", "id_b"]:
             continue
         if len(cells) < 3:
@@ -95,6 +90,26 @@ def distances_from_file(roster: Roster, path: Path) -> np.ndarray:
         i, j = index[cells[0]], index[cells[1]]
         dist[i, j] = dist[j, i] = value
     return dist
+
+
+def _rows(text: str, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Non-blank rows of a distance file with their line, cells stripped and measured."""
+    reader = csv_reader(text)
+    try:
+        for raw in reader:
+            cells = [c.strip() for c in raw]
+            if not any(cells):
+                continue
+            line = reader.line_num
+            wide = long_cell(cells)
+            if wide is not None:
+                column = ("id_a", "id_b", "distance")[wide] if wide < 3 else f"#{wide + 1}"
+                raise InputError(
+                    too_long(len(cells[wide])), file=str(path), row=line, column=column
+                )
+            yield line, cells
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV ({exc})", file=str(path), row=reader.line_num) from None
 
 
 #: Finest distance resolution kept: a thousandth of a unit (MDGPLIB's three decimals).

@@ -7,7 +7,12 @@ command line can print it and exit with status 2 instead of a traceback.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+
+#: Longest message an error prints; longer ones (a quoted megabyte cell) are elided.
+MAX_MESSAGE_CHARS = 400
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class TeamformError(Exception):
@@ -52,10 +57,12 @@ class InputError(TeamformError):
             where.append(f"row {self.row}")
         if self.column:
             # a command-line option is named as such, not as a CSV column
-            is_option = self.column.startswith("-")
-            where.append(f"option {self.column}" if is_option else f"column '{self.column}'")
+            column = one_line(self.column, 80)
+            is_option = column.startswith("-")
+            where.append(f"option {column}" if is_option else f"column '{column}'")
         prefix = ", ".join(where)
-        return f"{prefix}: {self.message}" if prefix else self.message
+        message = one_line(self.message)
+        return f"{prefix}: {message}" if prefix else message
 
     def located(
         self, *, file: str | None = None, row: int | None = None, column: str | None = None
@@ -103,3 +110,12 @@ def raise_problems(problems: Sequence[InputError]) -> None:
         raise problems[0]
     if problems:
         raise InputErrors(problems)
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` as one short line: control characters escaped, the middle elided."""
+    flat = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    if len(flat) <= limit:
+        return flat
+    keep = limit - 3
+    return f"{flat[: keep * 2 // 3]}...{flat[len(flat) - keep // 3 :]}"

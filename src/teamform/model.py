@@ -26,9 +26,32 @@ from pydantic import (
 
 from teamform.errors import InputError
 
+#: Largest team size or number of teams a model may ask for.
+MAX_TEAM_COUNT = 1_000_000
+#: Skill scales are survey scales; bounded so levels in hundredths stay small integers.
+MAX_SKILL_MAGNITUDE = 1_000_000
+#: A week has 168 hours: no overlap target or block can be longer.
+HOURS_PER_WEEK = 168
+#: Reference weeks the time-zone conversion supports.
+REFERENCE_DATE_RANGE = (date(1900, 1, 1), date(2199, 12, 31))
+#: Deepest nesting of arrays and tables read from a model file.
+MAX_TOML_DEPTH = 32
+#: Largest model file read (a model is a page of settings).
+MAX_MODEL_CHARS = 1_000_000
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a string "4" or a 1 for true is a typo, not a value; finite: inf and
+    # nan have no meaning as weights, hours or levels
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+class _KeyError(ValueError):
+    """A cross-field problem that belongs to one key (``loc``, below the validated model)."""
+
+    def __init__(self, message: str, loc: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 class TeamSpec(_Strict):
@@ -39,10 +62,10 @@ class TeamSpec(_Strict):
     ``[min, max]`` and the sizes are as close to ``size`` as possible.
     """
 
-    size: int | None = Field(default=None, ge=1)
-    min: int | None = Field(default=None, ge=1)
-    max: int | None = Field(default=None, ge=1)
-    teams: int | None = Field(default=None, ge=1)
+    size: int | None = Field(default=None, ge=1, le=MAX_TEAM_COUNT)
+    min: int | None = Field(default=None, ge=1, le=MAX_TEAM_COUNT)
+    max: int | None = Field(default=None, ge=1, le=MAX_TEAM_COUNT)
+    teams: int | None = Field(default=None, ge=1, le=MAX_TEAM_COUNT)
     balanced: bool = True
 
     @model_validator(mode="after")
@@ -50,7 +73,7 @@ class TeamSpec(_Strict):
         if self.size is None and self.teams is None:
             raise ValueError("give either 'size' (target team size) or 'teams' (number of teams)")
         lo = self.min if self.min is not None else 1
-        hi = self.max if self.max is not None else 10**9
+        hi = self.max if self.max is not None else MAX_TEAM_COUNT
         if lo > hi:
             raise ValueError(f"min ({lo}) is larger than max ({hi})")
         if self.size is not None and not lo <= self.size <= hi:
@@ -61,8 +84,8 @@ class TeamSpec(_Strict):
 class SkillScale(_Strict):
     """Declared range of skill levels; every roster value must lie inside it."""
 
-    min: float = 1
-    max: float = 5
+    min: float = Field(default=1, ge=-MAX_SKILL_MAGNITUDE, le=MAX_SKILL_MAGNITUDE)
+    max: float = Field(default=5, ge=-MAX_SKILL_MAGNITUDE, le=MAX_SKILL_MAGNITUDE)
 
     @model_validator(mode="after")
     def _check(self) -> SkillScale:
@@ -135,9 +158,27 @@ class Overlap(Criterion):
     for the week of ``reference_date`` so daylight-saving time is right.
     """
 
-    hours: float = Field(default=2.0, ge=0)
-    block: float = Field(default=1.0, ge=0)
-    reference_date: date | None = None
+    hours: float = Field(default=2.0, ge=0, le=HOURS_PER_WEEK)
+    block: float = Field(default=1.0, ge=0, le=HOURS_PER_WEEK)
+    # a TOML date or a "YYYY-MM-DD" string
+    reference_date: date | None = Field(default=None, strict=False)
+
+    @field_validator("reference_date")
+    @classmethod
+    def _in_range(cls, value: date | None) -> date | None:
+        if value is not None:
+            check_reference_date(value)
+        return value
+
+
+def check_reference_date(value: date) -> None:
+    """Raise ``ValueError`` unless ``value`` lies in :data:`REFERENCE_DATE_RANGE`."""
+    first, last = REFERENCE_DATE_RANGE
+    if not first <= value <= last:
+        raise ValueError(
+            f"reference date {value.isoformat()} is outside {first.isoformat()} to "
+            f"{last.isoformat()}"
+        )
 
 
 class CategoryRule(Criterion):
@@ -275,6 +316,18 @@ class FormationModel(_Strict):
     roster: RosterColumns = RosterColumns()
     _source: str = PrivateAttr(default="model")
 
+    @model_validator(mode="after")
+    def _levels_on_scale(self) -> FormationModel:
+        coverage = self.criteria.skill_coverage
+        lo, hi = self.skills.min, self.skills.max
+        for i, rule in enumerate(coverage.rules if coverage is not None else []):
+            if not lo <= rule.level <= hi:
+                raise _KeyError(
+                    f"level {rule.level:g} is outside the skill scale {lo:g}-{hi:g}",
+                    ("criteria", "skill_coverage", "rules", i, "level"),
+                )
+        return self
+
     @property
     def source(self) -> str:
         """Where the model came from (file path), for error messages."""
@@ -303,8 +356,20 @@ class FormationModel(_Strict):
     @classmethod
     def from_toml_text(cls, text: str, *, source: str = "model") -> FormationModel:
         """Parse TOML text into a model (see :meth:`from_toml`)."""
+        if len(text) > MAX_MODEL_CHARS:
+            raise InputError(
+                f"{len(text)} characters is too long for a model (at most {MAX_MODEL_CHARS})",
+                file=source,
+            )
+        depth = _nesting_depth(text)
+        if depth > MAX_TOML_DEPTH:
+            raise InputError(
+                f"arrays or tables nested {depth} deep (at most {MAX_TOML_DEPTH})", file=source
+            )
         try:
             data = tomllib.loads(text)
+        except RecursionError:  # pragma: no cover - the depth check comes first
+            raise InputError("arrays or tables nested too deep", file=source) from None
         except tomllib.TOMLDecodeError as exc:
             msg = str(exc)
             m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
@@ -332,7 +397,9 @@ class FormationModel(_Strict):
             return model
         except ValidationError as exc:
             err = exc.errors()[0]
-            loc = [str(p) for p in err["loc"]]
+            keyed = (err.get("ctx") or {}).get("error")
+            extra = keyed.loc if isinstance(keyed, _KeyError) else ()
+            loc = [str(p) for p in (*err["loc"], *extra)]
             key = ".".join(loc)
             if err["type"] == "extra_forbidden":
                 what = (
@@ -405,6 +472,41 @@ def _toml_table(data: dict[str, Any], path: tuple[str, ...]) -> str:
             out += f"\n[[{'.'.join(_toml_key(k) for k in sub)}]]\n"
             out += "".join(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in item.items())
     return out
+
+
+_DEPTH_TOKEN = re.compile(r"\"\"\"|'''|[\"'#\[\]{}]")
+_STRING_END = {
+    '"""': re.compile(r'(?:[^\\]|\\.)*?"""', re.DOTALL),
+    '"': re.compile(r'(?:[^"\\\n]|\\.)*"'),
+    "'''": re.compile(r".*?'''", re.DOTALL),
+    "'": re.compile(r"[^'\n]*'"),
+}
+
+
+def _nesting_depth(text: str) -> int:
+    """Deepest bracket nesting outside strings and comments (a bound on TOML depth).
+
+    ``tomllib`` parses nested arrays and inline tables recursively, so a file of
+    a hundred thousand ``[`` would end in a ``RecursionError``; measuring first
+    turns that into an error message.
+    """
+    depth = deepest = pos = 0
+    while (m := _DEPTH_TOKEN.search(text, pos)) is not None:
+        token, pos = m.group(), m.end()
+        if token == "#":
+            newline = text.find("\n", pos)
+            pos = len(text) if newline < 0 else newline
+        elif token in _STRING_END:
+            closed = _STRING_END[token].match(text, pos)
+            if closed is None:
+                break  # unterminated: tomllib reports it
+            pos = closed.end()
+        elif token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def _line_of(text: str, loc: list[str]) -> int | None:

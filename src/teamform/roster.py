@@ -19,12 +19,15 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from teamform.availability import AvailabilityError, canonical_timezone, parse_availability
 from teamform.errors import InputError, problems_of, raise_problems
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 MOTIVATIONS = ("intrinsic", "imposed")
 #: Columns with a fixed meaning; any other non-skill column is a category.
@@ -44,6 +47,10 @@ REQUIRED_COLUMNS = ("id",)
 #: Columns a criterion reads: required when the model uses it.
 NEEDED_BY = {"overlap": ("timezone", "availability"), "motivation": ("motivation",)}
 SKILL_PREFIX = "skill_"
+#: Longest data cell: an availability cell of 10 000 windows fits, a pasted document does not.
+MAX_CELL_CHARS = 1_000_000
+#: Longest header cell (survey exports put the whole question text there).
+MAX_HEADER_CHARS = 10_000
 
 
 class Learner(BaseModel):
@@ -215,9 +222,32 @@ def _sniff_delimiter(text: str) -> str:
     return ";" if first.count(";") > first.count(",") else ","
 
 
+def csv_reader(text: str, delimiter: str = ",") -> Reader:
+    """A CSV reader over ``text`` whose cells are measured by the caller, not capped.
+
+    The csv module's own cap (128 KiB a field) fails without naming the column
+    and would reject long but valid cells; the whole file is in memory anyway,
+    so the cap is lifted to the text's length and callers check cells against
+    :data:`MAX_CELL_CHARS` with :func:`long_cell`.
+    """
+    if csv.field_size_limit() <= len(text):
+        csv.field_size_limit(len(text) + 1)
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def long_cell(cells: Sequence[str], limit: int = MAX_CELL_CHARS) -> int | None:
+    """Index of the first cell longer than ``limit`` characters, if any."""
+    return next((j for j, c in enumerate(cells) if len(c) > limit), None)
+
+
+def too_long(length: int, limit: int = MAX_CELL_CHARS) -> str:
+    """The message for a cell of ``length`` characters over ``limit``."""
+    return f"cell of {length} characters is too long (at most {limit})"
+
+
 def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     text = read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    reader = csv_reader(text, _sniff_delimiter(text))
     try:
         header = next(reader)
         while not any(h.strip() for h in header):
@@ -226,6 +256,14 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
         raise InputError("empty file: no header row", file=str(path)) from None
     header_row = reader.line_num
     header = [h.strip() for h in header]
+    wide = long_cell(header, MAX_HEADER_CHARS)
+    if wide is not None:
+        raise InputError(
+            f"header cell {wide + 1} has {len(header[wide])} characters "
+            f"(at most {MAX_HEADER_CHARS})",
+            file=str(path),
+            row=header_row,
+        )
     seen: set[str] = set()
     for col in header:
         if col in seen:
@@ -245,6 +283,11 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
                     file=str(path),
                     row=line,
                 )
+            wide = long_cell(cells)
+            if wide is not None:
+                raise InputError(
+                    too_long(len(cells[wide])), file=str(path), row=line, column=header[wide]
+                )
             rows.append((line, {h: c.strip() for h, c in zip(header, cells, strict=False)}))
     except csv.Error as exc:
         raise InputError(f"malformed CSV ({exc})", file=str(path), row=reader.line_num) from None
@@ -254,23 +297,45 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
 def load_pairs(path: str | Path) -> list[tuple[str, str, int | None]]:
     """Read a pair list: a CSV with columns ``id_a,id_b`` (header optional).
 
-    Returns ``(id_a, id_b, row)`` triples; ids are checked against the roster
-    when the roster is built.
+    A first row naming ``id_a`` or ``id_b`` is a header: it must name both, in
+    any order, and other columns (a note, a date) are ignored. Returns
+    ``(id_a, id_b, row)`` triples; ids are checked against the roster when the
+    roster is built.
     """
     path = Path(path)
     text = read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    reader = csv_reader(text, _sniff_delimiter(text))
     pairs: list[tuple[str, str, int | None]] = []
-    for cells in reader:
-        cells = [c.strip() for c in cells]
-        if not any(cells):
-            continue
-        line = reader.line_num
-        if not pairs and [c.lower() for c in cells[:2]] == ["id_a", "id_b"]:
-            continue
-        if len(cells) < 2 or not cells[0] or not cells[1]:
-            raise InputError("expected two ids: id_a,id_b", file=str(path), row=line)
-        pairs.append((cells[0], cells[1], line))
+    names: list[str] | None = None
+    columns = (0, 1)
+    try:
+        for cells in reader:
+            cells = [c.strip() for c in cells]
+            if not any(cells):
+                continue
+            line = reader.line_num
+            if names is None:
+                names = [c.lower() for c in cells]
+                if "id_a" in names or "id_b" in names:
+                    for col in ("id_a", "id_b"):
+                        if col not in names:
+                            raise InputError(
+                                "required column is missing", file=str(path), row=line, column=col
+                            )
+                    columns = (names.index("id_a"), names.index("id_b"))
+                    continue
+            wide = long_cell(cells)
+            if wide is not None:
+                column = {columns[0]: "id_a", columns[1]: "id_b"}.get(wide, f"#{wide + 1}")
+                raise InputError(
+                    too_long(len(cells[wide])), file=str(path), row=line, column=column
+                )
+            a, b = (cells[j] if j < len(cells) else "" for j in columns)
+            if not a or not b:
+                raise InputError("expected two ids: id_a,id_b", file=str(path), row=line)
+            pairs.append((a, b, line))
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV ({exc})", file=str(path), row=reader.line_num) from None
     return pairs
 
 

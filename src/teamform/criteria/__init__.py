@@ -7,7 +7,7 @@ its own variables, constraints and penalty.
 
 from __future__ import annotations
 
-from teamform.criteria.base import OBJECTIVE_SCALE, Term
+from teamform.criteria.base import OBJECTIVE_LIMIT, OBJECTIVE_SCALE, Term
 from teamform.criteria.category import CategoryTerm
 from teamform.criteria.diversity import DiversityTerm
 from teamform.criteria.motivation import MotivationTerm
@@ -22,6 +22,7 @@ from teamform.errors import InputError
 from teamform.instance import Instance
 
 __all__ = [
+    "OBJECTIVE_LIMIT",
     "OBJECTIVE_SCALE",
     "CategoryTerm",
     "DiversityTerm",
@@ -36,6 +37,8 @@ __all__ = [
     "StabilityTerm",
     "Term",
     "build_terms",
+    "check_weights",
+    "weight_range",
 ]
 
 
@@ -97,12 +100,47 @@ def build_terms(inst: Instance) -> list[Term]:
         terms.append(ParticipationSpreadTerm(inst, weight=p.weight, hard=p.hard, low=p.low))
         if p.require_high:
             terms.append(ParticipationHighTerm(inst, weight=p.weight, hard=p.hard, high=p.high))
-    for term in terms:
-        if not term.hard and term.weight > 0 and term.coefficient == 0:
-            smallest = 0.5 / (OBJECTIVE_SCALE * term.unit)
-            raise InputError(
-                f"weight {term.weight:g} is too small to count (use at least {smallest:.2g})",
-                file=inst.model.source,
-                column=f"criteria.{term.name.split(':')[0]}.weight",
-            )
+    check_weights(inst, terms)
     return terms
+
+
+def weight_range(term: Term, n_soft: int = 1) -> tuple[float, float | None]:
+    """Smallest weight that counts and largest that cannot overflow the objective.
+
+    The objective budget :data:`~teamform.criteria.base.OBJECTIVE_LIMIT` is
+    shared equally by the ``n_soft`` soft terms, so each term's range does not
+    depend on the other weights. The upper end is ``None`` when the term has no
+    penalty bound.
+    """
+    per_unit = OBJECTIVE_SCALE * term.unit
+    smallest = 0.5 / per_unit
+    worst = term.max_penalty()
+    if worst is None:
+        return smallest, None
+    return smallest, OBJECTIVE_LIMIT / max(1, n_soft) / per_unit / max(1, worst)
+
+
+def check_weights(inst: Instance, terms: list[Term]) -> None:
+    """Raise :class:`InputError` for a soft weight too small to count or large enough
+    to overflow the objective (the range depends on the roster's size)."""
+    soft = [t for t in terms if not t.hard and t.weight > 0]
+    for term in soft:
+        smallest, largest = weight_range(term, len(soft))
+        if term.coefficient == 0 or (largest is not None and term.weight > largest):
+            allowed = (
+                f"{smallest:.2g} to {largest:.2g}"
+                if largest is not None
+                else f"at least {smallest:.2g}"
+            )
+            raise InputError(
+                f"weight {term.weight:g} is out of range for this roster: use 0 (off) or {allowed}",
+                file=inst.model.source,
+                column=f"criteria.{_model_key(term)}.weight",
+            )
+
+
+def _model_key(term: Term) -> str:
+    """The criterion table a term's weight comes from."""
+    if isinstance(term, ParticipationHighTerm):
+        return "participation"
+    return term.name.split(":")[0]

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 #: Objective values are integers in ten-thousandths of a weighted natural unit.
 OBJECTIVE_SCALE = 10_000
+#: Largest objective any assignment may reach: exact as a float, and far enough below
+#: CP-SAT's 64-bit limit (2**62 over the variables' domains) for its own checks.
+OBJECTIVE_LIMIT = 2**53
 
 
 class Term(ABC):
@@ -75,6 +78,14 @@ class Term(ABC):
     def lower_bound(self) -> int:
         """A lower bound on the total penalty over all teams (integer units)."""
         return 0
+
+    def max_penalty(self) -> int | None:
+        """An upper bound on the total penalty over all teams (integer units).
+
+        Used to keep ``coefficient * max_penalty`` inside :data:`OBJECTIVE_LIMIT`;
+        ``None`` when a term cannot tell (its weight is then not range-checked).
+        """
+        return None
 
     def bound(self) -> int:
         """:meth:`lower_bound`, computed once: the instance does not change."""

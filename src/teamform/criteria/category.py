@@ -68,6 +68,10 @@ class CategoryTerm(Term):
             return max(0, present - 1)
         return sum(1 for v in self.active if counts[v] == 1)
 
+    def max_penalty(self) -> int:
+        """Each member counted at most twice (below a floor, above a ceiling)."""
+        return 2 * self.inst.n
+
     def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
         model = sub.model
         out: dict[int, cp_model.LinearExprT] = {}

@@ -60,6 +60,10 @@ class DiversityTerm(Term):
     def team_penalty(self, members: Sequence[int], team: int) -> int:
         return sum(self._top[i] for i in members) - 2 * self.within(members)
 
+    def max_penalty(self) -> int:
+        """No distance inside any team."""
+        return int(sum(self._top))
+
     def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
         out: dict[int, cp_model.LinearExprT] = {}
         model = sub.model

@@ -53,6 +53,10 @@ class MotivationTerm(Term):
         lo, hi = self._targets[team]
         return max(0, lo - count) + max(0, count - hi)
 
+    def max_penalty(self) -> int:
+        """At most every member of every team off the spread."""
+        return self.inst.n
+
     def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
         out: dict[int, cp_model.LinearExprT] = {}
         for t in sub.teams:

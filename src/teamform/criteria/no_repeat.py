@@ -46,6 +46,10 @@ class NoRepeatTerm(Term):
     def team_penalty(self, members: Sequence[int], team: int) -> int:
         return sum(c for _, _, c in self.repeated_pairs(members))
 
+    def max_penalty(self) -> int:
+        """Every earlier pair together again."""
+        return sum(self.inst.history.values())
+
     def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
         out: dict[int, cp_model.LinearExprT] = {}
         for t in sub.teams:

@@ -65,6 +65,10 @@ class OverlapTerm(Term):
     def team_penalty(self, members: Sequence[int], team: int) -> int:
         return max(0, self.need - self.common_slots(members))
 
+    def max_penalty(self) -> int:
+        """Every team without any common time."""
+        return self.inst.k * self.need
+
     def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
         out: dict[int, cp_model.LinearExprT] = {}
         if self.need == 0:

@@ -64,6 +64,10 @@ class ParticipationSpreadTerm(Term):
         count = int(np.count_nonzero(self.is_low[list(members)]))
         return max(0, count - self.team_cap(team))
 
+    def max_penalty(self) -> int:
+        """Every learner beyond a share."""
+        return self.inst.n
+
     def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
         out: dict[int, cp_model.LinearExprT] = {}
         for t in sub.teams:
@@ -94,6 +98,10 @@ class ParticipationHighTerm(Term):
 
     def team_penalty(self, members: Sequence[int], team: int) -> int:
         return 0 if any(self.is_high[i] for i in members) else 1
+
+    def max_penalty(self) -> int:
+        """Every team without an engaged member."""
+        return self.inst.k
 
     def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
         out: dict[int, cp_model.LinearExprT] = {}

@@ -30,6 +30,10 @@ class PreferTerm(Term):
         adj = self.inst.prefer_adj
         return sum(1 for i in members for j in adj[i] if j not in inside)
 
+    def max_penalty(self) -> int:
+        """Every pair split, counted by both teams."""
+        return 2 * len(self.inst.prefer)
+
     def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
         adj = self.inst.prefer_adj
         out: dict[int, cp_model.LinearExprT] = {}

@@ -58,6 +58,10 @@ class SkillBalanceTerm(Term):
             pen += abs(sum(map(col.__getitem__, members)) - size * mu)
         return pen
 
+    def max_penalty(self) -> int:
+        """Every member at most the skill's spread (plus rounding) from the mean."""
+        return self.inst.n * int((np.ptp(self.values, axis=0) + 1).sum()) if self.inst.n else 0
+
     def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
         out: dict[int, cp_model.LinearExprT] = {}
         model = sub.model

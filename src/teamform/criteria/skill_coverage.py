@@ -40,6 +40,10 @@ class SkillCoverageTerm(Term):
         idx = list(members)
         return sum(0 if mask[idx].any() else 1 for mask in self.strong)
 
+    def max_penalty(self) -> int:
+        """Every team lacking every rule."""
+        return self.inst.k * len(self.rules)
+
     def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
         out: dict[int, cp_model.LinearExprT] = {}
         for t in sub.teams:

@@ -41,6 +41,10 @@ class StabilityTerm(Term):
         prev = self.prev
         return sum(1 for i in members if prev[i] >= 0 and prev[i] != team)
 
+    def max_penalty(self) -> int:
+        """Everybody moved."""
+        return self.inst.n
+
     def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
         prev = self.prev
         return {
