@@ -658,3 +658,9 @@ def test_zone_names_in_any_case(name: str, canonical: str) -> None:
 def test_unknown_zone_in_any_case_is_an_error() -> None:
     with pytest.raises(AvailabilityError, match="unknown time zone 'europe/pariss'"):
         canonical_timezone("europe/pariss")
+
+
+def test_repeated_statements_are_read_once() -> None:
+    one = parse_availability("Mon 09:00-10:00; Tue 22:00-01:00")
+    many = parse_availability("; ".join(["Mon 09:00-10:00", "Tue 22:00-01:00"] * 5_000))
+    assert many == one

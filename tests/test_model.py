@@ -265,3 +265,97 @@ def test_layout_impossible_names_the_section() -> None:
     with pytest.raises(InputError) as info:
         team_layout(np.array([4, 1]), model, ["A", "B"])
     assert "section 'B'" in info.value.message
+
+
+# -------------------------------------------------------------- bounds on values
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "fragment"),
+    [
+        (
+            "[team]\nsize = 4\n[criteria.motivation]\nweight = nan\n",
+            "criteria.motivation.weight",
+            "finite",
+        ),
+        ("[team]\nsize = 4\n[skills]\nmax = inf\n", "skills.max", "finite"),
+        ("[team]\nsize = 4\n[skills]\nmin = -1e300\n", "skills.min", "greater than or equal"),
+        (
+            "[team]\nsize = 4\n[criteria.participation]\nlow = nan\n",
+            "criteria.participation.low",
+            "finite",
+        ),
+        ("[team]\nsize = 4\n[criteria.overlap]\nhours = 168.5\n", "criteria.overlap.hours", "168"),
+        ("[team]\nteams = 1000001\n", "team.teams", "1000000"),
+        ('[team]\nsize = 4\nbalanced = "yes"\n', "team.balanced", "valid boolean"),
+        (
+            "[team]\nsize = 4\n[criteria.overlap]\nhard = 1\n",
+            "criteria.overlap.hard",
+            "valid boolean",
+        ),
+        (
+            '[team]\nsize = 4\n[criteria.overlap]\nweight = "3"\n',
+            "criteria.overlap.weight",
+            "valid number",
+        ),
+    ],
+)
+def test_values_out_of_bounds(text: str, key: str, fragment: str) -> None:
+    exc = parse_error(text)
+    assert exc.column == key
+    assert fragment in exc.message
+    assert exc.row is not None
+
+
+def test_coverage_level_must_lie_on_the_skill_scale() -> None:
+    exc = parse_error(
+        "[team]\nsize = 4\n[skills]\nmin = 0\nmax = 10\n[criteria.skill_coverage]\n"
+        'rules = [{skill = "a", level = 10}, {skill = "b", level = 11}]\n'
+    )
+    assert exc.column == "criteria.skill_coverage.rules.1.level"
+    assert exc.message == "level 11 is outside the skill scale 0-10"
+
+
+@pytest.mark.parametrize("when", ["1899-12-31", "2200-01-01", "9999-12-31", "0001-01-01"])
+def test_reference_date_outside_the_supported_weeks(when: str) -> None:
+    exc = parse_error(f"[team]\nsize = 4\n[criteria.overlap]\nreference_date = {when}\n")
+    assert exc.column == "criteria.overlap.reference_date"
+    assert exc.row == 4
+    assert "outside 1900-01-01 to 2199-12-31" in exc.message
+
+
+def test_reference_date_at_the_ends_of_the_range_and_as_a_string() -> None:
+    for when in ("1900-01-01", "2199-12-31", '"2026-03-30"'):
+        model = FormationModel.from_toml_text(
+            f"[team]\nsize = 4\n[criteria.overlap]\nreference_date = {when}\n"
+        )
+        assert model.criteria.overlap is not None
+        assert model.criteria.overlap.reference_date is not None
+
+
+def test_nesting_is_measured_outside_strings_and_comments() -> None:
+    brackets = "[" * 200
+    model = FormationModel.from_toml_text(
+        f"description = \"\\\"{brackets}\"\n# {brackets}\nname = '''{brackets}'''\n"
+        '[team]\nsize = 4\n[[criteria.category]]\ncolumn = "role"\nrule = "cluster"\n'
+        'values = ["a", "b"]\n'
+    )
+    assert model.description == '"' + brackets
+    assert model.name == brackets
+
+
+@pytest.mark.parametrize(
+    "bomb", ["x = " + "[" * 40 + "]" * 40, "x = " + "{a = " * 40 + "1" + "}" * 40]
+)
+def test_nesting_beyond_the_limit(bomb: str) -> None:
+    exc = parse_error(f"{bomb}\n[team]\nsize = 4\n")
+    assert "nested 40 deep (at most 32)" in exc.message
+
+
+def test_model_file_size_is_capped(tmp_path: Path) -> None:
+    path = tmp_path / "big.toml"
+    path.write_text("[team]\nsize = 4\n" + "#" * 1_000_001 + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        FormationModel.from_toml(path)
+    assert info.value.file == str(path)
+    assert "larger than 1000000 bytes" in info.value.message

@@ -536,3 +536,76 @@ def test_from_records_checks_pairs() -> None:
     with pytest.raises(InputError) as info:
         Roster.from_records(rows(), avoid=[("L1", "L77")])
     assert "L77" in info.value.message
+
+
+# ------------------------------------------------------------------ size limits
+
+
+def test_long_cell_names_row_and_column(tmp_path: Path) -> None:
+    records = rows()
+    records[2]["name"] = "n" * 1_000_001
+    exc = load_error(write_roster(tmp_path / "r.csv", records))
+    assert_located(exc, tmp_path / "r.csv", 4, "name")
+    assert "1000001 characters is too long (at most 1000000)" in exc.message
+
+
+def test_long_cell_beyond_the_csv_modules_own_cap_is_read(tmp_path: Path) -> None:
+    # the csv module stops at 128 KiB a field: a long valid cell must still load
+    records = rows()
+    records[0]["availability"] = "; ".join(["Mon 18:00-21:00"] * 20_000)
+    roster = load_roster(write_roster(tmp_path / "r.csv", records))
+    assert len(roster.learners[0].availability) > 131_072
+
+
+def test_long_header_cell(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    write_roster(path, rows(), header=[*HEADER, "q" * 10_001])
+    exc = load_error(path)
+    assert_located(exc, path, 1, None)
+    assert "header cell 8 has 10001 characters (at most 10000)" in exc.message
+
+
+def test_file_size_is_capped(tmp_path: Path) -> None:
+    from teamform.roster import read_text
+
+    path = tmp_path / "r.csv"
+    path.write_text("x" * 101, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_text(path, limit=100)
+    assert "larger than 100 bytes" in info.value.message
+    assert read_text(path, limit=101) == "x" * 101
+
+
+def test_rows_are_where_a_record_starts(tmp_path: Path) -> None:
+    records = rows()
+    records[0]["name"] = "two\nlines"
+    records[2]["availability"] = "Mon 25:00-26:00"
+    exc = load_error(write_roster(tmp_path / "r.csv", records))
+    # L1 spans lines 2-3, so L3 starts on line 5
+    assert_located(exc, tmp_path / "r.csv", 5, "availability")
+
+
+def test_pair_header_in_any_order(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("note,id_b,id_a\nx,L2,L1\n,L4,L3\n", encoding="utf-8")
+    assert load_pairs(path) == [("L1", "L2", 2), ("L3", "L4", 3)]
+
+
+@pytest.mark.parametrize(
+    ("text", "missing"), [("id_a,other\nL1,L2\n", "id_b"), ("ID_B\nL1\n", "id_a")]
+)
+def test_pair_header_missing_a_column(tmp_path: Path, text: str, missing: str) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_pairs(path)
+    assert_located(info.value, path, 1, missing)
+    assert info.value.message == "required column is missing"
+
+
+def test_pair_cell_too_long(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("id_a,id_b\nL1,L2\n" + "x" * 1_000_001 + ",L2\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_pairs(path)
+    assert_located(info.value, path, 3, "id_a")

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from teamform.errors import InputError
 from teamform.mdgp import scale_distances
-from teamform.roster import Roster, csv_reader, long_cell, read_text, too_long
+from teamform.roster import Roster, csv_reader, long_cell, read_text, records, too_long
 
 
 def distances_from_columns(roster: Roster, columns: list[str], source: str) -> np.ndarray:
@@ -96,11 +96,10 @@ def _rows(text: str, path: Path) -> Iterator[tuple[int, list[str]]]:
     """Non-blank rows of a distance file with their line, cells stripped and measured."""
     reader = csv_reader(text)
     try:
-        for raw in reader:
+        for line, raw in records(reader):
             cells = [c.strip() for c in raw]
             if not any(cells):
                 continue
-            line = reader.line_num
             wide = long_cell(cells)
             if wide is not None:
                 column = ("id_a", "id_b", "distance")[wide] if wide < 3 else f"#{wide + 1}"

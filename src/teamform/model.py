@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from teamform.errors import InputError
+from teamform.roster import read_text
 
 #: Largest team size or number of teams a model may ask for.
 MAX_TEAM_COUNT = 1_000_000
@@ -345,13 +346,7 @@ class FormationModel(_Strict):
     def from_toml(cls, path: str | Path) -> FormationModel:
         """Read a model from a TOML file, with one-line errors naming the key."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise InputError("file not found", file=str(path)) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read file ({exc})", file=str(path)) from None
-        return cls.from_toml_text(text, source=str(path))
+        return cls.from_toml_text(read_text(path, MAX_MODEL_CHARS), source=str(path))
 
     @classmethod
     def from_toml_text(cls, text: str, *, source: str = "model") -> FormationModel:

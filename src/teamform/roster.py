@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -47,6 +47,8 @@ REQUIRED_COLUMNS = ("id",)
 #: Columns a criterion reads: required when the model uses it.
 NEEDED_BY = {"overlap": ("timezone", "availability"), "motivation": ("motivation",)}
 SKILL_PREFIX = "skill_"
+#: Largest roster or pair file read: a cohort of 100 000 fits with room to spare.
+MAX_FILE_BYTES = 100_000_000
 #: Longest data cell: an availability cell of 10 000 windows fits, a pasted document does not.
 MAX_CELL_CHARS = 1_000_000
 #: Longest header cell (survey exports put the whole question text there).
@@ -193,14 +195,23 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def read_text(path: Path) -> str:
-    """A UTF-8 text file (BOM dropped), with one-line errors naming file and row."""
+def read_text(path: Path, limit: int | None = None) -> str:
+    """A UTF-8 text file (BOM dropped), with one-line errors naming file and row.
+
+    At most ``limit`` bytes (default :data:`MAX_FILE_BYTES`) are read: a larger
+    file, or a device such as ``/dev/zero``, is an error rather than a machine
+    out of memory.
+    """
+    limit = MAX_FILE_BYTES if limit is None else limit
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(limit + 1)
     except FileNotFoundError:
         raise InputError("file not found", file=str(path)) from None
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", file=str(path)) from None
+    if len(raw) > limit:
+        raise InputError(f"file is larger than {limit} bytes", file=str(path))
     try:
         # utf-8-sig drops the byte-order mark spreadsheets like to add.
         return raw.decode("utf-8-sig")
@@ -235,6 +246,18 @@ def csv_reader(text: str, delimiter: str = ",") -> Reader:
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
+def records(reader: Reader) -> Iterator[tuple[int, list[str]]]:
+    """``(line, cells)`` of each record, ``line`` being where it starts.
+
+    The csv module counts the line a record ends on, which for a cell holding
+    a line break is not where a tutor would look.
+    """
+    end = reader.line_num
+    for cells in reader:
+        yield end + 1, cells
+        end = reader.line_num
+
+
 def long_cell(cells: Sequence[str], limit: int = MAX_CELL_CHARS) -> int | None:
     """Index of the first cell longer than ``limit`` characters, if any."""
     return next((j for j, c in enumerate(cells) if len(c) > limit), None)
@@ -254,6 +277,8 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
             header = next(reader)
     except StopIteration:
         raise InputError("empty file: no header row", file=str(path)) from None
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV ({exc})", file=str(path), row=reader.line_num) from None
     header_row = reader.line_num
     header = [h.strip() for h in header]
     wide = long_cell(header, MAX_HEADER_CHARS)
@@ -273,10 +298,9 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
         seen.add(col)
     rows: list[tuple[int, dict[str, str]]] = []
     try:
-        for cells in reader:
+        for line, cells in records(reader):
             if not any(c.strip() for c in cells):
                 continue  # blank lines are layout, not learners
-            line = reader.line_num
             if len(cells) > len(header):
                 raise InputError(
                     f"{len(cells)} cells but the header has {len(header)} columns",
@@ -309,11 +333,10 @@ def load_pairs(path: str | Path) -> list[tuple[str, str, int | None]]:
     names: list[str] | None = None
     columns = (0, 1)
     try:
-        for cells in reader:
+        for line, cells in records(reader):
             cells = [c.strip() for c in cells]
             if not any(cells):
                 continue
-            line = reader.line_num
             if names is None:
                 names = [c.lower() for c in cells]
                 if "id_a" in names or "id_b" in names:
