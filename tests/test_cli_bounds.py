@@ -224,6 +224,7 @@ COMMANDS = ["check", "form"]
         ("nan", "finite"),
         ("1e15", "out of range"),
         ("1e30", "out of range"),
+        ("1e308", "out of range"),
         ("1e-30", "out of range"),
     ],
 )

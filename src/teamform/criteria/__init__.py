@@ -126,7 +126,8 @@ def check_weights(inst: Instance, terms: list[Term]) -> None:
     soft = [t for t in terms if not t.hard and t.weight > 0]
     for term in soft:
         smallest, largest = weight_range(term, len(soft))
-        if term.coefficient == 0 or (largest is not None and term.weight > largest):
+        # the upper end first: a weight near the float limit has no coefficient at all
+        if (largest is not None and term.weight > largest) or term.coefficient == 0:
             allowed = (
                 f"{smallest:.2g} to {largest:.2g}"
                 if largest is not None

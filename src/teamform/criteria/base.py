@@ -16,6 +16,7 @@ Each term does three things, kept side by side so they cannot drift apart:
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -65,7 +66,10 @@ class Term(ABC):
         """Objective coefficient per integer penalty unit (0 for hard terms)."""
         if self.hard:
             return 0
-        return round(OBJECTIVE_SCALE * self.weight * self.unit)
+        scaled = OBJECTIVE_SCALE * self.weight * self.unit
+        if not math.isfinite(scaled):
+            raise ValueError(f"{self.name}: weight {self.weight:g} has no integer coefficient")
+        return round(scaled)
 
     @abstractmethod
     def team_penalty(self, members: Sequence[int], team: int) -> int:
