@@ -8,14 +8,20 @@ which survey tool wrote the file.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
 from teamform.errors import InputError
-from teamform.roster import read_text
+from teamform.roster import (
+    MAX_CELL_CHARS,
+    MAX_HEADER_CHARS,
+    csv_reader,
+    long_cell,
+    read_text,
+    too_long,
+)
 
 __all__ = ["EXCEL_SUFFIXES", "Table", "read_table"]
 
@@ -109,12 +115,13 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     text = read_text(path)
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = max((",", ";", "\t"), key=first.count)  # ties go to the comma
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv_reader(text, delimiter)
     rows: list[tuple[int, list[str]]] = []
     start = 1
     try:
         for cells in reader:
             if any(c.strip() for c in cells):
+                _check_lengths(path, start, cells, rows[0][1] if rows else None)
                 rows.append((start, [c.strip() for c in cells]))
             start = reader.line_num + 1
     except csv.Error as exc:
@@ -123,6 +130,19 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         raise InputError("empty file: no header row", file=str(path))
     (_, header), data = rows[0], rows[1:]
     return header, data
+
+
+def _check_lengths(path: Path, row: int, cells: list[str], header: list[str] | None) -> None:
+    """Cells no longer than the roster's limits, the column named (the header by position)."""
+    limit = MAX_CELL_CHARS if header is not None else MAX_HEADER_CHARS
+    wide = long_cell(cells, limit)
+    if wide is None:
+        return
+    if header is None:
+        message = f"header cell {wide + 1} has {len(cells[wide])} characters (at most {limit})"
+        raise InputError(message, file=str(path), row=row)
+    column = header[wide] if wide < len(header) else None
+    raise InputError(too_long(len(cells[wide]), limit), file=str(path), row=row, column=column)
 
 
 def read_table(path: str | Path) -> Table:
