@@ -59,6 +59,8 @@ def solve_exact(inst: Instance, terms: Sequence[Term] | None = None) -> tuple[in
     assert status == cp_model.OPTIMAL, solver.status_name(status)
     found = sub.read(solver)
     assignment = [found[i] for i in range(inst.n)]
+    for term in terms:
+        term.read_decisions(sub, solver)  # per-team decisions such as projects
     objective = round(solver.objective_value)
     # the validator must agree with the solver on every solve
     check = validate(inst, assignment, terms)

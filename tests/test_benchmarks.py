@@ -49,3 +49,28 @@ def test_quick_batch_run(tmp_path: Path) -> None:
         assert row["jobs"] == row["ok"] == "6"
         assert float(row["jobs_per_s"]) > 0
     assert "Throughput ratio" in (tmp_path / "batch.md").read_text()
+
+
+def test_quick_projects_benchmark_run(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.projects_bench",
+            "--quick",
+            "--out",
+            str(tmp_path / "p"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    with open(tmp_path / "p.csv", encoding="utf-8") as fh:
+        rows = {r["method"]: r for r in csv.DictReader(fh)}
+    ours = rows["teamform (teams and projects together)"]
+    baseline = rows["teams first, then Hungarian"]
+    # what teamform minimises: no worse than forming teams first (slack for a 2 s budget)
+    assert float(ours["joint_objective"]) <= 1.1 * float(baseline["joint_objective"])
+    assert 1.0 <= float(ours["mean_rank"]) <= 4.0
+    assert 0.0 <= float(ours["top3"]) <= 1.0

@@ -1,6 +1,7 @@
 """Property: every assignment the search returns passes the independent validator.
 
-Cohorts come with every criterion, avoid and preferred pairs, and pins.
+Cohorts come with every criterion (projects included), avoid and preferred pairs,
+and pins.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from teamform.solve import solve_instance
 from teamform.validate import validate
 
 ZONES = ["UTC", "Europe/Paris", "America/Los_Angeles", "Asia/Kathmandu", "Australia/Sydney"]
+PROJECTS = ["P", "Q", "R", "S", "T", "U"]
 WINDOWS = ["Mon-Fri 18:00-21:00", "Sat 09:00-12:00", "Tue,Thu 06:00-08:30", "daily 12:00-13:00", ""]
 
 
@@ -30,6 +32,7 @@ def cohorts(draw: st.DrawFn):
             motivation=draw(st.sampled_from(["intrinsic", "imposed"])),
             section=draw(st.sampled_from(["", "", "", "B"])) if n >= 10 else "",
             role=draw(st.sampled_from(["x", "y", "z"])),
+            projects=";".join(draw(st.lists(st.sampled_from(PROJECTS), max_size=3, unique=True))),
         )
         for i in range(n)
     ]
@@ -55,6 +58,12 @@ def cohorts(draw: st.DrawFn):
             }
         ],
         "skill_coverage": {"weight": 3, "rules": [{"skill": "a", "level": 4}]},
+        "projects": {
+            "names": PROJECTS,
+            "weight": draw(st.integers(0, 3)),
+            "capacity": draw(st.integers(1, 3)),
+            "hard": draw(st.sampled_from([False, False, True])),
+        },
     }
     size = draw(st.integers(2, 4))
     balanced = draw(st.booleans())
@@ -78,12 +87,14 @@ def test_returned_assignments_pass_the_validator(case) -> None:  # type: ignore[
     try:
         inst = make_instance(records, crit, team=team, avoid=avoid, prefer=prefer, pins=pins)
     except InputError as exc:  # sizes the roster cannot meet are an input error, not a solve
-        assert "team size impossible" in str(exc)
+        assert "team size impossible" in str(exc) or "capacities hold only" in str(exc)
         return
     result = solve_instance(inst, time_limit=0.5, seed=1, strategy=strategy)
     if result.status in (Status.OPTIMAL, Status.FEASIBLE):
         assignment = [result.assignment[i] - 1 for i in inst.ids]
-        check = validate(inst, assignment)
+        assert inst.projects is not None
+        projects = [inst.projects.names.index(t.project or "") for t in result.teams]
+        check = validate(inst, assignment, projects=projects)
         assert check.ok, check.violations
         assert round(result.objective * OBJECTIVE_SCALE) == check.objective
         assert result.search_objective is None or result.search_objective == result.objective

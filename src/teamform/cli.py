@@ -626,6 +626,9 @@ def print_teams(result: Result) -> None:
     table.add_column("intrinsic/imposed", justify="center")
     table.add_column("common h/week", justify="right")
     table.add_column("flags", style="yellow")
+    projects = any(team.project is not None for team in result.teams)
+    if projects:
+        table.add_column("project")
     for team in result.teams:
         table.add_row(
             str(team.team),
@@ -636,6 +639,7 @@ def print_teams(result: Result) -> None:
             f"{team.intrinsic}/{team.imposed}",
             "-" if team.common_hours is None else f"{team.common_hours:g}",
             Text("; ".join(team.flags)),
+            *([Text(team.project or "-")] if projects else []),
         )
     out.print(table)
 

@@ -60,6 +60,8 @@ class SubModel:
         #: assumption literal of each guarded rule, by rule name
         self.guards: dict[str, cp_model.IntVar] = {}
         self.penalties: dict[str, dict[int, cp_model.LinearExprT]] = {}
+        #: variables that several terms share (e.g. each team's project), by name
+        self.shared: dict[str, object] = {}
         self._build_structure(guard_hard)
         objective: list[cp_model.LinearExprT] = []
         for term in terms:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,9 @@ from teamform.errors import InputError, raise_problems
 from teamform.model import FormationModel
 from teamform.pins import PinData, Pins, compile_pins
 from teamform.roster import NEEDED_BY, Roster
+
+if TYPE_CHECKING:
+    from teamform.criteria.project import ProjectData
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -96,6 +99,8 @@ class Instance:
     distance_factor: float = 1.0
     #: compiled pins (learners fixed to teams, keep-together groups, fixed teams)
     pins: PinData | None = None
+    #: the projects on offer and each learner's ranked choices
+    projects: ProjectData | None = None
     _avoid_adj: list[list[int]] | None = field(default=None, repr=False)
     _prefer_adj: list[list[int]] | None = field(default=None, repr=False)
 
@@ -133,6 +138,7 @@ def build_instance(
     history: Mapping[tuple[str, str], int] | None = None,
     previous: Mapping[str, int] | None = None,
     pins: Pins | None = None,
+    previous_projects: Mapping[int, str] | None = None,
 ) -> Instance:
     """Check a roster against a model and compile both into an :class:`Instance`.
 
@@ -152,6 +158,9 @@ def build_instance(
         Learners fixed to teams, keep-together groups and fixed teams (see
         :class:`teamform.Pins`). Pins that cannot hold are not raised but
         listed on ``Instance.pins.conflicts`` (the solver reports them).
+    previous_projects
+        Team number (from 1) to its project in the previous phase, kept when
+        the model's ``criteria.projects.keep`` is set.
 
     Raises
     ------
@@ -233,6 +242,9 @@ def build_instance(
             [lr.participation if lr.participation is not None else np.nan for lr in learners]
         )
 
+    from teamform.criteria.project import compile_projects
+
+    projects = compile_projects(roster, model, len(team_lo), previous_projects)
     return Instance(
         roster=roster,
         model=model,
@@ -256,6 +268,7 @@ def build_instance(
         history=_history_pairs(index, history or {}),
         previous=_previous_teams(ids, previous) if previous is not None else None,
         pins=pin_data,
+        projects=projects,
         **_diversity_data(roster, model),
     )
 

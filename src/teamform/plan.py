@@ -453,6 +453,16 @@ def _memory(
     return [a for _, a in imported] + [db.assignment(f.id) for f in stored]
 
 
+def _previous_projects(plan: Plan, index: int, db: CourseHistory) -> dict[int, str] | None:
+    """Team number to project in the latest stored phase before ``index``."""
+    by_name = {f.phase: f for f in db.formations()}
+    for p in reversed(plan.phases[:index]):
+        if p.name in by_name:
+            result = Result.model_validate_json(db.result_json(by_name[p.name].id))
+            return {t.team: t.project for t in result.teams if t.project is not None}
+    return None
+
+
 def _form_phase(
     plan: Plan,
     inputs: _Inputs,
@@ -466,6 +476,10 @@ def _form_phase(
     window = memory[-nr.lookback :] if nr.lookback else memory
     history = pair_counts(window) if model.criteria.no_repeat is not None else None
     previous = memory[-1] if phase.policy == "keep" and memory else None
+    projects = model.criteria.projects
+    kept = None
+    if previous is not None and projects is not None and projects.keep:
+        kept = _previous_projects(plan, inputs.index, db)
     time_limit = phase.time_limit if phase.time_limit is not None else plan.time_limit
     seed = phase.seed if phase.seed is not None else plan.seed
     result = form(
@@ -478,6 +492,7 @@ def _form_phase(
         history=history,
         previous=previous,
         pins=inputs.pins,
+        previous_projects=kept,
     )
     new = NewFormation(
         phase=phase.name,

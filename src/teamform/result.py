@@ -6,11 +6,13 @@ import json
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from teamform.criteria import OBJECTIVE_SCALE, Term
 from teamform.criteria.overlap import OverlapTerm
+from teamform.criteria.project import ProjectTerm
 from teamform.files import csv_text, write_atomic
 from teamform.files import safe_cell as safe_cell  # older imports of it from here
 from teamform.instance import SKILL_SCALE, Instance, slot_hours
@@ -89,6 +91,12 @@ class TeamSummary(BaseModel):
     )
     criteria: list[CriterionCheck] = Field(default_factory=list)
     checks: list[TeamFlag] = Field(default_factory=list)
+    project: str | None = Field(default=None, description="the team's project, if any")
+    project_ranks: dict[str, int | None] = Field(
+        default_factory=dict,
+        description="member id to the rank (from 1) of the team's project among the member's "
+        "choices; None: not among them; members who ranked nothing are left out",
+    )
 
 
 class Timings(BaseModel):
@@ -184,13 +192,24 @@ class Result(BaseModel):
 
 
 def teams_csv(teams: Sequence[TeamSummary]) -> str:
-    """``id,name,team`` CSV text of ``teams``, safe to open in a spreadsheet."""
-    rows = (
-        (lid, name, team.team)
+    """``id,name,team`` CSV text of ``teams``, safe to open in a spreadsheet.
+
+    With projects, each row also gives the team's ``project`` and its
+    ``project_rank`` among the learner's choices (empty: not among them).
+    """
+    if not any(team.project is not None for team in teams):
+        rows = (
+            (lid, name, team.team)
+            for team in teams
+            for lid, name in zip(team.members, team.names, strict=True)
+        )
+        return csv_text(("id", "name", "team"), rows)
+    with_projects = (
+        (lid, name, team.team, team.project or "", team.project_ranks.get(lid) or "")
         for team in teams
         for lid, name in zip(team.members, team.names, strict=True)
     )
-    return csv_text(("id", "name", "team"), rows)
+    return csv_text(("id", "name", "team", "project", "project_rank"), with_projects)
 
 
 def summarize(
@@ -271,7 +290,20 @@ def summarize_team(
         skill_targets=extra.skill_targets,
         criteria=extra.criteria,
         checks=extra.checks,
+        **_project_fields(inst, terms, mem, t),
     )
+
+
+def _project_fields(
+    inst: Instance, terms: Sequence[Term], members: list[int], team: int
+) -> dict[str, Any]:
+    term = next((x for x in terms if isinstance(x, ProjectTerm)), None)
+    if term is None:
+        return {}
+    data = term.data
+    p = int(term.assigned[team])
+    ranks = {inst.ids[i]: data.rank_of(i, p) for i in members if data.choices[i]}
+    return {"project": data.names[p], "project_ranks": ranks}
 
 
 def criterion_scores(terms: Sequence[Term], penalties: Mapping[str, int]) -> list[CriterionScore]:

@@ -42,6 +42,7 @@ KNOWN_COLUMNS = (
     "participation",
     "avoid",
     "prefer",
+    "projects",
 )
 REQUIRED_COLUMNS = ("id",)
 #: Columns a criterion reads: required when the model uses it.
@@ -96,6 +97,8 @@ class Learner(BaseModel):
     attributes: dict[str, str] = Field(default_factory=dict)
     participation: float | None = None
     row: int | None = None
+    #: ranked project choices, best first (roster column ``projects``, ``;``-separated)
+    projects: tuple[str, ...] = ()
 
 
 class Roster(BaseModel):
@@ -167,7 +170,7 @@ class Roster(BaseModel):
                 if key == "skills" and isinstance(value, Mapping):
                     for skill, level in value.items():
                         row[SKILL_PREFIX + str(skill)] = _cell(level)
-                elif key in ("avoid", "prefer") and isinstance(value, list | tuple):
+                elif key in ("avoid", "prefer", "projects") and isinstance(value, list | tuple):
                     row[key] = ";".join(str(v) for v in value)
                 else:
                     row[str(key)] = _cell(value)
@@ -625,6 +628,11 @@ def _learner(ctx: _Rows, line: int, row: Mapping[str, str]) -> Learner:
         if not 0 <= participation <= 100:
             raise fail("participation", f"participation {raw} is outside 0-100")
 
+    projects = tuple(p.strip() for p in row.get("projects", "").split(";") if p.strip())
+    if len(set(projects)) < len(projects):
+        twice = next(p for p in projects if projects.count(p) > 1)
+        raise fail("projects", f"project '{twice}' is ranked twice")
+
     for kind in ("avoid", "prefer"):
         for other in filter(None, (p.strip() for p in row.get(kind, "").split(";"))):
             ctx.column_pairs[kind].append((lid, other, line))
@@ -641,4 +649,5 @@ def _learner(ctx: _Rows, line: int, row: Mapping[str, str]) -> Learner:
         attributes={c: row.get(c, "") for c in ctx.category_cols},
         participation=participation,
         row=line,
+        projects=projects,
     )

@@ -30,7 +30,7 @@ from teamform.result import Result, Status, summarize, teams_csv
 from teamform.roster import Roster
 from teamform.search.construct import construct, construct_from_previous
 from teamform.search.local import LocalSearch, TeamState
-from teamform.validate import Validation, validate
+from teamform.validate import Validation, team_members, validate
 
 Strategy = Literal["auto", "exact", "lns"]
 #: Cohorts up to this size get the full CP-SAT model under ``auto``.
@@ -65,6 +65,7 @@ def form(
     pins: Pins | None = None,
     started: float | None = None,
     include_writing: bool = False,
+    previous_projects: Mapping[int, str] | None = None,
 ) -> Result:
     """Assign every learner of ``roster`` to a team under ``model``.
 
@@ -111,6 +112,9 @@ def form(
     include_writing
         Also keep time back for writing the result as JSON and CSV before the
         limit (the time it takes is measured on a sample of teams).
+    previous_projects
+        Team number (from 1) to its project in the previous phase, kept when
+        the model's ``criteria.projects.keep`` is set.
 
     Returns
     -------
@@ -124,7 +128,14 @@ def form(
     """
     t0 = time.perf_counter() if started is None else started
     begin = time.perf_counter()
-    inst = build_instance(roster, model, history=history, previous=previous, pins=pins)
+    inst = build_instance(
+        roster,
+        model,
+        history=history,
+        previous=previous,
+        pins=pins,
+        previous_projects=previous_projects,
+    )
     build = time.perf_counter() - begin
     result = solve_instance(
         inst,
@@ -194,6 +205,8 @@ def _solve(
         return _finish(inst, terms, None, Status.INFEASIBLE, t0, seed, 1, used, conflicts), now, 0.0
 
     start = construct(inst, seed) if inst.previous is None else construct_from_previous(inst)
+    for term in terms:
+        term.decide(team_members(start, inst.k))  # e.g. the best projects for these teams
     first = time.perf_counter() - t0
     # bounds are needed for the report; computing them now keeps the finish quick
     for term in terms:
@@ -228,6 +241,9 @@ def _solve(
             cancel=cancel,
         )
     stopped = "cancelled" if is_set(cancel) else None
+    for term, d in zip(terms, outcome.decisions or [], strict=False):
+        if d is not None:
+            term.restore(d)  # the projects that go with the assignment
     if outcome.status == Status.INFEASIBLE:
         conflicts = (
             ["no assignment meets every hard rule (stopped before the conflict was narrowed down)"]
@@ -375,6 +391,8 @@ class Outcome:
     time_to_first: float | None = None
     #: the search's own objective value for ``assignment`` (checked against the validator)
     objective: int | None = None
+    #: the criteria's per-team decisions (projects) that go with ``assignment``
+    decisions: list[object] | None = None
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
@@ -493,13 +511,19 @@ def _solve_exact(
 
     state = TeamState(inst, terms, start)
     best_total, best_assign = state.total, list(state.assign)
+    deciding = state.deciding
+    best_decisions = state.decisions() if deciding else None
     # the first assignment meeting every hard rule: the construction's, or later
     found_at: float | None = first if state.hard_violations == 0 else None
 
     def keep_best() -> None:
-        nonlocal best_total, best_assign, found_at
+        nonlocal best_total, best_assign, found_at, best_decisions
+        if deciding:
+            state.redecide()
         if state.total < best_total:
             best_total, best_assign = state.total, list(state.assign)
+            if deciding:
+                best_decisions = state.decisions()
             if found_at is None and state.hard_violations == 0:
                 found_at = time.perf_counter() - t0
             if progress is not None and state.hard_violations == 0:
@@ -514,6 +538,26 @@ def _solve_exact(
         pre = min(0.5 * time_limit, 10.0)
         budget = 1 if deterministic else None
         anneal(state, terms, seed, t0, pre, budget, LnsStats(), keep_best, cancel)
+    elif deciding:
+        # per-team decisions (projects) are best searched together with the
+        # members: CP-SAT neighbourhoods between bursts of moves
+        from teamform.search.lns import run_lns
+
+        warm = run_lns(
+            inst,
+            terms,
+            state.assign,
+            time_limit=min(0.5 * time_limit, 10.0),
+            seed=seed,
+            deterministic=deterministic,
+            cancel=cancel,
+        )
+        if warm.assignment is not None:
+            for term, d in zip(terms, warm.decisions or [], strict=False):
+                if d is not None:
+                    term.restore(d)
+            state = TeamState(inst, terms, warm.assignment)
+            keep_best()
     else:
         ls = LocalSearch(state, np.random.default_rng(seed))
         if deterministic:
@@ -521,11 +565,15 @@ def _solve_exact(
         else:
             ls.run(deadline=t0 + min(0.2 * time_limit, 2.0), cancel=cancel)
         keep_best()
+    if best_decisions is not None:
+        for term, d in zip(terms, best_decisions, strict=True):
+            if d is not None:
+                term.restore(d)
     state = TeamState(inst, terms, best_assign)
     if state.hard_violations == 0:
         start = list(state.assign)
     if is_set(cancel):
-        return _fallback(inst, terms, start, found_at)
+        return _fallback(inst, terms, start, found_at, best_decisions)
     sub = SubModel(inst, range(inst.n), range(inst.k), terms)
     sub.hint(start)
     remaining = time_limit - (time.perf_counter() - t0)
@@ -547,27 +595,35 @@ def _solve_exact(
                 round(solver.best_objective_bound),
                 callback.first if found_at is None else found_at,
                 state.soft_cost,
+                decisions=best_decisions,
             )
+        for term in terms:
+            term.read_decisions(sub, solver)
         return Outcome(
             status,
             assignment,
             round(solver.best_objective_bound),
             callback.first if found_at is None else found_at,
             round(solver.objective_value),
+            decisions=[term.decisions() for term in terms] if deciding else None,
         )
     if code == cp_model.INFEASIBLE:
         return Outcome(Status.INFEASIBLE, None)
     if code == cp_model.MODEL_INVALID:
         return Outcome(Status.MODEL_INVALID, None)
     # no solution in time: fall back on the local search's best if it is valid
-    return _fallback(inst, terms, start, found_at)
+    return _fallback(inst, terms, start, found_at, best_decisions)
 
 
 def _fallback(
-    inst: Instance, terms: list[Term], start: list[int], found_at: float | None
+    inst: Instance,
+    terms: list[Term],
+    start: list[int],
+    found_at: float | None,
+    decisions: list[object] | None = None,
 ) -> Outcome:
     if validate(inst, start, terms).ok:
-        return Outcome(Status.FEASIBLE, start, None, found_at)
+        return Outcome(Status.FEASIBLE, start, None, found_at, decisions=decisions)
     return Outcome(Status.UNKNOWN, None)
 
 

@@ -1,9 +1,10 @@
 """Independent validator: check an assignment from the assignment alone.
 
 Nothing here looks at a solver. Hard rules (everyone in exactly one team, team
-sizes, sections, avoid pairs, pins, hard criteria) are checked directly, and every
-criterion's penalty is recomputed from each team's member list with the
-criterion's own evaluation. The objective is rebuilt from those penalties, so
+sizes, sections, avoid pairs, pins, project capacities, hard criteria) are
+checked directly, and every criterion's penalty is recomputed from each team's
+member list (and, for projects, the team's project) with the criterion's own
+evaluation. The objective is rebuilt from those penalties, so
 a result whose reported objective differs from :attr:`Validation.objective`
 is wrong.
 """
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from teamform.criteria import Term, build_terms
+from teamform.criteria import ProjectChoiceTerm, ProjectTerm, Term, build_terms
+from teamform.criteria.project import ProjectData
 from teamform.instance import Instance
 
 
@@ -53,7 +55,10 @@ def team_members(assignment: Sequence[int], k: int) -> list[list[int]]:
 
 
 def validate(
-    inst: Instance, assignment: Sequence[int], terms: Sequence[Term] | None = None
+    inst: Instance,
+    assignment: Sequence[int],
+    terms: Sequence[Term] | None = None,
+    projects: Sequence[int] | None = None,
 ) -> Validation:
     """Check ``assignment`` (team index of each learner) against ``inst``.
 
@@ -65,6 +70,10 @@ def validate(
         ``assignment[i]`` is the team (0-based) of learner ``i``.
     terms
         The criteria to score; by default those of ``inst.model``.
+    projects
+        With the ``projects`` criterion: ``projects[t]`` is the project index
+        of team ``t`` (default: the projects the criterion holds). Capacities
+        and kept projects are checked, and penalties recomputed from it.
 
     Returns
     -------
@@ -79,11 +88,20 @@ def validate(
     if len(bad):
         return Validation(False, [f"learner {inst.ids[bad[0]]} is not in any team"])
 
+    project_term = next((t for t in terms if isinstance(t, ProjectTerm)), None)
+    chosen: list[int | None] = [None] * inst.k
+    if project_term is not None:
+        picked = [int(p) for p in (project_term.assigned if projects is None else projects)]
+        violations.extend(_project_violations(project_term.data, picked))
+        if violations:
+            return Validation(False, violations)
+        chosen = list(picked)
+
     members = team_members(arr.tolist(), inst.k)
     penalties: dict[str, int] = {term.name: 0 for term in terms}
     per_team: dict[str, list[int]] = {term.name: [] for term in terms}
     for t, mem in enumerate(members):
-        check = check_team(inst, terms, mem, t)
+        check = check_team(inst, terms, mem, t, chosen[t])
         violations.extend(check.violations)
         for name, p in check.penalties.items():
             per_team[name].append(p)
@@ -102,11 +120,19 @@ class TeamCheck:
     penalties: dict[str, int]
 
 
-def check_team(inst: Instance, terms: Sequence[Term], members: Sequence[int], t: int) -> TeamCheck:
+def check_team(
+    inst: Instance,
+    terms: Sequence[Term],
+    members: Sequence[int],
+    t: int,
+    project: int | None = None,
+) -> TeamCheck:
     """Check one team (0-based ``t`` with learner indices ``members``) from its members alone.
 
     :func:`validate` is this over every team; a plan edited one move at a time
-    re-checks only the teams the move touched.
+    re-checks only the teams the move touched. ``project`` is the team's
+    project index with the ``projects`` criterion (default: the one the
+    criterion holds).
     """
     violations: list[str] = []
     size = len(members)
@@ -129,8 +155,34 @@ def check_team(inst: Instance, terms: Sequence[Term], members: Sequence[int], t:
                     )
     penalties: dict[str, int] = {}
     for term in terms:
-        p = term.team_penalty(members, t)
+        if project is not None and isinstance(term, ProjectTerm):
+            p = term.penalty_with(members, project)
+        elif project is not None and isinstance(term, ProjectChoiceTerm):
+            p = term.owner.misses_with(members, project)
+        else:
+            p = term.team_penalty(members, t)
         penalties[term.name] = p
         if term.hard and p:
             violations.append(f"team {t + 1}: {term.describe_violation(members, t, p)} (hard)")
     return TeamCheck(violations, penalties)
+
+
+def _project_violations(data: ProjectData, chosen: Sequence[int]) -> list[str]:
+    """Every team has a project on offer, within capacities, kept where it must be."""
+    out: list[str] = []
+    if len(chosen) != len(data.keep):
+        return [f"{len(chosen)} team projects for {len(data.keep)} teams"]
+    count: dict[int, int] = {}
+    for t, p in enumerate(chosen):
+        if not 0 <= p < len(data.names):
+            out.append(f"team {t + 1}: has no project")
+            continue
+        count[p] = count.get(p, 0) + 1
+        if data.keep[t] >= 0 and data.keep[t] != p:
+            out.append(f"team {t + 1}: must keep project '{data.names[data.keep[t]]}'")
+    for p, c in sorted(count.items()):
+        if c > data.capacity[p]:
+            out.append(
+                f"project '{data.names[p]}' is taken by {c} teams, capacity {data.capacity[p]}"
+            )
+    return out

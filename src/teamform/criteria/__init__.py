@@ -15,6 +15,7 @@ from teamform.criteria.no_repeat import NoRepeatTerm
 from teamform.criteria.overlap import OverlapTerm
 from teamform.criteria.participation import ParticipationHighTerm, ParticipationSpreadTerm
 from teamform.criteria.prefer import PreferTerm
+from teamform.criteria.project import ProjectChoiceTerm, ProjectTerm
 from teamform.criteria.skill_balance import SkillBalanceTerm
 from teamform.criteria.skill_coverage import SkillCoverageTerm
 from teamform.criteria.stability import StabilityTerm
@@ -32,6 +33,8 @@ __all__ = [
     "ParticipationHighTerm",
     "ParticipationSpreadTerm",
     "PreferTerm",
+    "ProjectChoiceTerm",
+    "ProjectTerm",
     "SkillBalanceTerm",
     "SkillCoverageTerm",
     "StabilityTerm",
@@ -100,6 +103,12 @@ def build_terms(inst: Instance) -> list[Term]:
         terms.append(ParticipationSpreadTerm(inst, weight=p.weight, hard=p.hard, low=p.low))
         if p.require_high:
             terms.append(ParticipationHighTerm(inst, weight=p.weight, hard=p.hard, high=p.high))
+    pr = c.projects
+    if pr and pr.enabled and inst.projects is not None:
+        project = ProjectTerm(inst, weight=pr.weight)
+        terms.append(project)
+        if pr.hard:
+            terms.append(ProjectChoiceTerm(inst, project))
     check_weights(inst, terms)
     return terms
 

@@ -12,6 +12,12 @@ Each term does three things, kept side by side so they cannot drift apart:
 * :meth:`Term.team_penalty` evaluates the same penalty from a list of members,
   without a solver (used by the validator and the local search);
 * :meth:`Term.lower_bound` gives a bound on the penalty any assignment must pay.
+
+A term may also depend on a decision taken per team (see
+:mod:`teamform.criteria.project`); it then keeps the current decisions and
+exposes them through :meth:`Term.decide`, :meth:`Term.decisions`,
+:meth:`Term.restore` and :meth:`Term.read_decisions`, so the penalty stays a
+sum over teams given those decisions.
 """
 
 from __future__ import annotations
@@ -105,3 +111,25 @@ class Term(ABC):
     def natural(self, penalty: int) -> float:
         """A penalty in natural units (hours, points, pairs ...)."""
         return penalty * self.unit
+
+    # Per-team decisions. A term whose penalty also depends on a choice made
+    # per team (the team's project) holds the current choices itself; its
+    # sub-model makes them variables. Terms without such choices keep these
+    # no-ops.
+
+    def decide(self, members: Sequence[Sequence[int]]) -> bool:
+        """Re-optimise this term's per-team decisions for these teams (all of
+        them), exactly; returns whether any changed."""
+        return False
+
+    def decisions(self) -> object:
+        """A copy of the current per-team decisions (None: the term has none)."""
+        return None
+
+    def restore(self, saved: object) -> None:
+        """Go back to decisions returned by :meth:`decisions`."""
+        return None
+
+    def read_decisions(self, sub: SubModel, solver: cp_model.CpSolver) -> None:
+        """Take the decisions of ``sub``'s teams from the solver's solution."""
+        return None

@@ -398,6 +398,8 @@ class MemberView:
     participation: float | None
     #: common meeting windows in this member's own time zone (None: unknown)
     windows: list[str] | None
+    #: the team's project among this member's choices ("choice 2", "not chosen"); None: n/a
+    choice: str | None = None
 
     @property
     def label(self) -> str:
@@ -575,6 +577,7 @@ def _team_view(
                 timezone=tz,
                 participation=team.participation.get(lid),
                 windows=local_windows(runs, tz, reference) if runs is not None and tz else None,
+                choice=_choice(team, lid),
             )
         )
     if team.criteria:
@@ -640,6 +643,13 @@ def _team_view(
         flags=flags,
         met=met,
     )
+
+
+def _choice(team: TeamSummary, lid: str) -> str | None:
+    if team.project is None or lid not in team.project_ranks:
+        return None
+    rank = team.project_ranks[lid]
+    return "not chosen" if rank is None else f"choice {rank}"
 
 
 def score_class(score: float | None) -> str:

@@ -257,6 +257,7 @@ def _card(data: ReportData, view: TeamView) -> list[str]:
     out = [
         f'<article class="team" id="team-{t.team}" data-team="{t.team}" data-flags="{n_flags}">',
         f"<h3>Team {t.team}{section}{badge}</h3>",
+        *([f"<p>Project: <strong>{esc(t.project)}</strong></p>"] if t.project else []),
         '<div class="cols">',
         "<div>",
         "<h4>Members</h4>",
@@ -316,15 +317,19 @@ def _heat_caption(data: ReportData) -> str:
 
 def _members_table(view: TeamView) -> str:
     has_part = any(m.participation is not None for m in view.members)
+    has_choice = view.summary.project is not None
     head = "<th>id</th><th>name</th><th>time zone</th>" + (
         "<th>participation</th>" if has_part else ""
     )
+    head += "<th>project</th>" if has_choice else ""
     rows = []
     for m in view.members:
         part = ""
         if has_part:
             part = "-" if m.participation is None else f"{m.participation:g}"
             part = f"<td class=num>{esc(part)}</td>"
+        if has_choice:
+            part += f"<td>{esc(m.choice or '-')}</td>"
         rows.append(
             f"<tr><td>{esc(m.id)}</td><td>{esc(m.name)}</td>"
             f"<td>{esc(m.timezone or '-')}</td>{part}</tr>"

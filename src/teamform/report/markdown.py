@@ -118,14 +118,24 @@ def _team(data: ReportData, view: TeamView) -> list[str]:
         head += f" (section {md(t.section)})"
     n_flags = len(view.flags)
     head += f" ({n_flags} flag{'s' if n_flags != 1 else ''})" if n_flags else " (no flags)"
-    out = [head, "", "#### Members", ""]
+    out = [head, ""]
+    if t.project:
+        out.extend([f"Project: **{md(t.project)}**", ""])
+    out.extend(["#### Members", ""])
     has_part = any(m.participation is not None for m in view.members)
-    out.append("| id | name | time zone |" + (" participation |" if has_part else ""))
-    out.append("|---|---|---|" + ("---:|" if has_part else ""))
+    has_choice = t.project is not None
+    out.append(
+        "| id | name | time zone |"
+        + (" participation |" if has_part else "")
+        + (" project |" if has_choice else "")
+    )
+    out.append("|---|---|---|" + ("---:|" if has_part else "") + ("---|" if has_choice else ""))
     for m in view.members:
         part = ""
         if has_part:
             part = " " + ("-" if m.participation is None else f"{m.participation:g}") + " |"
+        if has_choice:
+            part += f" {md(m.choice or '-')} |"
         out.append(f"| {md(m.id)} | {md(m.name)} | {md(m.timezone or '-')} |{part}")
     out.append("")
 

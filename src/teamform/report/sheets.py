@@ -85,6 +85,8 @@ def _markdown(data: ReportData, view: TeamView) -> str:
     out = [f"# Team {t.team}", ""]
     if t.section:
         out.extend([f"Section: {md(t.section)}", ""])
+    if t.project:
+        out.extend(["## Your project", "", md(t.project), ""])
     out.extend(["## Your team", ""])
     out.extend(f"- {md(m.label)}" for m in view.members)
     out.extend(["", "## When you can all meet", ""])
@@ -131,6 +133,8 @@ def _html(data: ReportData, view: TeamView) -> str:
     ]
     if t.section:
         out.append(f'<p class="muted">Section: {e(t.section)}</p>')
+    if t.project:
+        out.append(f"<h2>Your project</h2><p>{e(t.project)}</p>")
     out.append("<h2>Your team</h2>")
     out.append("<ul>" + "".join(f"<li>{e(m.label)}</li>" for m in view.members) + "</ul>")
     out.append("<h2>When you can all meet</h2>")

@@ -25,6 +25,7 @@ from teamform.cancel import is_set, stopping
 from teamform.cpmodel import SubModel
 from teamform.criteria import OBJECTIVE_SCALE, Term
 from teamform.criteria.overlap import team_common
+from teamform.criteria.project import ProjectChoiceTerm, ProjectTerm
 from teamform.instance import Instance
 from teamform.search.local import HARD_COST, LocalSearch, TeamState
 
@@ -76,8 +77,15 @@ def solve_neighbourhood(
     members: dict[int, list[int]] = {t: [] for t in teams}
     for i, t in found.items():
         members[t].append(i)
+    saved = state.decisions() if state.deciding else None
+    for term in state.terms:
+        term.read_decisions(sub, solver)
     after = sum(state.team_cost(members[t], t) for t in teams)
     if after >= before:
+        if saved is not None:
+            for term, d in zip(state.terms, saved, strict=True):
+                if d is not None:
+                    term.restore(d)
         return False
     state.set_teams(teams, members)
     return True
@@ -95,6 +103,23 @@ def pick_neighbourhood(state: TeamState, rng: np.random.Generator, size: int) ->
         return [first]
     if len(pool) > 40:
         pool = [pool[p] for p in rng.choice(len(pool), size=40, replace=False).tolist()]
+    project = next((t for t in state.terms if isinstance(t, ProjectTerm)), None)
+    if project is not None and rng.random() < 0.5:
+        # teams holding projects this team's members ranked
+        section = int(inst.team_section[first])
+        wanted = {
+            u
+            for i in state.members[first]
+            for u in project.teams_wanted_by(i)
+            if u != first and inst.team_section[u] == section
+        }
+        if wanted:
+            picks = sorted(wanted)
+            chosen = [
+                picks[p]
+                for p in rng.choice(len(picks), size=min(size - 1, len(picks)), replace=False)
+            ]
+            return [first, *chosen]
     if rng.random() < 0.7:
         # teams whose members are free when this team's members are
         masks = inst.masks
@@ -177,6 +202,41 @@ def anneal(
             break
 
 
+def _teams_first(
+    inst: Instance,
+    terms: Sequence[Term],
+    state: TeamState,
+    seed: int,
+    time_limit: float,
+    budget: int | None,
+    stats: LnsStats,
+    cancel: threading.Event | None,
+) -> TeamState | None:
+    """A warm start for criteria with per-team decisions (projects).
+
+    The compiled search forms teams under every other criterion, then the
+    decisions are taken exactly for those teams: the plan a tutor would get by
+    forming teams first and assigning projects afterwards. The joint search
+    then starts from it. None when the other criteria have no compiled search.
+    """
+    others = [t for t in terms if not isinstance(t, ProjectTerm | ProjectChoiceTerm)]
+    if not others or not use_compiled(inst, others, time_limit):
+        return None
+    first = TeamState(inst, others, state.assign)
+    best = [first.total, list(first.assign)]
+
+    def keep() -> None:
+        if first.total < best[0]:
+            best[:] = [first.total, list(first.assign)]
+
+    started = time.perf_counter()
+    anneal(first, others, seed, started, time_limit, budget, stats, keep, cancel)
+    keep()
+    warm = TeamState(inst, terms, best[1])
+    warm.redecide()
+    return warm
+
+
 def run_lns(
     inst: Instance,
     terms: Sequence[Term],
@@ -211,15 +271,19 @@ def run_lns(
     used = 0
     best_total = state.total
     best_assign = list(state.assign)
+    deciding = state.deciding
+    best_decisions = state.decisions() if deciding else None
     if state.hard_violations == 0:
         # the construction already meets every hard rule: that was the first answer
         stats.time_to_first = first if first is not None else time.perf_counter() - t0
 
     def keep_best() -> None:
-        nonlocal best_total, best_assign
+        nonlocal best_total, best_assign, best_decisions
         if state.total < best_total:
             best_total = state.total
             best_assign = list(state.assign)
+            if deciding:
+                best_decisions = state.decisions()
             if stats.time_to_first is None and state.hard_violations == 0:
                 stats.time_to_first = time.perf_counter() - t0
             if callable(progress) and best_total < HARD_COST:
@@ -233,6 +297,11 @@ def run_lns(
     if use_compiled(inst, terms, left) and not free_groups:
         anneal(state, terms, seed, t0, time_limit, budget, stats, keep_best, cancel)
     else:
+        if deciding and not free_groups:
+            warm = _teams_first(inst, terms, state, seed, 0.4 * time_limit, budget, stats, cancel)
+            if warm is not None and warm.total < state.total:
+                state = warm
+                keep_best()
         ls = LocalSearch(state, rng)
         burst = max(200, 20 * inst.k)
         nb_size = 3
@@ -248,6 +317,10 @@ def run_lns(
                 steps = ls.run(deadline=min(deadline, now + 0.5), max_steps=burst, cancel=cancel)
             used += steps
             stats.ls_steps += steps
+            if deciding:
+                # moves keep projects fixed: now choose them again for the new teams
+                state.redecide()
+                keep_best()
             for _ in range(3):
                 if state.total == 0 or is_set(cancel):
                     break
@@ -277,5 +350,12 @@ def run_lns(
                 nb_size = min(4, nb_size + 1) if improved else max(2, nb_size - 1)
             keep_best()
     if best_total >= HARD_COST:
-        return Outcome(Status.UNKNOWN, best_assign, None, None)
-    return Outcome(Status.FEASIBLE, best_assign, None, stats.time_to_first, best_total)
+        return Outcome(Status.UNKNOWN, best_assign, None, None, decisions=best_decisions)
+    return Outcome(
+        Status.FEASIBLE,
+        best_assign,
+        None,
+        stats.time_to_first,
+        best_total,
+        decisions=best_decisions,
+    )

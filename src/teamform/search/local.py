@@ -112,6 +112,34 @@ class TeamState:
         for m in new_u:
             self.assign[m] = u
 
+    @property
+    def deciding(self) -> bool:
+        """Whether a criterion takes its own per-team decisions (projects)."""
+        return any(term.decisions() is not None for term in self.terms)
+
+    def decisions(self) -> list[object]:
+        """The criteria's per-team decisions, to restore later."""
+        return [term.decisions() for term in self.terms]
+
+    def restore(self, saved: Sequence[object]) -> None:
+        """Go back to saved decisions and re-cost every team."""
+        for term, d in zip(self.terms, saved, strict=True):
+            if d is not None:
+                term.restore(d)
+        self.recost()
+
+    def recost(self) -> None:
+        """Recompute every team's cost (after decisions changed)."""
+        self.cost = [self.team_cost(m, t) for t, m in enumerate(self.members)]
+        self.total = sum(self.cost)
+
+    def redecide(self) -> bool:
+        """Re-optimise the criteria's per-team decisions for the current teams."""
+        changed = [term.decide(self.members) for term in self.terms]
+        if any(changed):
+            self.recost()
+        return any(changed)
+
     def set_teams(self, teams: Sequence[int], members: dict[int, list[int]]) -> None:
         """Replace the members of several teams at once (after a sub-solve)."""
         for t in teams:
@@ -147,6 +175,10 @@ class LocalSearch:
         # with a time-zone criterion, candidate teams are chosen among those
         # whose common time the learner shares: random teams rarely fit
         self.masks = inst.masks if any(t.name == "overlap" for t in state.terms) else None
+        # with projects, teams holding a project the learner ranked are candidates too
+        from teamform.criteria.project import ProjectTerm
+
+        self.project = next((t for t in state.terms if isinstance(t, ProjectTerm)), None)
 
     def _pick_team(self) -> int:
         st = self.state
@@ -193,6 +225,10 @@ class LocalSearch:
             at = self.pool_pos[t]
             near = [pool[(at + d) % len(pool)] for d in (-1, 1)] if len(pool) > 2 else []
             candidates = scored[: self.candidates // 2] + near + candidates[: self.candidates // 2]
+        if self.project is not None:
+            wanted = self.project.teams_wanted_by(i)
+            section = self.team_section[t]
+            candidates += [u for u in wanted if self.team_section[u] == section][:4]
         best: tuple[int, list[int], list[int], int, int, int] | None = None
         for u in candidates:
             if u == t:
