@@ -223,16 +223,17 @@ def _teams_first(
     if not others or not use_compiled(inst, others, time_limit):
         return None
     first = TeamState(inst, others, state.assign)
-    best = [first.total, list(first.assign)]
+    best_total, best_assign = first.total, list(first.assign)
 
     def keep() -> None:
-        if first.total < best[0]:
-            best[:] = [first.total, list(first.assign)]
+        nonlocal best_total, best_assign
+        if first.total < best_total:
+            best_total, best_assign = first.total, list(first.assign)
 
     started = time.perf_counter()
     anneal(first, others, seed, started, time_limit, budget, stats, keep, cancel)
     keep()
-    warm = TeamState(inst, terms, best[1])
+    warm = TeamState(inst, terms, best_assign)
     warm.redecide()
     return warm
 
