@@ -272,6 +272,11 @@ class ProjectTerm(Term):
     def team_penalty(self, members: Sequence[int], team: int) -> int:
         return self.penalty_with(members, int(self.assigned[team]))
 
+    def max_penalty(self) -> int:
+        """Every learner who ranked projects at the worst rank (or outside them)."""
+        worst = max([self.data.unranked, *(r for ch in self.data.choices for _, r in ch)])
+        return worst * sum(1 for ch in self.data.choices if ch)
+
     def teams_wanted_by(self, i: int) -> list[int]:
         """Teams whose project learner ``i`` ranked (candidates for a move)."""
         key = self.assigned.tobytes()
