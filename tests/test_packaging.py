@@ -132,6 +132,17 @@ def test_presets_demo_and_plan_init_from_the_wheel(installed: tuple[Path, dict[s
     assert checked.returncode == 0, checked.stderr
     assert "60 learners" in checked.stdout
 
+    # the survey import and its dependencies come with the package too
+    (work / "survey.csv").write_text(
+        "Timestamp,Email Address,Time zone,When are you available? [Monday]\n"
+        + "".join(f"t,l{i}@example.org,GMT+{i % 3},6PM;7PM;8PM\n" for i in range(8)),
+        encoding="utf-8",
+    )
+    imported = _teamform(installed, "import", "survey.csv", "--out", "roster.csv")
+    assert imported.returncode == 0, imported.stderr
+    formed = _teamform(installed, "form", "roster.csv", "-m", "collaborative", "--time-limit", "2")
+    assert formed.returncode == 0, formed.stderr
+
     init = _teamform(installed, "plan", "init", "ws", "--start", "2026-01-12")
     assert init.returncode == 0, init.stderr
     status = _teamform(installed, "plan", "status", "ws", "--now", "2026-01-13")

@@ -107,7 +107,11 @@ def test_import_prints_the_mapping_and_writes_the_roster(tmp_path: Path) -> None
         ),
         (
             {(4, "What is your email address?"): ""},
-            ["row 6", "no e-mail address"],
+            ["row 6", "no e-mail address, and the survey has no id column"],
+        ),
+        (
+            {(4, "What is your email address?"): "anonymous"},  # an anonymous Microsoft form
+            ["row 6", "'anonymous' is not an e-mail address"],
         ),
     ],
 )
@@ -193,6 +197,12 @@ def test_bad_mapping_files(tmp_path: Path, text: str, fragments: list[str]) -> N
     )
     assert str(mapping) in line
     assert not out.exists()
+
+
+def test_a_survey_without_responses(tmp_path: Path) -> None:
+    survey = tmp_path / "s.csv"
+    survey.write_text("Timestamp,Email Address,Name\n", encoding="utf-8")
+    assert_one_line(invoke("import", survey, "--out", tmp_path / "r.csv"), "no learners")
 
 
 def test_a_damaged_workbook(tmp_path: Path) -> None:

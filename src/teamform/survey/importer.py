@@ -327,8 +327,14 @@ class _Importer:
                 raise self.fail(line, given_id[0], "empty learner id")
             rec["id"] = given_id[1]
         elif email is not None:
-            if not email[1]:
-                raise self.fail(line, email[0], "no e-mail address (it is the learner's id here)")
+            if "@" not in email[1]:
+                what = f"'{email[1]}' is not an e-mail address" if email[1] else "no e-mail address"
+                raise self.fail(
+                    line,
+                    email[0],
+                    f"{what}, and the survey has no id column to tell learners apart "
+                    '(map a column with role = "id")',
+                )
             rec["id"] = email[1].strip().lower()
         elif lms is not None and lms[1]:
             rec["id"] = lms[1]
