@@ -6,9 +6,18 @@ import csv
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from teamform import FormationModel, Roster, form, load_roster
+from teamform.errors import InputError
 from teamform.presets import preset_path
-from teamform.survey import SurveyImport, SurveyMapping, import_survey, read_learners
+from teamform.survey import (
+    SurveyImport,
+    SurveyMapping,
+    detect_mapping,
+    import_survey,
+    read_learners,
+)
 from teamform.survey.mapping import ColumnSpec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -271,3 +280,34 @@ def test_default_timezone_for_a_grid_without_zones(tmp_path: Path) -> None:
         "Mon 18:00-20:00",
         "Mon 19:00-21:00",
     ]
+
+
+def test_the_mapping_is_detected_even_when_answers_are_wrong(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "Timestamp,Email,Time zone,When are you available? [Friday]\n"
+        "t,a@x.org,Atlantis,6PM\nt,b@x.org,Europe/Oslo,7PM\n",
+        encoding="utf-8",
+    )
+    mapping = detect_mapping(path)
+    assert mapping.format == "google_forms"
+    assert {h: s.role for h, s in mapping.columns.items()} == {
+        "Timestamp": "ignore",
+        "Email": "email",
+        "Time zone": "timezone",
+        "When are you available? [Friday]": "grid",
+    }
+    with pytest.raises(InputError, match="'Atlantis'"):
+        import_survey(path, mapping)
+    # the tutor fixes it in the mapping (a web page would send the edited model back)
+    fixed = mapping.model_copy(update={"timezones": {"Atlantis": "Atlantic/Azores"}})
+    imported = import_survey(path, SurveyMapping.model_validate(fixed.model_dump()))
+    assert imported.roster.learners[0].timezone == "Atlantic/Azores"
+
+
+def test_a_bad_default_zone_in_the_mapping_names_the_key(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('default_timezone = "Mars/Olympus"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="unknown time zone 'Mars/Olympus'") as exc:
+        import_survey(SURVEYS / "gruepr.csv", mapping)
+    assert (exc.value.file, exc.value.column) == (str(mapping), "default_timezone")

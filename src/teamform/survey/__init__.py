@@ -8,7 +8,13 @@ returns a validated :class:`~teamform.Roster` with the :class:`SurveyMapping`
 it chose, which can be edited and passed back in.
 """
 
-from teamform.survey.importer import SurveyImport, import_survey, is_roster, read_learners
+from teamform.survey.importer import (
+    SurveyImport,
+    detect_mapping,
+    import_survey,
+    is_roster,
+    read_learners,
+)
 from teamform.survey.mapping import ROLES, ColumnSpec, SurveyMapping
 
 __all__ = [
@@ -16,6 +22,7 @@ __all__ = [
     "ColumnSpec",
     "SurveyImport",
     "SurveyMapping",
+    "detect_mapping",
     "import_survey",
     "is_roster",
     "read_learners",

@@ -37,7 +37,7 @@ from teamform.survey.people import NameIndex, TeammateError, split_names
 from teamform.survey.table import EXCEL_SUFFIXES, Table, read_table
 from teamform.survey.timezones import match_timezone
 
-__all__ = ["SurveyImport", "import_survey", "read_learners"]
+__all__ = ["SurveyImport", "detect_mapping", "import_survey", "is_roster", "read_learners"]
 
 #: Roles a survey has at most once.
 _SINGLE = ("id", "name", "first_name", "last_name", "email", "lms_id", "section", "timezone",
@@ -225,6 +225,17 @@ class _Importer:
         grid_cells = [cells[i] for _, cells in table.rows for i in self.by_role.get("grid", [])]
         self.slot = mapping.slot_minutes or infer_slot_minutes(grid_cells)
         self.zones: dict[str, str] = {}
+
+    def resolved_mapping(self) -> SurveyMapping:
+        """The mapping with every column's role settled."""
+        return self.mapping.model_copy(
+            update={
+                "format": self.fmt,
+                "columns": self.specs,
+                "default_timezone": self.default_tz,
+                "slot_minutes": self.slot if "grid" in self.by_role else self.mapping.slot_minutes,
+            }
+        )
 
     def fail(self, line: int, column: int | str, message: str) -> InputError:
         header = column if isinstance(column, str) else self.table.headers[column]
@@ -449,6 +460,47 @@ def _roster_column(spec: ColumnSpec) -> str:
     return spec.role
 
 
+def _start(
+    path: str | Path, mapping: SurveyMapping | str | Path | None, default_timezone: str | None
+) -> _Importer:
+    """Read the survey and settle every column's role (no answer converted yet)."""
+    if isinstance(mapping, str | Path):
+        mapping_file = str(mapping)
+        mapping = SurveyMapping.from_toml(mapping)
+    else:
+        mapping_file = "mapping"
+        mapping = mapping or SurveyMapping()
+    where = ("--timezone", None) if default_timezone else ("default_timezone", mapping_file)
+    default_timezone = default_timezone or mapping.default_timezone
+    if default_timezone is not None:
+        choice = match_timezone(default_timezone)
+        if choice is None:
+            raise InputError(
+                f"unknown time zone '{default_timezone}'", column=where[0], file=where[1]
+            )
+        default_timezone = choice.zone
+    table = read_table(path)
+    try:
+        return _Importer(table, mapping, default_timezone)
+    except InputError as exc:
+        if exc.column and exc.column.startswith("columns.") and exc.file is None:
+            raise exc.located(file=mapping_file) from None
+        raise
+
+
+def detect_mapping(
+    path: str | Path,
+    mapping: SurveyMapping | str | Path | None = None,
+    default_timezone: str | None = None,
+) -> SurveyMapping:
+    """The mapping :func:`import_survey` would use, without converting any answer.
+
+    Useful to show a tutor how each column will be read (and let them change
+    it) even when some answers are still wrong.
+    """
+    return _start(path, mapping, default_timezone).resolved_mapping()
+
+
 def import_survey(
     path: str | Path,
     mapping: SurveyMapping | str | Path | None = None,
@@ -484,23 +536,8 @@ def import_survey(
         On the first problem, naming the file, row and column (the survey's
         own header).
     """
-    if isinstance(mapping, str | Path):
-        mapping_file = str(mapping)
-        mapping = SurveyMapping.from_toml(mapping)
-    else:
-        mapping_file = "mapping"
-        mapping = mapping or SurveyMapping()
-    if default_timezone is not None and match_timezone(default_timezone) is None:
-        raise InputError(f"unknown time zone '{default_timezone}'", column="--timezone")
-    if default_timezone is not None:
-        default_timezone = match_timezone(default_timezone).zone  # type: ignore[union-attr]
-    table = read_table(path)
-    try:
-        importer = _Importer(table, mapping, default_timezone)
-    except InputError as exc:
-        if exc.column and exc.column.startswith("columns.") and exc.file is None:
-            raise exc.located(file=mapping_file) from None
-        raise
+    importer = _start(path, mapping, default_timezone)
+    table, mapping = importer.table, importer.mapping
     rows, cells_of = importer.run()
     importer.teammates(rows, cells_of)
     pairs = {
@@ -538,14 +575,7 @@ def import_survey(
             f"the survey asks for no motivation: every learner counts as "
             f"{mapping.default_motivation}"
         )
-    resolved = mapping.model_copy(
-        update={
-            "format": importer.fmt,
-            "columns": importer.specs,
-            "default_timezone": default_timezone or mapping.default_timezone,
-            "slot_minutes": importer.slot if "grid" in importer.by_role else mapping.slot_minutes,
-        }
-    )
+    resolved = importer.resolved_mapping()
     return SurveyImport(
         source=table.source,
         format=importer.fmt,
