@@ -35,6 +35,7 @@ def ms_forms_xlsx(path: Path, rows: list[list[object]] | None = None) -> Path:
         "Which times suit you on Wednesday?", "Which times suit you on Friday?",
         "Rate your Python skills", "Rate your teamwork skills",
         "Did you choose this course yourself?", "Preferred teammates (e-mail)",
+        "Rank the projects in order of preference",
     ]  # fmt: skip
     zones = [
         "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna",
@@ -46,6 +47,7 @@ def ms_forms_xlsx(path: Path, rows: list[list[object]] | None = None) -> Path:
     names = ["Ana Ribeiro", "Björn Holm", "Chiara Bianchi", "Deepak Rao", "Eva Novak",
              "Finn Murphy", "Gita Sharma", "Henrik Berg", "Irene Costa", "Jakub Kowalski",
              "Kofi Boateng", "Laura Meyer"]  # fmt: skip
+    projects = ["Weather station", "Recipe planner", "Quiz bot"]
     start = datetime(2026, 1, 5, 9, 0)
     if rows is None:
         rows = []
@@ -57,6 +59,7 @@ def ms_forms_xlsx(path: Path, rows: list[list[object]] | None = None) -> Path:
                     email, name, None, zones[i % 4], slots[i % 5], slots[(i + 1) % 5],
                     slots[(i + 3) % 5], 1 + i % 5, 1 + (i * 2) % 5, "Yes" if i % 3 else "No",
                     "bjorn.holm@school.example" if i == 0 else None,
+                    ";".join(projects[i % 3 :] + projects[: i % 3]) + ";",
                 ]
             )  # fmt: skip
     book = Workbook()
@@ -132,6 +135,11 @@ def test_microsoft_forms_xlsx(tmp_path: Path) -> None:
     assert by_id["bjorn.holm@school.example"].timezone == "Asia/Kolkata"
     assert by_id["chiara.bianchi@school.example"].timezone == "America/New_York"
     assert ("ana.ribeiro@school.example", "bjorn.holm@school.example") in imported.roster.prefer
+    # a Microsoft Forms ranking: one cell, best first, trailing ';'
+    assert ana.attributes["projects"] == "Weather station;Recipe planner;Quiz bot"
+    assert by_id["bjorn.holm@school.example"].attributes["projects"] == (
+        "Recipe planner;Quiz bot;Weather station"
+    )
     assert_roster_round_trip(imported, tmp_path)
     solve_valid(imported.roster)
 

@@ -28,6 +28,9 @@ _RANK = re.compile(
     r"\[(?:(top|first|second|third|fourth|fifth|sixth)|(\d+)(?:st|nd|rd|th)?)\s*(?:choice|pick|preference)\]"
     r"|\[(?:choice|rank|preference|option)\s*#?\s*(\d+)\]"
 )
+#: A ranking question answered in one cell (Microsoft Forms: "B;A;C;")
+_RANKING = re.compile(r"\brank\b|\branking\b|order of preference|in order of")
+_RANKED_THINGS = re.compile(r"project|topic|choice|option|preference")
 _GRID_WORDS = re.compile(
     r"availab|unavailab|\bfree\b|\bbusy\b|\btimes?\b|schedule|when can you|\bmeet"
 )
@@ -156,6 +159,8 @@ def detect_column(header: str, values: Sequence[str], *, fmt: str, short: str = 
     rank = _rank(h)
     if rank is not None:
         return ColumnSpec(role="project_choice", rank=rank, how=f"project choice, rank {rank}")
+    if _RANKING.search(h) and _RANKED_THINGS.search(h):
+        return ColumnSpec(role="project_choice", how="ranked choices in one cell, best first")
     day = grid_day(header)
     if day is not None and _GRID_WORDS.search(h):
         marks: Literal["free", "busy"] = "busy" if _BUSY.search(h) else "free"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -128,10 +129,7 @@ def _spec_for(
     if given.role in ("skill", "category"):
         fill["name"] = given.name or slug(header)
     if given.role == "project_choice":
-        rank = given.rank or detected.rank
-        if rank is None:
-            raise InputError("a project_choice column needs its rank", column=f"columns.{header}")
-        fill["rank"] = rank
+        fill["rank"] = given.rank or detected.rank  # None: the whole ranking in one cell
     how = given.how or (detected.how if detected.role == given.role else given.role)
     return given.model_copy(update={**fill, "how": f"{how} (mapping)"}), True
 
@@ -385,13 +383,16 @@ class _Importer:
         if lms is not None:
             rec["lms_id"] = lms[1]
         choices = sorted(
-            (
-                (self.specs[self.table.headers[i]].rank or 0, cells[i])
-                for i in self.by_role.get("project_choice", [])
-            ),
+            (self.specs[self.table.headers[i]].rank or 0, cells[i])
+            for i in self.by_role.get("project_choice", [])
         )
         if choices:
-            picked = list(dict.fromkeys(c for _, c in choices if c))
+            picked: list[str] = []
+            for rank, cell in choices:
+                # a one-cell ranking (no rank, sorted first) lists its choices best first
+                for choice in re.split(r"[;\n]", cell) if rank == 0 else [cell]:
+                    if choice.strip() and choice.strip() not in picked:
+                        picked.append(choice.strip())
             rec["projects"] = ";".join(p.replace(";", ",") for p in picked)
         return rec
 

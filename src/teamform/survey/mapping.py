@@ -81,7 +81,8 @@ class ColumnSpec(BaseModel):
     marks
         Grid ticks mark ``free`` or ``busy`` times.
     rank
-        Project-choice rank, 1 for the top choice.
+        Project-choice rank, 1 for the top choice; ``None`` for a ranking
+        answered in one cell (``B;A;C``, best first).
     values
         Motivation answers to ``intrinsic`` / ``imposed``.
     how
