@@ -11,8 +11,12 @@ import shutil
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from teamform.errors import InputError
+
+if TYPE_CHECKING:
+    from teamform.model import FormationModel
 
 __all__ = [
     "DEMO_FILES",
@@ -20,6 +24,7 @@ __all__ = [
     "copy_demo",
     "demo_dir",
     "list_presets",
+    "load_preset",
     "preset_path",
     "resolve_model_path",
 ]
@@ -71,6 +76,13 @@ def preset_path(name: str) -> Path:
         known = ", ".join(p.name for p in list_presets())
         raise InputError(f"no preset named '{name}' (presets: {known})", column="--model")
     return path
+
+
+def load_preset(name: str) -> FormationModel:
+    """The preset called ``name`` as a :class:`~teamform.FormationModel`."""
+    from teamform.model import FormationModel
+
+    return FormationModel.from_toml(preset_path(name))
 
 
 def resolve_model_path(spec: str | Path) -> Path:
