@@ -255,3 +255,27 @@ def test_survey_to_lms_in_three_commands(tmp_path: Path) -> None:
                  "--out", moodle)  # fmt: skip
     assert res.exit_code == 0, res.stderr
     assert set(read_lms(moodle, "moodle")) == set(lms_to_id)
+
+
+def test_several_bad_roster_cells_are_named_by_survey_column(tmp_path: Path) -> None:
+    survey = edited(
+        "team_formation.csv",
+        tmp_path,
+        {(1, "Availability"): "Mon 25:00-26:00", (4, "Availability"): "whenever"},
+    )
+    line = assert_one_line(invoke("import", survey, "--out", tmp_path / "r.csv"), "row 3")
+    assert "column 'Availability'" in line and "1 more" in line
+
+
+def test_a_roster_with_a_default_zone_stays_a_roster(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "id,timezone,availability,motivation\n"
+        "a,,Mon 18:00-20:00,intrinsic\nb,Asia/Tokyo,Mon 09:00-11:00,imposed\n",
+        encoding="utf-8",
+    )
+    from teamform.survey import read_learners
+
+    ros, imported = read_learners(roster, default_timezone="Europe/Paris")
+    assert imported is None
+    assert [lr.timezone for lr in ros.learners] == ["Europe/Paris", "Asia/Tokyo"]

@@ -136,9 +136,11 @@ def test_microsoft_forms_xlsx(tmp_path: Path) -> None:
     assert by_id["chiara.bianchi@school.example"].timezone == "America/New_York"
     assert ("ana.ribeiro@school.example", "bjorn.holm@school.example") in imported.roster.prefer
     # a Microsoft Forms ranking: one cell, best first, trailing ';'
-    assert ana.attributes["projects"] == "Weather station;Recipe planner;Quiz bot"
-    assert by_id["bjorn.holm@school.example"].attributes["projects"] == (
-        "Recipe planner;Quiz bot;Weather station"
+    assert ana.projects == ("Weather station", "Recipe planner", "Quiz bot")
+    assert by_id["bjorn.holm@school.example"].projects == (
+        "Recipe planner",
+        "Quiz bot",
+        "Weather station",
     )
     assert_roster_round_trip(imported, tmp_path)
     solve_valid(imported.roster)

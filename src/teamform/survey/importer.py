@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from teamform.errors import InputError
+from teamform.errors import InputError, problems_of, raise_problems
 from teamform.result import safe_cell, write_atomic
 from teamform.roster import (
     KNOWN_COLUMNS,
@@ -40,6 +40,8 @@ from teamform.survey.timezones import match_timezone
 
 __all__ = ["SurveyImport", "detect_mapping", "import_survey", "is_roster", "read_learners"]
 
+#: Column names only a teamform roster spells so (exactly, in lower case).
+_TEAMFORM_COLUMNS = ("id", "timezone", "availability", "motivation")
 #: Roles a survey has at most once.
 _SINGLE = ("id", "name", "first_name", "last_name", "email", "lms_id", "section", "timezone",
            "motivation", "participation")  # fmt: skip
@@ -560,11 +562,15 @@ def import_survey(
             pair_source={k: str(p) for k, p in (("avoid", avoid), ("prefer", prefer)) if p},
         )
     except InputError as exc:
-        # name the column as the survey spells it
-        if exc.file == table.source and exc.column in survey_header:
-            raise InputError(
-                exc.message, file=exc.file, row=exc.row, column=survey_header[exc.column]
-            ) from None
+        # name the columns as the survey spells them
+        raise_problems(
+            [
+                InputError(p.message, file=p.file, row=p.row, column=survey_header[p.column])
+                if p.file == table.source and p.column in survey_header
+                else p
+                for p in problems_of(exc)
+            ]
+        )
         raise
     if not ({"grid", "availability"} & set(importer.by_role)):
         importer.warnings.append(
@@ -602,7 +608,7 @@ def is_roster(path: str | Path, columns: Mapping[str, str] | None = None) -> boo
     table = read_table(path)
     if table.format != "roster":
         return False
-    own = set(REQUIRED_COLUMNS) | set((columns or {}).values())
+    own = {*REQUIRED_COLUMNS, *_TEAMFORM_COLUMNS, *(columns or {}).values()}
     return any(h in own or h.startswith(SKILL_PREFIX) for h in table.headers)
 
 
@@ -621,7 +627,10 @@ def read_learners(
     a roster; anything else goes through :func:`import_survey`, whose result
     is returned too (``None`` for a plain roster).
     """
-    if mapping is None and default_timezone is None and is_roster(path, columns):
-        return load_roster(path, avoid=avoid, prefer=prefer, columns=columns), None
+    if mapping is None and is_roster(path, columns):
+        roster = load_roster(
+            path, avoid=avoid, prefer=prefer, columns=columns, timezone=default_timezone
+        )
+        return roster, None
     imported = import_survey(path, mapping, default_timezone, avoid=avoid, prefer=prefer)
     return imported.roster, imported
