@@ -24,6 +24,7 @@ from teamform.availability import (
     availability_masks,
 )
 from teamform.errors import InputError, raise_problems
+from teamform.gcpause import gc_paused
 from teamform.model import FormationModel
 from teamform.pins import PinData, Pins, compile_pins
 from teamform.roster import NEEDED_BY, Roster
@@ -103,6 +104,7 @@ class Instance:
     projects: ProjectData | None = None
     _avoid_adj: list[list[int]] | None = field(default=None, repr=False)
     _prefer_adj: list[list[int]] | None = field(default=None, repr=False)
+    _mask_words: npt.NDArray[np.uint64] | None = field(default=None, repr=False)
 
     @property
     def avoid_adj(self) -> list[list[int]]:
@@ -118,6 +120,15 @@ class Instance:
             self._prefer_adj = _adjacency(self.n, self.prefer)
         return self._prefer_adj
 
+    @property
+    def mask_words(self) -> npt.NDArray[np.uint64]:
+        """``masks`` as an ``(n, words)`` array of 64-bit words, for compiled code."""
+        if self._mask_words is None:
+            from teamform.search.bitsets import to_words
+
+            self._mask_words = to_words(self.masks)
+        return self._mask_words
+
     def teams_of_section(self, s: int) -> IntArray:
         """Team indices reserved for section ``s``."""
         return np.flatnonzero(self.team_section == s)
@@ -131,6 +142,7 @@ def _adjacency(n: int, pairs: IntArray) -> list[list[int]]:
     return adj
 
 
+@gc_paused()
 def build_instance(
     roster: Roster,
     model: FormationModel,

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from teamform.availability import AvailabilityError, canonical_timezone, parse_availability
 from teamform.errors import InputError, problems_of, raise_problems
+from teamform.gcpause import gc_paused
 
 if TYPE_CHECKING:
     from _csv import Reader
@@ -365,6 +366,7 @@ def load_pairs(path: str | Path) -> list[tuple[str, str, int | None]]:
     return pairs
 
 
+@gc_paused()
 def load_roster(
     path: str | Path,
     *,

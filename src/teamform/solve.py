@@ -23,6 +23,7 @@ from teamform.cancel import is_set, stopping
 from teamform.cpmodel import SubModel
 from teamform.criteria import OBJECTIVE_SCALE, Term, build_terms
 from teamform.diagnose import diagnose, precheck
+from teamform.gcpause import gc_paused
 from teamform.instance import Instance, build_instance
 from teamform.model import FormationModel
 from teamform.pins import Pins
@@ -627,6 +628,7 @@ def _fallback(
     return Outcome(Status.UNKNOWN, None)
 
 
+@gc_paused()
 def _finish(
     inst: Instance,
     terms: list[Term],

@@ -14,11 +14,13 @@ from functools import reduce
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from ortools.sat.python import cp_model
 
 from teamform.availability import SLOT_MINUTES, SLOTS_PER_WEEK, common_block_slots
 from teamform.criteria.base import Term
 from teamform.instance import Instance
+from teamform.search.bitsets import and_block_slots, block_slots, to_words
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
@@ -136,82 +138,17 @@ class OverlapTerm(Term):
                 patterns.setdefault(inst.masks[i], []).append(i)
             # most common patterns first: good partners are found sooner
             items = sorted(patterns.items(), key=lambda kv: -len(kv[1]))
-            for mask, group in items:
-                best = self._best_team_time(mask, items, partners)
-                bounds[group] = max(0, self.need - best)
+            best = _pattern_best_times(
+                to_words([mask for mask, _ in items]),
+                np.array([len(group) for _, group in items], dtype=np.int64),
+                self.need,
+                self.block,
+                partners,
+            )
+            for (_, group), value in zip(items, best.tolist(), strict=True):
+                bounds[group] = max(0, self.need - value)
         self._learner_bounds = bounds
         return bounds
-
-    def _quick_team(
-        self, mask: int, patterns: list[tuple[int, list[int]]], partners: int, look: int = 64
-    ) -> bool:
-        """Whether a team meeting the target is easy to find among common patterns.
-
-        Most learners have plenty of good partners; a greedy team built from
-        the ``look`` most common patterns is a witness that their bound is 0,
-        which spares them the full search.
-        """
-        block, need = self.block, self.need
-        cur, left = mask, partners
-        for other, members in patterns[:look]:
-            count = len(members) - (1 if other == mask else 0)
-            if count <= 0:
-                continue
-            nxt = cur & other
-            if common_block_slots(nxt, block) >= need:
-                cur = nxt
-                left -= count
-                if left <= 0:
-                    return True
-        return False
-
-    def _best_team_time(
-        self, mask: int, patterns: list[tuple[int, list[int]]], partners: int
-    ) -> int:
-        """Most block time a team of ``partners`` others can share with ``mask``."""
-        block = self.block
-        if partners <= 0:
-            return common_block_slots(mask, block)
-        if self._quick_team(mask, patterns, partners):
-            return self.need
-        cands: list[tuple[int, int, int]] = []
-        for other, members in patterns:
-            count = len(members) - (1 if other == mask else 0)
-            if count > 0:
-                value = common_block_slots(mask & other, block)
-                if value > 0:
-                    cands.append((value, other, count))
-        cands.sort(key=lambda c: -c[0])
-        if sum(c[2] for c in cands) < partners:
-            return 0
-        # weaker fallback: the partners-th best single partner bounds any team
-        fallback, left = 0, partners
-        for value, _, count in cands:
-            left -= count
-            if left <= 0:
-                fallback = value
-                break
-        best = 0
-        budget = [20000]
-
-        def search(cur: int, start: int, left: int) -> None:
-            nonlocal best
-            budget[0] -= 1
-            if left == 0:
-                best = max(best, common_block_slots(cur, block))
-                return
-            for idx in range(start, len(cands)):
-                value, other, count = cands[idx]
-                if value <= best or budget[0] <= 0 or best >= self.need:
-                    return
-                nxt = cur & other
-                if common_block_slots(nxt, block) <= best:
-                    continue
-                for use in range(min(count, left), 0, -1):
-                    search(nxt, idx + 1, left - use)
-
-        search(mask, 0, partners)
-        return fallback if budget[0] <= 0 else best
 
     def lower_bound(self) -> int:
         """Forced shortfall, from the learners that cannot reach the target.
@@ -325,3 +262,143 @@ def _windows(segments: list[tuple[int, int, np.ndarray]], block: int) -> list[tu
         if total >= block:
             found.setdefault(tuple(sorted(span)), None)
     return list(found)
+
+
+#: Patterns tried by the greedy witness before the exact search.
+_QUICK_LOOK = 64
+#: Nodes of the exact search per pattern before falling back on the weaker bound.
+_SEARCH_NODES = 20000
+
+
+@njit(cache=True)
+def _pattern_best_times(words, counts, need, block, partners):  # type: ignore[no-untyped-def]
+    """Most block time (capped at ``need``) a team of ``partners`` others can share
+    with each pattern (rows of ``words``, ``counts`` learners each, most common first).
+
+    A greedy team from the most common patterns that meets the target is a
+    witness for most patterns. Otherwise partners are candidate patterns in
+    decreasing order of their common time with the pattern, each value
+    bounding every team containing it, which prunes a depth-first search;
+    past a node budget, the ``partners``-th best single partner is used.
+    """
+    n_pat = words.shape[0]
+    nw = words.shape[1]
+    out = np.zeros(n_pat, dtype=np.int64)
+    scratch = np.empty(nw, dtype=np.uint64)
+    cur = np.empty(nw, dtype=np.uint64)
+    value = np.empty(n_pat, dtype=np.int64)
+    for p in range(n_pat):
+        if partners <= 0:
+            out[p] = min(need, block_slots(words[p], block))
+            continue
+        # greedy witness among the most common patterns
+        for w in range(nw):
+            cur[w] = words[p, w]
+        left = partners
+        found = False
+        for q in range(min(n_pat, _QUICK_LOOK)):
+            count = counts[q] - (1 if q == p else 0)
+            if count <= 0:
+                continue
+            for w in range(nw):
+                scratch[w] = cur[w] & words[q, w]
+            if block_slots(scratch, block) >= need:
+                for w in range(nw):
+                    cur[w] = scratch[w]
+                left -= count
+                if left <= 0:
+                    found = True
+                    break
+        if found:
+            out[p] = need
+            continue
+        # candidates: patterns sharing some block time with p, best first
+        n_c = 0
+        available = 0
+        for q in range(n_pat):
+            count = counts[q] - (1 if q == p else 0)
+            value[q] = 0
+            if count > 0:
+                value[q] = and_block_slots(words[p], words[q], block, scratch)
+                if value[q] > 0:
+                    n_c += 1
+                    available += count
+        if available < partners:
+            out[p] = 0
+            continue
+        cand = np.argsort(-value, kind="mergesort")[:n_c]
+        fallback = 0
+        left = partners
+        for c in cand:
+            left -= counts[c] - (1 if c == p else 0)
+            if left <= 0:
+                fallback = value[c]
+                break
+        cand_count = counts[cand] - (cand == p).astype(np.int64)
+        best, complete = _search(
+            words[p], partners, words[cand], value[cand], cand_count, need, block, _SEARCH_NODES
+        )
+        out[p] = min(need, best if complete else fallback)
+    return out
+
+
+@njit(cache=True)
+def _search(cur0, partners, cand_words, cand_value, cand_count, need, block, nodes):  # type: ignore[no-untyped-def]
+    """Depth-first search of :func:`_pattern_best_times`: the best block time of a
+    team of ``cur0`` and ``partners`` candidates, and whether ``nodes`` sufficed.
+
+    Iterative (one frame per partner pattern taken), since compiled recursion
+    cannot be cached.
+    """
+    nw = cur0.shape[0]
+    n_c = cand_words.shape[0]
+    depth_max = partners + 1
+    cur = np.empty((depth_max, nw), dtype=np.uint64)
+    nxt = np.empty((depth_max, nw), dtype=np.uint64)
+    idx = np.zeros(depth_max, dtype=np.int64)  # candidate being expanded
+    use = np.zeros(depth_max, dtype=np.int64)  # learners of it to take next (-1: none yet)
+    left = np.zeros(depth_max, dtype=np.int64)
+    cur[0] = cur0
+    left[0] = partners
+    best = 0
+    d = 0
+    entering = True
+    while d >= 0:
+        if entering:
+            entering = False
+            nodes -= 1
+            if left[d] == 0:
+                got = block_slots(cur[d], block)
+                if got > best:
+                    best = got
+                d -= 1
+                continue
+            use[d] = -1
+        if use[d] <= 0:
+            # the next candidate worth expanding (the first one on entry)
+            i = idx[d] if use[d] < 0 else idx[d] + 1
+            done = True
+            while i < n_c:
+                if cand_value[i] <= best or nodes <= 0 or best >= need:
+                    break
+                for w in range(nw):
+                    nxt[d, w] = cur[d, w] & cand_words[i, w]
+                if block_slots(nxt[d], block) > best:
+                    done = False
+                    break
+                i += 1
+            if done:
+                d -= 1
+                continue
+            idx[d] = i
+            use[d] = min(cand_count[i], left[d])
+        # take ``use`` learners of candidate idx, then one fewer next time
+        taken = use[d]
+        use[d] -= 1
+        child = d + 1
+        cur[child] = nxt[d]
+        left[child] = left[d] - taken
+        idx[child] = idx[d] + 1
+        d = child
+        entering = True
+    return best, nodes > 0

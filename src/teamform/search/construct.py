@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 
 from teamform.availability import (
     FULL_WEEK_MASK,
@@ -26,6 +27,7 @@ from teamform.availability import (
 )
 from teamform.criteria.overlap import mask_matrix
 from teamform.instance import Instance
+from teamform.search.bitsets import and_block_slots, pairs_csr
 
 
 def availability_angle(masks: list[int]) -> np.ndarray:
@@ -310,61 +312,122 @@ def _grow_teams(
     its first intrinsic learner, then that keeps its skill total closest to
     the cohort's average. Returns learners left without a team.
     """
-    avoid = inst.avoid_adj
-    intrinsic = inst.intrinsic.tolist()
-    masks = inst.masks
     need, block = _overlap_target(inst)
-    mean_total = sum(total[i] for i in order) / max(1, len(order))
-    free = [True] * len(order)
+    order_arr = np.asarray(order, dtype=np.int64)
+    totals = np.asarray(total, dtype=np.float64)
+    mean_total = float(totals[order_arr].mean()) if len(order_arr) else 0.0
+    aptr, aidx = pairs_csr(inst.n, inst.avoid)
+    team_at = _grow_kernel(
+        order_arr,
+        inst.mask_words,
+        need,
+        block,
+        inst.intrinsic.astype(np.int64),
+        totals,
+        mean_total,
+        np.asarray(sizes, dtype=np.int64),
+        aptr,
+        aidx,
+        window,
+    )
+    team_ids = np.asarray(teams, dtype=np.int64)
+    placed = team_at >= 0
+    for i, t in zip(order_arr[placed].tolist(), team_ids[team_at[placed]].tolist(), strict=True):
+        assignment[i] = t
+    return order_arr[~placed].tolist()
+
+
+@njit(cache=True)
+def _grow_kernel(  # type: ignore[no-untyped-def]
+    order, words, need, block, intrinsic, total, mean_total, sizes, aptr, aidx, window
+):
+    """Team (index into ``sizes``) of each position of ``order``, -1 if left over.
+
+    See :func:`_grow_teams`; a team that cannot be filled keeps its first
+    member and gives the others back.
+    """
+    n_order = order.shape[0]
+    nw = words.shape[1]
+    team_at = np.full(n_order, -1, dtype=np.int64)
+    free = np.ones(n_order, dtype=np.bool_)
+    stamp = np.full(words.shape[0], -1, dtype=np.int64)
+    common = np.empty(nw, dtype=np.uint64)
+    scratch = np.empty(nw, dtype=np.uint64)
+    wpos = np.empty(window, dtype=np.int64)
+    mpos = np.empty(sizes.max() if sizes.shape[0] else 1, dtype=np.int64)
     head = 0
-    for t, size in zip(teams, sizes, strict=True):
-        while head < len(order) and not free[head]:
+    for t in range(sizes.shape[0]):
+        size = sizes[t]
+        while head < n_order and not free[head]:
             head += 1
-        if head >= len(order):
+        if head >= n_order:
             break
         free[head] = False
         seed = order[head]
-        members = [seed]
-        common = masks[seed]
+        stamp[seed] = t
+        mpos[0] = head
+        count = 1
+        for w in range(nw):
+            common[w] = words[seed, w]
         strength = total[seed]
         n_intr = intrinsic[seed]
-        window_pos: list[int] = []
+        n_win = 0
         p = head + 1
-        while len(window_pos) < window and p < len(order):
+        while n_win < window and p < n_order:
             if free[p]:
-                window_pos.append(p)
+                wpos[n_win] = p
+                n_win += 1
             p += 1
-        while len(members) < size and window_pos:
-            best_key: tuple[float, ...] | None = None
+        while count < size and n_win > 0:
             best_at = -1
-            target = (len(members) + 1) * mean_total
-            for at, pos in enumerate(window_pos):
-                j = order[pos]
-                if any(m in avoid[j] for m in members):
+            best_shared = 0
+            best_first = 0
+            best_gap = 0.0
+            target = (count + 1) * mean_total
+            for at in range(n_win):
+                j = order[wpos[at]]
+                clash = False
+                for e in range(aptr[j], aptr[j + 1]):
+                    if stamp[aidx[e]] == t:
+                        clash = True
+                        break
+                if clash:
                     continue
-                shared = min(need, common_block_slots(common & masks[j], block))
-                key = (-shared, -(intrinsic[j] and not n_intr), abs(strength + total[j] - target))
-                if best_key is None or key < best_key:
-                    best_key, best_at = key, at
+                shared = min(need, and_block_slots(common, words[j], block, scratch))
+                first = 1 if intrinsic[j] and n_intr == 0 else 0
+                gap = abs(strength + total[j] - target)
+                if (
+                    best_at < 0
+                    or shared > best_shared
+                    or (shared == best_shared and first > best_first)
+                    or (shared == best_shared and first == best_first and gap < best_gap)
+                ):
+                    best_at, best_shared, best_first, best_gap = at, shared, first, gap
             if best_at < 0:
                 break
-            pos = window_pos.pop(best_at)
+            pos = wpos[best_at]
+            for at in range(best_at, n_win - 1):
+                wpos[at] = wpos[at + 1]
+            n_win -= 1
             j = order[pos]
             free[pos] = False
-            members.append(j)
-            common &= masks[j]
+            stamp[j] = t
+            mpos[count] = pos
+            count += 1
+            for w in range(nw):
+                common[w] &= words[j, w]
             strength += total[j]
             n_intr += intrinsic[j]
-        for i in members:
-            assignment[i] = t
-        if len(members) < size:
+        if count < size:
             # give back what could not make a full team; leftovers fill it later
-            for i in members[1:]:
-                assignment[i] = -1
-            for pos, i in enumerate(order):
-                if i in members[1:]:
-                    free[pos] = True
-    return [i for pos, i in enumerate(order) if free[pos] or assignment[i] == -1]
+            team_at[head] = t
+            for m in range(1, count):
+                free[mpos[m]] = True
+                stamp[order[mpos[m]]] = -1
+        else:
+            for m in range(count):
+                team_at[mpos[m]] = t
+    return team_at
 
 
 def _overlap_target(inst: Instance) -> tuple[int, int]:
@@ -395,12 +458,11 @@ def _repair_avoid(
     def clashes(i: int, team: set[int], ignore: int) -> bool:
         return any(j in team and j != ignore for j in avoid[i])
 
+    pairs = np.asarray(inst.avoid, dtype=np.int64).reshape(-1, 2)
     for _ in range(passes):
-        broken = [
-            i
-            for i, t in enumerate(assignment)
-            if not frozen[i] and any(assignment[j] == t for j in avoid[i])
-        ]
+        team = np.asarray(assignment)
+        together = pairs[team[pairs[:, 0]] == team[pairs[:, 1]]]
+        broken = [i for i in np.unique(together).tolist() if not frozen[i]]
         if not broken:
             return
         for i in broken:
