@@ -61,3 +61,24 @@ def test_copy_demo_into_a_file_is_an_input_error(tmp_path: Path) -> None:
     blocker.write_text("", encoding="utf-8")
     with pytest.raises(InputError, match="cannot write"):
         copy_demo(blocker)
+
+
+def test_models_and_demo_commands(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from teamform.cli import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["models", "list"])
+    assert listed.exit_code == 0 and "cooperative" in listed.stdout
+    shown = runner.invoke(app, ["models", "show", "cooperative"])
+    assert shown.stdout == preset_path("cooperative").read_text(encoding="utf-8")
+    missing = runner.invoke(app, ["models", "show", "nope"])
+    assert missing.exit_code == 2 and "no preset named 'nope'" in missing.stderr
+    demo = runner.invoke(app, ["demo", str(tmp_path / "course")])
+    assert demo.exit_code == 0, demo.stderr
+    assert "6 files written" in demo.stdout
+    checked = runner.invoke(
+        app, ["check", str(tmp_path / "course" / "roster.csv"), "--model", "collaborative"]
+    )
+    assert checked.exit_code == 0, checked.stderr

@@ -240,6 +240,8 @@ def test_mapping_round_trips_through_toml(tmp_path: Path) -> None:
     }
     again = import_survey(SURVEYS / "google_forms.csv", loaded)
     assert again.records == imported.records
+    # saved again, it reads the same (the "(mapping)" note is not stacked)
+    assert import_survey(SURVEYS / "google_forms.csv", again.mapping).mapping == again.mapping
 
 
 def test_mapping_overrides_roles_zones_and_teammates(tmp_path: Path) -> None:

@@ -132,7 +132,9 @@ def _spec_for(
         fill["name"] = given.name or slug(header)
     if given.role == "project_choice":
         fill["rank"] = given.rank or detected.rank  # None: the whole ranking in one cell
-    how = given.how or (detected.how if detected.role == given.role else given.role)
+    how = given.how.removesuffix(" (mapping)") or (
+        detected.how if detected.role == given.role else given.role
+    )
     return given.model_copy(update={**fill, "how": f"{how} (mapping)"}), True
 
 
