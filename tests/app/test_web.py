@@ -7,6 +7,8 @@ import html
 import io
 import json
 import logging
+import re
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +25,7 @@ from teamform.app import service as service_mod
 from teamform.criteria import OBJECTIVE_SCALE
 from teamform.validate import validate
 
+SURVEYS = Path(__file__).resolve().parents[2] / "instances" / "surveys"
 NASTY = '<script>alert("x")</script>'
 HEADER = "id,name,email,timezone,availability,skill_programming,motivation\n"
 
@@ -49,7 +52,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 def upload(client: TestClient, text: str | bytes, name: str = "roster.csv", **extra: object):
     data = text.encode() if isinstance(text, str) else text
     files: dict[str, tuple[str, bytes]] = {"roster": (name, data)}
-    for kind in ("avoid", "prefer"):
+    for kind in ("avoid", "prefer", "history"):
         if kind in extra:
             files[kind] = (f"{kind}.csv", str(extra[kind]).encode())
     return client.post(
@@ -61,6 +64,7 @@ def upload(client: TestClient, text: str | bytes, name: str = "roster.csv", **ex
 
 
 def new_session(client: TestClient, text: str | None = None, **extra: object) -> str:
+    """Upload a roster (by default :func:`roster_csv`) and return the session id."""
     r = upload(client, roster_csv() if text is None else text, **extra)
     assert r.status_code == 303, r.text
     return r.headers["location"].rsplit("/", 1)[1]
@@ -170,6 +174,29 @@ def test_bad_pair_file_and_bad_preset_store_nothing(client: TestClient) -> None:
     assert client.app.state.workspace.store.sessions() == []
 
 
+def test_earlier_teams_flag_repeated_pairs(client: TestClient) -> None:
+    earlier = "phase,id,team\nweek1,L00,1\nweek1,L01,1\nweek1,L02,2\n"
+    r = upload(client, roster_csv(), history=earlier.replace("L02", "X9"))
+    assert r.status_code == 400 and "history.csv, row 4, column 'id'" in error_of(r)
+    assert client.app.state.workspace.store.sessions() == []
+    sid = solved(client, history=earlier)
+    plan = board(client, sid)["assignment"]
+    assert isinstance(plan, dict)
+    if plan["L00"] != plan["L01"]:
+        client.post(
+            f"/api/sessions/{sid}/swap",
+            json={
+                "a": "L01",
+                "b": next(lid for lid, t in plan.items() if t == plan["L00"] and lid != "L00"),
+            },
+        )
+    team = board(client, sid)["assignment"]["L00"]  # type: ignore[index]
+    card = (
+        client.get(f"/sessions/{sid}").text.split(f'id="team-{team}"', 1)[1].split("</article>")[0]
+    )
+    assert 'data-code="repeated_pair"' in card and "already worked together" in card
+
+
 def test_oversized_upload_is_refused(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service_mod, "MAX_UPLOAD", 100)
     r = upload(client, roster_csv())
@@ -190,28 +217,111 @@ def test_unknown_session_is_404(client: TestClient) -> None:
 # -- mapping and model ---------------------------------------------------------
 
 
-def test_detected_columns_and_remapping(client: TestClient) -> None:
-    text = roster_csv().replace("id,name,email,timezone", "Student ID,Full name,E-mail,Time zone")
+def test_roster_columns_can_be_remapped(client: TestClient) -> None:
+    text = roster_csv().replace("motivation\n", "motivation,nickname\n")
+    text = (
+        "\n".join(line + (f",Nick{i}" if i else "") for i, line in enumerate(text.splitlines()))
+        + "\n"
+    )
     sid = new_session(client, text)
     page = client.get(f"/sessions/{sid}").text
-    assert '<option value="Student ID" selected>' in page
+    assert '<option value="nickname">nickname</option>' in page
     toml = client.get(f"/sessions/{sid}/export/model.toml").text
-    assert 'id = "Student ID"' in toml and 'timezone = "Time zone"' in toml
-    # a wrong choice is refused with the reason and changes nothing
-    fields = {
-        "col.id": "Student ID",
-        "col.timezone": "Full name",
+    base = {
+        "col.id": "id",
+        "col.timezone": "timezone",
         "col.availability": "availability",
         "col.motivation": "motivation",
     }
-    r = client.post(f"/sessions/{sid}/columns", data=fields, follow_redirects=False)
-    assert r.status_code == 400 and "column 'Full name'" in error_of(r)
+    # a wrong choice is refused with the reason and changes nothing
+    r = client.post(
+        f"/sessions/{sid}/columns",
+        data={**base, "col.participation": "nickname"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 400 and "column 'nickname'" in error_of(r)
     assert client.get(f"/sessions/{sid}/export/model.toml").text == toml
-    fields["col.timezone"] = "Time zone"
-    fields["col.name"] = "E-mail"
-    r = client.post(f"/sessions/{sid}/columns", data=fields, follow_redirects=False)
+    r = client.post(
+        f"/sessions/{sid}/columns", data={**base, "col.name": "nickname"}, follow_redirects=False
+    )
     assert r.status_code == 303
-    assert 'name = "E-mail"' in client.get(f"/sessions/{sid}/export/model.toml").text
+    assert 'name = "nickname"' in client.get(f"/sessions/{sid}/export/model.toml").text
+    roster = client.app.state.workspace.load(sid).roster
+    assert [lr.name for lr in roster.learners[:2]] == ["Nick1", "Nick2"]
+
+
+def test_a_roster_with_its_own_headers_goes_through_the_survey_reader(
+    client: TestClient,
+) -> None:
+    sid = new_session(client, roster_csv().replace(",timezone,", ",Time zone,"))
+    page = client.get(f"/sessions/{sid}").text
+    assert "Survey columns (roster export)" in page
+    loaded = client.app.state.workspace.load(sid)
+    assert loaded.survey.mapping.columns["Time zone"].role == "timezone"
+    assert loaded.roster.learners[1].timezone == "Europe/Paris"
+
+
+def test_survey_upload_shows_its_mapping_and_takes_fixes(client: TestClient) -> None:
+    data = (SURVEYS / "google_forms.csv").read_bytes()
+    r = upload(client, data, name="google_forms.csv")
+    assert r.status_code == 303, error_of(r)
+    sid = r.headers["location"].rsplit("/", 1)[1]
+    page = client.get(f"/sessions/{sid}").text
+    assert "Survey columns (google_forms export)" in page
+    headers = re.findall(r'name="header\.(\d+)" value="([^"]*)"', page)
+    number = {html.unescape(h): n for n, h in headers}
+    language = number["Preferred working language"]
+    name_col = number["What is your full name?"]
+    # reading the name column as time zones fails, names the column, changes nothing
+    r = client.post(
+        f"/sessions/{sid}/survey",
+        data={f"header.{name_col}": "What is your full name?", f"role.{name_col}": "timezone"},
+    )
+    assert r.status_code == 400 and "What is your full name?" in error_of(r)
+    r = client.post(
+        f"/sessions/{sid}/survey",
+        data={
+            f"header.{language}": "Preferred working language",
+            f"role.{language}": "ignore",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    loaded = client.app.state.workspace.load(sid)
+    assert loaded.survey.mapping.columns["Preferred working language"].role == "ignore"
+    assert "Preferred working language" not in loaded.roster.category_names
+    r = client.post(f"/api/sessions/{sid}/solve", json={"time_limit": 1})
+    assert r.status_code == 202
+    wait_done(client, sid)
+    assert board(client, sid)["valid"]
+
+
+def test_excel_survey_upload(client: TestClient, tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["ID", "Name", "Email", "Time zone", "Availability", "Programming", "Motivation"])
+    for i in range(8):
+        sheet.append(
+            [
+                f"S{i}",
+                f"Student {i}",
+                f"s{i}@example.org",
+                "Europe/Paris",
+                "Mon-Fri 18:00-21:00",
+                1 + i % 5,
+                "intrinsic" if i % 2 else "imposed",
+            ]
+        )
+    path = tmp_path / "responses.xlsx"
+    book.save(path)
+    r = upload(client, path.read_bytes(), name="responses.xlsx")
+    assert r.status_code == 303, error_of(r)
+    sid = r.headers["location"].rsplit("/", 1)[1]
+    assert "Survey columns" in client.get(f"/sessions/{sid}").text
+    assert len(client.app.state.workspace.load(sid).roster) == 8
+    r = upload(client, b"not a workbook", name="broken.xlsx")
+    assert r.status_code == 400 and "broken.xlsx: not an Excel workbook" in error_of(r)
 
 
 def test_model_form_and_toml(client: TestClient) -> None:
@@ -409,6 +519,72 @@ def test_exports_hold_the_edited_plan(client: TestClient) -> None:
     assert len(names) == result.n_teams and all(n.endswith(".html") for n in names)
 
     assert client.get(f"/sessions/{sid}/export/nope").status_code == 404
+
+
+def test_lms_exports(client: TestClient, tmp_path: Path) -> None:
+    from teamform.lms import read_lms
+
+    sid = solved(client)
+    plan = board(client, sid)["assignment"]
+    assert isinstance(plan, dict)
+    r = client.get(f"/sessions/{sid}/export-lms", params={"format": "canvas"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    (tmp_path / "canvas.csv").write_bytes(r.content)
+    groups = read_lms(tmp_path / "canvas.csv", "canvas")
+    assert {lid: int(g.removeprefix("Team ")) for lid, g in groups.items()} == plan
+    r = client.get(f"/sessions/{sid}/export-lms", params={"format": "moodle"})
+    assert r.status_code == 400 and "column 'course'" in error_of(r)
+    r = client.get(
+        f"/sessions/{sid}/export-lms",
+        params={"format": "moodle", "course": "TF101", "user_column": "email"},
+    )
+    assert r.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    assert names == ["moodle.csv", "moodle-groups.csv"]
+    r = client.get(f"/sessions/{sid}/export-lms", params={"format": "nope"})
+    assert r.status_code == 400 and "unknown LMS format" in error_of(r)
+
+
+def test_cancel_keeps_the_best_plan(client: TestClient) -> None:
+    demo = Path(__file__).resolve().parents[2] / "instances" / "demo"
+    sid = new_session(
+        client,
+        (demo / "roster.csv").read_text(encoding="utf-8"),
+        avoid=(demo / "avoid.csv").read_text(encoding="utf-8"),
+    )
+    started = time.monotonic()
+    assert client.post(f"/api/sessions/{sid}/solve", json={"time_limit": 120}).status_code == 202
+    time.sleep(1.5)
+    r = client.post(f"/api/sessions/{sid}/cancel")
+    assert r.status_code == 200 and r.json() == {"cancelled": True}
+    events = wait_done(client, sid)
+    assert time.monotonic() - started < 60
+    assert "stopped early" in str(events[-1]["outcome"])
+    assert board(client, sid)["valid"]
+
+
+def test_reoptimise_keeps_locked_learners_and_teams(client: TestClient) -> None:
+    sid = solved(client, text=roster_csv(12))
+    start = board(client, sid)["assignment"]
+    assert isinstance(start, dict)
+    r = client.post(f"/api/sessions/{sid}/reoptimise", json={"time_limit": 1})
+    assert r.status_code == 400 and "lock a learner or a team first" in r.json()["error"]
+    kept_team = start["L01"]
+    members = sorted(lid for lid, t in start.items() if t == kept_team)
+    client.post(f"/api/sessions/{sid}/lock", json={"team": kept_team, "locked": True})
+    loner = next(lid for lid, t in start.items() if t != kept_team)
+    client.post(f"/api/sessions/{sid}/lock", json={"learner": loner, "locked": True})
+    r = client.post(f"/api/sessions/{sid}/reoptimise", json={"time_limit": 1, "seed": 3})
+    assert r.status_code == 202, r.text
+    events = wait_done(client, sid)
+    assert "objective" in str(events[-1]["outcome"])
+    after = board(client, sid)
+    plan = after["assignment"]
+    assert isinstance(plan, dict)
+    assert sorted(lid for lid, t in plan.items() if t == kept_team) == members
+    assert plan[loner] == start[loner]
+    assert after["locks"] == {"learners": [loner], "teams": [kept_team]}
+    assert after["valid"]
 
 
 # -- safety --------------------------------------------------------------------

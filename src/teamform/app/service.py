@@ -9,10 +9,10 @@ per-team check, :mod:`teamform.report` renders the exports.
 from __future__ import annotations
 
 import io
-import re
 import tempfile
 import threading
 import time
+import tomllib
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,7 +22,9 @@ from typing import Any
 from teamform.app.store import SessionRow, Store, Upload
 from teamform.board import Board, Change
 from teamform.errors import InputError, TeamformError
+from teamform.history import load_history_csv, pair_counts
 from teamform.instance import Instance, build_instance
+from teamform.lms import DEFAULT_PATTERN, export_lms
 from teamform.model import FormationModel
 from teamform.pins import Pins
 from teamform.presets import list_presets, resolve_model_path
@@ -30,34 +32,13 @@ from teamform.report import build_report, render_html, render_sheets
 from teamform.result import Result, teams_csv
 from teamform.roster import Roster, load_roster
 from teamform.solve import Progress, form
+from teamform.survey import ROLES, ColumnSpec, SurveyImport, SurveyMapping, import_survey, is_roster
+from teamform.survey.table import EXCEL_SUFFIXES
 
 #: Largest accepted upload, in bytes (a 20 000-learner roster is about 3 MB).
 MAX_UPLOAD = 8 * 1024 * 1024
 #: Longest solve the app starts, in seconds.
 MAX_TIME_LIMIT = 3600.0
-
-#: Header spellings (lower case, letters and digits only) read as teamform's columns.
-_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "id": (
-        "id",
-        "studentid",
-        "learnerid",
-        "userid",
-        "username",
-        "loginid",
-        "sisid",
-        "studentnumber",
-    ),
-    "name": ("name", "fullname", "studentname", "learnername", "displayname"),
-    "email": ("email", "emailaddress", "mail"),
-    "timezone": ("timezone", "tz", "yourtimezone"),
-    "availability": ("availability", "available", "freetimes", "whenareyouavailable"),
-    "motivation": ("motivation", "motivationtype", "whytakingthecourse"),
-    "section": ("section", "sectionname", "cohort"),
-    "participation": ("participation", "engagement", "participationscore"),
-    "avoid": ("avoid", "avoidteammates"),
-    "prefer": ("prefer", "preferredteammates", "workwith"),
-}
 
 
 class NotFound(TeamformError):
@@ -66,23 +47,6 @@ class NotFound(TeamformError):
 
 class Busy(TeamformError):
     """An action that cannot run while a solve of the same session is running."""
-
-
-def _norm(header: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", header.lower())
-
-
-def detect_columns(header: list[str]) -> dict[str, str]:
-    """teamform column to file header, for headers spelt differently from teamform's names."""
-    present = set(header)
-    found: dict[str, str] = {}
-    for ours, spellings in _SYNONYMS.items():
-        if ours in present:
-            continue
-        match = next((h for h in header if _norm(h) in spellings), None)
-        if match is not None and match not in found.values():
-            found[ours] = match
-    return found
 
 
 def csv_header(upload: Upload) -> list[str]:
@@ -100,9 +64,17 @@ def presets() -> dict[str, str]:
 
 
 def load_uploads(
-    roster: Upload, avoid: Upload | None, prefer: Upload | None, columns: Mapping[str, str]
-) -> Roster:
-    """Read uploaded texts through :func:`teamform.load_roster`; errors name the upload."""
+    roster: Upload,
+    avoid: Upload | None,
+    prefer: Upload | None,
+    columns: Mapping[str, str],
+    survey: str | None = None,
+) -> tuple[Roster, SurveyImport | None]:
+    """Read uploads into a roster; errors name the upload as the tutor sent it.
+
+    ``survey`` is ``"detect"`` to tell a survey export from a roster CSV, the
+    TOML of a survey mapping to import a survey with it, or None for a roster.
+    """
     with tempfile.TemporaryDirectory(prefix="teamform-upload-") as tmp:
         paths: dict[str, Path | None] = {}
         for kind, up in (("roster", roster), ("avoid", avoid), ("prefer", prefer)):
@@ -112,27 +84,76 @@ def load_uploads(
             folder = Path(tmp) / kind
             folder.mkdir()
             path = folder / (Path(up.name).name or f"{kind}.csv")
-            path.write_text(up.text, encoding="utf-8")
+            path.write_bytes(up.data)
             paths[kind] = path
         roster_path = paths["roster"]
         assert roster_path is not None
-        try:
-            loaded = load_roster(
-                roster_path, avoid=paths["avoid"], prefer=paths["prefer"], columns=columns
-            )
-        except InputError as exc:
-            names = {str(p): Path(p).name for p in paths.values() if p is not None}
+        pairs = {"avoid": paths["avoid"], "prefer": paths["prefer"]}
+        names = {str(p): Path(p).name for p in paths.values() if p is not None}
+
+        def named(exc: InputError) -> InputError:
             file = names.get(exc.file or "", exc.file)
-            raise InputError(exc.message, file=file, row=exc.row, column=exc.column) from None
-        return loaded.model_copy(update={"source": roster.name})
+            return InputError(exc.message, file=file, row=exc.row, column=exc.column)
+
+        def survey_import(mapping: SurveyMapping | None) -> SurveyImport:
+            return import_survey(roster_path, mapping, avoid=pairs["avoid"], prefer=pairs["prefer"])
+
+        imported: SurveyImport | None = None
+        try:
+            if survey is None or (survey == "detect" and is_roster(roster_path, columns)):
+                try:
+                    loaded = load_roster(
+                        roster_path, columns=columns, avoid=pairs["avoid"], prefer=pairs["prefer"]
+                    )
+                except InputError as exc:
+                    if survey is None:
+                        raise
+                    # a roster with some headers of its own: the survey reader may place them
+                    try:
+                        imported = survey_import(None)
+                    except InputError:
+                        raise exc from None
+                    loaded = imported.roster
+            else:
+                imported = survey_import(None if survey == "detect" else _survey_mapping(survey))
+                loaded = imported.roster
+        except InputError as exc:
+            raise named(exc) from None
+        return loaded.model_copy(update={"source": roster.name}), imported
+
+
+def history_pairs(history: Upload | None, ids: list[str]) -> dict[tuple[str, str], int] | None:
+    """Pairs of learners who shared a team in earlier phases (``phase,id,team`` upload)."""
+    if history is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="teamform-upload-") as tmp:
+        path = Path(tmp) / history.name
+        path.write_bytes(history.data)
+        try:
+            phases = load_history_csv(path, ids)
+        except InputError as exc:
+            raise InputError(
+                exc.message, file=history.name, row=exc.row, column=exc.column
+            ) from None
+    return pair_counts(assignment for _, assignment in phases)
+
+
+def _survey_mapping(text: str) -> SurveyMapping:
+    data = tomllib.loads(text)
+    return SurveyMapping.model_validate(data)
 
 
 def decode_upload(name: str, data: bytes) -> Upload:
-    """An uploaded file as text, or a one-line error naming it."""
+    """Check an uploaded file (size, encoding), or raise a one-line error naming it."""
+    name = Path(name).name or "upload.csv"
     if len(data) > MAX_UPLOAD:
         raise InputError(f"file is larger than {MAX_UPLOAD // (1024 * 1024)} MB", file=name)
     if not data.strip():
         raise InputError("empty file", file=name)
+    if Path(name).suffix.lower() in EXCEL_SUFFIXES:
+        if not data.startswith(b"PK\x03\x04"):
+            raise InputError("not an Excel workbook (.xlsx)", file=name)
+        return Upload(name, data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -144,7 +165,7 @@ def decode_upload(name: str, data: bytes) -> Upload:
         ) from None
     if "\x00" in text:
         raise InputError("not a text file (contains NUL bytes)", file=name)
-    return Upload(Path(name).name or "upload.csv", text)
+    return Upload(name, data)
 
 
 @dataclass
@@ -177,6 +198,10 @@ class Loaded:
     inst: Instance
     board: Board | None
     solved: Result | None
+    #: what the survey import made of the upload (None for a roster CSV)
+    survey: SurveyImport | None = None
+    #: pairs who shared a team in earlier phases (from an uploaded ``phase,id,team`` file)
+    history: dict[tuple[str, str], int] | None = None
 
 
 class Workspace:
@@ -212,6 +237,7 @@ class Workspace:
         preset: str,
         *,
         model_toml: str | None = None,
+        history: Upload | None = None,
     ) -> str:
         """Check the uploads against a preset (or a model's TOML) and store a new session."""
         if model_toml is None:
@@ -220,14 +246,16 @@ class Workspace:
                 raise InputError(f"unknown preset '{preset}' (choose {', '.join(sorted(texts))})")
             model_toml = texts[preset]
         model = FormationModel.from_toml_text(model_toml, source=f"{preset}.toml")
-        header = csv_header(roster)
-        columns = detect_columns(header)
-        if columns:
-            model = _with_columns(model, columns)
-        loaded = load_uploads(roster, avoid, prefer, model.roster.columns)
-        build_instance(loaded, model)
+        loaded, imported = load_uploads(roster, avoid, prefer, model.roster.columns, "detect")
+        build_instance(loaded, model, history=history_pairs(history, loaded.ids))
         return self.store.create(
-            roster=roster, avoid=avoid, prefer=prefer, preset=preset, model_toml=model.to_toml()
+            roster=roster,
+            avoid=avoid,
+            prefer=prefer,
+            preset=preset,
+            model_toml=model.to_toml(),
+            survey_mapping=None if imported is None else imported.mapping.to_toml(),
+            history=history,
         )
 
     def open_files(self, roster: Path, avoid: Path | None, prefer: Path | None, model: str) -> str:
@@ -278,13 +306,16 @@ class Workspace:
                 return cached
             row = self.row(sid)
             model = FormationModel.from_toml_text(row.model_toml, source="model.toml")
-            roster = load_uploads(row.roster, row.avoid, row.prefer, model.roster.columns)
-            inst = build_instance(roster, model)
+            roster, imported = load_uploads(
+                row.roster, row.avoid, row.prefer, model.roster.columns, row.survey_mapping
+            )
+            pairs = history_pairs(row.history, roster.ids)
+            inst = build_instance(roster, model, history=pairs)
             board, solved = None, None
             if row.assignment is not None and row.result_json is not None:
                 solved = Result.model_validate_json(row.result_json)
                 board = _board(inst, row)
-            loaded = Loaded(row, model, roster, inst, board, solved)
+            loaded = Loaded(row, model, roster, inst, board, solved, imported, pairs)
             self._cache[sid] = loaded
             return loaded
 
@@ -298,8 +329,11 @@ class Workspace:
             self._jobs.pop(sid, None)
 
     def headers(self, sid: str) -> list[str]:
-        """The roster file's header row."""
-        return csv_header(self.row(sid).roster)
+        """The roster file's header row (a survey's columns, for survey exports)."""
+        loaded = self.load(sid)
+        if loaded.survey is not None:
+            return list(loaded.survey.mapping.columns)
+        return csv_header(loaded.row.roster)
 
     # -- the model -------------------------------------------------------
 
@@ -311,6 +345,47 @@ class Workspace:
             data = current.model_dump(exclude_none=True)
             data["roster"] = {"columns": keep}
             self._set_model(sid, FormationModel.from_dict(data, source="model"))
+
+    def set_survey(self, sid: str, fields: Mapping[str, str]) -> None:
+        """Apply the survey mapping form: each column's role and name, the default zone.
+
+        Fields: ``header.N`` (a column as the survey spells it), ``role.N``,
+        ``name.N``; ``default_timezone``. The survey is imported again with the
+        new mapping before anything is stored.
+        """
+        with self._lock(sid):
+            self._refuse_if_running(sid)
+            loaded = self.load(sid)
+            if loaded.survey is None:
+                raise InputError("this session's roster is not a survey export")
+            mapping = loaded.survey.mapping
+            columns = dict(mapping.columns)
+            for key, header in fields.items():
+                if not key.startswith("header."):
+                    continue
+                n = key.removeprefix("header.")
+                if header not in columns:
+                    raise InputError(f"the survey has no column '{header}'")
+                role = fields.get(f"role.{n}", columns[header].role)
+                if role not in ROLES:
+                    raise InputError(f"unknown role '{role}'", column=header)
+                name = fields.get(f"name.{n}", "").strip() or None
+                spec = columns[header]
+                if role != spec.role or name != spec.name:
+                    columns[header] = ColumnSpec.model_validate(
+                        {**spec.model_dump(), "role": role, "name": name, "how": ""}
+                    )
+            zone = fields.get("default_timezone", "").strip() or None
+            new = mapping.model_copy(update={"columns": columns, "default_timezone": zone})
+            text = new.to_toml()
+            row = loaded.row
+            roster, _ = load_uploads(row.roster, row.avoid, row.prefer, {}, text)
+            inst = build_instance(
+                roster, loaded.model, history=history_pairs(row.history, roster.ids)
+            )
+            keep = row.assignment is not None and _fits(inst, row.assignment)
+            self.store.set_survey_mapping(sid, text, keep_plan=keep)
+            self._cache.pop(sid, None)
 
     def set_model_toml(self, sid: str, text: str) -> None:
         """Replace the model by TOML text (checked first)."""
@@ -341,8 +416,10 @@ class Workspace:
     def _set_model(self, sid: str, model: FormationModel) -> None:
         self._refuse_if_running(sid)
         row = self.row(sid)
-        roster = load_uploads(row.roster, row.avoid, row.prefer, model.roster.columns)
-        inst = build_instance(roster, model)
+        roster, _ = load_uploads(
+            row.roster, row.avoid, row.prefer, model.roster.columns, row.survey_mapping
+        )
+        inst = build_instance(roster, model, history=history_pairs(row.history, roster.ids))
         keep = row.assignment is not None and _fits(inst, row.assignment)
         self.store.set_model(sid, model.to_toml(), keep_plan=keep)
         self._cache.pop(sid, None)
@@ -367,6 +444,8 @@ class Workspace:
                 kwargs["pins"] = _pins(loaded.board)
             job = Job(kind="reoptimise" if use_locks else "form")
             kwargs["cancel"] = job.cancel
+            if loaded.history:
+                kwargs["history"] = loaded.history
             self._jobs[sid] = job
         thread = threading.Thread(
             target=self._run,
@@ -538,11 +617,37 @@ class Workspace:
             return buf.getvalue(), "application/zip", "sheets.zip"
         raise NotFound(f"no export '{kind}'")
 
+    def export_lms(self, sid: str, fmt: str, options: Mapping[str, str]) -> tuple[bytes, str, str]:
+        """The plan as an LMS group import (:func:`teamform.lms.export_lms`).
 
-def _with_columns(model: FormationModel, columns: Mapping[str, str]) -> FormationModel:
-    data = model.model_dump(exclude_none=True)
-    data["roster"] = {"columns": {**data.get("roster", {}).get("columns", {}), **columns}}
-    return FormationModel.from_dict(data, source=model.source)
+        One file comes back as CSV; Moodle's and Blackboard's two files as a zip.
+        """
+        loaded = self._board(sid)
+        result = self.current_result(sid)
+        with tempfile.TemporaryDirectory(prefix="teamform-lms-") as tmp:
+            try:
+                written = export_lms(
+                    result,
+                    loaded.roster,
+                    fmt,
+                    Path(tmp) / f"{fmt}.csv",
+                    user_column=options.get("user_column") or "id",
+                    pattern=options.get("team_name") or DEFAULT_PATTERN,
+                    canvas_field=options.get("canvas_field") or "login_id",
+                    course=options.get("course") or None,
+                    group_set=options.get("group_set") or None,
+                )
+            except InputError as exc:
+                # the form's field names, not the command line's options
+                column = (exc.column or "").removeprefix("--").replace("-", "_") or None
+                raise InputError(exc.message, file=exc.file, row=exc.row, column=column) from None
+            if len(written) == 1:
+                return written[0].read_bytes(), "text/csv", written[0].name
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+                for path in written:
+                    zf.write(path, path.name)
+            return buf.getvalue(), "application/zip", f"{fmt}.zip"
 
 
 def _criteria_tables(criteria: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

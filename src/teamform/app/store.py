@@ -25,7 +25,16 @@ from pathlib import Path
 from teamform.errors import InputError
 
 DB_NAME = "app.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: Version 2: the roster upload as bytes (survey exports may be Excel files), the
+#: survey mapping of sessions made from a survey, and teams of earlier phases.
+_MIGRATE_1_2 = (
+    "ALTER TABLE sessions ADD COLUMN roster_data BLOB",
+    "ALTER TABLE sessions ADD COLUMN survey_mapping TEXT",
+    "ALTER TABLE sessions ADD COLUMN history_name TEXT",
+    "ALTER TABLE sessions ADD COLUMN history_text TEXT",
+)
 
 _SCHEMA = """
 CREATE TABLE sessions (
@@ -45,7 +54,11 @@ CREATE TABLE sessions (
     proven_bound REAL,
     assignment  TEXT,
     locks       TEXT NOT NULL DEFAULT '{"learners": [], "teams": []}',
-    message     TEXT NOT NULL DEFAULT ''
+    message     TEXT NOT NULL DEFAULT '',
+    roster_data BLOB,
+    survey_mapping TEXT,
+    history_name TEXT,
+    history_text TEXT
 );
 CREATE TABLE moves (
     session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
@@ -60,10 +73,15 @@ CREATE TABLE moves (
 
 @dataclass(frozen=True)
 class Upload:
-    """One uploaded file: its name as the tutor sent it and its text."""
+    """One uploaded file: its name as the tutor sent it and its content."""
 
     name: str
-    text: str
+    data: bytes
+
+    @property
+    def text(self) -> str:
+        """The content as text (checked to be UTF-8 on upload, except for Excel files)."""
+        return self.data.decode("utf-8-sig")
 
 
 @dataclass(frozen=True)
@@ -86,6 +104,8 @@ class SessionRow:
     locked_teams: list[int]
     message: str
     moves: int
+    survey_mapping: str | None = None
+    history: Upload | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +150,11 @@ class Store:
                         if statement.strip():
                             conn.execute(statement)
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version == 1:
+                with self._write() as conn:
+                    for statement in _MIGRATE_1_2:
+                        conn.execute(statement)
+                    conn.execute("PRAGMA user_version = 2")
         except sqlite3.Error as exc:
             raise InputError(
                 f"corrupt or unreadable database ({exc})", file=str(self.path)
@@ -166,6 +191,8 @@ class Store:
         prefer: Upload | None,
         preset: str,
         model_toml: str,
+        survey_mapping: str | None = None,
+        history: Upload | None = None,
     ) -> str:
         """Store a new session and return its id."""
         sid = secrets.token_hex(6)
@@ -173,21 +200,25 @@ class Store:
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO sessions (id, name, created_at, updated_at, roster_name, roster_text,"
-                " avoid_name, avoid_text, prefer_name, prefer_text, preset, model_toml)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " roster_data, avoid_name, avoid_text, prefer_name, prefer_text, preset,"
+                " model_toml, survey_mapping, history_name, history_text)"
+                " VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     sid,
                     roster.name,
                     now,
                     now,
                     roster.name,
-                    roster.text,
+                    roster.data,
                     avoid.name if avoid else None,
                     avoid.text if avoid else None,
                     prefer.name if prefer else None,
                     prefer.text if prefer else None,
                     preset,
                     model_toml,
+                    survey_mapping,
+                    history.name if history else None,
+                    history.text if history else None,
                 ),
             )
         return sid
@@ -211,14 +242,17 @@ class Store:
 
         def upload(kind: str) -> Upload | None:
             name = r[f"{kind}_name"]
-            return None if name is None else Upload(name, r[f"{kind}_text"])
+            return None if name is None else Upload(name, r[f"{kind}_text"].encode())
 
         return SessionRow(
             id=r["id"],
             name=r["name"],
             created_at=r["created_at"],
             updated_at=r["updated_at"],
-            roster=Upload(r["roster_name"], r["roster_text"]),
+            roster=Upload(
+                r["roster_name"],
+                r["roster_text"].encode() if r["roster_data"] is None else bytes(r["roster_data"]),
+            ),
             avoid=upload("avoid"),
             prefer=upload("prefer"),
             preset=r["preset"],
@@ -230,6 +264,8 @@ class Store:
             locked_teams=[int(t) for t in locks.get("teams", [])],
             message=r["message"],
             moves=int(count),
+            survey_mapping=r["survey_mapping"],
+            history=upload("history"),
         )
 
     def delete(self, sid: str) -> None:
@@ -243,6 +279,16 @@ class Store:
             conn.execute(
                 "UPDATE sessions SET model_toml = ?, updated_at = ? WHERE id = ?",
                 (model_toml, _now(), sid),
+            )
+            if not keep_plan:
+                self._clear_plan(conn, sid)
+
+    def set_survey_mapping(self, sid: str, mapping_toml: str, *, keep_plan: bool) -> None:
+        """Replace the survey mapping; without ``keep_plan`` the plan, locks and edits go."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE sessions SET survey_mapping = ?, updated_at = ? WHERE id = ?",
+                (mapping_toml, _now(), sid),
             )
             if not keep_plan:
                 self._clear_plan(conn, sid)

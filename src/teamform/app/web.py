@@ -36,8 +36,10 @@ from teamform.app.service import (
 from teamform.app.store import Upload
 from teamform.board import Change
 from teamform.errors import InputError, TeamformError
+from teamform.lms import LMS_FORMATS
 from teamform.report.compliance import score_class, team_view
 from teamform.roster import KNOWN_COLUMNS, REQUIRED_COLUMNS
+from teamform.survey import ROLES
 
 HERE = Path(__file__).parent
 CSP = (
@@ -141,12 +143,13 @@ def create_app(
         preset: str = Form(max_length=100),
         avoid: UploadFile | None = None,
         prefer: UploadFile | None = None,
+        history: UploadFile | None = None,
     ) -> Response:
         try:
-            files = [await _read_upload(f) for f in (roster, avoid, prefer)]
+            files = [await _read_upload(f) for f in (roster, avoid, prefer, history)]
             if files[0] is None:
                 raise InputError("choose a roster file to upload")
-            sid = ws.create(files[0], files[1], files[2], preset)
+            sid = ws.create(files[0], files[1], files[2], preset, history=files[3])
         except TeamformError as exc:
             return page(
                 request,
@@ -174,6 +177,12 @@ def create_app(
         form = await request.form()
         columns = {k.removeprefix("col."): str(v) for k, v in form.items() if k.startswith("col.")}
         return _apply(request, sid, lambda: ws.set_columns(sid, columns))
+
+    @app.post("/sessions/{sid}/survey")
+    async def set_survey(request: Request, sid: str) -> Response:
+        form = await request.form()
+        fields = {k: str(v) for k, v in form.items()}
+        return _apply(request, sid, lambda: ws.set_survey(sid, fields))
 
     @app.post("/sessions/{sid}/model")
     async def set_model(request: Request, sid: str) -> Response:
@@ -204,6 +213,21 @@ def create_app(
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
         if kind == "report.html":
             headers["Content-Security-Policy"] = REPORT_CSP
+        return Response(content, media_type=media, headers=headers)
+
+    @app.get("/sessions/{sid}/export-lms")
+    def export_lms(request: Request, sid: str) -> Response:
+        params = dict(request.query_params)
+        try:
+            content, media, filename = ws.export_lms(sid, params.get("format", ""), params)
+        except NotFound as exc:
+            return _error_page(templates, request, str(exc), 404)
+        except TeamformError as exc:
+            loaded = ws.load(sid)
+            return page(
+                request, "session.html", 400, error=str(exc), **_session_context(ws, loaded)
+            )
+        headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
         return Response(content, media_type=media, headers=headers)
 
     def _apply(request: Request, sid: str, action: Callable[[], None]) -> Response:
@@ -432,7 +456,7 @@ def _session_context(ws: Workspace, loaded: Loaded) -> dict[str, Any]:
     row = loaded.row
     header = ws.headers(row.id)
     columns = loaded.model.roster.columns
-    roles = [
+    columns_view = [
         {
             "name": role,
             "required": role in REQUIRED_COLUMNS,
@@ -457,12 +481,16 @@ def _session_context(ws: Workspace, loaded: Loaded) -> dict[str, Any]:
         "row": row,
         "n": loaded.inst.n,
         "header": header,
-        "roles": roles,
+        "columns_view": columns_view,
         "team": data["team"],
         "criteria": criteria,
         "model_toml": row.model_toml,
         "running": running,
         "history": ws.store.history(row.id) if loaded.board is not None else [],
+        "lms_formats": LMS_FORMATS,
+        "survey": loaded.survey,
+        "roles": ROLES,
+        "user_columns": ["id", "email", "name", *loaded.roster.category_names],
     }
     ctx.update(_board_context(loaded))
     if loaded.board is not None:
