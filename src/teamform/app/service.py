@@ -21,6 +21,7 @@ from typing import Any
 
 from teamform.app.store import SessionRow, Store, Upload
 from teamform.board import Board, Change
+from teamform.criteria import ProjectTerm, build_terms
 from teamform.errors import InputError, TeamformError
 from teamform.history import load_history_csv, pair_counts
 from teamform.instance import Instance, build_instance
@@ -72,8 +73,9 @@ def load_uploads(
 ) -> tuple[Roster, SurveyImport | None]:
     """Read uploads into a roster; errors name the upload as the tutor sent it.
 
-    ``survey`` is ``"detect"`` to tell a survey export from a roster CSV, the
-    TOML of a survey mapping to import a survey with it, or None for a roster.
+    ``survey`` is ``"detect"`` to tell a survey export from a roster CSV,
+    ``"import"`` to read the file as a survey, the TOML of a survey mapping to
+    import a survey with it, or None for a roster.
     """
     with tempfile.TemporaryDirectory(prefix="teamform-upload-") as tmp:
         paths: dict[str, Path | None] = {}
@@ -101,21 +103,12 @@ def load_uploads(
         imported: SurveyImport | None = None
         try:
             if survey is None or (survey == "detect" and is_roster(roster_path, columns)):
-                try:
-                    loaded = load_roster(
-                        roster_path, columns=columns, avoid=pairs["avoid"], prefer=pairs["prefer"]
-                    )
-                except InputError as exc:
-                    if survey is None:
-                        raise
-                    # a roster with some headers of its own: the survey reader may place them
-                    try:
-                        imported = survey_import(None)
-                    except InputError:
-                        raise exc from None
-                    loaded = imported.roster
+                loaded = load_roster(
+                    roster_path, columns=columns, avoid=pairs["avoid"], prefer=pairs["prefer"]
+                )
             else:
-                imported = survey_import(None if survey == "detect" else _survey_mapping(survey))
+                given = None if survey in ("detect", "import") else _survey_mapping(survey)
+                imported = survey_import(given)
                 loaded = imported.roster
         except InputError as exc:
             raise named(exc) from None
@@ -246,8 +239,21 @@ class Workspace:
                 raise InputError(f"unknown preset '{preset}' (choose {', '.join(sorted(texts))})")
             model_toml = texts[preset]
         model = FormationModel.from_toml_text(model_toml, source=f"{preset}.toml")
-        loaded, imported = load_uploads(roster, avoid, prefer, model.roster.columns, "detect")
-        build_instance(loaded, model, history=history_pairs(history, loaded.ids))
+        columns = model.roster.columns
+        loaded, imported = load_uploads(roster, avoid, prefer, columns, "detect")
+        try:
+            build_instance(loaded, model, history=history_pairs(history, loaded.ids))
+        except InputError:
+            if imported is not None:
+                raise
+            # a roster with some headers of its own: the survey reader may place them
+            try:
+                loaded, imported = load_uploads(roster, avoid, prefer, columns, "import")
+                build_instance(loaded, model, history=history_pairs(history, loaded.ids))
+            except InputError:
+                imported = None
+            if imported is None:
+                raise
         return self.store.create(
             roster=roster,
             avoid=avoid,
@@ -314,7 +320,7 @@ class Workspace:
             board, solved = None, None
             if row.assignment is not None and row.result_json is not None:
                 solved = Result.model_validate_json(row.result_json)
-                board = _board(inst, row)
+                board = _board(inst, row, solved)
             loaded = Loaded(row, model, roster, inst, board, solved, imported, pairs)
             self._cache[sid] = loaded
             return loaded
@@ -677,12 +683,23 @@ def _fits(inst: Instance, assignment: Mapping[str, int]) -> bool:
     return set(assignment) == set(inst.ids) and all(1 <= t <= inst.k for t in assignment.values())
 
 
-def _board(inst: Instance, row: SessionRow) -> Board | None:
+def _board(inst: Instance, row: SessionRow, solved: Result) -> Board | None:
     assert row.assignment is not None
     if not _fits(inst, row.assignment):
         return None
+    terms = build_terms(inst)
+    project = next((t for t in terms if isinstance(t, ProjectTerm)), None)
+    if project is not None:
+        # each team keeps the project the solve gave it; moves only change members
+        index = {name: p for p, name in enumerate(project.data.names)}
+        for summary in solved.teams:
+            if summary.project in index and 1 <= summary.team <= inst.k:
+                project.assigned[summary.team - 1] = index[summary.project]
     board = Board(
-        inst, [row.assignment[lid] - 1 for lid in inst.ids], solver_bound=row.proven_bound
+        inst,
+        [row.assignment[lid] - 1 for lid in inst.ids],
+        terms=terms,
+        solver_bound=row.proven_bound,
     )
     for lid in row.locked_learners:
         if lid in board.index:
