@@ -230,3 +230,13 @@ def test_history_import_errors(
     err = info.value
     assert (err.file, err.row, err.column) == (str(path), row, column)
     assert fragment in err.message
+
+
+def test_history_csv_with_a_huge_cell_is_a_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "earlier.csv"
+    path.write_text("phase,id,team\nP1,a,1\nP1," + "b" * 1_000_001 + ",2\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_history_csv(path, ["a", "b"])
+    assert (info.value.row, info.value.column) == (3, "id")
+    path.write_text("phase,id,team," + "h" * 200_000 + "\nP1,a,1\n", encoding="utf-8")
+    assert load_history_csv(path, ["a"]) == [("P1", {"a": 1})]

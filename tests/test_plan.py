@@ -477,6 +477,14 @@ def test_bad_now_and_bad_plan_keys(tmp_path: Path) -> None:
     assert_one_line_error(invoke("plan", "status", tmp_path / "nowhere"), "plan file not found")
 
 
+def test_plan_files_are_bounded_like_models(tmp_path: Path) -> None:
+    ws, _ = workspace(tmp_path, list("abcd"), 2, 1)
+    (ws / "plan.toml").write_text("x = " + "[" * 50_000 + "]" * 50_000 + "\n", encoding="utf-8")
+    assert_one_line_error(invoke("plan", "status", ws), "plan.toml", "nested 50000 deep")
+    (ws / "plan.toml").write_text("x = 1\n" + "#" * 1_000_001, encoding="utf-8")
+    assert_one_line_error(invoke("plan", "status", ws), "plan.toml", "larger than")
+
+
 # --- export and init --------------------------------------------------------------------
 
 

@@ -24,7 +24,6 @@ workspace existed) and counts how often pairs of learners shared a team.
 from __future__ import annotations
 
 import csv
-import io
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from pathlib import Path
 from types import TracebackType
 
 from teamform.errors import InputError, TeamformError
+from teamform.roster import csv_reader, long_cell, read_text, too_long
 
 #: Name of the database file in a course workspace.
 DB_NAME = "teamform.db"
@@ -418,14 +418,11 @@ def load_history_csv(path: str | Path, known: Iterable[str]) -> list[tuple[str, 
     """
     path = Path(path)
     file = str(path)
+    reader = csv_reader(read_text(path))
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", file=file) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read file ({exc})", file=file) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in next(reader, [])]
+        header = [h.strip().lower() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV ({exc})", file=file, row=1) from None
     for col in ("phase", "id", "team"):
         if col not in header:
             raise InputError("required column is missing", file=file, row=1, column=col)
@@ -437,6 +434,10 @@ def load_history_csv(path: str | Path, known: Iterable[str]) -> list[tuple[str, 
             if not any(c.strip() for c in cells):
                 continue
             line = reader.line_num
+            wide = long_cell(cells)
+            if wide is not None:
+                column = header[wide] if wide < len(header) else None
+                raise InputError(too_long(len(cells[wide])), file=file, row=line, column=column)
             cells = [c.strip() for c in cells] + [""] * len(header)
             phase, lid, raw = cells[at["phase"]], cells[at["id"]], cells[at["team"]]
             if not phase:

@@ -390,31 +390,7 @@ class FormationModel(_Strict):
     @classmethod
     def from_toml_text(cls, text: str, *, source: str = "model") -> FormationModel:
         """Parse TOML text into a model (see :meth:`from_toml`)."""
-        if len(text) > MAX_MODEL_CHARS:
-            raise InputError(
-                f"{len(text)} characters is too long for a model (at most {MAX_MODEL_CHARS})",
-                file=source,
-            )
-        depth = _nesting_depth(text)
-        if depth > MAX_TOML_DEPTH:
-            raise InputError(
-                f"arrays or tables nested {depth} deep (at most {MAX_TOML_DEPTH})", file=source
-            )
-        try:
-            data = tomllib.loads(text)
-        except RecursionError:  # pragma: no cover - the depth check comes first
-            raise InputError("arrays or tables nested too deep", file=source) from None
-        except tomllib.TOMLDecodeError as exc:
-            msg = str(exc)
-            m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
-            if m:
-                raise InputError(
-                    f"malformed TOML at character {m.group(2)}: {msg[: m.start()].strip()}",
-                    file=source,
-                    row=int(m.group(1)),
-                ) from None
-            raise InputError(f"malformed TOML: {msg}", file=source) from None
-        return cls.from_dict(data, source=source, text=text)
+        return cls.from_dict(parse_toml(text, source), source=source, text=text)
 
     def to_toml(self) -> str:
         """The model as TOML text that :meth:`from_toml_text` reads back to an equal model."""
@@ -444,6 +420,38 @@ class FormationModel(_Strict):
                 message = err["msg"].removeprefix("Value error, ")
             row = _line_of(text, loc) if text and loc else None
             raise InputError(message, file=source, row=row, column=key or None) from None
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    """TOML text as a dict, with one-line errors: size and nesting capped, syntax located.
+
+    Used for every settings file a user writes (models, course plans).
+    """
+    if len(text) > MAX_MODEL_CHARS:
+        raise InputError(
+            f"{len(text)} characters is too long (at most {MAX_MODEL_CHARS})",
+            file=source,
+        )
+    depth = _nesting_depth(text)
+    if depth > MAX_TOML_DEPTH:
+        raise InputError(
+            f"arrays or tables nested {depth} deep (at most {MAX_TOML_DEPTH})", file=source
+        )
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:  # pragma: no cover - the depth check comes first
+        raise InputError("arrays or tables nested too deep", file=source) from None
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+        if m:
+            raise InputError(
+                f"malformed TOML at character {m.group(2)}: {msg[: m.start()].strip()}",
+                file=source,
+                row=int(m.group(1)),
+            ) from None
+        raise InputError(f"malformed TOML: {msg}", file=source) from None
+    return data
 
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")

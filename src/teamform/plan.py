@@ -29,7 +29,6 @@ import fcntl
 import os
 import re
 import time
-import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,11 +52,11 @@ from teamform.history import (
     pair_counts,
 )
 from teamform.instance import build_instance
-from teamform.model import FormationModel, NoRepeat, Stability
+from teamform.model import MAX_MODEL_CHARS, FormationModel, NoRepeat, Stability, parse_toml
 from teamform.pins import Pins
 from teamform.presets import copy_demo
 from teamform.result import Result
-from teamform.roster import Roster, load_roster
+from teamform.roster import Roster, load_roster, read_text
 from teamform.solve import form
 
 #: Name of the course plan in a workspace.
@@ -190,17 +189,10 @@ class Plan(_Strict):
         if path.is_dir():
             path = path / PLAN_NAME
         source = str(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise InputError("plan file not found", file=source) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read file ({exc})", file=source) from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"malformed TOML: {exc}", file=source) from None
-        plan = cls._from_dict(data, source, text)
+        if not path.exists():
+            raise InputError("plan file not found", file=source)
+        text = read_text(path, MAX_MODEL_CHARS)
+        plan = cls._from_dict(parse_toml(text, source), source, text)
         plan._dir = path.parent
         plan._source = source
         plan._check(text)
@@ -377,10 +369,7 @@ class _Inputs:
 
 
 def _read_model(path: Path) -> tuple[FormationModel, str]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read file ({exc})", file=str(path)) from None
+    text = read_text(path, MAX_MODEL_CHARS)
     return FormationModel.from_toml_text(text, source=str(path)), text
 
 
