@@ -504,3 +504,19 @@ def test_any_number_in_any_model_key_is_an_error_or_a_valid_solve(
     check = validate(inst, assignment, terms)
     assert check.ok and data["valid"], check.violations
     assert check.objective == round(data["objective"] * OBJECTIVE_SCALE)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "fragment"),
+    [
+        ("--seed", str(2**70), "outside 0-2147483647"),
+        ("--seed", "-1", "outside 0-2147483647"),
+        ("--workers", str(10**12), "outside 1-256"),
+        ("--workers", "100000", "outside 1-256"),
+    ],
+)
+def test_seed_and_workers_cp_sat_cannot_take(
+    case: Case, option: str, value: str, fragment: str
+) -> None:
+    result = case.run("form", case.roster, case.model(), option, value)
+    case.assert_error(result, option, fragment)

@@ -23,6 +23,7 @@ from teamform.cancel import is_set, stopping
 from teamform.cpmodel import SubModel
 from teamform.criteria import OBJECTIVE_SCALE, Term, build_terms
 from teamform.diagnose import diagnose, precheck
+from teamform.errors import InputError
 from teamform.gcpause import gc_paused
 from teamform.instance import Instance, build_instance
 from teamform.model import FormationModel
@@ -36,6 +37,18 @@ from teamform.validate import Validation, team_members, validate
 Strategy = Literal["auto", "exact", "lns"]
 #: Cohorts up to this size get the full CP-SAT model under ``auto``.
 EXACT_MAX_LEARNERS = 80
+#: CP-SAT takes a 32-bit seed.
+MAX_SEED = 2**31 - 1
+#: More threads than this only share the same cores.
+MAX_WORKERS = 256
+
+
+def check_search_options(seed: int, workers: int | None) -> None:
+    """Raise :class:`InputError` for a seed or worker count CP-SAT cannot take."""
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"seed {seed} is outside 0-{MAX_SEED}", column="--seed")
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise InputError(f"{workers} workers is outside 1-{MAX_WORKERS}", column="--workers")
 
 
 @dataclass
@@ -168,6 +181,7 @@ def solve_instance(
     include_writing: bool = False,
 ) -> Result:
     """Solve a compiled instance (see :func:`form`)."""
+    check_search_options(seed, workers)
     begin = time.perf_counter()
     t0 = begin if started is None else started
     result, search_end, reserve = _solve(
