@@ -242,7 +242,8 @@ def test_weights_outside_the_usable_range(
         assert re.search(r"use 0 \(off\) or [0-9.e+-]+ to [0-9.e+-]+", line), line
 
 
-def test_the_stated_weight_range_is_the_real_one(case: Case) -> None:
+@pytest.mark.parametrize("strategy", ["exact", "lns"])
+def test_the_stated_weight_range_is_the_real_one(case: Case, strategy: str) -> None:
     """Just inside the range the error states, `form` solves; just outside, it refuses."""
     model = case.model(MODEL + "[criteria.skill_balance]\nweight = 1e30\n")
     line = case.assert_error(case.run("check", case.roster, model))
@@ -255,8 +256,12 @@ def test_the_stated_weight_range_is_the_real_one(case: Case) -> None:
     ):
         model = case.model(MODEL + f"[criteria.skill_balance]\nweight = {weight!r}\n")
         for command in COMMANDS:
-            result = case.run(command, case.roster, model)
-            assert result.exit_code == (0 if ok else 2), (weight, result.stderr)
+            extra = ["--strategy", strategy] if command == "form" else []
+            result = case.run(command, case.roster, model, *extra)
+            assert result.exit_code == (0 if ok else 2), (weight, result.stdout, result.stderr)
+            if ok and command == "form":
+                data = json.loads(case.json.read_text(encoding="utf-8"))
+                assert data["valid"] and data["status"] in ("optimal", "feasible")
         case.out.unlink(missing_ok=True)
         case.json.unlink(missing_ok=True)
 

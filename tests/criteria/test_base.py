@@ -109,3 +109,10 @@ def test_largest_weights_keep_the_objective_within_its_limit() -> None:
         assert worst is not None
         total += term.coefficient * worst
     assert total <= OBJECTIVE_LIMIT * 1.0001  # rounding of each coefficient
+
+
+def test_soft_objective_stays_below_the_cost_of_a_hard_breach() -> None:
+    # the local search reads totals at or above HARD_COST as hard-rule breaches
+    from teamform.search.local import HARD_COST
+
+    assert OBJECTIVE_LIMIT < HARD_COST

@@ -35,9 +35,10 @@ if TYPE_CHECKING:
 
 #: Objective values are integers in ten-thousandths of a weighted natural unit.
 OBJECTIVE_SCALE = 10_000
-#: Largest objective any assignment may reach: exact as a float, and far enough below
-#: CP-SAT's 64-bit limit (2**62 over the variables' domains) for its own checks.
-OBJECTIVE_LIMIT = 2**53
+#: Largest objective any assignment may reach: exact as a float, below the local
+#: search's cost of one hard-rule breach (ten times this), and far enough below CP-SAT's
+#: 64-bit limit (2**62 over the variables' domains) for its own checks.
+OBJECTIVE_LIMIT = 10**14
 
 
 class Term(ABC):

@@ -17,12 +17,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from teamform.cancel import is_set
-from teamform.criteria import Term
+from teamform.criteria import OBJECTIVE_LIMIT, Term
 from teamform.criteria.overlap import team_common
 from teamform.instance import Instance
 
-#: Cost of one unit of hard-rule violation; above any sum of soft costs.
-HARD_COST = 10**15
+#: Cost of one unit of hard-rule violation; above any sum of soft costs (the weights
+#: are range-checked so that the objective stays below ``OBJECTIVE_LIMIT``).
+HARD_COST = 10 * OBJECTIVE_LIMIT
 
 
 class TeamState:
