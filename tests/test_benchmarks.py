@@ -74,3 +74,18 @@ def test_quick_projects_benchmark_run(tmp_path: Path) -> None:
     assert float(ours["joint_objective"]) <= 1.1 * float(baseline["joint_objective"])
     assert 1.0 <= float(ours["mean_rank"]) <= 4.0
     assert 0.0 <= float(ours["top3"]) <= 1.0
+
+
+def test_demo_benchmark_reports_objective_and_empty_teams() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.demo", "--limits", "2.5", "--seeds", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0] == "limit,seed,objective,teams_with_0_h,teams_short,strategy,runtime"
+    limit, seed, objective, zero, short, strategy, _ = lines[1].split(",")
+    assert (limit, seed, strategy) == ("2.5", "0", "exact")
+    assert 0 <= int(zero) <= int(short) <= 15 and float(objective) > 0

@@ -748,6 +748,12 @@ def report_cmd(
     sheet_format: Annotated[
         SheetFormat, typer.Option("--sheet-format", help="Team sheets as Markdown or HTML.")
     ] = SheetFormat.md,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone", help="Draw the heat maps in this time zone (yours), e.g. Europe/Paris."
+        ),
+    ] = None,
 ) -> None:
     """Write a tutor's report and learners' team sheets from a result JSON."""
     from teamform.report import load_report, write_report
@@ -755,7 +761,7 @@ def report_cmd(
     if html_path is None and markdown_path is None and sheets_dir is None:
         raise fail("nothing to write: give --out, --markdown and/or --sheets")
     try:
-        data = load_report(result_path)
+        data = load_report(result_path, timezone)
         written = write_report(
             data,
             html=html_path,

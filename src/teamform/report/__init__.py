@@ -41,13 +41,16 @@ __all__ = [
 ]
 
 
-def load_report(path: str | Path) -> ReportData:
+def load_report(path: str | Path, zone: str | None = None) -> ReportData:
     """Read a result JSON written by ``teamform form --json`` and prepare it.
 
     Parameters
     ----------
     path
         The result file.
+    zone
+        Time zone for the heat maps (the tutor's, e.g. ``Europe/Paris``);
+        UTC when None.
 
     Returns
     -------
@@ -83,7 +86,7 @@ def load_report(path: str | Path) -> ReportData:
         raise InputError(
             f"not a teamform result ({err['msg']})", file=str(path), column=where
         ) from None
-    return build_report(result, raw)
+    return build_report(result, raw, zone)
 
 
 def write_report(

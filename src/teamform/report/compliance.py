@@ -16,8 +16,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from teamform.availability import (
     SLOTS_PER_DAY,
     SLOTS_PER_WEEK,
     AvailabilityError,
+    canonical_timezone,
     format_local_windows,
     mask_to_utc_windows,
     reference_week_start,
@@ -40,6 +42,7 @@ from teamform.criteria import (
     Term,
 )
 from teamform.criteria.overlap import team_common
+from teamform.errors import InputError
 from teamform.instance import SKILL_SCALE, Instance, slot_hours
 from teamform.result import CriterionCheck, Result, TeamFlag, TeamSummary
 
@@ -122,6 +125,85 @@ def team_details(
         criteria=criteria,
         checks=_checks(inst, terms, assignment, mem),
     )
+
+
+#: Learners of other teams looked at for a swap that gives a team its common time.
+SWAP_POOL = 600
+#: Of those, the ones sharing most time with the team that are tried in full.
+SWAP_TRIES = 12
+
+
+def _limiting_member(
+    inst: Instance, term: OverlapTerm, assignment: Sequence[int], mem: list[int]
+) -> tuple[str, list[str]] | None:
+    """Who limits a team's common time, and a swap that would give it more.
+
+    The limiting member is the one whose absence leaves the most common time;
+    the swap trades them for a learner of another team of the section (neither
+    pinned nor in an avoid pair with the new teammates) so that the two teams
+    together fall least short of the target. Returns the sentence and the ids
+    named, or None when no single member limits the team.
+    """
+    if len(mem) < 2:
+        return None
+    have = term.common_slots(mem)
+    m, without = max(
+        ((i, term.common_slots([x for x in mem if x != i])) for i in mem),
+        key=lambda pair: (pair[1], -pair[0]),
+    )
+    if without <= have:
+        return None
+    text = f"{_label(inst, m)} limits it (without them: {slot_hours(without):g} h)"
+    named = [inst.ids[m]]
+    swap = _swap(inst, term, assignment, mem, m)
+    if swap is not None:
+        j, u, ht, hu, hu_before = swap
+        text += (
+            f"; swapping them with {_label(inst, j)} of team {u + 1} gives this team "
+            f"{ht:g} h and team {u + 1} {hu:g} h (now {hu_before:g} h)"
+        )
+        named.append(inst.ids[j])
+    return text, named
+
+
+def _swap(
+    inst: Instance, term: OverlapTerm, assignment: Sequence[int], mem: list[int], m: int
+) -> tuple[int, int, float, float, float] | None:
+    assign = np.asarray(assignment)
+    team = int(assign[m])
+    rest = [i for i in mem if i != m]
+    pinned = inst.pins.team >= 0 if inst.pins is not None else None
+    if pinned is not None and pinned[m]:
+        return None
+    pool = np.flatnonzero((inst.section == inst.section[m]) & (assign != team))
+    if pinned is not None:
+        pool = pool[~pinned[pool]]
+    base = team_common(inst.masks, rest)
+    masks = inst.masks
+    tried = sorted(pool[:SWAP_POOL].tolist(), key=lambda j: (-(base & masks[j]).bit_count(), j))
+    avoid = inst.avoid_adj
+    need = term.hours
+
+    def short(hours: float) -> float:
+        return max(0.0, need - hours)
+
+    before = slot_hours(term.common_slots(mem))
+    best: tuple[float, int, int, float, float, float] | None = None
+    for j in tried[:SWAP_TRIES]:
+        u = int(assign[j])
+        other = np.flatnonzero(assign == u).tolist()
+        moved_in = [x for x in other if x != j]
+        if any(x in rest for x in avoid[j]) or any(x in moved_in for x in avoid[m]):
+            continue
+        ht = slot_hours(term.common_slots([*rest, j]))
+        hu_before = slot_hours(term.common_slots(other))
+        hu = slot_hours(term.common_slots([*moved_in, m]))
+        change = short(ht) + short(hu) - short(before) - short(hu_before)
+        if change < 0 and (best is None or (change, j) < (best[0], best[1])):
+            best = (change, j, u, ht, hu, hu_before)
+    if best is None:
+        return None
+    return best[1], best[2], best[3], best[4], best[5]
 
 
 def _label(inst: Instance, i: int) -> str:
@@ -292,7 +374,11 @@ def _checks(
             have = slot_hours(term.common_slots(mem))
             if have < term.hours:
                 msg = f"common hours {have:g} below target {term.hours:g}"
-                out.append(TeamFlag(code="overlap", message=msg))
+                who: list[str] = []
+                limit = _limiting_member(inst, term, assignment, mem)
+                if limit is not None:
+                    msg, who = f"{msg}; {limit[0]}", limit[1]
+                out.append(TeamFlag(code="overlap", message=msg, learners=who))
             else:
                 msg = f"common hours {have:g} meet target {term.hours:g}"
                 out.append(TeamFlag(code="overlap", ok=True, message=msg))
@@ -447,6 +533,8 @@ class ReportData:
     #: upper end of the skill axis of the charts
     skill_max: float
     criterion_names: list[str] = field(default_factory=list)
+    #: the zone of the heat maps (None: UTC)
+    zone: str | None = None
 
     @property
     def infeasible(self) -> bool:
@@ -463,14 +551,30 @@ def slots_to_mask(runs: Sequence[Sequence[int]]) -> int:
     return mask
 
 
-def heat_grid(runs: Sequence[Sequence[int]]) -> list[list[int]]:
-    """Common quarter-hours per UTC day (Monday first) and hour, from slot runs."""
+def heat_grid(
+    runs: Sequence[Sequence[int]], zone: str | None = None, reference: date | None = None
+) -> list[list[int]]:
+    """Common quarter-hours per day (Monday first) and hour, from UTC slot runs.
+
+    In UTC by default; with ``zone`` (and the reference date that fixes the
+    week, so daylight-saving time is right), in that zone's local time.
+    """
     grid = [[0] * 24 for _ in range(7)]
     mask = slots_to_mask(runs)
+    local = zone is not None and zone not in ("UTC", "Etc/UTC") and reference is not None
+    if local:
+        assert zone is not None and reference is not None
+        tz = ZoneInfo(zone)
+        origin = datetime.combine(reference_week_start(reference), time(), tzinfo=UTC)
     for s in range(SLOTS_PER_WEEK):
         if mask >> s & 1:
-            grid[s // SLOTS_PER_DAY][(s % SLOTS_PER_DAY) // SLOTS_PER_HOUR] += 1
-    return grid
+            if local:
+                at = (origin + timedelta(minutes=SLOT_MINUTES * s)).astimezone(tz)
+                grid[at.weekday()][at.hour] += 1
+            else:
+                grid[s // SLOTS_PER_DAY][(s % SLOTS_PER_DAY) // SLOTS_PER_HOUR] += 1
+    # a daylight-saving change can fold two UTC quarter-hours onto one local one
+    return [[min(c, SLOTS_PER_HOUR) for c in row] for row in grid]
 
 
 def local_windows(
@@ -507,7 +611,9 @@ def _repeated_pairs(source: Any) -> list[tuple[str, str]] | None:
     return [p for p in (_pair_of(item) for item in source) if p is not None]
 
 
-def build_report(result: Result, raw: Mapping[str, Any] | None = None) -> ReportData:
+def build_report(
+    result: Result, raw: Mapping[str, Any] | None = None, zone: str | None = None
+) -> ReportData:
     """Prepare a result for the renderers.
 
     Parameters
@@ -517,6 +623,9 @@ def build_report(result: Result, raw: Mapping[str, Any] | None = None) -> Report
     raw
         The JSON object the result was read from, if any; fields the result
         model does not declare (``repeated_pairs``) are read from it.
+    zone
+        Time zone in which to draw the heat maps (the tutor's), e.g.
+        ``Europe/Paris``; UTC when None or when the result has no reference date.
 
     Returns
     -------
@@ -528,6 +637,13 @@ def build_report(result: Result, raw: Mapping[str, Any] | None = None) -> Report
             reference = date.fromisoformat(result.reference_date)
         except ValueError:
             reference = None
+    if zone is not None:
+        try:
+            zone = canonical_timezone(zone)
+        except AvailabilityError as exc:
+            raise InputError(f"{exc} (expected an IANA name)", column="--timezone") from None
+        if reference is None or zone in ("UTC", "Etc/UTC"):
+            zone = None
     raw = raw or {}
     repeated = _repeated_pairs(raw.get("repeated_pairs", getattr(result, "repeated_pairs", None)))
     raw_teams: list[Any] = raw["teams"] if isinstance(raw.get("teams"), list) else []
@@ -541,7 +657,7 @@ def build_report(result: Result, raw: Mapping[str, Any] | None = None) -> Report
         team_repeated = repeated
         if isinstance(raw_team, Mapping) and "repeated_pairs" in raw_team:
             team_repeated = _repeated_pairs(raw_team["repeated_pairs"])
-        views.append(_team_view(team, reference, units, team_repeated))
+        views.append(_team_view(team, reference, units, team_repeated, zone))
         for name in team.penalties:
             names.setdefault(name, None)
         for value in [*team.skill_means.values(), *team.skill_targets.values()]:
@@ -552,6 +668,7 @@ def build_report(result: Result, raw: Mapping[str, Any] | None = None) -> Report
         week_start=reference_week_start(reference) if reference else None,
         skill_max=float(math.ceil(skill_max)),
         criterion_names=list(names),
+        zone=zone,
     )
 
 
@@ -565,6 +682,7 @@ def _team_view(
     reference: date | None,
     units: Mapping[str, str],
     repeated: list[tuple[str, str]] | None,
+    zone: str | None = None,
 ) -> TeamView:
     runs = team.common_slots
     members = []
@@ -611,7 +729,7 @@ def _team_view(
     for text in team.flags:
         if text in known or (isolated and ":no_isolation:" in text):
             continue
-        flags.append(TeamFlag(code="rule", message=text))
+        flags.append(TeamFlag(code="rule", message=_labelled(text)))
 
     recorded = any(c.code == "repeated_pair" for c in team.checks)
     if repeated is not None and not recorded:
@@ -637,7 +755,7 @@ def _team_view(
     return TeamView(
         summary=team,
         members=members,
-        heat=heat_grid(runs) if runs is not None else None,
+        heat=heat_grid(runs, zone, reference) if runs is not None else None,
         utc_windows=local_windows(runs, "UTC", reference) if runs is not None else None,
         criteria=criteria,
         flags=flags,
@@ -650,6 +768,133 @@ def _choice(team: TeamSummary, lid: str) -> str | None:
         return None
     rank = team.project_ranks[lid]
     return "not chosen" if rank is None else f"choice {rank}"
+
+
+_LABELS = {
+    "skill_balance": "Skill balance",
+    "skill_coverage": "Skill coverage",
+    "motivation": "Motivation mix",
+    "prefer": "Preferred partners",
+    "overlap": "Common time",
+    "diversity": "Diversity",
+    "no_repeat": "New teammates",
+    "stability": "Same team as before",
+    "participation": "Participation mix",
+}
+_CATEGORY_RULES = {
+    "distribute": "spread evenly",
+    "cluster": "kept together",
+    "no_isolation": "nobody alone",
+}
+#: The flag codes that speak of each criterion (category rules: by their rule).
+_FLAG_CODES = {
+    "motivation": ("motivation",),
+    "overlap": ("overlap",),
+    "prefer": ("prefer",),
+    "participation": ("participation",),
+    "no_repeat": ("repeated_pair",),
+    "no_isolation": ("isolation",),
+}
+
+
+def criterion_label(name: str) -> str:
+    """A criterion's name as a tutor reads it: ``Language: nobody alone``."""
+    if name.startswith("category:"):
+        parts = name.split(":")
+        column = parts[1] if len(parts) > 1 else ""
+        rule = _CATEGORY_RULES.get(parts[2], parts[2]) if len(parts) > 2 else ""
+        return f"{column.replace('_', ' ').capitalize()}: {rule}".rstrip(": ")
+    return _LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def _labelled(message: str) -> str:
+    """A rule's message with the criterion's internal name replaced by its label."""
+    name, sep, rest = message.partition(": ")
+    if sep and (name in _LABELS or name.startswith("category:")):
+        return f"{criterion_label(name)}: {rest}"
+    return message
+
+
+def flagged(view: TeamView, name: str) -> bool:
+    """Whether a flag of the team speaks of criterion ``name``."""
+    key = name.split(":")[2] if name.startswith("category:") and name.count(":") >= 2 else name
+    codes = _FLAG_CODES.get(key, ())
+    label = f"{criterion_label(name)}: "
+    return any(f.code in codes or f.message.startswith(label) for f in view.flags)
+
+
+def cell_class(view: TeamView, name: str, score: float | None) -> str:
+    """The colour of a team's criterion cell, in agreement with its flags.
+
+    Red when a flag speaks of the criterion, green when the team meets the
+    target (score 100), amber in between; grey when not measured.
+    """
+    if flagged(view, name):
+        return "poor"
+    if score is None:
+        return "na"
+    return "good" if score >= 99.95 else "fair"
+
+
+def verdict(data: ReportData) -> list[str]:
+    """The report's opening: what was formed and what needs the tutor, in plain words."""
+    r = data.result
+    if data.infeasible:
+        if r.stopped:
+            return ["The search was stopped before any teams meeting every rule were found."]
+        return [
+            "No teams could be formed: the rules below cannot all hold. "
+            "Relax one of them and form the teams again."
+        ]
+    sizes = sorted({t.size for t in r.teams})
+    size_text = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]} to {sizes[-1]}"
+    lines = [
+        f"{r.n_teams} teams of {size_text} were formed for {r.n_learners} learners, "
+        "and every hard rule holds."
+    ]
+    attention = [v for v in data.teams if v.flags]
+    if not attention:
+        lines.append("No team has anything to act on.")
+    else:
+        worst = sorted(attention, key=lambda v: (-len(v.flags), v.number))[:3]
+        named = "; ".join(f"team {v.number}: {v.flags[0].message}" for v in worst)
+        more = len(attention) - len(worst)
+        lines.append(
+            f"{len(attention)} of {r.n_teams} teams need a look ({named}"
+            + (f"; and {more} more" if more > 0 else "")
+            + ")."
+        )
+        short = [v for v in data.teams if any(f.code == "overlap" for f in v.flags)]
+        none = [v for v in short if (v.summary.common_hours or 0) == 0]
+        if short:
+            lines.append(
+                f"{len(short)} team{'s have' if len(short) != 1 else ' has'} less common time "
+                f"than asked, {len(none)} with none at all."
+            )
+    if r.stopped:
+        lines.append("The search was stopped early: these are the best teams found until then.")
+    elif r.status.value == "optimal":
+        lines.append("No better teams exist under this model: the search proved it.")
+    elif r.gap is not None and r.gap > 0:
+        lines.append(
+            "Better teams may exist: the search used its whole time limit without proving "
+            "these the best (a longer --time-limit may improve them)."
+        )
+    return lines
+
+
+#: Beyond this many teams, reports give a card only to the teams that need a look most
+#: (every team stays in the compliance table): 2500 cards of charts make a page of
+#: tens of megabytes that no browser opens comfortably.
+MAX_CARDS = 100
+
+
+def carded_teams(data: ReportData) -> list[TeamView]:
+    """The teams that get a card: all of them, or the most flagged when there are many."""
+    if len(data.teams) <= MAX_CARDS:
+        return data.teams
+    flagged = sorted((v for v in data.teams if v.flags), key=lambda v: (-len(v.flags), v.number))
+    return sorted(flagged[:MAX_CARDS], key=lambda v: v.number)
 
 
 def score_class(score: float | None) -> str:
@@ -670,14 +915,41 @@ def week_label(week_start: date | None) -> str:
     return f"week of {week_start.day} {week_start:%B %Y}"
 
 
+_STATUS_WORDS = {
+    "optimal": "teams formed, proven the best under this model",
+    "feasible": "teams formed; every hard rule holds",
+    "infeasible": "no teams: the hard rules conflict",
+    "unknown": "no teams found in the time given",
+    "model_invalid": "no teams: the model is invalid",
+}
+
+
 def summary_rows(data: ReportData) -> list[tuple[str, str]]:
-    """The summary block as (label, value) rows, shared by every renderer."""
+    """The summary block as (label, value) rows in plain words, shared by every renderer."""
+    r = data.result
+    status = _STATUS_WORDS.get(r.status.value, r.status.value)
+    if r.objective is not None and not r.valid:
+        status += " (the check of the teams failed)"
+    if r.stopped:
+        status += "; stopped early"
+    rows = [("result", status), ("learners", str(r.n_learners)), ("teams", str(r.n_teams))]
+    if r.model_name:
+        rows.append(("model", r.model_name))
+    if data.week_start is not None:
+        rows.append(("time zones compared in", week_label(data.week_start)))
+    if data.zone is not None:
+        rows.append(("times shown in", data.zone))
+    return rows
+
+
+def solver_rows(data: ReportData) -> list[tuple[str, str]]:
+    """The search's own figures (objective, bound, gap), for whoever wants them."""
     r = data.result
     rows = [("status", r.status.value + ("" if r.valid or r.objective is None else " (invalid)"))]
     if r.objective is not None:
-        rows.append(("objective", f"{r.objective:.2f}"))
+        rows.append(("objective (total weighted penalty)", f"{r.objective:.2f}"))
     if r.bound is not None:
-        rows.append(("bound", f"{r.bound:.2f}"))
+        rows.append(("bound (no teams can do better)", f"{r.bound:.2f}"))
     if r.gap is not None:
         rows.append(("gap", f"{100 * r.gap:.1f} %"))
     if r.excess_per_team is not None:
@@ -688,12 +960,6 @@ def summary_rows(data: ReportData) -> list[tuple[str, str]]:
     rows.append(("runtime", run))
     if r.time_to_first is not None:
         rows.append(("first solution after", f"{r.time_to_first:.2f} s"))
-    rows.append(("learners", str(r.n_learners)))
-    rows.append(("teams", str(r.n_teams)))
-    if r.model_name:
-        rows.append(("model", r.model_name))
-    if data.week_start is not None:
-        rows.append(("time zones compared in", week_label(data.week_start)))
     return rows
 
 
@@ -701,7 +967,7 @@ def breakdown_rows(data: ReportData) -> list[tuple[str, str, str, str, str]]:
     """Per-criterion rows: name, kind, penalty, weighted penalty, bound."""
     return [
         (
-            c.name,
+            criterion_label(c.name),
             "hard" if c.hard else f"weight {c.weight:g}",
             f"{c.penalty:g} {c.unit}",
             f"{c.weighted:g}",

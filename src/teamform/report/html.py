@@ -17,9 +17,13 @@ from teamform.report.compliance import (
     ReportData,
     TeamView,
     breakdown_rows,
-    score_class,
+    carded_teams,
+    cell_class,
+    criterion_label,
+    solver_rows,
     summary_rows,
     team_scores,
+    verdict,
     week_label,
 )
 
@@ -51,6 +55,12 @@ dl.summary dd { margin: 0; }
 .alert { border: 2px solid var(--poor); background: #fff0f0; padding: .75rem 1rem;
   border-radius: .5rem; margin: 1rem 0; }
 .alert h2 { border: 0; margin-top: 0; color: var(--poor); }
+.verdict { border-left: 4px solid var(--good); background: var(--bg); padding: .5rem 1rem;
+  margin: 1rem 0; font-size: 1.05rem; }
+.verdict.bad { border-left-color: var(--poor); }
+.verdict.fair { border-left-color: var(--fair); }
+.verdict p { margin: .25rem 0; }
+details.solver { margin: .5rem 0; } details.solver summary { cursor: pointer; color: var(--muted); }
 .good { color: var(--good); } .fair { color: var(--fair); } .poor { color: var(--poor); }
 .na { color: var(--muted); }
 td.good { background: #dafbe1; } td.fair { background: #fff8c5; } td.poor { background: #ffebe9; }
@@ -140,6 +150,7 @@ def render_html(data: ReportData) -> str:
         f'<p class="sub">{esc(_subtitle(data))}</p>',
         "</header>",
     ]
+    out.extend(_verdict(data))
     if data.infeasible:
         out.extend(_conflicts(data))
     out.extend(_summary(data))
@@ -147,11 +158,18 @@ def render_html(data: ReportData) -> str:
         out.extend(_overview(data))
         out.append('<section id="teams">')
         out.append("<h2>Teams</h2>")
+        shown = carded_teams(data)
+        if len(shown) < len(data.teams):
+            out.append(
+                f'<p class="muted">{len(data.teams)} teams: every team is in the table above; '
+                f"cards follow for the {len(shown)} that need a look most (the team sheets "
+                "have every team).</p>"
+            )
         out.append(
             '<p class="toolbar"><label><input type="checkbox" id="only-flagged"> '
             "show only teams with flags</label></p>"
         )
-        for view in data.teams:
+        for view in shown:
             out.extend(_card(data, view))
         out.append("</section>")
     out.append(f"<script>{_SCRIPT}</script>")
@@ -187,10 +205,19 @@ def _conflicts(data: ReportData) -> list[str]:
     return out
 
 
+def _verdict(data: ReportData) -> list[str]:
+    flagged = any(v.flags for v in data.teams)
+    cls = "verdict bad" if data.infeasible else ("verdict fair" if flagged else "verdict")
+    out = [f'<section class="{cls}" id="verdict">']
+    out.extend(f"<p>{esc(line)}</p>" for line in verdict(data))
+    out.append("</section>")
+    return out
+
+
 def _summary(data: ReportData) -> list[str]:
     out = ['<section id="summary">', "<h2>Summary</h2>", '<dl class="summary">']
     for label, value in summary_rows(data):
-        if label == "status":
+        if label == "result":
             cls = "status" if data.result.feasible else "status bad"
             value_html = f'<span class="{cls}">{esc(value)}</span>'
         else:
@@ -210,6 +237,10 @@ def _summary(data: ReportData) -> list[str]:
                 f"<td class=num>{esc(weighted)}</td><td class=num>{esc(bound)}</td></tr>"
             )
         out.append("</tbody></table>")
+    out.append('<details class="solver"><summary>Solver details</summary><dl class="summary">')
+    for label, value in solver_rows(data):
+        out.append(f"<dt>{esc(label)}</dt><dd>{esc(value)}</dd>")
+    out.append("</dl></details>")
     if data.result.violations and not data.infeasible:
         out.append('<ul class="flags">')
         out.extend(f"<li>{esc(v)}</li>" for v in data.result.violations)
@@ -220,6 +251,8 @@ def _summary(data: ReportData) -> list[str]:
 
 def _overview(data: ReportData) -> list[str]:
     names = data.criterion_names
+    carded = {v.number for v in carded_teams(data)}
+    summarised = len(carded) < len(data.teams)
     out = [
         '<section id="overview">',
         "<h2>Compliance by team</h2>",
@@ -227,17 +260,20 @@ def _overview(data: ReportData) -> list[str]:
         "criterion asks of it).</p>",
         "<table><thead><tr><th>team</th><th>members</th>",
     ]
-    out.extend(f"<th>{esc(n)}</th>" for n in names)
+    out.extend(f"<th>{esc(criterion_label(n))}</th>" for n in names)
     out.append("<th>flags</th></tr></thead><tbody>")
     for view in data.teams:
         cells = []
-        for score in team_scores(view, names):
+        for name, score in zip(names, team_scores(view, names), strict=True):
             text = "-" if score is None else f"{score:g}"
-            cells.append(f'<td class="num {score_class(score)}">{esc(text)}</td>')
+            cells.append(f'<td class="num {cell_class(view, name, score)}">{esc(text)}</td>')
         n_flags = len(view.flags)
+        link = f'<a href="#team-{view.number}">Team {view.number}</a>'
+        who = esc(", ".join(m.label for m in view.members))
+        members = f"<td>{who}</td>" if summarised else f"<td class=num>{view.summary.size}</td>"
         out.append(
-            f'<tr><td><a href="#team-{view.number}">Team {view.number}</a></td>'
-            f"<td class=num>{view.summary.size}</td>{''.join(cells)}"
+            f"<tr><td>{link if view.number in carded else f'Team {view.number}'}</td>"
+            f"{members}{''.join(cells)}"
             f'<td class="num {"poor" if n_flags else "good"}">{n_flags}</td></tr>'
         )
     out.append("</tbody></table>")
@@ -277,11 +313,13 @@ def _card(data: ReportData, view: TeamView) -> list[str]:
         out.append('<p class="muted">Not recorded in this result.</p>')
     else:
         hours = "-" if t.common_hours is None else f"{t.common_hours:g}"
-        out.append(_heat_svg(view))
+        out.append(_heat_svg(view, data.zone or "UTC"))
         out.append(
             f'<p class="muted">Counted common time: {esc(hours)} h a week. '
             f"Windows (UTC): {esc('; '.join(view.utc_windows or []) or 'none')}</p>"
         )
+        limiting = [f for f in view.flags if f.code == "overlap" and "limits it" in f.message]
+        out.extend(f'<p class="poor">{esc(f.message)}</p>' for f in limiting)
     out.append("</div>")
     out.append("<h4>Criteria</h4>")
     out.append(
@@ -292,8 +330,9 @@ def _card(data: ReportData, view: TeamView) -> list[str]:
         score = "-" if c.score is None else f"{c.score:g}"
         hard = " (hard)" if c.hard else ""
         out.append(
-            f"<tr><td>{esc(c.name + hard)}</td><td>{esc(c.value)}</td><td>{esc(c.target)}</td>"
-            f'<td class="num {score_class(c.score)}">{esc(score)}</td></tr>'
+            f"<tr><td>{esc(criterion_label(c.name) + hard)}</td><td>{esc(c.value)}</td>"
+            f"<td>{esc(c.target)}</td>"
+            f'<td class="num {cell_class(view, c.name, c.score)}">{esc(score)}</td></tr>'
         )
     out.append("</tbody></table>")
     out.append("<h4>Flags</h4>")
@@ -312,7 +351,8 @@ def _card(data: ReportData, view: TeamView) -> list[str]:
 
 
 def _heat_caption(data: ReportData) -> str:
-    return "UTC, " + week_label(data.week_start) if data.week_start else "UTC"
+    zone = data.zone or "UTC"
+    return f"{zone}, {week_label(data.week_start)}" if data.week_start else zone
 
 
 def _members_table(view: TeamView) -> str:
@@ -393,7 +433,7 @@ def _motivation_svg(view: TeamView) -> str:
     )
 
 
-def _heat_svg(view: TeamView) -> str:
+def _heat_svg(view: TeamView, zone: str = "UTC") -> str:
     assert view.heat is not None
     cell_w, cell_h, left, top = 22, 16, 34, 16
     width = left + 24 * cell_w + 2
@@ -401,7 +441,7 @@ def _heat_svg(view: TeamView) -> str:
     parts = [
         f'<svg class="heatmap" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="common availability of team {view.number}, UTC, Monday to Sunday, '
+        f'aria-label="common availability of team {view.number}, {esc(zone)}, Monday to Sunday, '
         f'hours 0 to 23">'
     ]
     for hour in range(24):
@@ -417,7 +457,8 @@ def _heat_svg(view: TeamView) -> str:
             parts.append(
                 f'<rect x="{left + hour * cell_w}" y="{y}" width="{cell_w - 1}" '
                 f'height="{cell_h - 1}" fill="{_HEAT[min(count, 4)]}">'
-                f"<title>{DAY_NAMES[day]} {hour:02d}:00 UTC: {minutes} min common</title></rect>"
+                f"<title>{DAY_NAMES[day]} {hour:02d}:00 {esc(zone)}: {minutes} min common</title>"
+                "</rect>"
             )
     parts.append("</svg>")
     return "".join(parts)

@@ -14,8 +14,12 @@ from teamform.report.compliance import (
     ReportData,
     TeamView,
     breakdown_rows,
+    carded_teams,
+    criterion_label,
+    solver_rows,
     summary_rows,
     team_scores,
+    verdict,
     week_label,
 )
 
@@ -48,6 +52,8 @@ def render_markdown(data: ReportData) -> str:
     r = data.result
     title = f"Team formation report: {r.model_name}" if r.model_name else "Team formation report"
     out = [f"# {md(title)}", ""]
+    out.extend(f"> {md(line)}" for line in verdict(data))
+    out.append("")
     if data.infeasible:
         out.extend(_conflicts(data))
     out.extend(["## Summary", ""])
@@ -64,10 +70,20 @@ def render_markdown(data: ReportData) -> str:
     if r.violations and not data.infeasible:
         out.extend(f"- **{md(v)}**" for v in r.violations)
         out.append("")
+    out.extend(["### Solver details", "", "| | |", "|---|---|"])
+    out.extend(f"| {md(label)} | {md(value)} |" for label, value in solver_rows(data))
+    out.append("")
     if data.teams:
         out.extend(_overview(data))
         out.extend(["## Teams", ""])
-        for view in data.teams:
+        shown = carded_teams(data)
+        if len(shown) < len(data.teams):
+            out.append(
+                f"{len(data.teams)} teams: every team is in the table above; the "
+                f"{len(shown)} that need a look most follow (the team sheets have every team)."
+            )
+            out.append("")
+        for view in shown:
             out.extend(_team(data, view))
     return "\n".join(out).rstrip() + "\n"
 
@@ -97,7 +113,7 @@ def _overview(data: ReportData) -> list[str]:
         "",
         "Scores 0-100 per criterion (100: the team meets what the criterion asks of it).",
         "",
-        "| team | members | " + " | ".join(md(n) for n in names) + " | flags |",
+        "| team | members | " + " | ".join(md(criterion_label(n)) for n in names) + " | flags |",
         "|---|---:|" + "---:|" * len(names) + "---:|",
     ]
     for view in data.teams:
@@ -158,12 +174,13 @@ def _team(data: ReportData, view: TeamView) -> list[str]:
     )
     out.append("")
 
-    caption = "UTC, " + week_label(data.week_start) if data.week_start else "UTC"
-    out.extend([f"#### Common availability ({caption})", ""])
+    zone = data.zone or "UTC"
+    caption = f"{zone}, {week_label(data.week_start)}" if data.week_start else zone
+    out.extend([f"#### Common availability ({md(caption)})", ""])
     if view.heat is None:
         out.append("Not recorded in this result.")
     else:
-        out.extend(heat_text(view.heat))
+        out.extend(heat_text(view.heat, zone))
         hours = "-" if t.common_hours is None else f"{t.common_hours:g}"
         out.append("")
         out.append(f"Counted common time: {hours} h a week.")
@@ -177,7 +194,7 @@ def _team(data: ReportData, view: TeamView) -> list[str]:
     out.append("|---|---|---|---:|")
     for c in view.criteria:
         score = "-" if c.score is None else f"{c.score:g}"
-        name = c.name + (" (hard)" if c.hard else "")
+        name = criterion_label(c.name) + (" (hard)" if c.hard else "")
         out.append(f"| {md(name)} | {md(c.value)} | {md(c.target)} | {score} |")
     out.append("")
 
@@ -191,15 +208,15 @@ def _team(data: ReportData, view: TeamView) -> list[str]:
     return out
 
 
-def heat_text(heat: list[list[int]]) -> list[str]:
-    """The weekly heat map as a fenced block: a row per UTC day, a column per hour."""
-    lines = ["```text", "UTC  " + " ".join(f"{h:02d}" for h in range(24))]
+def heat_text(heat: list[list[int]], zone: str = "UTC") -> list[str]:
+    """The weekly heat map as a fenced block: a row per day, a column per hour of ``zone``."""
+    lines = ["```text", "     " + " ".join(f"{h:02d}" for h in range(24))]
     for day, counts in enumerate(heat):
         lines.append(f"{DAY_NAMES[day]}  " + " ".join(f" {_HEAT_CHARS[min(c, 4)]}" for c in counts))
     lines.append("```")
     lines.append("")
     lines.append(
-        "One column per UTC hour: `.` no common time, `░` 15 min, `▒` 30 min, "
+        f"One column per hour ({md(zone)}): `.` no common time, `░` 15 min, `▒` 30 min, "
         "`▓` 45 min, `█` the whole hour."
     )
     return lines
