@@ -49,7 +49,9 @@ def cohort_dir(n: int, workdir: Path) -> Path:
     return path
 
 
-def run_one(method: str, directory: Path, budget: float, seed: int, mark: float) -> dict[str, Any]:
+def run_one(
+    method: str, directory: Path, budget: float, seed: int, mark: float, model_path: Path = MODEL
+) -> dict[str, Any]:
     """One run in this process (called in a subprocess by :func:`main`)."""
     from datetime import date
 
@@ -64,7 +66,7 @@ def run_one(method: str, directory: Path, budget: float, seed: int, mark: float)
     from teamform.validate import validate
 
     t0 = time.perf_counter()
-    model = FormationModel.from_toml(MODEL)
+    model = FormationModel.from_toml(model_path)
     data = model.model_dump()
     data["criteria"]["overlap"]["reference_date"] = date.fromisoformat(REFERENCE_DATE)
     model = FormationModel.from_dict(data)
@@ -99,6 +101,7 @@ def run_one(method: str, directory: Path, budget: float, seed: int, mark: float)
             status="feasible" if check.ok else "violates hard rules",
         )
         _penalties(row, terms, check.penalties)
+        _time_counts(row, inst, terms, assignment)
         return row
 
     trail: list[tuple[float, float]] = []
@@ -130,6 +133,7 @@ def run_one(method: str, directory: Path, budget: float, seed: int, mark: float)
     if result.status in (Status.OPTIMAL, Status.FEASIBLE):
         assignment = [result.assignment[i] - 1 for i in inst.ids]
         _penalties(row, terms, validate(inst, assignment, terms).penalties)
+        _time_counts(row, inst, terms, assignment)
     return row
 
 
@@ -182,7 +186,32 @@ def _penalties(row: dict[str, Any], terms: Any, penalties: dict[str, int]) -> No
         row[f"{term.name}_lb"] = round(term.natural(term.lower_bound()), 3)
 
 
-def spawn(method: str, directory: Path, budget: float, seed: int, timeout: float) -> dict[str, Any]:
+def _time_counts(row: dict[str, Any], inst: Any, terms: Any, assignment: list[int]) -> None:
+    """Teams with no common block and teams below the target, against the proven minimum."""
+    from teamform.criteria import OverlapTerm
+
+    term = next((t for t in terms if isinstance(t, OverlapTerm)), None)
+    if term is None:
+        return
+    members: list[list[int]] = [[] for _ in range(inst.k)]
+    for i, t in enumerate(assignment):
+        members[t].append(i)
+    common = [term.common_slots(m) for m in members]
+    row["hours_short"] = sum(max(0, term.need - c) for c in common) * term.unit
+    row["teams_0h"] = sum(c == 0 for c in common)
+    row["teams_below"] = sum(c < term.need for c in common)
+    if hasattr(term, "forced_teams"):  # older versions cannot tell
+        row["teams_below_min"], row["teams_0h_min"] = term.forced_teams()
+
+
+def spawn(
+    method: str,
+    directory: Path,
+    budget: float,
+    seed: int,
+    timeout: float,
+    model_path: Path = MODEL,
+) -> dict[str, Any]:
     """Run :func:`run_one` in a fresh interpreter and collect its row and peak memory."""
     cmd = [
         sys.executable,
@@ -196,6 +225,8 @@ def spawn(method: str, directory: Path, budget: float, seed: int, timeout: float
         str(budget),
         "--seed",
         str(seed),
+        "--model",
+        str(model_path),
     ]
     start = time.perf_counter()
     try:
@@ -233,6 +264,11 @@ COLUMNS = [
     "skill_balance_lb",
     "prefer",
     "prefer_lb",
+    "hours_short",
+    "teams_0h",
+    "teams_0h_min",
+    "teams_below",
+    "teams_below_min",
     "hard_violations",
     "runtime_s",
     "process_wall_s",
@@ -262,6 +298,11 @@ def write_tables(n: int, rows: list[dict[str, Any]], budget: float, results: Pat
         "motivation",
         "skill_balance",
         "skill_balance_lb",
+        "hours_short",
+        "teams_0h",
+        "teams_0h_min",
+        "teams_below",
+        "teams_below_min",
     ]
     lines = [
         f"### n = {n} (budget {budget:g} s)",
@@ -310,13 +351,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="n=30, one seed, 2 s budget")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/teamform-bench"))
     parser.add_argument("--results", type=Path, default=RESULTS, help="where tables go")
+    parser.add_argument("--model", type=Path, default=MODEL, help="formation model (TOML)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.one:
-        row = run_one(args.one, args.dir, args.budget, args.seed, 0.0)
+        row = run_one(args.one, args.dir, args.budget, args.seed, 0.0, args.model)
         row["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         print(json.dumps(row))
         return 0
@@ -331,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
             for method in args.methods:
                 if method == "monolithic" and n > args.monolithic_max:
                     continue
-                row = spawn(method, directory, args.budget, seed, timeout=args.budget * 3 + 120)
+                row = spawn(method, directory, args.budget, seed, args.budget * 3 + 120, args.model)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
         write_tables(n, rows, args.budget, args.results)

@@ -677,3 +677,12 @@ def test_progress_line_with_and_without_bound() -> None:
 
     assert progress_line(Progress(12.5, 3.0, 1.25)) == "searching: best 12.50  bound 3.00  1.2 s"
     assert progress_line(Progress(12.5, None, 2.0)) == "searching: best 12.50  2.0 s"
+
+
+def test_warmup_compiles_the_kernels() -> None:
+    from teamform.search.compiled import kernels_ready
+
+    res = invoke("warmup")
+    assert res.exit_code == 0, res.output
+    assert "search kernels ready" in res.output
+    assert kernels_ready()

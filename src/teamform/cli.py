@@ -599,6 +599,16 @@ def generate_cmd(
     out.print(f"{n} learners written to {paths['roster']}")
 
 
+@app.command("warmup")
+def warmup_cmd() -> None:
+    """Compile the local-search kernels now (once per install), so that the first
+    'form' does not spend its time limit compiling them."""
+    from teamform.search.compiled import warm_up
+
+    seconds = warm_up()
+    out.print(f"search kernels ready ({seconds:.1f} s)")
+
+
 def print_teams(result: Result) -> None:
     """Print every team: a table, or one plain line a team for many teams off a terminal."""
     if not out.is_terminal and result.n_teams > SHOW_ALL_MAX_TEAMS:

@@ -157,10 +157,15 @@ class Overlap(Criterion):
     Penalty: per team, the hours short of ``hours`` of common availability,
     counting only runs of at least ``block`` consecutive hours. Computed in UTC
     for the week of ``reference_date`` so daylight-saving time is right.
+    ``below`` more hours are charged to a team short of the target at all, and
+    ``none`` more to a team without a single common block: the first hours a
+    team lacks, and its last common hour, weigh more than the others.
     """
 
     hours: float = Field(default=2.0, ge=0, le=HOURS_PER_WEEK)
     block: float = Field(default=1.0, ge=0, le=HOURS_PER_WEEK)
+    below: float = Field(default=0.0, ge=0, le=HOURS_PER_WEEK)
+    none: float = Field(default=0.0, ge=0, le=HOURS_PER_WEEK)
     # a TOML date or a "YYYY-MM-DD" string
     reference_date: date | None = Field(default=None, strict=False)
 

@@ -556,7 +556,16 @@ def _solve_exact(
         progress(Progress(best_total / OBJECTIVE_SCALE, None, first))
 
     left = time_limit if deterministic else time_limit - (time.perf_counter() - t0)
-    if use_compiled(inst, terms, left):
+    compiled = use_compiled(inst, terms, left)
+    if compiled and not deterministic:
+        from teamform.search.compiled import kernels_ready, warm_up_in_background
+
+        if not kernels_ready():
+            # compiling would eat the budget: the Python search runs this time, and
+            # the kernels compile in the background for the next solve
+            warm_up_in_background()
+            compiled = False
+    if compiled:
         # Annealing finds very good teams fast, and re-annealing from the best so far
         # leaves the basin one cooling settles in (measured on the demo course: see
         # benchmarks/README.md); CP-SAT then improves or proves them with what is left.

@@ -105,3 +105,82 @@ def test_pair_aware_bound_by_hand() -> None:
     assert term.lower_bound() == 12
     objective, _ = solve_exact(inst)
     assert objective == 3 * OBJECTIVE_SCALE
+
+
+def stepped(hours: float, below: float = 0.0, none: float = 0.0, block: float = 0.25):
+    crit = overlap(hours, block=block)
+    crit["overlap"].update(below=below, none=none)
+    return crit
+
+
+# a, b free Mon 10-12; c Mon 11:15-12 (45 min with a and b); d Mon 10-11 (1 h with a and
+# b), nothing with c. Teams of two, 2 h needed (8 slots):
+#   {a,b} 0 short + {c,d} no common time, 8 short   = 8 slots
+#   {a,c} 5 short + {b,d} 4 short (or {a,d}, {b,c})  = 9 slots
+STEP_RECORDS = [
+    learner("a", availability="Mon 10:00-12:00"),
+    learner("b", availability="Mon 10:00-12:00"),
+    learner("c", availability="Mon 11:15-12:00"),
+    learner("d", availability="Mon 10:00-11:00"),
+]
+
+
+def test_plain_shortfall_accepts_a_team_without_common_time() -> None:
+    inst = make_instance(STEP_RECORDS, stepped(2))
+    objective, assignment = solve_exact(inst)
+    assert teams_of(inst, assignment) == {frozenset("ab"), frozenset("cd")}
+    assert objective == 2 * OBJECTIVE_SCALE
+
+
+def test_none_step_keeps_every_team_some_common_time() -> None:
+    inst = make_instance(STEP_RECORDS, stepped(2, none=1))
+    (term,) = build_terms(inst)
+    assert term.team_penalty([2, 3], 1) == 8 + 4  # no common time: 1 h more
+    assert term.team_penalty([0, 2], 0) == 5  # 45 min common: the plain shortfall
+    assert term.team_penalty([0, 1], 0) == 0
+    objective, assignment = solve_exact(inst)
+    # 9 slots now beat 8 + 4: c and d each join one of a, b
+    assert frozenset("cd") not in teams_of(inst, assignment)
+    assert objective == 9 * OBJECTIVE_SCALE // 4
+    # nobody is forced into a team without common time, nor below the target... except
+    # that c's best team has 45 min: one team must be below the target
+    assert term.forced_teams() == (1, 0)
+    assert term.lower_bound() <= 9
+
+
+def test_below_step_gathers_the_shortfall_in_few_teams() -> None:
+    # c now free Mon 10-11 too: {a,c} and {b,d} are 4 short each (8 slots, two teams
+    # below the target), as is {a,b} + {c,d} (8 slots, one team below)
+    records = [*STEP_RECORDS[:2], learner("c", availability="Mon 11:00-12:00"), STEP_RECORDS[3]]
+    inst = make_instance(records, stepped(2, below=1))
+    (term,) = build_terms(inst)
+    assert term.team_penalty([0, 2], 0) == 4 + 4
+    assert term.team_penalty([2, 3], 1) == 8 + 4
+    objective, assignment = solve_exact(inst)
+    assert teams_of(inst, assignment) == {frozenset("ab"), frozenset("cd")}
+    assert objective == 3 * OBJECTIVE_SCALE
+
+
+def test_steps_in_the_bound_by_hand() -> None:
+    # the first test's instance: d shares nothing with anyone, c has 1 h at best; with
+    # steps of 1 h each, one team must be below the target and one must have no common
+    # time: 8 slots plain + 4 + 4 = 16, which {a,b} + {c,d} attains
+    records = [
+        learner("a", availability="Mon 10:00-13:00"),
+        learner("b", availability="Mon 10:00-13:00"),
+        learner("c", availability="Mon 11:00-12:00"),
+        learner("d", availability="Mon 20:00-22:00"),
+    ]
+    inst = make_instance(records, stepped(2, below=1, none=1, block=1))
+    (term,) = build_terms(inst)
+    assert term.forced_teams() == (1, 1)
+    assert term.lower_bound() == 16
+    objective, assignment = solve_exact(inst)
+    assert teams_of(inst, assignment) == {frozenset("ab"), frozenset("cd")}
+    assert objective == 4 * OBJECTIVE_SCALE
+
+
+def test_steps_need_a_target() -> None:
+    inst = make_instance(STEP_RECORDS, stepped(0, below=1, none=1))
+    (term,) = build_terms(inst)
+    assert term.team_penalty([2, 3], 1) == 0 and term.lower_bound() == 0

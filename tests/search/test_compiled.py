@@ -28,7 +28,7 @@ def test_block_slots_matches_python_on_random_masks() -> None:
             assert _block_slots(w, SLOTS_PER_WEEK, block) == common_block_slots(m, block)
 
 
-def preset_instance(n: int, seed: int, hard_overlap: bool = False):
+def preset_instance(n: int, seed: int, hard_overlap: bool = False, steps: bool = False):
     rng = np.random.default_rng(seed)
     zones = ["Europe/Paris", "America/New_York", "Asia/Kolkata", "UTC"]
     windows = [
@@ -62,6 +62,8 @@ def preset_instance(n: int, seed: int, hard_overlap: bool = False):
             "block": 1,
             "reference_date": REF,
             "hard": hard_overlap,
+            # a team below the target, or with no common time, pays more
+            **({"below": 0.5, "none": 4} if steps else {}),
         },
     }
     return make_instance(
@@ -69,9 +71,9 @@ def preset_instance(n: int, seed: int, hard_overlap: bool = False):
     )
 
 
-@pytest.mark.parametrize("hard", [False, True])
-def test_team_costs_agree(hard: bool) -> None:
-    inst = preset_instance(60, 1, hard_overlap=hard)
+@pytest.mark.parametrize(("hard", "steps"), [(False, False), (True, False), (False, True)])
+def test_team_costs_agree(hard: bool, steps: bool) -> None:
+    inst = preset_instance(60, 1, hard_overlap=hard, steps=steps)
     terms = build_terms(inst)
     assert supported(terms)
     state = TeamState(inst, terms, construct(inst, 0))
@@ -83,8 +85,9 @@ def test_team_costs_agree(hard: bool) -> None:
         assert fast.team_cost(members, team) == state.team_cost(members, team)
 
 
-def test_compiled_search_improves_and_stays_consistent() -> None:
-    inst = preset_instance(120, 3)
+@pytest.mark.parametrize("steps", [False, True])
+def test_compiled_search_improves_and_stays_consistent(steps: bool) -> None:
+    inst = preset_instance(120, 3, steps=steps)
     terms = build_terms(inst)
     state = TeamState(inst, terms, construct(inst, 0))
     before = state.total

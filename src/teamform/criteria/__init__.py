@@ -79,6 +79,8 @@ def build_terms(inst: Instance) -> list[Term]:
                 hard=c.overlap.hard,
                 hours=c.overlap.hours,
                 block=c.overlap.block,
+                below=c.overlap.below,
+                none=c.overlap.none,
             )
         )
     for rule in c.category:

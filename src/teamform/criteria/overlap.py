@@ -3,7 +3,10 @@
 A team's common time is the set of UTC slots in which every member is
 available (see :mod:`teamform.availability`); only runs of at least ``block``
 consecutive hours count, since a meeting needs an unbroken stretch. Penalty per
-team: the slots (quarter-hours) short of ``hours``.
+team: the slots (quarter-hours) short of ``hours``, plus ``below`` hours' worth
+of slots for a team short at all and ``none`` more for a team with no common
+block: steps that make the search keep a team's last common hour, and keep the
+number of teams below the target down, before it trades hours for other goals.
 """
 
 from __future__ import annotations
@@ -51,25 +54,42 @@ class OverlapTerm(Term):
     unit_label = "hours short"
 
     def __init__(
-        self, inst: Instance, *, weight: float, hard: bool, hours: float, block: float
+        self,
+        inst: Instance,
+        *,
+        weight: float,
+        hard: bool,
+        hours: float,
+        block: float,
+        below: float = 0.0,
+        none: float = 0.0,
     ) -> None:
         super().__init__(inst, weight=weight, hard=hard)
         self.hours = hours
         self.block_hours = block
         self.need = round(hours * 60 / SLOT_MINUTES)
         self.block = max(1, round(block * 60 / SLOT_MINUTES))
+        # the steps, in slots; without a target there is nothing to fall short of
+        self.below_step = round(below * 60 / SLOT_MINUTES) if self.need else 0
+        self.none_step = round(none * 60 / SLOT_MINUTES) if self.need else 0
         self._learner_bounds: np.ndarray | None = None
+
+    def shortfall_penalty(self, common: int) -> int:
+        """Penalty (slots) of a team with ``common`` slots of block time."""
+        if common >= self.need:
+            return 0
+        return self.need - common + self.below_step + (self.none_step if common == 0 else 0)
 
     def common_slots(self, members: Sequence[int]) -> int:
         """Common slots of a team that lie in long-enough runs."""
         return common_block_slots(team_common(self.inst.masks, members), self.block)
 
     def team_penalty(self, members: Sequence[int], team: int) -> int:
-        return max(0, self.need - self.common_slots(members))
+        return self.shortfall_penalty(self.common_slots(members))
 
     def max_penalty(self) -> int:
         """Every team without any common time."""
-        return self.inst.k * self.need
+        return self.inst.k * self.shortfall_penalty(0)
 
     def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:
         out: dict[int, cp_model.LinearExprT] = {}
@@ -110,7 +130,21 @@ class OverlapTerm(Term):
             counted = sum(length * c for (_, length, _), c in zip(segments, cover, strict=True))
             short = model.new_int_var(0, self.need, f"overlap_short[{t}]")
             model.add(short >= self.need - counted)
-            out[t] = short
+            parts: list[cp_model.IntVar] = [short]
+            coefs = [1]
+            if self.below_step:
+                # short of the target at all: some slot is missing
+                below = model.new_bool_var(f"overlap_below[{t}]")
+                model.add(short == 0).only_enforce_if(~below)
+                parts.append(below)
+                coefs.append(self.below_step)
+            if self.none_step:
+                # no common block at all: the whole target is missing
+                empty = model.new_bool_var(f"overlap_none[{t}]")
+                model.add(short <= self.need - 1).only_enforce_if(~empty)
+                parts.append(empty)
+                coefs.append(self.none_step)
+            out[t] = cp_model.LinearExpr.weighted_sum(parts, coefs) if len(parts) > 1 else short
         return out
 
     def learner_bounds(self) -> np.ndarray:
@@ -193,7 +227,37 @@ class OverlapTerm(Term):
                     shared += min(float(b[i]), s_i / cap)
             # penalties are integers, so a fractional bound rounds up
             total += max(chunks, math.ceil(shared - 1e-9))
-        return total
+        return total + self.step_bound()
+
+    def forced_teams(self) -> tuple[int, int]:
+        """Teams that must be below the target, and teams that must have no common block.
+
+        A learner whose best possible team (:meth:`learner_bounds`) falls short
+        puts its team below the target; one whose best team has no common block
+        leaves its team without any. A team holds at most ``cap`` of them, so
+        each section has at least ``ceil(count / cap)`` such teams.
+        """
+        inst = self.inst
+        if self.need == 0:
+            return 0, 0
+        b = self.learner_bounds()
+        below = empty = 0
+        for s in range(len(inst.section_names)):
+            teams = inst.teams_of_section(s)
+            if not len(teams):
+                continue
+            cap = int(inst.team_hi[teams].max())
+            vals = b[inst.section == s]
+            below += -(-int((vals > 0).sum()) // cap)
+            empty += -(-int((vals >= self.need).sum()) // cap)
+        return below, empty
+
+    def step_bound(self) -> int:
+        """The steps' share of the bound: every forced team pays its steps."""
+        if not (self.below_step or self.none_step):
+            return 0
+        below, empty = self.forced_teams()
+        return self.below_step * below + self.none_step * empty
 
     def describe_violation(self, members: Sequence[int], team: int, penalty: int) -> str:
         have = self.common_slots(members) * self.unit

@@ -14,6 +14,7 @@ discrepancy can never go unnoticed.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -134,6 +135,8 @@ def _team_cost(
     need: int,
     block: int,
     c_ov: int,
+    ov_below: int,
+    ov_none: int,
     nbits: int,
     hard: int,
     cov: np.ndarray,
@@ -222,7 +225,7 @@ def _team_cost(
             common[w] = acc
         got = _block_slots(common, nbits, block)
         if got < need:
-            cost += c_ov * (need - got)
+            cost += c_ov * (need - got + ov_below + (ov_none if got == 0 else 0))
     return cost
 
 
@@ -280,6 +283,8 @@ def _run(
     need: int,
     block: int,
     c_ov: int,
+    ov_below: int,
+    ov_none: int,
     nbits: int,
     hard: int,
     cov: np.ndarray,
@@ -320,6 +325,8 @@ def _run(
         need,
         block,
         c_ov,
+        ov_below,
+        ov_none,
         nbits,
         hard,
         cov,
@@ -521,6 +528,8 @@ class CompiledLocalSearch:
         self.need = 0
         self.block = 1
         self.c_ov = 0
+        self.ov_below = 0
+        self.ov_none = 0
         self.cov = np.zeros((0, n), dtype=np.int64)
         self.c_cov = 0
         cats = [t for t in state.terms if isinstance(t, CategoryTerm)]
@@ -559,6 +568,7 @@ class CompiledLocalSearch:
             elif isinstance(term, OverlapTerm):
                 self.words = _words(inst.masks)
                 self.need, self.block, self.c_ov = term.need, term.block, coef
+                self.ov_below, self.ov_none = term.below_step, term.none_step
         pins = inst.pins
         self.frozen = (
             pins.frozen.astype(np.bool_) if pins is not None else np.zeros(n, dtype=np.bool_)
@@ -608,6 +618,8 @@ class CompiledLocalSearch:
             self.need,
             self.block,
             self.c_ov,
+            self.ov_below,
+            self.ov_none,
             SLOTS_PER_WEEK,
             HARD_COST,
             self.cov,
@@ -678,3 +690,78 @@ class CompiledLocalSearch:
                 raise AssertionError(
                     f"compiled team cost {self.tcost[t]} differs from {st.cost[t]} (team {t})"
                 )
+
+
+#: Set once every kernel is compiled (or loaded from numba's cache) in this process.
+_READY = threading.Event()
+_WARMING = threading.Lock()
+_THREAD: list[threading.Thread] = []
+
+
+def kernels_ready() -> bool:
+    """Whether the compiled kernels can run now without compiling first."""
+    return _READY.is_set()
+
+
+def warm_up() -> float:
+    """Compile every kernel (or load it from numba's cache) on a tiny cohort.
+
+    The kernels' argument types do not depend on the cohort or the criteria
+    (absent criteria pass empty arrays of the same types), so one tiny run
+    compiles exactly what every later search uses. Returns the seconds it took.
+    """
+    from teamform.criteria import build_terms
+    from teamform.instance import build_instance
+    from teamform.model import FormationModel
+    from teamform.roster import Roster
+
+    begin = time.perf_counter()
+    with _WARMING:
+        if _READY.is_set():
+            return 0.0
+        records = [
+            {
+                "id": f"w{i}",
+                "timezone": "UTC",
+                "availability": "Mon 10:00-12:00" if i % 3 else "Tue 10:00-12:00",
+                "motivation": "intrinsic" if i % 2 else "imposed",
+                "skill_a": str(1 + i % 5),
+            }
+            for i in range(8)
+        ]
+        model = FormationModel.from_dict(
+            {
+                "team": {"size": 4},
+                "criteria": {
+                    "skill_balance": {"weight": 1},
+                    "motivation": {"weight": 1},
+                    "prefer": {"weight": 1},
+                    "overlap": {"weight": 1, "hours": 1, "reference_date": "2026-01-12"},
+                },
+            },
+            source="warm-up",
+        )
+        roster = Roster.from_records(records, prefer=[("w0", "w1")])
+        inst = build_instance(roster, model)
+        state = TeamState(inst, build_terms(inst), [i % 2 for i in range(inst.n)])
+        search = CompiledLocalSearch(state, seed=0)
+        search.run(max_steps=20, temp=1.0)
+        search.team_cost([0, 1], 0)
+        _READY.set()
+    return time.perf_counter() - begin
+
+
+def warm_up_in_background() -> threading.Event:
+    """Start compiling the kernels in a daemon thread (once); the event is set when done."""
+    with _WARMING:
+        if not _READY.is_set() and not _THREAD:
+            thread = threading.Thread(target=_warm_quietly, name="teamform-compile", daemon=True)
+            _THREAD.append(thread)
+            thread.start()
+    return _READY
+
+
+def _warm_quietly() -> None:
+    # should compiling fail, the Python search simply goes on without the kernels
+    with contextlib.suppress(Exception):
+        warm_up()

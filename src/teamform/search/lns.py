@@ -57,9 +57,11 @@ def solve_neighbourhood(
     workers: int = 1,
     deterministic: bool = False,
     cancel: threading.Event | None = None,
+    wall_limit: float | None = None,
 ) -> bool:
     """Re-assign the members of ``teams`` exactly; keep the result if it is better.
 
+    ``wall_limit`` also bounds the wall-clock seconds of a deterministic solve.
     Returns whether the state improved.
     """
     from teamform.solve import solver_for
@@ -69,6 +71,8 @@ def solve_neighbourhood(
     sub.hint(state.assign)
     before = sum(state.cost[t] for t in teams)
     solver = solver_for(time_limit, seed, workers, deterministic)
+    if wall_limit is not None:
+        solver.parameters.max_time_in_seconds = max(0.01, wall_limit)
     with stopping(solver, cancel):
         code = solver.solve(sub.model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -222,6 +226,11 @@ def _teams_first(
     others = [t for t in terms if not isinstance(t, ProjectTerm | ProjectChoiceTerm)]
     if not others or not use_compiled(inst, others, time_limit):
         return None
+    if budget is None:
+        from teamform.search.compiled import get_ready
+
+        if get_ready() is not None:
+            return None  # the kernels are compiling: not in this budget
     first = TeamState(inst, others, state.assign)
     best_total, best_assign = first.total, list(first.assign)
 
@@ -236,6 +245,165 @@ def _teams_first(
     warm = TeamState(inst, terms, best_assign)
     warm.redecide()
     return warm
+
+
+#: Work units (compiled steps) of one atom of the improvement rounds: an anneal
+#: burst or a repair neighbourhood. Every check for a better plan falls between atoms.
+ATOM_STEPS = 5000
+#: The first annealing epoch lasts this many steps per learner (within the bounds
+#: below); each later epoch twice the one before, up to :data:`EPOCH_GROWTH` times it.
+EPOCH_STEPS_PER_LEARNER = 200
+EPOCH_MIN, EPOCH_MAX, EPOCH_GROWTH = 20_000, 400_000, 8
+#: Repair neighbourhoods per round, and CP-SAT's deterministic time for each.
+REPAIRS_PER_ROUND = 8
+REPAIR_WORK = 0.1
+
+
+def epoch_steps(inst: Instance, index: int) -> int:
+    """Length of annealing epoch ``index``: a function of the cohort alone, never
+    of the budget, so that a longer run repeats a shorter one before going on."""
+    atom = atom_steps(inst)
+    first = min(EPOCH_MAX, max(EPOCH_MIN, EPOCH_STEPS_PER_LEARNER * inst.n))
+    length = first * min(EPOCH_GROWTH, 2**index)
+    return -(-length // atom) * atom
+
+
+def atom_steps(inst: Instance) -> int:
+    """Steps per atom: larger cohorts write back more teams per burst, so take longer ones."""
+    return ATOM_STEPS if inst.n <= 2000 else 4 * ATOM_STEPS
+
+
+def repair_neighbourhood(state: TeamState, team: int, size: int = 5) -> list[int]:
+    """A team short of common time with, for each member, the team of its section
+    sharing most of that member's hours: where the member could go instead."""
+    inst = state.inst
+    masks = inst.masks
+    pool = [u for u in inst.teams_of_section(int(inst.team_section[team])).tolist() if u != team]
+    common = {u: team_common(masks, state.members[u]) for u in pool}
+    chosen = [team]
+    for i in state.members[team]:
+        left = [u for u in pool if u not in chosen]
+        if not left or len(chosen) >= size:
+            break
+        chosen.append(max(left, key=lambda u: ((common[u] & masks[i]).bit_count(), -u)))
+    return chosen
+
+
+def _short_teams(state: TeamState, terms: Sequence[Term]) -> tuple[list[int], list[int]]:
+    """Teams below the common-time target (least common time first), and those
+    without any common block."""
+    from teamform.criteria import OverlapTerm
+
+    term = next((t for t in terms if isinstance(t, OverlapTerm)), None)
+    if term is None or term.need == 0:
+        return [], []
+    have = sorted((term.common_slots(m), t) for t, m in enumerate(state.members))
+    return [t for c, t in have if c < term.need], [t for c, t in have if c == 0]
+
+
+def improve(
+    state: TeamState,
+    terms: Sequence[Term],
+    seed: int,
+    *,
+    deadline: float,
+    units: int | None,
+    stats: LnsStats,
+    keep_best: Callable[[], list[int]],
+    workers: int = 1,
+    cancel: threading.Event | None = None,
+) -> None:
+    """Rounds of compiled annealing and CP-SAT repairs, each from the best plan so far.
+
+    Round ``j`` anneals for :func:`epoch_steps` ``(j)`` steps, cooling from a sixth
+    of the largest soft coefficient to a hundredth of that, then re-assigns
+    exactly the teams short of common time with the teams their members could
+    join (:func:`repair_neighbourhood`). The schedule depends on step counts,
+    never on the budget or the clock, and repairs are bounded by CP-SAT's
+    deterministic time; so a longer run with the same seed goes through the same
+    plans as a shorter one before going further, and, since ``keep_best`` is
+    called after every atom, never ends worse. ``units`` is the deterministic
+    budget (steps; a repair costs one atom); ``deadline`` bounds the wall clock.
+    """
+    from teamform.search.compiled import CompiledLocalSearch
+
+    inst = state.inst
+    coefs = [t.coefficient for t in terms if not t.hard and t.coefficient]
+    hot = max(coefs) / 6 if coefs else 0.0
+    cold = hot / 100
+    atom = atom_steps(inst)
+    search = CompiledLocalSearch(state, seed)
+    used = 0
+    rng = np.random.default_rng(seed)
+
+    def out_of_budget() -> bool:
+        if is_set(cancel) or state.total == 0:
+            return True
+        if units is not None:
+            return used >= units
+        return time.perf_counter() >= deadline
+
+    best = keep_best()
+    epoch = 0
+    while not out_of_budget():
+        length = epoch_steps(inst, epoch)
+        done = 0
+        while done < length and not out_of_budget():
+            frac = done / length
+            steps = search.run(
+                deadline=None if units is not None else deadline,
+                max_steps=atom,
+                temp=hot * (cold / hot) ** frac if hot else 0.0,
+                cancel=cancel,
+            )
+            done += atom
+            used += atom
+            stats.ls_steps += steps
+            best = keep_best()
+        # the next epoch (and the repairs) start from the best plan
+        _restore(state, best)
+        short, empty = _short_teams(state, terms)
+        # the teams without common time together first: their members, regrouped,
+        # may share hours that no team of them has; then each short team with the
+        # teams its members could join
+        tries = [empty[:REPAIRS_PER_ROUND]] if len(empty) > 1 else []
+        tries += [repair_neighbourhood(state, t) for t in short[:REPAIRS_PER_ROUND]]
+        for teams in tries:
+            if out_of_budget():
+                break
+            if len(teams) < 2:
+                continue
+            improved = solve_neighbourhood(
+                state,
+                teams,
+                time_limit=REPAIR_WORK * len(teams),
+                seed=int(rng.integers(1 << 30)),
+                workers=workers,
+                deterministic=True,
+                cancel=cancel,
+                wall_limit=None if units is not None else deadline - time.perf_counter(),
+            )
+            used += atom
+            stats.neighbourhoods += 1
+            stats.improved += int(improved)
+            best = keep_best()
+        search.load()
+        epoch += 1
+
+
+def _restore(state: TeamState, assignment: Sequence[int]) -> None:
+    """Put ``state`` back to ``assignment``, re-scoring only the teams that differ."""
+    changed = sorted(
+        {state.assign[i] for i, t in enumerate(assignment) if state.assign[i] != t}
+        | {t for i, t in enumerate(assignment) if state.assign[i] != t}
+    )
+    if not changed:
+        return
+    members: dict[int, list[int]] = {t: [] for t in changed}
+    for i, t in enumerate(assignment):
+        if t in members:
+            members[t].append(i)
+    state.set_teams(changed, members)
 
 
 def run_lns(
@@ -278,7 +446,7 @@ def run_lns(
         # the construction already meets every hard rule: that was the first answer
         stats.time_to_first = first if first is not None else time.perf_counter() - t0
 
-    def keep_best() -> None:
+    def keep_best() -> list[int]:
         nonlocal best_total, best_assign, best_decisions
         if state.total < best_total:
             best_total = state.total
@@ -289,14 +457,37 @@ def run_lns(
                 stats.time_to_first = time.perf_counter() - t0
             if callable(progress) and best_total < HARD_COST:
                 progress(Progress(best_total / OBJECTIVE_SCALE, None, time.perf_counter() - t0))
+        return best_assign
 
     # keep-together groups without a team move only in CP-SAT neighbourhoods
     free_groups = inst.pins is not None and bool(inst.pins.free_groups)
     # what is left of the budget decides (a run that started late has little);
     # in deterministic mode the whole budget does, so that the choice never varies
     left = time_limit if deterministic else deadline - time.perf_counter()
-    if use_compiled(inst, terms, left) and not free_groups:
-        anneal(state, terms, seed, t0, time_limit, budget, stats, keep_best, cancel)
+    compiled = use_compiled(inst, terms, left) and not free_groups
+    ready: threading.Event | None = None
+    if compiled and not deterministic:
+        from teamform.search.compiled import kernels_ready, warm_up_in_background
+
+        if not kernels_ready():
+            # the first use in a process compiles the kernels (or loads them from
+            # numba's cache): in a background thread, while the Python search
+            # below works, so that compiling spends the budget instead of adding to it
+            ready = warm_up_in_background()
+
+    def compiled_search() -> None:
+        units = None
+        if deterministic:
+            # whole atoms, so that every budget ends where a longer run checks its best
+            atom = atom_steps(inst)
+            units = -(-int(time_limit * COMPILED_STEPS_PER_SECOND) // atom) * atom
+        improve(
+            state, terms, seed, deadline=deadline, units=units, stats=stats,
+            keep_best=keep_best, workers=workers, cancel=cancel,
+        )  # fmt: skip
+
+    if compiled and ready is None:
+        compiled_search()
     else:
         if deciding and not free_groups:
             warm = _teams_first(inst, terms, state, seed, 0.4 * time_limit, budget, stats, cancel)
@@ -307,6 +498,8 @@ def run_lns(
         burst = max(200, 20 * inst.k)
         nb_size = 3
         while state.total and not is_set(cancel):
+            if ready is not None and ready.is_set():
+                break
             if budget is not None:
                 if used >= budget:
                     break
@@ -350,6 +543,9 @@ def run_lns(
                 # grow neighbourhoods while they pay off, shrink when they stall
                 nb_size = min(4, nb_size + 1) if improved else max(2, nb_size - 1)
             keep_best()
+        if ready is not None and ready.is_set() and time.perf_counter() < deadline:
+            _restore(state, best_assign)
+            compiled_search()
     if best_total >= HARD_COST:
         return Outcome(Status.UNKNOWN, best_assign, None, None, decisions=best_decisions)
     return Outcome(

@@ -1,0 +1,306 @@
+"""Common time against skill balance, and more time against a better answer.
+
+Run from the repository root::
+
+    python -m benchmarks.tradeoffs pareto                # swap baseline vs a weight sweep
+    python -m benchmarks.tradeoffs monotone              # 10 s vs 30 s, separate processes
+    python -m benchmarks.tradeoffs coldstart             # --time-limit 5 with an empty cache
+
+``pareto``: on each cohort (collaborative preset), a plain swap heuristic (the
+baseline: random teams, then the best skill-balancing swap of the worst team's
+members until every team's mean of every skill lies within 0.2 standard
+deviations of the cohort's) against teamform with the skill-balance weight
+swept (the other weights as in the preset). Each plan is scored by its hours
+short of the common-time target (summed over teams), its teams without common
+time, and its skill deviation: the mean over teams and skills of
+``|team mean - cohort mean|`` in skill points (with the mean range of team
+means, max - min, beside it). A plan dominates another when it is no worse on
+both hours short and skill deviation and better on one.
+
+``monotone``: ``teamform form`` at 10 s and 30 s on the same cohort and seed,
+each in its own process: does the longer run ever end worse?
+
+``coldstart``: ``teamform form --time-limit 5`` with ``NUMBA_CACHE_DIR``
+pointed at an empty directory (so the compiled kernels must be compiled), then
+once more with that cache filled: the reported runtime against the limit.
+Results go to ``benchmarks/results/tradeoffs_*.csv`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.cohorts import MODEL, REFERENCE_DATE, cohort_dir, machine
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+#: The baseline stops once every team mean is this many cohort SDs from the cohort mean.
+TOLERANCE_SD = 0.2
+#: Settings from the command line.
+OPTIONS: dict[str, Any] = {"model": MODEL}
+
+
+def load(n: int, work: Path, skill_weight: float | None = None) -> Any:
+    """The cohort's instance under the collaborative preset (skill weight overridden)."""
+    from teamform import FormationModel, load_roster
+    from teamform.instance import build_instance
+
+    directory = cohort_dir(n, work)
+    data = FormationModel.from_toml(OPTIONS["model"]).model_dump()
+    data["criteria"]["overlap"]["reference_date"] = date.fromisoformat(REFERENCE_DATE)
+    if skill_weight is not None:
+        data["criteria"]["skill_balance"]["weight"] = skill_weight
+    roster = load_roster(
+        directory / "roster.csv", avoid=directory / "avoid.csv", prefer=directory / "prefer.csv"
+    )
+    return build_instance(roster, FormationModel.from_dict(data))
+
+
+def swap_baseline(inst: Any, seed: int) -> list[int]:
+    """Random teams, then skill-balancing swaps until every team mean is within tolerance.
+
+    Each round takes the team whose mean is furthest (in cohort SDs) from the
+    cohort mean on some skill and applies the swap of one of its members with
+    any learner of another team of the section that most lowers the sum of
+    squared deviations of the two teams; swaps that would join an avoid pair
+    are skipped. Sizes are never changed. Stops too when the worst deviation has
+    not gone down for as many rounds as there are teams (team means move in
+    steps of a quarter point, so the tolerance is not always reachable).
+    """
+    from teamform.instance import SKILL_SCALE
+    from teamform.search.construct import target_sizes
+
+    rng = np.random.default_rng(seed)
+    skills = inst.skills.astype(float) / SKILL_SCALE
+    sd = skills.std(axis=0)
+    sd[sd == 0] = 1.0
+    z = (skills - skills.mean(axis=0)) / sd  # learners in cohort SDs
+    assign = np.zeros(inst.n, dtype=np.int64)
+    for s in range(len(inst.section_names)):
+        teams = inst.teams_of_section(s)
+        members = rng.permutation(np.flatnonzero(inst.section == s))
+        sizes = target_sizes(inst, teams, len(members))
+        pos = 0
+        for t, size in zip(teams.tolist(), sizes, strict=True):
+            assign[members[pos : pos + size]] = t
+            pos += size
+    avoid = [set(a) for a in inst.avoid_adj]
+    sums = np.zeros((inst.k, z.shape[1]))
+    np.add.at(sums, assign, z)
+    size = np.bincount(assign, minlength=inst.k).astype(float)
+    worst, stalled = np.inf, 0
+    while stalled < inst.k:
+        dev = np.abs(sums / size[:, None])
+        if dev.max() <= TOLERANCE_SD:
+            break
+        worst, stalled = (dev.max(), 0) if dev.max() < worst - 1e-9 else (worst, stalled + 1)
+        t = int(np.argmax(dev.max(axis=1)))
+        mem = np.flatnonzero(assign == t)
+        others = np.flatnonzero(
+            (inst.section == inst.team_section[t]) & (assign != t)
+        )  # every learner of another team
+        u = assign[others]
+        best, pick = 0.0, None
+        old = (sums[t] ** 2).sum() / size[t] ** 2 + (sums[u] ** 2).sum(axis=1) / size[u] ** 2
+        for i in mem.tolist():
+            delta = z[others] - z[i]  # what team t gains and team u loses
+            new_t = ((sums[t] + delta) ** 2).sum(axis=1) / size[t] ** 2
+            new_u = ((sums[u] - delta) ** 2).sum(axis=1) / size[u] ** 2
+            gain = old - new_t - new_u
+            for c in np.argsort(-gain)[:8].tolist():
+                if gain[c] <= best:
+                    break
+                j = int(others[c])
+                uj = int(u[c])
+                mates_t = set(mem.tolist()) - {i}
+                mates_u = set(np.flatnonzero(assign == uj).tolist()) - {j}
+                if avoid[j] & mates_t or avoid[i] & mates_u:
+                    continue
+                best, pick = float(gain[c]), (i, j)
+                break
+        if pick is None:
+            break
+        i, j = pick
+        ti, tj = int(assign[i]), int(assign[j])
+        sums[ti] += z[j] - z[i]
+        sums[tj] += z[i] - z[j]
+        assign[i], assign[j] = tj, ti
+    return assign.tolist()
+
+
+def score(inst: Any, assignment: list[int]) -> dict[str, Any]:
+    """Hours short, teams without common time, skill deviation and range of a plan."""
+    from teamform.criteria import OverlapTerm, build_terms
+    from teamform.instance import SKILL_SCALE
+    from teamform.validate import validate
+
+    terms = build_terms(inst)
+    overlap = next(t for t in terms if isinstance(t, OverlapTerm))
+    members: list[list[int]] = [[] for _ in range(inst.k)]
+    for i, t in enumerate(assignment):
+        members[t].append(i)
+    common = [overlap.common_slots(m) for m in members]
+    skills = inst.skills.astype(float) / SKILL_SCALE
+    means = np.array([skills[m].mean(axis=0) for m in members])
+    check = validate(inst, assignment, terms)
+    return {
+        "hours_short": sum(max(0, overlap.need - c) for c in common) * overlap.unit,
+        "teams_0h": sum(c == 0 for c in common),
+        "teams_below": sum(c < overlap.need for c in common),
+        "skill_dev": round(float(np.abs(means - skills.mean(axis=0)).mean()), 4),
+        "skill_range": round(float((means.max(axis=0) - means.min(axis=0)).mean()), 4),
+        "valid": check.ok,
+    }
+
+
+def pareto(sizes: list[int], weights: list[float], budget: float, seed: int) -> list[dict]:
+    """The swap baseline and teamform's weight sweep, scored alike."""
+    from teamform.solve import solve_instance
+
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            inst = load(n, Path(tmp))
+            begin = time.perf_counter()
+            plan = swap_baseline(inst, seed)
+            row = {"n": n, "method": "swap baseline", "skill_weight": None, "seed": seed}
+            row["runtime_s"] = round(time.perf_counter() - begin, 3)
+            rows.append({**row, **score(inst, plan)})
+            print(json.dumps(rows[-1]), flush=True)
+            for w in weights:
+                inst = load(n, Path(tmp), skill_weight=w)
+                result = solve_instance(inst, time_limit=budget, seed=seed, strategy="lns")
+                plan = [result.assignment[i] - 1 for i in inst.ids]
+                row = {"n": n, "method": "teamform", "skill_weight": w, "seed": seed}
+                row["runtime_s"] = round(result.runtime, 2)
+                rows.append({**row, **score(inst, plan)})
+                print(json.dumps(rows[-1]), flush=True)
+    for row in rows:
+        row["dominates_baseline"] = None
+        if row["method"] == "teamform":
+            base = next(r for r in rows if r["n"] == row["n"] and r["method"] != "teamform")
+            row["dominates_baseline"] = _dominates(row, base)
+    return rows
+
+
+def _dominates(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    no_worse = a["hours_short"] <= b["hours_short"] and a["skill_dev"] <= b["skill_dev"]
+    better = a["hours_short"] < b["hours_short"] or a["skill_dev"] < b["skill_dev"]
+    return no_worse and better
+
+
+def form_process(
+    n: int, limit: float, seed: int, work: Path, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """``teamform form`` in a fresh process: wall time, reported runtime and objective."""
+    directory = cohort_dir(n, work)
+    out = work / f"result-{n}-{limit:g}-{seed}.json"
+    cmd = [
+        sys.executable, "-m", "teamform", "form", str(directory / "roster.csv"),
+        "--model", str(OPTIONS["model"]), "--avoid", str(directory / "avoid.csv"),
+        "--prefer", str(directory / "prefer.csv"), "--reference-date", REFERENCE_DATE,
+        "--time-limit", str(limit), "--seed", str(seed), "--quiet", "--json", str(out),
+    ]  # fmt: skip
+    # an existing PYTHONPATH wins: that is how an older version is measured beside this one
+    src = os.environ.get("PYTHONPATH") or str(ROOT / "src")
+    full_env = {**os.environ, "PYTHONPATH": src, **(env or {})}
+    begin = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=limit + 300)
+    wall = time.perf_counter() - begin
+    if proc.returncode != 0:
+        raise RuntimeError(f"teamform form failed ({proc.returncode}): {proc.stderr.strip()}")
+    result = json.loads(out.read_text(encoding="utf-8"))
+    return {
+        "n": n,
+        "limit_s": limit,
+        "seed": seed,
+        "objective": result["objective"],
+        "runtime_s": round(result["runtime"], 2),
+        "wall_s": round(wall, 2),
+    }
+
+
+def monotone(n: int, limits: list[float], seeds: list[int]) -> list[dict[str, Any]]:
+    """Each limit in its own process, per seed; flags a longer run ending worse."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in seeds:
+            previous: float | None = None
+            for limit in sorted(limits):
+                row = form_process(n, limit, seed, Path(tmp))
+                row["worse_than_shorter"] = previous is not None and row["objective"] > previous
+                previous = row["objective"]
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    return rows
+
+
+def coldstart(n: int, limit: float) -> list[dict[str, Any]]:
+    """The first run with an empty numba cache, then a run with the cache it filled."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp) / "numba-cache"
+        cache.mkdir()
+        for label in ("empty cache", "warm cache"):
+            row = form_process(n, limit, 0, Path(tmp), env={"NUMBA_CACHE_DIR": str(cache)})
+            row["cache"] = label
+            row["runtime_over_limit"] = round(row["runtime_s"] / limit, 3)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows
+
+
+def write(name: str, rows: list[dict[str, Any]], results: Path) -> None:
+    """CSV and Markdown table of ``rows``."""
+    results.mkdir(parents=True, exist_ok=True)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    with open(results / f"tradeoffs_{name}.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = [f"### {name} ({machine()})", "", "| " + " | ".join(columns) + " |"]
+    lines.append("|" + "---|" * len(columns))
+    for row in rows:
+        lines.append(
+            "| " + " | ".join("-" if row.get(c) is None else str(row[c]) for c in columns) + " |"
+        )
+    (results / f"tradeoffs_{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("suite", choices=["pareto", "monotone", "coldstart"])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[120, 500])
+    parser.add_argument("--weights", type=float, nargs="+", default=[10, 40, 160])
+    parser.add_argument("--budget", type=float, default=10.0)
+    parser.add_argument("--limits", type=float, nargs="+", default=[10.0, 30.0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--model", type=Path, default=MODEL, help="formation model (TOML)")
+    args = parser.parse_args(argv)
+    OPTIONS["model"] = args.model
+    print(f"machine: {machine()}, load {os.getloadavg()[0]:.1f}", flush=True)
+    if args.suite == "pareto":
+        rows = pareto(args.sizes, args.weights, args.budget, args.seeds[0])
+    elif args.suite == "monotone":
+        rows = monotone(args.sizes[0], args.limits, args.seeds)
+    else:
+        rows = coldstart(args.sizes[0], args.limits[0])
+    write(args.suite, rows, args.results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,87 @@
+"""The improvement rounds: more work never ends worse; the search runs before the kernels."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from test_compiled import preset_instance
+
+from teamform.criteria import OverlapTerm, build_terms
+from teamform.search import compiled
+from teamform.search.construct import construct
+from teamform.search.lns import epoch_steps, repair_neighbourhood, run_lns
+from teamform.search.local import TeamState
+from teamform.validate import validate
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_larger_work_budget_never_ends_worse(seed: int) -> None:
+    inst = preset_instance(80, 4, steps=True)
+    terms = build_terms(inst)
+    start = construct(inst, seed)
+    found = []
+    for limit in (0.5, 0.8, 1.2):
+        out = run_lns(inst, terms, start, time_limit=limit, seed=seed, deterministic=True)
+        assert out.assignment is not None and out.objective is not None
+        check = validate(inst, out.assignment, terms)
+        assert check.ok and check.objective == out.objective
+        found.append(out.objective)
+    assert found == sorted(found, reverse=True), found
+    # and the same budget gives the same teams again
+    again = run_lns(inst, terms, start, time_limit=0.8, seed=seed, deterministic=True)
+    assert again.objective == found[1]
+
+
+def test_epochs_depend_on_the_cohort_not_the_budget() -> None:
+    inst = preset_instance(80, 4)
+    lengths = [epoch_steps(inst, j) for j in range(6)]
+    assert lengths[1] == 2 * lengths[0] and lengths[4] == lengths[5] == 8 * lengths[0]
+
+
+def test_repair_neighbourhood_holds_the_team_and_where_its_members_fit() -> None:
+    inst = preset_instance(60, 2, steps=True)
+    terms = build_terms(inst)
+    state = TeamState(inst, terms, construct(inst, 0))
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    worst = min(range(inst.k), key=lambda t: term.common_slots(state.members[t]))
+    teams = repair_neighbourhood(state, worst)
+    assert teams[0] == worst and len(set(teams)) == len(teams) <= 5
+    assert {int(inst.team_section[t]) for t in teams} == {int(inst.team_section[worst])}
+
+
+def _not_ready(monkeypatch: pytest.MonkeyPatch, ready: threading.Event) -> None:
+    monkeypatch.setattr(compiled, "_READY", ready)
+    monkeypatch.setattr(compiled, "warm_up_in_background", lambda: ready)
+
+
+def test_kernels_not_ready_the_python_search_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # kernels that never get ready: the whole budget goes to the Python search
+    _not_ready(monkeypatch, threading.Event())
+    inst = preset_instance(60, 5, steps=True)
+    terms = build_terms(inst)
+    start = construct(inst, 0)
+    before = TeamState(inst, terms, start).total
+    out = run_lns(inst, terms, start, time_limit=2.5, seed=0)
+    assert out.assignment is not None and out.objective is not None
+    check = validate(inst, out.assignment, terms)
+    assert check.ok and check.objective == out.objective < before
+
+
+def test_kernels_ready_midway_the_compiled_search_takes_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ready = threading.Event()
+    _not_ready(monkeypatch, ready)
+    timer = threading.Timer(0.5, ready.set)
+    timer.start()
+    inst = preset_instance(60, 5, steps=True)
+    terms = build_terms(inst)
+    start = construct(inst, 0)
+    try:
+        out = run_lns(inst, terms, start, time_limit=2.5, seed=0)
+    finally:
+        timer.cancel()
+    assert out.assignment is not None
+    check = validate(inst, out.assignment, terms)
+    assert check.ok and check.objective == out.objective
