@@ -558,13 +558,11 @@ def _solve_exact(
     left = time_limit if deterministic else time_limit - (time.perf_counter() - t0)
     compiled = use_compiled(inst, terms, left)
     if compiled and not deterministic:
-        from teamform.search.compiled import kernels_ready, warm_up_in_background
+        from teamform.search.compiled import get_ready
 
-        if not kernels_ready():
-            # compiling would eat the budget: the Python search runs this time, and
-            # the kernels compile in the background for the next solve
-            warm_up_in_background()
-            compiled = False
+        # compiling would eat the budget: the Python search runs this time, and
+        # the kernels compile in the background for the next solve
+        compiled = get_ready() is None
     if compiled:
         # Annealing finds very good teams fast, and re-annealing from the best so far
         # leaves the basin one cooling settles in (measured on the demo course: see

@@ -52,7 +52,7 @@ def test_repair_neighbourhood_holds_the_team_and_where_its_members_fit() -> None
 
 def _not_ready(monkeypatch: pytest.MonkeyPatch, ready: threading.Event) -> None:
     monkeypatch.setattr(compiled, "_READY", ready)
-    monkeypatch.setattr(compiled, "warm_up_in_background", lambda: ready)
+    monkeypatch.setattr(compiled, "get_ready", lambda: None if ready.is_set() else ready)
 
 
 def test_kernels_not_ready_the_python_search_answers(monkeypatch: pytest.MonkeyPatch) -> None:

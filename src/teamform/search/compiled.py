@@ -15,9 +15,12 @@ discrepancy can never go unnoticed.
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -695,6 +698,7 @@ class CompiledLocalSearch:
 #: Set once every kernel is compiled (or loaded from numba's cache) in this process.
 _READY = threading.Event()
 _WARMING = threading.Lock()
+_STARTING = threading.Lock()
 _THREAD: list[threading.Thread] = []
 
 
@@ -752,16 +756,56 @@ def warm_up() -> float:
 
 
 def warm_up_in_background() -> threading.Event:
-    """Start compiling the kernels in a daemon thread (once); the event is set when done."""
-    with _WARMING:
+    """Get the kernels ready in a daemon thread (started once); the event is set when done."""
+    with _STARTING:
         if not _READY.is_set() and not _THREAD:
-            thread = threading.Thread(target=_warm_quietly, name="teamform-compile", daemon=True)
+            thread = threading.Thread(target=_get_ready, name="teamform-compile", daemon=True)
             _THREAD.append(thread)
             thread.start()
     return _READY
 
 
-def _warm_quietly() -> None:
-    # should compiling fail, the Python search simply goes on without the kernels
+def get_ready() -> threading.Event | None:
+    """Make the kernels ready now if that is quick, else start getting them ready.
+
+    Loading them from numba's cache takes about a second: that is done at once,
+    so that every run with a filled cache searches alike. Compiling takes tens
+    of seconds: it starts in the background (:func:`warm_up_in_background`),
+    whose event is returned; None means the kernels are ready.
+    """
+    if not _READY.is_set() and _cached():
+        with contextlib.suppress(Exception):
+            warm_up()
+    return None if _READY.is_set() else warm_up_in_background()
+
+
+def _cached() -> bool:
+    """Whether numba's cache holds the search kernel for the current source."""
+    try:
+        return bool(_run._cache._cache_file._load_index())  # type: ignore[attr-defined]
+    except Exception:  # numba's cache layout is its own: when in doubt, compile
+        return False
+
+
+def _get_ready() -> None:
+    if not _cached():
+        # compile in a child process: it fills numba's cache even if this process
+        # ends first (a short run), and leaves this process's interpreter to the
+        # Python search meanwhile; loading from the cache then takes a second
+        package = str(Path(__file__).resolve().parents[2])
+        code = (
+            f"import sys; sys.path.insert(0, {package!r}); "
+            "from teamform.search.compiled import warm_up; warm_up()"
+        )
+        with contextlib.suppress(Exception):
+            subprocess.run(
+                [sys.executable, "-c", code],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                check=False,
+            )
+    # should this fail too, the Python search simply goes on without the kernels
     with contextlib.suppress(Exception):
         warm_up()

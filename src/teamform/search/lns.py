@@ -467,13 +467,12 @@ def run_lns(
     compiled = use_compiled(inst, terms, left) and not free_groups
     ready: threading.Event | None = None
     if compiled and not deterministic:
-        from teamform.search.compiled import kernels_ready, warm_up_in_background
+        from teamform.search.compiled import get_ready
 
-        if not kernels_ready():
-            # the first use in a process compiles the kernels (or loads them from
-            # numba's cache): in a background thread, while the Python search
-            # below works, so that compiling spends the budget instead of adding to it
-            ready = warm_up_in_background()
+        # the first use on an install compiles the kernels: in the background,
+        # while the Python search below works, so that compiling spends the
+        # budget instead of adding to it
+        ready = get_ready()
 
     def compiled_search() -> None:
         units = None
