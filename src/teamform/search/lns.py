@@ -224,13 +224,14 @@ def _teams_first(
     then starts from it. None when the other criteria have no compiled search.
     """
     others = [t for t in terms if not isinstance(t, ProjectTerm | ProjectChoiceTerm)]
-    if not others or not use_compiled(inst, others, time_limit):
-        return None
-    if budget is None:
-        from teamform.search.compiled import get_ready
+    from teamform.search.compiled import get_ready, supported
 
-        if get_ready() is not None:
-            return None  # the kernels are compiling: not in this budget
+    if not others or inst.k < 2 or not supported(others):
+        return None
+    if budget is not None and time_limit < 2.0:
+        return None  # as in use_compiled, for the same choice on every machine
+    if budget is None and get_ready() is not None:
+        return None  # the kernels are compiling: not in this budget
     first = TeamState(inst, others, state.assign)
     best_total, best_assign = first.total, list(first.assign)
 
