@@ -490,10 +490,16 @@ def run_lns(
         compiled_search()
     else:
         if deciding and not free_groups:
+            saved = state.decisions()
             warm = _teams_first(inst, terms, state, seed, 0.4 * time_limit, budget, stats, cancel)
             if warm is not None and warm.total < state.total:
                 state = warm
                 keep_best()
+            else:
+                # the criteria hold the warm start's decisions now: back to this state's
+                for term, d in zip(state.terms, saved, strict=True):
+                    if d is not None:
+                        term.restore(d)
         ls = LocalSearch(state, rng)
         burst = max(200, 20 * inst.k)
         nb_size = 3
