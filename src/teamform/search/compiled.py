@@ -747,7 +747,14 @@ def warm_up() -> float:
         )
         roster = Roster.from_records(records, prefer=[("w0", "w1")])
         inst = build_instance(roster, model)
-        state = TeamState(inst, build_terms(inst), [i % 2 for i in range(inst.n)])
+        terms = build_terms(inst)
+        # the construction and the overlap bound have kernels of their own
+        from teamform.search.construct import construct
+
+        construct(inst, 0)
+        for term in terms:
+            term.lower_bound()
+        state = TeamState(inst, terms, [i % 2 for i in range(inst.n)])
         search = CompiledLocalSearch(state, seed=0)
         search.run(max_steps=20, temp=1.0)
         search.team_cost([0, 1], 0)
