@@ -1,5 +1,8 @@
 """Time-zone overlap alone, including daylight-saving time and odd offsets."""
 
+import numpy as np
+import pytest
+
 from conftest import learner, make_instance, solve_exact, teams_of
 from teamform.criteria import OBJECTIVE_SCALE, OverlapTerm, build_terms
 
@@ -184,3 +187,66 @@ def test_steps_need_a_target() -> None:
     inst = make_instance(STEP_RECORDS, stepped(0, below=1, none=1))
     (term,) = build_terms(inst)
     assert term.team_penalty([2, 3], 1) == 0 and term.lower_bound() == 0
+
+
+def test_team_bound_sees_groups_too_small_for_whole_teams() -> None:
+    # two groups of three, free on different days; teams of exactly two. Every learner has
+    # a partner with the full 2 h, so no learner alone is bound to be short; but each group
+    # of three leaves one learner over, and those two share a team with nothing in common.
+    records = [
+        *(learner(f"m{k}", availability="Mon 10:00-13:00") for k in range(3)),
+        *(learner(f"t{k}", availability="Tue 10:00-13:00") for k in range(3)),
+    ]
+    inst = make_instance(records, overlap(2), team={"size": 2, "min": 2, "max": 2})
+    (term,) = build_terms(inst)
+    assert isinstance(term, OverlapTerm)
+    assert term.learner_bounds().tolist() == [0] * 6
+    assert term.layer_bound(0) == 8  # one team 2 h (8 quarter-hours) short
+    assert term.lower_bound() == 8
+    objective, _ = solve_exact(inst)
+    assert objective == 2 * OBJECTIVE_SCALE
+
+
+def test_team_bound_counts_levels_of_shortfall() -> None:
+    # a lone learner overlapping the others by one hour: teams short by more than 1 h
+    # are avoidable, short by more than 0 are not, and the level argument adds them up
+    records = [
+        *(learner(f"a{k}", availability="Mon 10:00-13:00") for k in range(2)),
+        learner("x", availability="Mon 12:00-14:00"),
+        learner("y", availability="Mon 12:00-14:00"),
+        learner("z", availability="Wed 10:00-13:00"),
+        learner("w", availability="Wed 10:00-13:00"),
+        learner("v", availability="Wed 10:00-13:00"),
+        learner("u", availability="Mon 12:30-13:00, Wed 12:30-13:00"),
+    ]
+    inst = make_instance(records, overlap(2), team={"size": 2, "min": 2, "max": 2})
+    (term,) = build_terms(inst)
+    objective, _ = solve_exact(inst)
+    assert term.coefficient * term.lower_bound() <= objective
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bound_never_exceeds_the_exact_optimum(seed: int) -> None:
+    # random tiny cohorts from a few windows (some rare, some wide), teams of two to four
+    rng = np.random.default_rng(seed)
+    windows = [
+        "Mon 09:00-12:00",
+        "Mon 10:00-11:30",
+        "Mon 11:00-14:00",
+        "Tue 18:00-21:00",
+        "Tue 19:00-20:00",
+        "Sat 10:00-12:00, Tue 18:00-19:00",
+        "Mon-Tue 09:00-21:00",
+        "Sun 23:00-24:00, Mon 00:00-01:00",
+    ]
+    n = int(rng.integers(6, 10))
+    records = [
+        learner(f"r{i}", availability=windows[int(rng.integers(len(windows)))]) for i in range(n)
+    ]
+    size = int(rng.integers(2, 4))
+    team = {"size": size, "min": max(2, size - 1), "max": size + 1}
+    inst = make_instance(records, overlap(float(rng.choice([1.0, 2.0, 3.0]))), team=team)
+    (term,) = build_terms(inst)
+    objective, _ = solve_exact(inst)
+    assert term.coefficient * term.lower_bound() <= objective
+    assert term.coefficient * term.layer_bound(0) <= objective

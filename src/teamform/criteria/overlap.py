@@ -185,15 +185,19 @@ class OverlapTerm(Term):
         return bounds
 
     def lower_bound(self) -> int:
-        """Forced shortfall, from the learners that cannot reach the target.
+        """Forced shortfall, from learners and from teams that cannot reach the target.
 
         Call ``b_i`` the shortfall of the best team learner ``i`` could join
         (:meth:`learner_bounds`). Two bounds hold, per section, and the larger
         is used:
 
-        * every team pays at least its worst member's ``b_i``; sorting them in
-          decreasing order, teams of at most ``cap`` learners pay at least
-          every ``cap``-th value;
+        * the team bound (:meth:`layer_bound`): for every level ``tau``, the
+          learners that cannot all be in teams short by at most ``tau`` slots,
+          because of their own ``b_i`` or because the learners they could
+          share such a team with are too few to make whole teams, need at
+          least that many teams over ``tau``, ``cap`` learners a team; summed
+          over the levels. It includes the older sorting bound (every team
+          pays its worst member's ``b_i``: every ``cap``-th of them sorted);
         * a learner with ``b_i > 0`` either has no such learner beside it, and
           its team pays ``b_i``, or shares its team with one, ``j``, and the team
           then pays at least ``s_i``, the shortfall forced by ``i`` and ``j``'s
@@ -213,6 +217,7 @@ class OverlapTerm(Term):
             members = np.flatnonzero(inst.section == s)
             vals = np.sort(b[members])[::-1]
             chunks = int(vals[::cap].sum())
+            layers = self.layer_bound(s)
             hard = [i for i in members.tolist() if b[i] > 0]
             shared = 0.0
             if 1 < len(hard) <= PAIR_BOUND_MAX:
@@ -226,7 +231,7 @@ class OverlapTerm(Term):
                     s_i = max(self.need - best, int(b[i]))
                     shared += min(float(b[i]), s_i / cap)
             # penalties are integers, so a fractional bound rounds up
-            total += max(chunks, math.ceil(shared - 1e-9))
+            total += max(chunks, layers, math.ceil(shared - 1e-9))
         return total + self.step_bound()
 
     def forced_teams(self) -> tuple[int, int]:
@@ -258,6 +263,58 @@ class OverlapTerm(Term):
             return 0
         below, empty = self.forced_teams()
         return self.below_step * below + self.none_step * empty
+
+    def layer_bound(self, section: int) -> int:
+        """Shortfall forced on the teams of ``section``, level by level.
+
+        The total shortfall is the sum over levels ``tau = 0 .. need - 1`` of
+        the number of teams short by more than ``tau``. A team short by at
+        most ``tau`` has members with ``b_i <= tau`` whose every pair shares at
+        least ``need - tau`` slots in blocks (a team's common time lies in
+        each pair's). In the graph joining such pairs it is a clique, so it
+        lies inside one connected component; the members of a component in
+        such teams therefore make whole teams, of sizes the section allows.
+        Learners with ``b_i > tau``, plus, per component, what is left over
+        after the most of it that whole teams can hold, are in teams short by
+        more than ``tau``; at most ``cap`` to a team. Avoid pairs, the other
+        criteria and the exact team count are ignored, so this is a
+        relaxation: never above the optimum. Work is per availability
+        pattern, quadratic in their number (a few thousand at most).
+        """
+        inst = self.inst
+        teams = inst.teams_of_section(section)
+        members = np.flatnonzero(inst.section == section)
+        if self.need == 0 or not len(teams) or not len(members):
+            return 0
+        b = self.learner_bounds()
+        patterns: dict[int, int] = {}
+        codes = np.fromiter(
+            (patterns.setdefault(inst.masks[i], len(patterns)) for i in members.tolist()),
+            dtype=np.int64,
+            count=len(members),
+        )
+        counts = np.bincount(codes, minlength=len(patterns)).astype(np.int64)
+        pattern_b = np.zeros(len(patterns), dtype=np.int64)
+        pattern_b[codes] = b[members]  # equal for every learner of a pattern
+        # what whole teams of the allowed sizes can hold, for every head count
+        reach = np.zeros(len(members) + 1, dtype=np.bool_)
+        reach[0] = True
+        sizes = sorted(
+            {
+                z
+                for t in teams.tolist()
+                for z in range(int(inst.team_lo[t]), int(inst.team_hi[t]) + 1)
+            }
+        )
+        for m in range(1, len(reach)):
+            reach[m] = any(z <= m and reach[m - z] for z in sizes if z > 0)
+        held = np.maximum.accumulate(np.where(reach, np.arange(len(reach)), 0))
+        leftover = np.arange(len(reach)) - held
+        forced = _forced_per_level(
+            to_words(list(patterns)), counts, pattern_b, self.need, self.block, leftover
+        )
+        cap = int(inst.team_hi[teams].max())
+        return int(sum(-(-int(f) // cap) for f in forced))
 
     def describe_violation(self, members: Sequence[int], team: int, penalty: int) -> str:
         have = self.common_slots(members) * self.unit
@@ -466,3 +523,52 @@ def _search(cur0, partners, cand_words, cand_value, cand_count, need, block, nod
         d = child
         entering = True
     return best, nodes > 0
+
+
+@njit(cache=True)
+def _forced_per_level(words, counts, pattern_b, need, block, leftover):  # type: ignore[no-untyped-def]
+    """Learners that must be in teams short by more than ``tau``, for each ``tau``.
+
+    See :meth:`OverlapTerm.layer_bound`; patterns stand for their learners.
+    """
+    n_pat = words.shape[0]
+    scratch = np.empty(words.shape[1], dtype=np.uint64)
+    pair = np.zeros((n_pat, n_pat), dtype=np.int64)
+    for p in range(n_pat):
+        for q in range(p + 1, n_pat):
+            pair[p, q] = and_block_slots(words[p], words[q], block, scratch)
+    forced = np.zeros(need, dtype=np.int64)
+    parent = np.empty(n_pat, dtype=np.int64)
+    size = np.zeros(n_pat, dtype=np.int64)
+    for tau in range(need):
+        for p in range(n_pat):
+            parent[p] = p
+        lone = 0
+        for p in range(n_pat):
+            if pattern_b[p] > tau:
+                lone += counts[p]
+                continue
+            for q in range(p + 1, n_pat):
+                if pattern_b[q] <= tau and pair[p, q] >= need - tau:
+                    # union by path halving
+                    a, c = p, q
+                    while parent[a] != a:
+                        parent[a] = parent[parent[a]]
+                        a = parent[a]
+                    while parent[c] != c:
+                        parent[c] = parent[parent[c]]
+                        c = parent[c]
+                    if a != c:
+                        parent[c] = a
+        size[:] = 0
+        for p in range(n_pat):
+            if pattern_b[p] <= tau:
+                a = p
+                while parent[a] != a:
+                    a = parent[a]
+                size[a] += counts[p]
+        for p in range(n_pat):
+            if size[p] > 0:
+                lone += leftover[size[p]]
+        forced[tau] = lone
+    return forced
