@@ -32,6 +32,7 @@ from teamform.result import Result, Status, summarize, teams_csv
 from teamform.roster import Roster
 from teamform.search.construct import construct, construct_from_previous
 from teamform.search.local import LocalSearch, TeamState
+from teamform.search.spread import spread_assignment
 from teamform.validate import Validation, team_members, validate
 
 Strategy = Literal["auto", "exact", "lns"]
@@ -228,6 +229,13 @@ def _solve(
         return _finish(inst, terms, None, Status.INFEASIBLE, t0, seed, 1, used, conflicts), now, 0.0
 
     start = construct(inst, seed) if inst.previous is None else construct_from_previous(inst)
+    # same-availability swaps fix most of the motivation spread at no cost in common time
+    spread = spread_assignment(
+        inst, terms, start, _spread_deadline(0.05 * time_limit, deterministic), seed,
+        any_partner=False,
+    )  # fmt: skip
+    if spread is not None:
+        start = spread[0]
     for term in terms:
         term.decide(team_members(start, inst.k))  # e.g. the best projects for these teams
     first = time.perf_counter() - t0
@@ -250,11 +258,13 @@ def _solve(
         from teamform.search.lns import run_lns
 
         n_workers = workers or 1
+        # the last part of the search goes to the teams out of the motivation range
+        polish = min(0.1 * search_limit, 3.0)
         outcome = run_lns(
             inst,
             terms,
             start,
-            time_limit=search_limit,
+            time_limit=max(0.01, search_limit - polish),
             seed=seed,
             workers=n_workers,
             deterministic=deterministic,
@@ -263,6 +273,11 @@ def _solve(
             first=first,
             cancel=cancel,
         )
+        if outcome.assignment is not None and outcome.status == Status.FEASIBLE:
+            deadline = _spread_deadline(t0 + search_limit - time.perf_counter(), deterministic)
+            spread = spread_assignment(inst, terms, outcome.assignment, deadline, seed)
+            if spread is not None:
+                outcome.assignment, outcome.objective = spread
     stopped = "cancelled" if is_set(cancel) else None
     for term, d in zip(terms, outcome.decisions or [], strict=False):
         if d is not None:
@@ -290,6 +305,12 @@ def _solve(
         stopped=stopped,
     )
     return result, search_end, reserve
+
+
+def _spread_deadline(seconds: float, deterministic: bool) -> float:
+    """When the motivation repair must stop: never, when asked to be deterministic
+    (every swap it makes lowers the objective, so it ends by itself)."""
+    return float("inf") if deterministic else time.perf_counter() + max(0.0, seconds)
 
 
 #: Teams summarised (and serialised) to measure what finishing a result costs.

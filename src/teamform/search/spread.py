@@ -1,0 +1,163 @@
+"""Targeted repair of the motivation spread: swaps that bring each team into range.
+
+The annealing samples moves at random; with thousands of teams, the few
+teams left without an intrinsic learner (or with too many) are rarely the
+ones it tries. This pass goes to them directly. For a team below its range it
+looks for an intrinsic learner in a team that can spare one and an imposed
+member to trade places with, and for a team above its range the reverse.
+Partners with the same availability come first: such a swap leaves both
+teams' common time exactly as it was. Every swap is scored by the exact team
+costs of :class:`~teamform.search.local.TeamState` and taken only if it lowers
+the objective, so the pass never makes a plan worse; hard rules (avoid
+pairs, pins) count there as well.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from teamform.criteria import MotivationTerm, Term
+from teamform.instance import Instance
+from teamform.search.local import TeamState
+
+#: Same-availability partners tried per member of a team out of range.
+_SAME_MASK_TRIES = 12
+#: Other partners tried per team out of range once same-availability ones fail.
+_OTHER_TRIES = 48
+
+
+def spread_intrinsic(
+    state: TeamState,
+    term: MotivationTerm,
+    deadline: float,
+    seed: int = 0,
+    *,
+    any_partner: bool = True,
+) -> int:
+    """Swap learners until every team's intrinsic count is in range, or no swap helps.
+
+    Parameters
+    ----------
+    state
+        The assignment to improve, in place.
+    term
+        The motivation criterion (its per-team ranges).
+    deadline
+        ``time.perf_counter()`` reading at which to stop.
+    seed
+        Order in which partners are tried.
+    any_partner
+        Also try partners whose availability differs (scored exactly; slower).
+
+    Returns
+    -------
+    int
+        Swaps made.
+    """
+    inst = state.inst
+    rng = np.random.default_rng(seed)
+    intrinsic = inst.intrinsic.tolist()
+    masks = inst.masks
+    section = inst.team_section.tolist()
+    frozen = state.frozen
+    ranges = [term.target(t) for t in range(inst.k)]
+    count = [sum(intrinsic[i] for i in m) for m in state.members]
+    by_mask: dict[tuple[int, bool], list[int]] = {}
+    for i in range(inst.n):
+        if not frozen[i]:
+            by_mask.setdefault((masks[i], bool(intrinsic[i])), []).append(i)
+    swaps = 0
+
+    def can_give(t: int, kind: bool) -> bool:
+        # a team gives up one learner of this kind without falling out of range
+        lo, hi = ranges[t]
+        return count[t] > lo if kind else count[t] < hi
+
+    def try_team(t: int, kind: bool) -> bool:
+        """Bring a learner of ``kind`` (intrinsic or not) into team ``t`` by a swap."""
+        nonlocal swaps
+        out = [i for i in state.members[t] if intrinsic[i] != kind and not frozen[i]]
+        best: tuple[int, int, int] | None = None
+        for i in out:
+            pool = by_mask.get((masks[i], kind), [])
+            if not pool:
+                continue
+            start = int(rng.integers(len(pool)))
+            for step in range(min(len(pool), _SAME_MASK_TRIES)):
+                j = pool[(start + step) % len(pool)]
+                u = state.assign[j]
+                if u == t or section[u] != section[t] or not can_give(u, kind):
+                    continue
+                delta = state.swap_delta(i, j)[0]
+                if delta < 0 and (best is None or delta < best[0]):
+                    best = (delta, i, j)
+        if best is None and any_partner and out:
+            for _ in range(_OTHER_TRIES):
+                j = int(rng.integers(inst.n))
+                u = state.assign[j]
+                if bool(intrinsic[j]) != kind or frozen[j] or u == t or section[u] != section[t]:
+                    continue
+                if not can_give(u, kind):
+                    continue
+                for i in out:
+                    delta = state.swap_delta(i, j)[0]
+                    if delta < 0 and (best is None or delta < best[0]):
+                        best = (delta, i, j)
+        if best is None:
+            return False
+        _, i, j = best
+        u = state.assign[j]
+        _, new_t, new_u, ct, cu = state.swap_delta(i, j)
+        state.apply(t, u, new_t, new_u, ct, cu)
+        step = 1 if kind else -1
+        count[t] += step
+        count[u] -= step
+        swaps += 1
+        return True
+
+    progress = True
+    while progress and time.perf_counter() < deadline:
+        progress = False
+        for t in range(inst.k):
+            if time.perf_counter() >= deadline:
+                break
+            lo, hi = ranges[t]
+            while count[t] < lo and try_team(t, True):
+                progress = True
+            while count[t] > hi and try_team(t, False):
+                progress = True
+    return swaps
+
+
+def spread_assignment(
+    inst: Instance,
+    terms: Sequence[Term],
+    assignment: Sequence[int],
+    deadline: float,
+    seed: int = 0,
+    *,
+    any_partner: bool = True,
+) -> tuple[list[int], int] | None:
+    """:func:`spread_intrinsic` on a plain assignment: the new one and its objective.
+
+    None when there is nothing to do: no motivation criterion, every team
+    already in range, or criteria taking per-team decisions (projects), which
+    swaps alone would leave stale.
+    """
+    term = next((t for t in terms if isinstance(t, MotivationTerm)), None)
+    if term is None or not any(t.coefficient for t in terms if t is term):
+        return None
+    intrinsic = inst.intrinsic.astype(np.int64)
+    per_team = np.bincount(np.asarray(assignment), weights=intrinsic, minlength=inst.k)
+    ranges = np.array([term.target(t) for t in range(inst.k)]).reshape(-1, 2)
+    if not ((per_team < ranges[:, 0]) | (per_team > ranges[:, 1])).any():
+        return None
+    if any(t.decisions() is not None for t in terms):
+        return None
+    state = TeamState(inst, terms, assignment)
+    if spread_intrinsic(state, term, deadline, seed, any_partner=any_partner) == 0:
+        return None
+    return list(state.assign), state.soft_cost

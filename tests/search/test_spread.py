@@ -1,0 +1,80 @@
+"""Motivation repair: teams out of range get an intrinsic learner by exact, improving swaps."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from conftest import learner, make_instance
+from teamform.criteria import build_terms
+from teamform.search.spread import spread_assignment
+from teamform.validate import validate
+
+MOTIVATION_AND_OVERLAP = {
+    "motivation": {"weight": 30},
+    "overlap": {"weight": 40, "hours": 2, "block": 1, "reference_date": "2026-01-12"},
+}
+
+
+def test_swaps_fill_a_team_without_intrinsic_learners_keeping_common_time() -> None:
+    # two availability groups, each with one team of two intrinsic and one of none:
+    # swapping inside a group fixes both teams without losing common hours
+    records = [
+        learner("a1", motivation="intrinsic", availability="Mon 10:00-13:00"),
+        learner("a2", motivation="intrinsic", availability="Mon 10:00-13:00"),
+        learner("a3", availability="Mon 10:00-13:00"),
+        learner("a4", availability="Mon 10:00-13:00"),
+        learner("b1", motivation="intrinsic", availability="Wed 18:00-21:00"),
+        learner("b2", motivation="intrinsic", availability="Wed 18:00-21:00"),
+        learner("b3", availability="Wed 18:00-21:00"),
+        learner("b4", availability="Wed 18:00-21:00"),
+    ]
+    inst = make_instance(records, MOTIVATION_AND_OVERLAP)
+    terms = build_terms(inst)
+    start = [0, 0, 1, 1, 2, 2, 3, 3]
+    before = validate(inst, start, terms)
+    assert before.penalties["motivation"] == 4
+    found = spread_assignment(inst, terms, start, time.perf_counter() + 10)
+    assert found is not None
+    assignment, objective = found
+    after = validate(inst, assignment, terms)
+    assert after.ok and after.objective == objective
+    assert after.penalties == {"motivation": 0, "overlap": 0}
+    # nobody crossed to the other availability group
+    assert {assignment[i] for i in range(4)} == {0, 1}
+
+
+def test_never_worse_and_respects_avoid_pairs() -> None:
+    rng = np.random.default_rng(3)
+    windows = ["Mon 10:00-13:00", "Tue 18:00-21:00", "Mon-Tue 09:00-22:00"]
+    records = [
+        learner(
+            f"r{i:02d}",
+            motivation="intrinsic" if rng.random() < 0.4 else "imposed",
+            availability=windows[int(rng.integers(3))],
+        )
+        for i in range(24)
+    ]
+    avoid = [(f"r{i:02d}", f"r{i + 1:02d}") for i in range(0, 24, 3)]
+    inst = make_instance(records, MOTIVATION_AND_OVERLAP, team={"size": 4}, avoid=avoid)
+    terms = build_terms(inst)
+    # intrinsic learners packed together: most teams out of range
+    order = sorted(range(24), key=lambda i: (not inst.intrinsic[i], i))
+    start = [0] * 24
+    for pos, i in enumerate(order):
+        start[i] = pos // 4
+    before = validate(inst, start, terms)
+    found = spread_assignment(inst, terms, start, time.perf_counter() + 10, seed=1)
+    assert found is not None
+    after = validate(inst, found[0], terms)
+    assert after.objective < before.objective
+    assert after.penalties["motivation"] < before.penalties["motivation"]
+    assert len(after.violations) <= len(before.violations)
+
+
+def test_nothing_to_do_when_every_team_is_in_range() -> None:
+    records = [learner(f"m{i}", motivation="intrinsic" if i % 2 else "imposed") for i in range(8)]
+    inst = make_instance(records, MOTIVATION_AND_OVERLAP)
+    terms = build_terms(inst)
+    assert spread_assignment(inst, terms, [0, 0, 1, 1, 2, 2, 3, 3], time.perf_counter() + 1) is None
