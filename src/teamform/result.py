@@ -250,8 +250,10 @@ def summarize_team(
     overlap = next((term for term in terms if isinstance(term, OverlapTerm)), None)
     learners = inst.roster.learners
     size = len(mem)
+    # one sum over the members for every skill: the same values as a mean per skill
+    sums = inst.skills[mem].sum(axis=0).tolist() if size else []
     means = {
-        s: round(float(inst.skills[mem, j].mean()) / SKILL_SCALE, 2) if size else 0.0
+        s: round(sums[j] / size / SKILL_SCALE, 2) if size else 0.0
         for j, s in enumerate(inst.skill_names)
     }
     intrinsic = int(inst.intrinsic[mem].sum()) if size else 0

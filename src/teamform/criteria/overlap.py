@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 FULL_WEEK = (1 << SLOTS_PER_WEEK) - 1
 #: Above this many learners short of the target, the pairwise part of the bound is skipped.
 PAIR_BOUND_MAX = 1000
+#: Common masks whose block time is remembered (a few MB at most).
+_SLOTS_CACHE = 1 << 16
 
 
 def mask_matrix(masks: Sequence[int]) -> np.ndarray:
@@ -73,6 +75,9 @@ class OverlapTerm(Term):
         self.below_step = round(below * 60 / SLOT_MINUTES) if self.need else 0
         self.none_step = round(none * 60 / SLOT_MINUTES) if self.need else 0
         self._learner_bounds: np.ndarray | None = None
+        # block time of common masks already seen: teams repeat them, and summaries
+        # ask for each team's several times
+        self._slots_of: dict[int, int] = {}
 
     def shortfall_penalty(self, common: int) -> int:
         """Penalty (slots) of a team with ``common`` slots of block time."""
@@ -82,7 +87,13 @@ class OverlapTerm(Term):
 
     def common_slots(self, members: Sequence[int]) -> int:
         """Common slots of a team that lie in long-enough runs."""
-        return common_block_slots(team_common(self.inst.masks, members), self.block)
+        common = team_common(self.inst.masks, members)
+        got = self._slots_of.get(common)
+        if got is None:
+            if len(self._slots_of) >= _SLOTS_CACHE:
+                self._slots_of.clear()
+            got = self._slots_of[common] = common_block_slots(common, self.block)
+        return got
 
     def team_penalty(self, members: Sequence[int], team: int) -> int:
         return self.shortfall_penalty(self.common_slots(members))
