@@ -231,9 +231,8 @@ def _solve(
     start = construct(inst, seed) if inst.previous is None else construct_from_previous(inst)
     # same-availability swaps fix most of the motivation spread at no cost in common time
     spread = spread_assignment(
-        inst, terms, start, _spread_deadline(0.05 * time_limit, deterministic), seed,
-        any_partner=False,
-    )  # fmt: skip
+        inst, terms, start, None if deterministic else 0.1 * time_limit, seed, any_partner=False
+    )
     if spread is not None:
         start = spread[0]
     for term in terms:
@@ -274,8 +273,8 @@ def _solve(
             cancel=cancel,
         )
         if outcome.assignment is not None and outcome.status == Status.FEASIBLE:
-            deadline = _spread_deadline(t0 + search_limit - time.perf_counter(), deterministic)
-            spread = spread_assignment(inst, terms, outcome.assignment, deadline, seed)
+            left = None if deterministic else t0 + search_limit - time.perf_counter()
+            spread = spread_assignment(inst, terms, outcome.assignment, left, seed)
             if spread is not None:
                 outcome.assignment, outcome.objective = spread
     stopped = "cancelled" if is_set(cancel) else None
@@ -305,12 +304,6 @@ def _solve(
         stopped=stopped,
     )
     return result, search_end, reserve
-
-
-def _spread_deadline(seconds: float, deterministic: bool) -> float:
-    """When the motivation repair must stop: never, when asked to be deterministic
-    (every swap it makes lowers the objective, so it ends by itself)."""
-    return float("inf") if deterministic else time.perf_counter() + max(0.0, seconds)
 
 
 #: Teams summarised (and serialised) to measure what finishing a result costs.

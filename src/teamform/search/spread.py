@@ -26,7 +26,7 @@ from teamform.search.local import TeamState
 #: Same-availability partners tried per member of a team out of range.
 _SAME_MASK_TRIES = 12
 #: Other partners tried per team out of range once same-availability ones fail.
-_OTHER_TRIES = 48
+_OTHER_TRIES = 4000
 
 
 def spread_intrinsic(
@@ -66,9 +66,11 @@ def spread_intrinsic(
     ranges = [term.target(t) for t in range(inst.k)]
     count = [sum(intrinsic[i] for i in m) for m in state.members]
     by_mask: dict[tuple[int, bool], list[int]] = {}
+    kinds: dict[bool, list[int]] = {True: [], False: []}
     for i in range(inst.n):
         if not frozen[i]:
             by_mask.setdefault((masks[i], bool(intrinsic[i])), []).append(i)
+            kinds[bool(intrinsic[i])].append(i)
     swaps = 0
 
     def can_give(t: int, kind: bool) -> bool:
@@ -76,7 +78,7 @@ def spread_intrinsic(
         lo, hi = ranges[t]
         return count[t] > lo if kind else count[t] < hi
 
-    def try_team(t: int, kind: bool) -> bool:
+    def try_team(t: int, kind: bool, wide: bool) -> bool:
         """Bring a learner of ``kind`` (intrinsic or not) into team ``t`` by a swap."""
         nonlocal swaps
         out = [i for i in state.members[t] if intrinsic[i] != kind and not frozen[i]]
@@ -94,13 +96,16 @@ def spread_intrinsic(
                 delta = state.swap_delta(i, j)[0]
                 if delta < 0 and (best is None or delta < best[0]):
                     best = (delta, i, j)
-        if best is None and any_partner and out:
-            for _ in range(_OTHER_TRIES):
-                j = int(rng.integers(inst.n))
+        if best is None and wide and out:
+            # every learner of the kind, in random order, as far as time allows
+            pool = kinds[kind]
+            start = int(rng.integers(len(pool))) if pool else 0
+            for step in range(min(len(pool), _OTHER_TRIES)):
+                if step % 64 == 0 and time.perf_counter() >= deadline:
+                    break
+                j = pool[(start + step) % len(pool)]
                 u = state.assign[j]
-                if bool(intrinsic[j]) != kind or frozen[j] or u == t or section[u] != section[t]:
-                    continue
-                if not can_give(u, kind):
+                if u == t or section[u] != section[t] or not can_give(u, kind):
                     continue
                 for i in out:
                     delta = state.swap_delta(i, j)[0]
@@ -118,17 +123,19 @@ def spread_intrinsic(
         swaps += 1
         return True
 
-    progress = True
-    while progress and time.perf_counter() < deadline:
-        progress = False
-        for t in range(inst.k):
-            if time.perf_counter() >= deadline:
-                break
-            lo, hi = ranges[t]
-            while count[t] < lo and try_team(t, True):
-                progress = True
-            while count[t] > hi and try_team(t, False):
-                progress = True
+    # same-availability swaps everywhere first (cheap, common time unchanged), then others
+    for wide in (False, True) if any_partner else (False,):
+        progress = True
+        while progress and time.perf_counter() < deadline:
+            progress = False
+            for t in range(inst.k):
+                if time.perf_counter() >= deadline:
+                    break
+                lo, hi = ranges[t]
+                while count[t] < lo and try_team(t, True, wide):
+                    progress = True
+                while count[t] > hi and try_team(t, False, wide):
+                    progress = True
     return swaps
 
 
@@ -136,12 +143,15 @@ def spread_assignment(
     inst: Instance,
     terms: Sequence[Term],
     assignment: Sequence[int],
-    deadline: float,
+    seconds: float | None,
     seed: int = 0,
     *,
     any_partner: bool = True,
 ) -> tuple[list[int], int] | None:
     """:func:`spread_intrinsic` on a plain assignment: the new one and its objective.
+
+    ``seconds`` bounds the repair (``None``: until no swap helps, for
+    deterministic runs; every swap lowers the objective, so it ends).
 
     None when there is nothing to do: no motivation criterion, every team
     already in range, or criteria taking per-team decisions (projects), which
@@ -158,6 +168,8 @@ def spread_assignment(
     if any(t.decisions() is not None for t in terms):
         return None
     state = TeamState(inst, terms, assignment)
+    # counted from here: scoring every team first is part of the set-up, not the repair
+    deadline = float("inf") if seconds is None else time.perf_counter() + max(0.0, seconds)
     if spread_intrinsic(state, term, deadline, seed, any_partner=any_partner) == 0:
         return None
     return list(state.assign), state.soft_cost
