@@ -35,7 +35,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 MODEL = ROOT / "models" / "collaborative.toml"
 #: Seconds over the limit the whole command may take.
 SLACK = 1.0
-PHASES = ("startup", "read", "build", "search", "finish", "write")
+PHASES = ("startup", "read", "build", "construction", "bounds", "search", "finish", "write")
 
 
 def run_form(directory: Path, limit: float, seed: int, work: Path) -> dict[str, Any]:
@@ -96,12 +96,13 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         f"### teamform form: wall time against --time-limit ({platform.python_version()}, "
         f"{os.cpu_count()} CPUs)",
         "",
-        "| learners | limit | wall | wall/limit | start-up | read | build | search | finish "
+        "| learners | limit | wall | wall/limit | start-up | read | build | construction "
+        "| bounds | search | finish "
         "| write | reserve | objective |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|" + "---:|" * (6 + len(PHASES)),
     ]
     for r in rows:
-        phases = " | ".join(f"{r[f'{p}_s']:.2f}" for p in PHASES)
+        phases = " | ".join("-" if r[f"{p}_s"] is None else f"{r[f'{p}_s']:.2f}" for p in PHASES)
         lines.append(
             f"| {r['n']} | {r['limit_s']:g} s | {r['wall_s']:.2f} s | {r['wall_over_limit']:.3f} "
             f"| {phases} | {r['reserve_s']:.2f} | {r['objective']:.0f} |"

@@ -108,6 +108,9 @@ def test_json_records_where_the_time_went(cohort: Path, tmp_path: Path) -> None:
     for phase in ("read", "build", "search", "finish", "write", "reserve"):
         assert tm[phase] is not None and tm[phase] >= 0, phase
     assert tm["read"] + tm["build"] + tm["search"] + tm["finish"] + tm["write"] <= tm["total"]
+    # construction and bounds are parts of the search phase, timed on their own
+    assert tm["construction"] > 0 and tm["bounds"] >= 0
+    assert tm["construction"] + tm["bounds"] <= tm["search"]
 
 
 def test_real_process_counts_from_its_own_start(cohort: Path, tmp_path: Path) -> None:

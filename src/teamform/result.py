@@ -102,8 +102,9 @@ class TeamSummary(BaseModel):
 class Timings(BaseModel):
     """Where the wall time of a formation went, in seconds (None: not measured).
 
-    The API (:func:`teamform.form`) fills ``build``, ``search``, ``finish`` and
-    ``reserve``; the command line adds start-up, reading and writing.
+    The API (:func:`teamform.form`) fills ``build``, ``search`` (with its parts
+    ``construction`` and ``bounds``), ``finish`` and ``reserve``; the command line
+    adds start-up, reading and writing.
     """
 
     startup: float | None = Field(
@@ -112,6 +113,12 @@ class Timings(BaseModel):
     read: float | None = Field(default=None, description="reading the model, roster and pairs")
     build: float | None = Field(default=None, description="compiling the roster into an instance")
     search: float | None = Field(default=None, description="construction, lower bounds and search")
+    construction: float | None = Field(
+        default=None, description="of the search: the first assignment (and its motivation repair)"
+    )
+    bounds: float | None = Field(
+        default=None, description="of the search: the criteria's lower bounds"
+    )
     finish: float | None = Field(default=None, description="validation and team summaries")
     write: float | None = Field(
         default=None,
