@@ -25,6 +25,8 @@ from teamform.search.local import TeamState
 
 #: Same-availability partners tried per member of a team out of range.
 _SAME_MASK_TRIES = 12
+#: Improving same-availability swaps found before the best of them is taken.
+_SAME_MASK_GOOD = 3
 #: Other partners tried per team out of range once same-availability ones fail.
 _OTHER_TRIES = 4000
 
@@ -83,6 +85,7 @@ def spread_intrinsic(
         nonlocal swaps
         out = [i for i in state.members[t] if intrinsic[i] != kind and not frozen[i]]
         best: tuple[int, int, int] | None = None
+        found = 0
         for i in out:
             pool = by_mask.get((masks[i], kind), [])
             if not pool:
@@ -94,8 +97,15 @@ def spread_intrinsic(
                 if u == t or section[u] != section[t] or not can_give(u, kind):
                     continue
                 delta = state.swap_delta(i, j)[0]
-                if delta < 0 and (best is None or delta < best[0]):
-                    best = (delta, i, j)
+                if delta < 0:
+                    found += 1
+                    if best is None or delta < best[0]:
+                        best = (delta, i, j)
+                    if found >= _SAME_MASK_GOOD:
+                        break
+            if found >= _SAME_MASK_GOOD:
+                # enough to choose from: teams waiting for a swap are many on large cohorts
+                break
         if best is None and wide and out:
             # every learner of the kind, in random order, as far as time allows
             pool = kinds[kind]
