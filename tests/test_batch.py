@@ -255,3 +255,31 @@ def test_by_section_forms_each_section_alone(courses: Path, tmp_path: Path) -> N
         data = json.loads((tmp_path / res.result).read_text(encoding="utf-8"))
         assert set(data["assignment"]) == {i for i, s in section_of.items() if s == name}
         assert res.n_learners == len(data["assignment"])
+
+
+def test_killed_batch_leaves_only_complete_results(courses: Path, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "teamform", "batch", str(courses), "--out", str(out)]
+    args += ["--model", str(MODEL), "--time-limit", "1", "--reference-date", REF]
+    args += ["--engine", "serial"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    # kill it hard once a job or two are done, whatever it is writing at that moment
+    while time.monotonic() < deadline and len(list(out.glob(f"*/{DONE_FILE}"))) < 2:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    done = {p.parent.name for p in out.glob(f"*/{DONE_FILE}")}
+    for name in done:
+        marker = json.loads((out / name / DONE_FILE).read_text(encoding="utf-8"))
+        data = json.loads((out / name / "result.json").read_text(encoding="utf-8"))
+        assert data["batch"]["key"] == marker["key"]
+    # the rerun keeps what was done and forms the rest
+    results = by_name(form_many(load_jobs(courses, options(deterministic=False)), out))
+    assert {n for n, r in results.items() if r.cached} == done
+    assert all(r.status != "error" for n, r in results.items() if n != "bad")
