@@ -283,3 +283,19 @@ def test_killed_batch_leaves_only_complete_results(courses: Path, tmp_path: Path
     results = by_name(form_many(load_jobs(courses, options(deterministic=False)), out))
     assert {n for n, r in results.items() if r.cached} == done
     assert all(r.status != "error" for n, r in results.items() if n != "bad")
+
+
+def test_by_section_reads_the_section_column_the_model_maps(courses: Path, tmp_path: Path) -> None:
+    text = (courses / "split" / "roster.csv").read_text(encoding="utf-8")
+    header, rest = text.split("\n", 1)
+    roster = tmp_path / "renamed.csv"
+    roster.write_text(header.replace("section", "Group") + "\n" + rest, encoding="utf-8")
+    model = tmp_path / "model.toml"
+    model.write_text(
+        MODEL.read_text(encoding="utf-8") + '\n[roster.columns]\nsection = "Group"\n',
+        encoding="utf-8",
+    )
+    job = Job(roster=roster, by_section=True, **options(model=str(model)).model_dump())
+    results = form_many([job], tmp_path / "out", engine="serial")
+    assert [r.name for r in results] == ["renamed-A", "renamed-B", "renamed-C"]
+    assert all(r.ok for r in results), [r.error for r in results]

@@ -274,7 +274,8 @@ def plan(jobs: Sequence[Job]) -> list[Payload]:
             if job.pins is not None:
                 errors.append("pins cannot be split by section: give one job per section")
             else:
-                sections = _sections(files["roster"][1]) or [None]
+                column = _section_column(files["model"])
+                sections = _sections(files["roster"][1], column) or [None]
         for section in sections:
             name = job_name(job, section)
             key = _key(files, options, section, __version__)
@@ -308,7 +309,20 @@ def _model_path(spec: str, errors: list[str]) -> Path | None:
         return None
 
 
-def _sections(roster: bytes) -> list[str | None]:
+def _section_column(model: tuple[str, bytes]) -> str:
+    """The roster header that holds the section, as the model maps it."""
+    from teamform.model import FormationModel
+
+    try:
+        text = model[1].decode("utf-8-sig")
+        return FormationModel.from_toml_text(text, source=model[0]).roster.columns.get(
+            "section", "section"
+        )
+    except (UnicodeDecodeError, InputError):
+        return "section"  # the job's own run reports a bad model
+
+
+def _sections(roster: bytes, column: str = "section") -> list[str | None]:
     """Section names of a roster, sorted (read as the roster reader reads it)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "roster.csv"
@@ -319,9 +333,9 @@ def _sections(roster: bytes) -> list[str | None]:
             header, rows = _read_csv(path)
         except InputError:
             return []  # the job's own run reports the problem
-    if "section" not in header:
+    if column not in header:
         return []
-    names = sorted({row.get("section") or "" for _, row in rows})
+    names = sorted({row.get(column) or "" for _, row in rows})
     return [n or None for n in names]
 
 
