@@ -579,8 +579,6 @@ def _solve_exact(
 
     def keep_best() -> None:
         nonlocal best_total, best_assign, found_at, best_decisions
-        if deciding:
-            state.redecide()
         if state.total < best_total:
             best_total, best_assign = state.total, list(state.assign)
             if deciding:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pytest
@@ -283,3 +284,35 @@ def test_diagnosis_names_required_choices_against_avoid_pairs() -> None:
     assert "projects_choice (hard)" in lines[0]
     result = solve_instance(inst, time_limit=2)
     assert result.status == Status.INFEASIBLE and result.conflicts
+
+
+def test_compiled_costs_agree_and_search_keeps_projects_consistent() -> None:
+    from teamform.search.compiled import CompiledLocalSearch, supported
+    from teamform.search.lns import LnsStats, anneal
+
+    rng = np.random.default_rng(3)
+    names = [f"P{p}" for p in range(9)]
+    records = [
+        learner(
+            f"l{i:02d}",
+            skills={"a": int(rng.integers(1, 6))},
+            projects=";".join(names[p] for p in rng.permutation(9)[: int(rng.integers(0, 4))]),
+        )
+        for i in range(24)
+    ]
+    inst = make_instance(
+        records,
+        {"skill_balance": {"weight": 1}, "projects": {"weight": 3, "unranked": 4}},
+        team={"size": 4},
+    )
+    terms = build_terms(inst)
+    assert supported(terms)
+    state = TeamState(inst, terms, [i % inst.k for i in range(inst.n)])
+    state.redecide()
+    search = CompiledLocalSearch(state, 0)
+    for t, mem in enumerate(state.members):
+        assert search.team_cost(mem, t) == state.cost[t]
+    before = state.total
+    anneal(state, terms, 0, time.perf_counter(), 1.0, 20000, LnsStats(), lambda: None)
+    check = validate(inst, state.assign, terms)
+    assert check.ok and check.objective == state.total < before

@@ -4,8 +4,8 @@ The Python local search (:mod:`teamform.search.local`) works with any
 criterion through :meth:`~teamform.criteria.base.Term.team_penalty`, at about
 20 microseconds per team evaluation: too slow for cohorts of thousands. When
 every criterion of a model is one of skill balance, skill coverage,
-motivation, preferred pairs, time-zone overlap and category rules (both
-presets), this module runs the same moves and swaps in compiled code on flat
+motivation, preferred pairs, time-zone overlap, category rules (both
+presets) and soft project ranks (each team's project held fixed), this module runs the same moves and swaps in compiled code on flat
 arrays, roughly twenty-five times faster. Team costs are recomputed here from
 members alone, independently of the Python evaluation;
 :class:`CompiledLocalSearch` checks after every burst that both agree, so a
@@ -37,6 +37,7 @@ from teamform.criteria import (
     SkillCoverageTerm,
     Term,
 )
+from teamform.criteria.project import ProjectTerm
 from teamform.search.local import HARD_COST, TeamState
 
 WORDS = (SLOTS_PER_WEEK + 63) // 64
@@ -47,7 +48,10 @@ _SUPPORTED = (
     OverlapTerm,
     SkillCoverageTerm,
     CategoryTerm,
+    ProjectTerm,
 )
+#: candidate teams added per move for holding a project the learner ranked
+_WANTED = 4
 _CATEGORY_KIND = {"distribute": 0, "cluster": 1, "no_isolation": 2}
 
 
@@ -151,8 +155,27 @@ def _team_cost(
     cat_hi: np.ndarray,
     cat_coef: np.ndarray,
     cbuf: np.ndarray,
+    tproj: np.ndarray,
+    cptr: np.ndarray,
+    cproj: np.ndarray,
+    crank: np.ndarray,
+    unranked: int,
+    c_proj: int,
 ) -> int:
     cost = 0
+    if c_proj != 0:
+        # rank of the team's project for each member who ranked projects
+        p = tproj[t]
+        for a in range(cnt):
+            i = mem[a]
+            if cptr[i] == cptr[i + 1]:
+                continue
+            r = unranked
+            for z in range(cptr[i], cptr[i + 1]):
+                if cproj[z] == p:
+                    r = crank[z]
+                    break
+            cost += c_proj * r
     for r in range(cov.shape[0]):
         covered = False
         for a in range(cnt):
@@ -299,9 +322,17 @@ def _run(
     cat_hi: np.ndarray,
     cat_coef: np.ndarray,
     cbuf: np.ndarray,
+    tproj: np.ndarray,
+    cptr: np.ndarray,
+    cproj: np.ndarray,
+    crank: np.ndarray,
+    unranked: int,
+    c_proj: int,
     n_cand: int,
     temp: float,
     frozen: np.ndarray,
+    jptr: np.ndarray,
+    jteams: np.ndarray,
 ) -> int:
     k = tcnt.shape[0]
     width = tm.shape[1]
@@ -309,7 +340,7 @@ def _run(
     bu = np.empty(width + 1, dtype=np.int64)
     best_t = np.empty(width + 1, dtype=np.int64)
     best_u = np.empty(width + 1, dtype=np.int64)
-    cand = np.empty(3 * n_cand + 2, dtype=np.int64)
+    cand = np.empty(3 * n_cand + 2 + _WANTED, dtype=np.int64)
     use_ov = c_ov != 0 and need > 0
     params = (
         q,
@@ -341,6 +372,12 @@ def _run(
         cat_hi,
         cat_coef,
         cbuf,
+        tproj,
+        cptr,
+        cproj,
+        crank,
+        unranked,
+        c_proj,
     )
     done = 0
     for _ in range(steps):
@@ -419,6 +456,17 @@ def _run(
         for _s in range(n_cand - nc if n_cand > nc else n_cand // 2):
             cand[nc] = steams[p0 + np.random.randint(plen)]
             nc += 1
+        if c_proj != 0:
+            # teams holding a project the learner ranked
+            room = _WANTED
+            for z in range(cptr[i], cptr[i + 1]):
+                p = cproj[z]
+                for w in range(jptr[p], jptr[p + 1]):
+                    u = jteams[w]
+                    if room > 0 and u != t and tsec[u] == sec:
+                        cand[nc] = u
+                        nc += 1
+                        room -= 1
         best = 0
         found = False
         best_ct = 0
@@ -544,6 +592,23 @@ class CompiledLocalSearch:
         self.cat_hi = np.zeros((len(cats), k, n_values), dtype=np.int64)
         self.cat_coef = np.zeros(len(cats), dtype=np.int64)
         self.cbuf = np.zeros(n_values, dtype=np.int64)
+        # projects: each learner's ranked choices (CSR) and each team's project
+        self.project = next((t for t in state.terms if isinstance(t, ProjectTerm)), None)
+        self.tproj = np.zeros(k, dtype=np.int64)
+        self.cptr = np.zeros(n + 1, dtype=np.int64)
+        self.cproj = np.zeros(0, dtype=np.int64)
+        self.crank = np.zeros(0, dtype=np.int64)
+        self.unranked = 0
+        self.c_proj = 0
+        self.jptr = np.zeros(1, dtype=np.int64)
+        self.jteams = np.zeros(0, dtype=np.int64)
+        if self.project is not None:
+            choices = self.project.data.choices
+            self.cptr[1:] = np.cumsum([len(c) for c in choices])
+            self.cproj = np.array([p for c in choices for p, _ in c], dtype=np.int64)
+            self.crank = np.array([r for c in choices for _, r in c], dtype=np.int64)
+            self.unranked = self.project.data.unranked
+            self.c_proj = self.project.coefficient
         for r, cat in enumerate(cats):
             self.cat_codes[r] = cat.codes
             self.cat_kind[r] = _CATEGORY_KIND[cat.rule]
@@ -588,8 +653,15 @@ class CompiledLocalSearch:
         self.load()
 
     def load(self) -> None:
-        """Copy the state's teams into the compiled arrays."""
+        """Copy the state's teams (and projects) into the compiled arrays."""
         st = self.state
+        if self.project is not None:
+            self.tproj[:] = self.project.assigned
+            # teams of each project, for the candidate teams of a move
+            order = np.argsort(self.tproj, kind="stable")
+            self.jteams = order.astype(np.int64)
+            counts = np.bincount(self.tproj, minlength=len(self.project.data.names))
+            self.jptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         self.tm.fill(-1)
         for t, mem in enumerate(st.members):
             self.tcnt[t] = len(mem)
@@ -634,6 +706,12 @@ class CompiledLocalSearch:
             self.cat_hi,
             self.cat_coef,
             self.cbuf,
+            self.tproj,
+            self.cptr,
+            self.cproj,
+            self.crank,
+            self.unranked,
+            self.c_proj,
         )
 
     def run(
@@ -675,6 +753,8 @@ class CompiledLocalSearch:
                 self.candidates,
                 temp,
                 self.frozen,
+                self.jptr,
+                self.jteams,
             )
             if int(self.tcost.sum()) == 0:
                 break

@@ -178,6 +178,7 @@ def anneal(
     hot = max(coefs) / 6 if coefs else 0.0
     cold = hot / 100
     search = CompiledLocalSearch(state, seed)
+    deciding = state.deciding
     total_steps = None if budget is None else int(time_limit * COMPILED_STEPS_PER_SECOND)
     chunk = 20000
     while state.total and not is_set(cancel):
@@ -201,6 +202,9 @@ def anneal(
                 cancel=cancel,
             )
         stats.ls_steps += steps
+        if deciding and state.redecide():
+            # moves keep projects fixed: choose them again for the new teams
+            search.load()
         keep_best()
         if steps == 0:
             break
