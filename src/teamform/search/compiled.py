@@ -5,8 +5,9 @@ criterion through :meth:`~teamform.criteria.base.Term.team_penalty`, at about
 20 microseconds per team evaluation: too slow for cohorts of thousands. When
 every criterion of a model is one of skill balance, skill coverage,
 motivation, preferred pairs, time-zone overlap, category rules (both
-presets) and soft project ranks (each team's project held fixed), this module runs the same moves and swaps in compiled code on flat
-arrays, roughly twenty-five times faster. Team costs are recomputed here from
+presets) and soft project ranks (each team's project held fixed), this
+module runs the same moves and swaps in compiled code on flat arrays,
+roughly twenty-five times faster. Team costs are recomputed here from
 members alone, independently of the Python evaluation;
 :class:`CompiledLocalSearch` checks after every burst that both agree, so a
 discrepancy can never go unnoticed.
