@@ -114,8 +114,6 @@ class Board:
         self.index = {lid: i for i, lid in enumerate(inst.ids)}
         self.assign = [int(t) for t in assignment]
         self.members = team_members(self.assign, inst.k)
-        for term in self.terms:
-            term.decide(self.members)  # per-team decisions (projects): the best for these teams
         self.team_penalties: dict[str, list[int]] = {term.name: [0] * inst.k for term in self.terms}
         self.team_violations: list[list[str]] = [[] for _ in range(inst.k)]
         self.penalties = {term.name: 0 for term in self.terms}
