@@ -12,8 +12,9 @@ from teamform import FormationModel, build_instance, load_roster
 from teamform.board import Board
 from teamform.criteria import OBJECTIVE_SCALE, build_terms
 from teamform.errors import InputError
-from teamform.result import Result, Status, summarize
+from teamform.result import Result, Status
 from teamform.search.construct import construct
+from teamform.summary import summarize
 from teamform.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,9 +19,9 @@ from teamform.report.compliance import (
     cell_class,
     criterion_label,
     heat_grid,
-    team_details,
 )
 from teamform.result import CriterionCheck, TeamFlag, TeamSummary
+from teamform.summary import team_details
 from teamform.validate import validate
 from test_report import result, result_file  # noqa: F401  (fixtures)
 

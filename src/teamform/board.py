@@ -27,14 +27,8 @@ from dataclasses import dataclass, field
 from teamform.criteria import OBJECTIVE_SCALE, Term, build_terms
 from teamform.errors import InputError
 from teamform.instance import Instance
-from teamform.result import (
-    CriterionScore,
-    Result,
-    Status,
-    TeamSummary,
-    criterion_scores,
-    summarize_team,
-)
+from teamform.result import CriterionScore, Result, Status, TeamSummary
+from teamform.summary import criterion_scores, summarize_team
 from teamform.validate import Validation, check_team, team_members
 
 

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field
 
-from teamform.criteria import OBJECTIVE_SCALE, Term
-from teamform.criteria.overlap import OverlapTerm
-from teamform.criteria.project import ProjectTerm
 from teamform.files import csv_text, write_atomic
 from teamform.files import safe_cell as safe_cell  # older imports of it from here
-from teamform.instance import SKILL_SCALE, Instance, slot_hours
-from teamform.validate import Validation, team_members
 
 
 class Status(StrEnum):
@@ -56,7 +50,10 @@ class CriterionCheck(BaseModel):
 class TeamFlag(BaseModel):
     """A check on one team: ``ok=False`` marks something for the tutor to act on."""
 
-    code: str = Field(description="motivation, overlap, isolation, participation, prefer ...")
+    code: str = Field(
+        description="motivation, overlap, skill_coverage, isolation, participation, prefer, "
+        "repeated_pair"
+    )
     ok: bool = False
     message: str
     learners: list[str] = Field(default_factory=list)
@@ -75,7 +72,7 @@ class TeamSummary(BaseModel):
     imposed: int
     common_hours: float | None = Field(description="common weekly hours in long-enough blocks")
     penalties: dict[str, float]
-    flags: list[str]
+    flags: list[str] = Field(description="the messages of the failing `checks`, one a line")
     # Added later, with defaults so that older result files still load.
     common_slots: list[tuple[int, int]] | None = Field(
         default=None,
@@ -217,115 +214,3 @@ def teams_csv(teams: Sequence[TeamSummary]) -> str:
         for lid, name in zip(team.members, team.names, strict=True)
     )
     return csv_text(("id", "name", "team", "project", "project_rank"), with_projects)
-
-
-def summarize(
-    inst: Instance,
-    assignment: list[int],
-    terms: list[Term],
-    validation: Validation,
-    only: Sequence[int] | None = None,
-) -> tuple[list[TeamSummary], list[CriterionScore]]:
-    """Per-team summaries and per-criterion scores of a validated assignment.
-
-    ``only`` restricts the summaries to these team indices (to measure their cost).
-    """
-    members = team_members(assignment, inst.k)
-    teams = [
-        summarize_team(inst, assignment, terms, validation.team_penalties, t, members[t])
-        for t in (range(inst.k) if only is None else only)
-    ]
-    return teams, criterion_scores(terms, validation.penalties)
-
-
-def summarize_team(
-    inst: Instance,
-    assignment: Sequence[int],
-    terms: Sequence[Term],
-    team_penalties: Mapping[str, Sequence[int]],
-    t: int,
-    mem: Sequence[int],
-) -> TeamSummary:
-    """One team (0-based ``t``, learner indices ``mem``) as a tutor reads it.
-
-    ``team_penalties`` holds, per criterion, the validator's penalty of every team.
-    """
-    # imported here: the report package reads this module's models
-    from teamform.report.compliance import team_details
-
-    mem = list(mem)
-    overlap = next((term for term in terms if isinstance(term, OverlapTerm)), None)
-    learners = inst.roster.learners
-    size = len(mem)
-    # one sum over the members for every skill: the same values as a mean per skill
-    sums = inst.skills[mem].sum(axis=0).tolist() if size else []
-    means = {
-        s: round(sums[j] / size / SKILL_SCALE, 2) if size else 0.0
-        for j, s in enumerate(inst.skill_names)
-    }
-    intrinsic = int(inst.intrinsic[mem].sum()) if size else 0
-    pens = {term.name: term.natural(team_penalties[term.name][t]) for term in terms}
-    flags = []
-    if size and intrinsic == 0 and inst.roster.has_column("motivation"):
-        flags.append("no intrinsically motivated member")
-    common = None
-    if overlap is not None:
-        common = slot_hours(overlap.common_slots(mem))
-        if common < overlap.hours:
-            flags.append(f"common hours {common:g} below target {overlap.hours:g}")
-    for term in terms:
-        p = team_penalties[term.name][t]
-        if p and term.name.startswith("category:") and "no_isolation" in term.name:
-            flags.append(term.describe_violation(mem, t, p))
-        if p and term.name == "skill_coverage":
-            flags.append(term.describe_violation(mem, t, p))
-    extra = team_details(inst, terms, assignment, mem, t, team_penalties)
-    flags.extend(c.message for c in extra.checks if c.code == "participation" and not c.ok)
-    return TeamSummary(
-        team=t + 1,
-        section=inst.section_names[int(inst.team_section[t])] or None,
-        members=[inst.ids[i] for i in mem],
-        names=[learners[i].name for i in mem],
-        size=size,
-        skill_means=means,
-        intrinsic=intrinsic,
-        imposed=size - intrinsic,
-        common_hours=common,
-        penalties=pens,
-        flags=flags,
-        common_slots=extra.common_slots,
-        timezones=extra.timezones,
-        participation=extra.participation,
-        skill_targets=extra.skill_targets,
-        criteria=extra.criteria,
-        checks=extra.checks,
-        **_project_fields(inst, terms, mem, t),
-    )
-
-
-def _project_fields(
-    inst: Instance, terms: Sequence[Term], members: list[int], team: int
-) -> dict[str, Any]:
-    term = next((x for x in terms if isinstance(x, ProjectTerm)), None)
-    if term is None:
-        return {}
-    data = term.data
-    p = int(term.assigned[team])
-    ranks = {inst.ids[i]: data.rank_of(i, p) for i in members if data.choices[i]}
-    return {"project": data.names[p], "project_ranks": ranks}
-
-
-def criterion_scores(terms: Sequence[Term], penalties: Mapping[str, int]) -> list[CriterionScore]:
-    """Each criterion's share of the objective, from its total integer penalty."""
-    return [
-        CriterionScore(
-            name=term.name,
-            hard=term.hard,
-            weight=term.weight,
-            penalty=term.natural(penalties[term.name]),
-            unit=term.unit_label,
-            weighted=term.coefficient * penalties[term.name] / OBJECTIVE_SCALE,
-            lower_bound=term.natural(term.bound()),
-        )
-        for term in terms
-    ]

@@ -29,18 +29,12 @@ from teamform.gcpause import gc_paused
 from teamform.instance import Instance, build_instance
 from teamform.model import FormationModel
 from teamform.pins import Pins
-from teamform.result import (
-    Result,
-    Status,
-    criterion_scores,
-    summarize,
-    summarize_team,
-    teams_csv,
-)
+from teamform.result import Result, Status, teams_csv
 from teamform.roster import Roster
 from teamform.search.construct import construct, construct_from_previous
 from teamform.search.local import LocalSearch, TeamState
 from teamform.search.spread import spread_assignment
+from teamform.summary import criterion_scores, summarize, summarize_team
 from teamform.validate import Validation, team_members, validate
 
 Strategy = Literal["auto", "exact", "lns"]
