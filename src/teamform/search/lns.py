@@ -24,7 +24,7 @@ from ortools.sat.python import cp_model
 from teamform.cancel import is_set, stopping
 from teamform.cpmodel import SubModel
 from teamform.criteria import OBJECTIVE_SCALE, Term
-from teamform.criteria.overlap import team_common
+from teamform.criteria.overlap import OverlapTerm, team_common
 from teamform.criteria.project import ProjectChoiceTerm, ProjectTerm
 from teamform.instance import Instance
 from teamform.search.local import HARD_COST, LocalSearch, TeamState
@@ -69,7 +69,6 @@ def solve_neighbourhood(
     learners = [i for t in teams for i in state.members[t]]
     sub = SubModel(state.inst, learners, teams, state.terms)
     sub.hint(state.assign)
-    before = sum(state.cost[t] for t in teams)
     solver = solver_for(time_limit, seed, workers, deterministic)
     if wall_limit is not None:
         solver.parameters.max_time_in_seconds = max(0.01, wall_limit)
@@ -77,6 +76,14 @@ def solve_neighbourhood(
         code = solver.solve(sub.model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return False
+    return accept_solution(state, sub, solver, teams)
+
+
+def accept_solution(
+    state: TeamState, sub: SubModel, solver: cp_model.CpSolver, teams: Sequence[int]
+) -> bool:
+    """Install the solver's teams (and decisions) if they cost less than the current ones."""
+    before = sum(state.cost[t] for t in teams)
     found = sub.read(solver)
     members: dict[int, list[int]] = {t: [] for t in teams}
     for i, t in found.items():
@@ -262,6 +269,9 @@ EPOCH_MIN, EPOCH_MAX, EPOCH_GROWTH = 20_000, 400_000, 8
 #: Repair neighbourhoods per round, and CP-SAT's deterministic time for each.
 REPAIRS_PER_ROUND = 8
 REPAIR_WORK = 0.1
+#: Teams of a time repair's neighbourhood, and CP-SAT's deterministic time for its solves.
+TIME_REPAIR_TEAMS = 8
+TIME_REPAIR_WORK = 0.2
 
 
 def epoch_steps(inst: Instance, index: int) -> int:
@@ -294,11 +304,14 @@ def repair_neighbourhood(state: TeamState, team: int, size: int = 5) -> list[int
     return chosen
 
 
+def _empty_teams(state: TeamState, term: OverlapTerm) -> list[int]:
+    """Teams without any common block."""
+    return [t for t, m in enumerate(state.members) if term.common_slots(m) == 0]
+
+
 def _short_teams(state: TeamState, terms: Sequence[Term]) -> tuple[list[int], list[int]]:
     """Teams below the common-time target (least common time first), and those
     without any common block."""
-    from teamform.criteria import OverlapTerm
-
     term = next((t for t in terms if isinstance(t, OverlapTerm)), None)
     if term is None or term.need == 0:
         return [], []
@@ -320,16 +333,22 @@ def improve(
 ) -> None:
     """Rounds of compiled annealing and CP-SAT repairs, each from the best plan so far.
 
-    Round ``j`` anneals for :func:`epoch_steps` ``(j)`` steps, cooling from a sixth
-    of the largest soft coefficient to a hundredth of that, then re-assigns
-    exactly the teams short of common time with the teams their members could
-    join (:func:`repair_neighbourhood`). The schedule depends on step counts,
+    Round ``j`` first regroups each team without common time with the teams
+    that could take its members, for fewer such teams
+    (:func:`teamform.search.common_time.time_repair`; a neighbourhood that
+    found nothing is tried once more twice as large, and never again as it
+    was), then anneals for :func:`epoch_steps` ``(j)`` steps, cooling from a
+    sixth of the largest soft coefficient to a hundredth of that, then
+    re-assigns exactly the teams short of common time with the teams their
+    members could join (:func:`repair_neighbourhood`). The schedule depends on step counts,
     never on the budget or the clock, and repairs are bounded by CP-SAT's
     deterministic time; so a longer run with the same seed goes through the same
     plans as a shorter one before going further, and, since ``keep_best`` is
     called after every atom, never ends worse. ``units`` is the deterministic
-    budget (steps; a repair costs one atom); ``deadline`` bounds the wall clock.
+    budget (steps; a repair costs one atom, a time repair two); ``deadline``
+    bounds the wall clock.
     """
+    from teamform.search.common_time import time_neighbourhood, time_repair
     from teamform.search.compiled import CompiledLocalSearch
 
     inst = state.inst
@@ -349,8 +368,54 @@ def improve(
         return time.perf_counter() >= deadline
 
     best = keep_best()
+    overlap = next((t for t in terms if isinstance(t, OverlapTerm) and t.need), None)
+    # neighbourhoods (by their learners) a time repair found nothing in
+    tried: set[frozenset[int]] = set()
+
+    def time_repairs() -> None:
+        # teams without common time, each regrouped with the teams that could take
+        # its members: by their count first, then by the objective
+        nonlocal used, best
+        assert overlap is not None
+        seen: set[int] = set()
+        for _ in range(REPAIRS_PER_ROUND):
+            # the teams without common time now: a repair may have given some
+            left = [t for t in _empty_teams(state, overlap) if t not in seen]
+            if not left or out_of_budget():
+                break
+            team = left[0]
+            seen.add(team)
+            # a neighbourhood that found nothing, now or before: one twice as large
+            for size in (TIME_REPAIR_TEAMS, 2 * TIME_REPAIR_TEAMS):
+                if out_of_budget():
+                    break
+                teams = time_neighbourhood(state, overlap, team, size)
+                key = frozenset(i for t in teams for i in state.members[t])
+                if key in tried:
+                    continue
+                tried.add(key)
+                improved = time_repair(
+                    state,
+                    overlap,
+                    teams,
+                    work=TIME_REPAIR_WORK,
+                    seed=int(rng.integers(1 << 30)),
+                    workers=workers,
+                    cancel=cancel,
+                    wall_limit=None if units is not None else deadline - time.perf_counter(),
+                )
+                used += 2 * atom
+                stats.neighbourhoods += 1
+                stats.improved += int(improved)
+                best = keep_best()
+                if improved:
+                    break
+        search.load()
+
     epoch = 0
     while not out_of_budget():
+        if overlap is not None:
+            time_repairs()
         length = epoch_steps(inst, epoch)
         done = 0
         while done < length and not out_of_budget():

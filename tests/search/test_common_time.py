@@ -1,0 +1,161 @@
+"""Teams without common time: the exact packing bound and the repairs, by hand."""
+
+from __future__ import annotations
+
+from conftest import learner, make_instance, teams_of
+from teamform.criteria import OverlapTerm, build_terms
+from teamform.search.common_time import (
+    fewest_without_time,
+    time_neighbourhood,
+    time_repair,
+    window_groups,
+    window_starts,
+)
+from teamform.search.lns import LnsStats, atom_steps, improve
+from teamform.search.local import TeamState
+from teamform.validate import validate
+
+MON, TUE, WED, THU = (f"{d} 10:00-11:00" for d in ("Mon", "Tue", "Wed", "Thu"))
+
+
+def _instance(rows: list[tuple[str, str]], *, weights: bool = False, **team: int):
+    records = [learner(lid, availability=text, skills={"s": 1 + p % 5}) for p, (lid, text) in
+               enumerate(rows)]  # fmt: skip
+    crit: dict = {"overlap": {"weight": 40, "hours": 3, "block": 1, "below": 1, "none": 12}}
+    crit["overlap"]["reference_date"] = "2026-01-12"
+    if weights:
+        crit["skill_balance"] = {"weight": 10}
+    return make_instance(records, crit, team=team or {"size": 4})
+
+
+# a*, b*, c* free one hour on Monday, Tuesday, Wednesday; p on Monday and Tuesday, q on
+# Tuesday and Wednesday, r on Wednesday only. Teams of 4: r must join the c's, then q the
+# b's and p the a's: exactly one regrouping gives every team common time.
+ONE_WAY = [
+    *((f"a{j}", MON) for j in range(3)),
+    *((f"b{j}", TUE) for j in range(3)),
+    *((f"c{j}", WED) for j in range(3)),
+    ("p", f"{MON}; {TUE}"),
+    ("q", f"{TUE}; {WED}"),
+    ("r", WED),
+]
+ONE_WAY_TEAMS = {
+    frozenset({"a0", "a1", "a2", "p"}),
+    frozenset({"b0", "b1", "b2", "q"}),
+    frozenset({"c0", "c1", "c2", "r"}),
+}
+
+
+def _overlap(inst) -> OverlapTerm:  # type: ignore[no-untyped-def]
+    return next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
+
+
+def test_window_starts_are_the_starts_of_whole_blocks() -> None:
+    # slots 2..7 free: blocks of 4 start at 2, 3 and 4
+    assert window_starts(0b1111_1100, 4) == 0b1_1100
+    # a run over the week's end wraps: slots 670, 671, 0, 1 make one block
+    wrap = (1 << 671) | (1 << 670) | 0b11
+    assert window_starts(wrap, 4) == 1 << 670
+
+
+def test_window_groups_are_the_maximal_sets() -> None:
+    inst = make_instance([learner(lid, availability=t) for lid, t in ONE_WAY])
+    groups = {frozenset(inst.ids[i] for i in g) for g in window_groups(inst, range(inst.n), 4)}
+    assert groups == {
+        frozenset({"a0", "a1", "a2", "p"}),
+        frozenset({"b0", "b1", "b2", "p", "q"}),
+        frozenset({"c0", "c1", "c2", "q", "r"}),
+    }
+
+
+def test_fewest_without_time_by_hand() -> None:
+    inst = _instance(ONE_WAY)
+    packing = fewest_without_time(inst, _overlap(inst), time_limit=10)
+    assert (packing.found, packing.proven, packing.optimal) == (0, 0, True)
+    # r free on Thursday alone shares no hour with anyone: its team has no common time,
+    # and one such team is enough (a's with p, b's with q or c's with q)
+    lonely = [*ONE_WAY[:-1], ("r", THU)]
+    inst = _instance(lonely)
+    packing = fewest_without_time(inst, _overlap(inst), time_limit=10)
+    assert (packing.found, packing.proven) == (1, 1)
+    assert packing.witness[inst.ids.index("r")] == -1
+
+
+def test_fewest_without_time_respects_team_sizes() -> None:
+    # 7 learners in teams of 4 and 3: 2 free on Monday, 5 on Tuesday. Four of the Tuesday
+    # learners make a team; the two Monday learners and the fifth have no hour in common
+    rows = [("m0", MON), ("m1", MON), *((f"t{j}", TUE) for j in range(5))]
+    inst = _instance(rows, size=4, min=3, max=5)
+    packing = fewest_without_time(inst, _overlap(inst), time_limit=10)
+    assert (packing.found, packing.proven) == (1, 1)
+    # one more Monday learner: a team of 3 on Monday and of 4 on Tuesday
+    rows = [*rows, ("m2", MON)]
+    inst = _instance([r for r in rows if r[0] != "t4"], size=4, min=3, max=5)
+    packing = fewest_without_time(inst, _overlap(inst), time_limit=10)
+    assert (packing.found, packing.proven) == (0, 0)
+
+
+def _mixed(inst) -> list[int]:  # type: ignore[no-untyped-def]
+    # every team a mix of days: none has common time
+    order = ["a0", "b0", "c0", "a1", "b1", "c1", "a2", "b2", "c2", "p", "q", "r"]
+    return [order.index(lid) // 4 for lid in inst.ids]
+
+
+def test_time_repair_finds_the_one_regrouping() -> None:
+    inst = _instance(ONE_WAY)
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    state = TeamState(inst, terms, _mixed(inst))
+    assert all(term.common_slots(m) == 0 for m in state.members)
+    teams = time_neighbourhood(state, term, 0)
+    assert sorted(teams) == [0, 1, 2]
+    assert time_repair(state, term, teams, work=1.0, seed=0)
+    assert teams_of(inst, state.assign) == ONE_WAY_TEAMS
+    check = validate(inst, state.assign, terms)
+    assert check.ok and check.objective == state.total
+    # nothing left to repair: no second improvement
+    assert not time_repair(state, term, teams, work=1.0, seed=0)
+
+
+def test_time_repair_keeps_avoid_pairs() -> None:
+    # a0 and p may not share a team: then no plan gives every team common time, and the
+    # repair must not break the rule to get there
+    records = [learner(lid, availability=t) for lid, t in ONE_WAY]
+    crit = {"overlap": {"weight": 40, "hours": 3, "block": 1, "below": 1, "none": 12}}
+    inst = make_instance(records, crit, team={"size": 4}, avoid=[("a0", "p")])
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    state = TeamState(inst, terms, _mixed(inst))
+    time_repair(state, term, [0, 1, 2], work=1.0, seed=0)
+    assert validate(inst, state.assign, terms).ok
+    assert sum(term.common_slots(m) == 0 for m in state.members) >= 1
+
+
+def test_improvement_rounds_reach_the_fewest_and_are_deterministic() -> None:
+    # three copies of the one-way cohort, skills too: the rounds must find a plan in
+    # which every team has common time, and the same plan again from the same seed
+    rows = [(f"{lid}{c}", text) for c in "xyz" for lid, text in ONE_WAY]
+    inst = _instance(rows, weights=True)
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    assert fewest_without_time(inst, term, time_limit=10).proven == 0
+    found = []
+    for _ in range(2):
+        state = TeamState(inst, terms, [p % inst.k for p in range(inst.n)])  # days mixed
+        assert all(term.common_slots(m) == 0 for m in state.members)
+        best = [list(state.assign), state.total]
+
+        def keep_best(state: TeamState = state, best: list = best) -> list[int]:
+            if state.total < best[1]:
+                best[:] = [list(state.assign), state.total]
+            return best[0]
+
+        improve(state, terms, 3, deadline=float("inf"), units=8 * atom_steps(inst),
+                stats=LnsStats(), keep_best=keep_best)  # fmt: skip
+        assert validate(inst, best[0], terms).ok
+        members: list[list[int]] = [[] for _ in range(inst.k)]
+        for i, t in enumerate(best[0]):
+            members[t].append(i)
+        assert all(term.common_slots(m) > 0 for m in members)
+        found.append(best[0])
+    assert found[0] == found[1]
