@@ -12,6 +12,7 @@ from ortools.sat.python import cp_model
 from teamform import FormationModel, Pins, Roster, build_instance
 from teamform.cpmodel import SubModel
 from teamform.criteria import Term, build_terms
+from teamform.distances import model_distances
 from teamform.instance import Instance
 from teamform.validate import validate
 
@@ -97,7 +98,7 @@ def mdgp_as_roster(path: Path, tmp_path: Path) -> Instance:
     roster = Roster.from_records(
         [{"id": x, "timezone": "UTC", "availability": "", "motivation": "imposed"} for x in ids]
     )
-    return build_instance(roster, model)
+    return build_instance(roster, model, distances=model_distances(roster, model))
 
 
 @pytest.fixture

@@ -520,7 +520,7 @@ def test_init_writes_a_loadable_plan(tmp_path: Path) -> None:
     assert [s.due for s in status] == [True, False, False]
     assert_one_line_error(invoke("plan", "init", ws), "already exists")
     with pytest.raises(InputError):
-        init_workspace(ws)
+        init_workspace(ws, start=date(2026, 1, 12))
 
 
 def test_team_size_may_change_between_phases(tmp_path: Path) -> None:

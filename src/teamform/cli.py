@@ -30,6 +30,7 @@ from typer.rich_utils import rich_format_error
 
 from teamform.availability import AvailabilityError, canonical_timezone
 from teamform.criteria import build_terms
+from teamform.distances import model_distances
 from teamform.errors import InputError, TeamformError, problems_of
 from teamform.instance import build_instance
 from teamform.model import FormationModel, check_reference_date
@@ -546,7 +547,9 @@ def check_cmd(
     try:
         ros, mod = _load(roster, model, avoid, prefer, reference_date, mapping, timezone)
         pinned = Pins.from_csv(pins) if pins is not None else None
-        inst = build_instance(ros, mod, pins=pinned)
+        inst = build_instance(
+            ros, mod, pins=pinned, today=date.today(), distances=model_distances(ros, mod)
+        )
         build_terms(inst)  # weights are checked against the roster, as `form` does
     except InputError as exc:
         problems = problems_of(exc)
@@ -849,7 +852,7 @@ def plan_init_cmd(
     from teamform.plan import init_workspace
 
     try:
-        first = date.fromisoformat(start) if start is not None else None
+        first = date.fromisoformat(start) if start is not None else date.today()
     except ValueError:
         raise fail(f"--start: '{start}' is not a date (expected YYYY-MM-DD)") from None
     try:

@@ -13,6 +13,7 @@ import csv
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +21,26 @@ import numpy.typing as npt
 from teamform.errors import InputError
 from teamform.mdgp import scale_distances
 from teamform.roster import Roster, csv_reader, long_cell, read_text, records, too_long
+
+if TYPE_CHECKING:
+    from teamform.model import FormationModel
+
+
+def model_distances(roster: Roster, model: FormationModel) -> np.ndarray | None:
+    """The distances the model's diversity criterion uses, for
+    :func:`teamform.build_instance`: read from its ``matrix`` file (a relative
+    path is taken from the model file's directory) or computed from its
+    ``columns``; None when the criterion is off.
+    """
+    div = model.criteria.diversity
+    if div is None or not div.enabled:
+        return None
+    if not div.matrix:
+        return distances_from_columns(roster, div.columns, model.source)
+    path = Path(div.matrix)
+    if not path.is_absolute() and model.source not in ("model", ""):
+        path = Path(model.source).parent / path
+    return distances_from_file(roster, path)
 
 
 def distances_from_columns(roster: Roster, columns: list[str], source: str) -> np.ndarray:

@@ -12,7 +12,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,6 +36,10 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: Skill levels are stored in hundredths of a point, so decimals such as 3.5 are exact.
 SKILL_SCALE = 100
+
+#: The week availability is placed in when neither the model nor the caller
+#: gives a date: a January Monday (standard time in the northern hemisphere).
+DEFAULT_REFERENCE_DATE = date(2026, 1, 5)
 
 
 @dataclass
@@ -151,8 +154,12 @@ def build_instance(
     previous: Mapping[str, int] | None = None,
     pins: Pins | None = None,
     previous_projects: Mapping[int, str] | None = None,
+    today: date | None = None,
+    distances: npt.ArrayLike | None = None,
 ) -> Instance:
     """Check a roster against a model and compile both into an :class:`Instance`.
+
+    A pure function of its arguments: it reads no file and no clock.
 
     Parameters
     ----------
@@ -173,6 +180,18 @@ def build_instance(
     previous_projects
         Team number (from 1) to its project in the previous phase, kept when
         the model's ``criteria.projects.keep`` is set.
+    today
+        The date of the formation: availability is placed in its week (so
+        daylight-saving time is right) unless the model's
+        ``criteria.overlap.reference_date`` names another week; without
+        either, :data:`DEFAULT_REFERENCE_DATE`. :func:`teamform.form` passes
+        the current date.
+    distances
+        ``(n, n)`` pairwise distances between the learners, in roster order,
+        for the diversity criterion. Needed when the model reads them from a
+        file (``criteria.diversity.matrix``):
+        :func:`teamform.distances.model_distances` reads it. Computed from the
+        roster when the model names columns.
 
     Raises
     ------
@@ -234,7 +253,7 @@ def build_instance(
             spec.balanced,
         )
 
-    ref = _reference_date(model)
+    ref = _reference_date(model, today)
     try:
         masks = availability_masks(zones, [lr.availability for lr in learners], ref)
     except IndexedAvailabilityError as exc:
@@ -281,25 +300,40 @@ def build_instance(
         previous=_previous_teams(ids, previous) if previous is not None else None,
         pins=pin_data,
         projects=projects,
-        **_diversity_data(roster, model),
+        **_diversity_data(roster, model, distances),
     )
 
 
-def _diversity_data(roster: Roster, model: FormationModel) -> dict[str, Any]:
+def _diversity_data(
+    roster: Roster, model: FormationModel, given: npt.ArrayLike | None
+) -> dict[str, Any]:
     div = model.criteria.diversity
     if div is None or not div.enabled:
         return {}
-    from teamform.distances import (
-        distances_from_columns,
-        distances_from_file,
-        integer_distances,
-    )
+    from teamform.distances import distances_from_columns, integer_distances
 
-    if div.matrix:
-        path = Path(div.matrix)
-        if not path.is_absolute() and model.source not in ("model", ""):
-            path = Path(model.source).parent / path
-        dist = distances_from_file(roster, path)
+    n = len(roster.learners)
+    if given is not None:
+        dist = np.asarray(given, dtype=np.float64)
+        if dist.shape != (n, n):
+            raise InputError(
+                f"distances of shape {dist.shape} given for {n} learners: expected ({n}, {n})",
+                file=model.source,
+                column="criteria.diversity",
+            )
+        if not (np.isfinite(dist).all() and (dist >= 0).all() and (dist == dist.T).all()):
+            raise InputError(
+                "distances must be symmetric, finite and >= 0",
+                file=model.source,
+                column="criteria.diversity",
+            )
+    elif div.matrix:
+        raise InputError(
+            f"the distances of '{div.matrix}' were not given: read them with "
+            "teamform.distances.model_distances and pass distances=",
+            file=model.source,
+            column="criteria.diversity.matrix",
+        )
     else:
         dist = distances_from_columns(roster, div.columns, model.source)
     scaled, factor = integer_distances(dist)
@@ -330,11 +364,11 @@ def _previous_teams(ids: list[str], previous: Mapping[str, int]) -> IntArray:
     return prev
 
 
-def _reference_date(model: FormationModel) -> date:
+def _reference_date(model: FormationModel, today: date | None) -> date:
     ov = model.criteria.overlap
     if ov is not None and ov.reference_date is not None:
         return ov.reference_date
-    return date.today()
+    return today if today is not None else DEFAULT_REFERENCE_DATE
 
 
 def _check_needed_columns(roster: Roster, model: FormationModel) -> list[str]:

@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
+from teamform.distances import model_distances
 from teamform.errors import InputError
 from teamform.files import csv_text, write_atomic
 from teamform.history import (
@@ -389,12 +390,13 @@ def _roster_for(plan: Plan, phase: Phase | None, model: FormationModel) -> tuple
     return roster, roster_path
 
 
-def _prepare(plan: Plan, index: int) -> _Inputs:
+def _prepare(plan: Plan, index: int, today: date) -> _Inputs:
     phase = plan.phases[index]
     model, text = _read_model(plan.resolve(phase.model))
     roster, roster_path = _roster_for(plan, phase, model)
     pins = Pins.from_csv(plan.resolve(phase.pins)) if phase.pins is not None else None
-    build_instance(roster, model, pins=pins)  # the roster fits the model's sizes and criteria
+    # the roster fits the model's sizes and criteria, and the distance file reads
+    build_instance(roster, model, pins=pins, today=today, distances=model_distances(roster, model))
     return _Inputs(index, phase, roster, roster_path, model, text, pins)
 
 
@@ -457,6 +459,7 @@ def _form_phase(
     inputs: _Inputs,
     db: CourseHistory,
     imported: list[tuple[str, dict[str, int]]],
+    today: date,
 ) -> tuple[Result, NewFormation]:
     phase = inputs.phase
     model = phase_model(plan, phase, inputs.model)
@@ -482,6 +485,7 @@ def _form_phase(
         previous=previous,
         pins=inputs.pins,
         previous_projects=kept,
+        today=today,
     )
     new = NewFormation(
         phase=phase.name,
@@ -597,7 +601,7 @@ def run_due(
     todo = [i for i in _due(plan, when) if plan.phases[i].name not in formed]
     # read and check every input first: bad input must not leave half a course formed
     imported = _imported(plan)
-    inputs = {i: _prepare(plan, i) for i in todo}
+    inputs = {i: _prepare(plan, i, when.date()) for i in todo}
 
     with workspace_lock(ws, wait), CourseHistory.open(db_path) as db:
         for i in _due(plan, when):
@@ -606,7 +610,7 @@ def run_due(
                 report.already.append(phase.name)
                 say(f"phase '{phase.name}' already formed")
                 continue
-            result, new = _form_phase(plan, inputs[i], db, imported)
+            result, new = _form_phase(plan, inputs[i], db, imported, when.date())
             if not result.feasible:
                 report.failed = phase.name
                 report.problems = result.conflicts or result.violations
@@ -754,13 +758,13 @@ policy = "keep"
 """
 
 
-def init_workspace(directory: str | Path, *, start: date | None = None) -> Path:
+def init_workspace(directory: str | Path, *, start: date) -> Path:
     """Create a course workspace with an example plan on the demo course.
 
     The demo roster, pair lists and the preset models are copied into the
     workspace (files already there are kept), so the workspace is
     self-contained; the plan refers to them by relative path. The three
-    phases start on ``start`` (default: today) and four and eight weeks later.
+    phases start on ``start`` and four and eight weeks later.
 
     Returns
     -------
@@ -776,12 +780,11 @@ def init_workspace(directory: str | Path, *, start: date | None = None) -> Path:
     plan_path = ws / PLAN_NAME
     if plan_path.exists():
         raise InputError("a plan already exists here; not overwritten", file=str(plan_path))
-    first = start or date.today()
     copy_demo(ws)
     text = _EXAMPLE_PLAN.format(
-        start1=first.isoformat(),
-        start2=(first + timedelta(weeks=4)).isoformat(),
-        start3=(first + timedelta(weeks=8)).isoformat(),
+        start1=start.isoformat(),
+        start2=(start + timedelta(weeks=4)).isoformat(),
+        start3=(start + timedelta(weeks=8)).isoformat(),
     )
     write_atomic(plan_path, text)
     return plan_path

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 import numpy as np
@@ -24,6 +25,7 @@ from teamform.cancel import is_set, stopping
 from teamform.cpmodel import SubModel
 from teamform.criteria import OBJECTIVE_SCALE, Term, build_terms
 from teamform.diagnose import diagnose, precheck
+from teamform.distances import model_distances
 from teamform.errors import InputError
 from teamform.gcpause import gc_paused
 from teamform.instance import Instance, build_instance
@@ -91,6 +93,7 @@ def form(
     started: float | None = None,
     include_writing: bool = False,
     previous_projects: Mapping[int, str] | None = None,
+    today: date | None = None,
 ) -> Result:
     """Assign every learner of ``roster`` to a team under ``model``.
 
@@ -140,6 +143,9 @@ def form(
     previous_projects
         Team number (from 1) to its project in the previous phase, kept when
         the model's ``criteria.projects.keep`` is set.
+    today
+        The date in whose week availability is placed when the model sets no
+        ``reference_date`` (default: the current date).
 
     Returns
     -------
@@ -160,6 +166,8 @@ def form(
         previous=previous,
         pins=pins,
         previous_projects=previous_projects,
+        today=date.today() if today is None else today,
+        distances=model_distances(roster, model),
     )
     build = time.perf_counter() - begin
     result = solve_instance(

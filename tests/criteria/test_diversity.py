@@ -8,6 +8,7 @@ import pytest
 from conftest import learner, make_instance, mdgp_as_roster, solve_exact, teams_of
 from teamform import FormationModel, InputError, Roster, build_instance
 from teamform.criteria import DiversityTerm, build_terms
+from teamform.distances import model_distances
 from teamform.validate import validate
 
 
@@ -20,7 +21,7 @@ def four(tmp_path: Path, distances: dict[tuple[str, str], float]):
     )
     model = FormationModel.from_toml(model_path)
     roster = Roster.from_records([learner(x) for x in "abcd"])
-    return build_instance(roster, model)
+    return build_instance(roster, model, distances=model_distances(roster, model))
 
 
 def test_optimum_by_hand(tmp_path: Path) -> None:
@@ -114,5 +115,25 @@ def test_distance_file_not_utf8(tmp_path: Path) -> None:
     model = FormationModel.from_toml(tmp_path / "m.toml")
     roster = Roster.from_records([learner(x) for x in "abcd"])
     with pytest.raises(InputError, match="not UTF-8") as err:
-        build_instance(roster, model)
+        build_instance(roster, model, distances=model_distances(roster, model))
     assert err.value.row == 2
+
+
+def test_build_instance_reads_no_distance_file(tmp_path: Path) -> None:
+    inst = four(tmp_path, {("a", "b"): 3, ("c", "d"): 1.5})
+    (tmp_path / "dist.csv").unlink()
+    model = FormationModel.from_toml(tmp_path / "m.toml")
+    with pytest.raises(InputError, match=r"'dist\.csv' were not given") as err:
+        build_instance(inst.roster, model)
+    assert err.value.column == "criteria.diversity.matrix"
+    given = np.zeros((4, 4))
+    given[0, 1] = given[1, 0] = 3
+    given[2, 3] = given[3, 2] = 1.5
+    again = build_instance(inst.roster, model, distances=given)
+    assert again.distances is not None and inst.distances is not None
+    assert np.array_equal(again.distances, inst.distances)
+    lopsided = given.copy()
+    lopsided[0, 1] = 2
+    for bad, what in ((np.zeros((3, 3)), "shape"), (lopsided, "symmetric"), (-given, ">= 0")):
+        with pytest.raises(InputError, match=what):
+            build_instance(inst.roster, model, distances=bad)

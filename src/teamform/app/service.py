@@ -16,12 +16,14 @@ import tomllib
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from teamform.app.store import SessionRow, Store, Upload
 from teamform.board import Board, Change
 from teamform.criteria import ProjectTerm, build_terms
+from teamform.distances import model_distances
 from teamform.errors import InputError, TeamformError
 from teamform.history import load_history_csv, pair_counts
 from teamform.instance import Instance, build_instance
@@ -136,6 +138,19 @@ def _survey_mapping(text: str) -> SurveyMapping:
     return SurveyMapping.model_validate(data)
 
 
+def _compile(
+    roster: Roster, model: FormationModel, history: Mapping[tuple[str, str], int] | None
+) -> Instance:
+    """The instance of a session as a formation run today compiles it."""
+    return build_instance(
+        roster,
+        model,
+        history=history,
+        today=date.today(),
+        distances=model_distances(roster, model),
+    )
+
+
 def decode_upload(name: str, data: bytes) -> Upload:
     """Check an uploaded file (size, encoding), or raise a one-line error naming it."""
     name = Path(name).name or "upload.csv"
@@ -242,14 +257,14 @@ class Workspace:
         columns = model.roster.columns
         loaded, imported = load_uploads(roster, avoid, prefer, columns, "detect")
         try:
-            build_instance(loaded, model, history=history_pairs(history, loaded.ids))
+            _compile(loaded, model, history_pairs(history, loaded.ids))
         except InputError:
             if imported is not None:
                 raise
             # a roster with some headers of its own: the survey reader may place them
             try:
                 loaded, imported = load_uploads(roster, avoid, prefer, columns, "import")
-                build_instance(loaded, model, history=history_pairs(history, loaded.ids))
+                _compile(loaded, model, history_pairs(history, loaded.ids))
             except InputError:
                 imported = None
             if imported is None:
@@ -316,7 +331,7 @@ class Workspace:
                 row.roster, row.avoid, row.prefer, model.roster.columns, row.survey_mapping
             )
             pairs = history_pairs(row.history, roster.ids)
-            inst = build_instance(roster, model, history=pairs)
+            inst = _compile(roster, model, pairs)
             board, solved = None, None
             if row.assignment is not None and row.result_json is not None:
                 solved = Result.model_validate_json(row.result_json)
@@ -386,9 +401,7 @@ class Workspace:
             text = new.to_toml()
             row = loaded.row
             roster, _ = load_uploads(row.roster, row.avoid, row.prefer, {}, text)
-            inst = build_instance(
-                roster, loaded.model, history=history_pairs(row.history, roster.ids)
-            )
+            inst = _compile(roster, loaded.model, history_pairs(row.history, roster.ids))
             keep = row.assignment is not None and _fits(inst, row.assignment)
             self.store.set_survey_mapping(sid, text, keep_plan=keep)
             self._cache.pop(sid, None)
@@ -425,7 +438,7 @@ class Workspace:
         roster, _ = load_uploads(
             row.roster, row.avoid, row.prefer, model.roster.columns, row.survey_mapping
         )
-        inst = build_instance(roster, model, history=history_pairs(row.history, roster.ids))
+        inst = _compile(roster, model, history_pairs(row.history, roster.ids))
         keep = row.assignment is not None and _fits(inst, row.assignment)
         self.store.set_model(sid, model.to_toml(), keep_plan=keep)
         self._cache.pop(sid, None)
