@@ -1,4 +1,5 @@
-"""Output files: atomic, durable, usual permissions, formula-safe cells."""
+"""The user's files: text read with one-line errors, TOML keys located; output
+atomic, durable, with the usual permissions and formula-safe cells."""
 
 from __future__ import annotations
 
@@ -11,7 +12,17 @@ import pytest
 from typer.testing import CliRunner
 
 from teamform.cli import app
-from teamform.files import csv_text, safe_cell, write_atomic
+from teamform.errors import InputError
+from teamform.files import (
+    check_size,
+    csv_text,
+    decode_text,
+    parse_toml,
+    read_text,
+    safe_cell,
+    toml_line,
+    write_atomic,
+)
 
 
 @pytest.fixture
@@ -99,3 +110,93 @@ def test_form_outputs_are_readable_by_others(tmp_path: Path, umask: None) -> Non
     )
     assert result.exit_code == 0, result.stderr
     assert mode(out) == mode(js) == 0o644
+
+
+# ---------------------------------------------------------------- reading
+
+
+def test_read_text_drops_the_bom_and_locates_bad_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_bytes(b"\xef\xbb\xbfid\na\n")
+    assert read_text(path) == "id\na\n"
+    path.write_bytes(b"id\na\n\xffb\n")
+    with pytest.raises(InputError) as info:
+        read_text(path)
+    assert (info.value.file, info.value.row) == (str(path), 3)
+    assert info.value.message == "not UTF-8 text (byte 0xff); save the file as UTF-8"
+    with pytest.raises(InputError, match="file not found"):
+        read_text(tmp_path / "missing.csv")
+    with pytest.raises(InputError, match="larger than 5 bytes"):
+        read_text(path, 5)
+
+
+def test_decode_and_size_messages() -> None:
+    assert decode_text(b"\xef\xbb\xbfx", "up.csv") == "x"
+    with pytest.raises(InputError, match=r"^up\.csv, row 2: not UTF-8"):
+        decode_text(b"a\n\xfe", "up.csv")
+    with pytest.raises(InputError, match="larger than 8 MB"):
+        check_size(8 * 1024 * 1024 + 1, 8 * 1024 * 1024, "up.csv")
+    check_size(10, 10, "up.csv")
+
+
+def test_parse_toml_locates_syntax_errors() -> None:
+    assert parse_toml("a = 1\n[t]\nb = 2\n", "m.toml") == {"a": 1, "t": {"b": 2}}
+    with pytest.raises(InputError) as info:
+        parse_toml("a = 1\nb = \n", "m.toml")
+    assert info.value.row == 2 and info.value.message.startswith("malformed TOML")
+    with pytest.raises(InputError, match="nested 40 deep"):
+        parse_toml("a = " + "[" * 40 + "]" * 40, "m.toml")
+
+
+TOML = """\
+name = "demo"  # line 1
+
+[team]
+size = 4
+min = 3
+
+[criteria.overlap]
+hours = 2
+"weight" = 1
+
+[[criteria.category]]
+column = "gender"
+
+[[criteria.category]]
+column = "major"
+weight = 2
+
+[[phases]]
+name = "P1"
+
+[[phases]]
+name = "P2"
+model = "m.toml"
+
+[phases.no_repeat]
+lookback = 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("loc", "line"),
+    [
+        (["name"], 1),
+        (["team", "min"], 5),
+        (["team"], 3),  # a table: its header
+        (["team", "max"], 3),  # a key not written: its table
+        (["criteria", "overlap", "weight"], 9),  # quoted keys
+        (["criteria", "category", "1", "column"], 15),  # the second item
+        (["criteria", "category", 1, "weight"], 16),
+        (["criteria", "category", "0", "weight"], 11),  # not in the first item: its header
+        (["criteria", "overlap"], 7),  # no [criteria] table: the header naming it
+        (["phases", "1"], 21),  # an item of an array of tables
+        (["phases", "1", "model"], 23),
+        (["phases", "0", "name"], 19),
+        (["phases", "1", "no_repeat", "lookback"], 26),
+        (["nothing"], None),
+        ([], None),
+    ],
+)
+def test_toml_line(loc: list[str | int], line: int | None) -> None:
+    assert toml_line(TOML, loc) == line

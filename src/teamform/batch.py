@@ -24,7 +24,6 @@ import os
 import re
 import tempfile
 import time
-import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,7 +33,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from teamform.errors import InputError, TeamformError
-from teamform.result import safe_cell, teams_csv, write_atomic
+from teamform.files import (
+    MAX_TOML_CHARS,
+    decode_text,
+    parse_toml,
+    read_text,
+    safe_cell,
+    write_atomic,
+)
+from teamform.result import teams_csv
 
 Engine = Literal["process", "serial", "ray"]
 JobStatus = Literal["optimal", "feasible", "infeasible", "unknown", "error"]
@@ -151,12 +158,7 @@ def load_jobs(source: str | Path, defaults: JobOptions | None = None) -> list[Jo
 
 
 def _jobs_of_toml(path: Path, base: JobOptions) -> list[Job]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read file ({exc})", file=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", file=str(path)) from None
+    data = parse_toml(read_text(path, MAX_TOML_CHARS), str(path))
     unknown = sorted(set(data) - {"defaults", "jobs"})
     if unknown:
         raise InputError(
@@ -314,11 +316,11 @@ def _section_column(model: tuple[str, bytes]) -> str:
     from teamform.model import FormationModel
 
     try:
-        text = model[1].decode("utf-8-sig")
+        text = decode_text(model[1], model[0])
         return FormationModel.from_toml_text(text, source=model[0]).roster.columns.get(
             "section", "section"
         )
-    except (UnicodeDecodeError, InputError):
+    except InputError:
         return "section"  # the job's own run reports a bad model
 
 
@@ -419,9 +421,8 @@ def _solve(payload: Payload, paths: dict[str, Path]) -> Any:
     from teamform.solve import form
 
     opts = payload.options
-    model = FormationModel.from_toml_text(
-        paths["model"].read_text(encoding="utf-8-sig"), source=payload.files["model"][0]
-    )
+    name, data = payload.files["model"]
+    model = FormationModel.from_toml_text(decode_text(data, name), source=name)
     if opts["reference_date"] is not None:
         model = model.with_reference_date(date.fromisoformat(opts["reference_date"]))
     roster = load_roster(

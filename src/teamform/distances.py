@@ -19,8 +19,9 @@ import numpy as np
 import numpy.typing as npt
 
 from teamform.errors import InputError
+from teamform.files import read_text
 from teamform.mdgp import scale_distances
-from teamform.roster import Roster, csv_reader, long_cell, read_text, records, too_long
+from teamform.roster import Roster, csv_reader, long_cell, records, too_long
 
 if TYPE_CHECKING:
     from teamform.model import FormationModel

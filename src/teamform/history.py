@@ -32,7 +32,8 @@ from pathlib import Path
 from types import TracebackType
 
 from teamform.errors import InputError, TeamformError
-from teamform.roster import csv_reader, long_cell, read_text, too_long
+from teamform.files import read_text
+from teamform.roster import csv_reader, long_cell, too_long
 
 #: Name of the database file in a course workspace.
 DB_NAME = "teamform.db"

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Literal
 
 from teamform.errors import InputError
-from teamform.files import safe_cell, write_atomic
+from teamform.files import read_text, safe_cell, write_atomic
 from teamform.result import Result
-from teamform.roster import Roster, read_text
+from teamform.roster import Roster
 
 __all__ = [
     "CANVAS_USER_FIELDS",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +24,7 @@ from pydantic import (
 )
 
 from teamform.errors import InputError
-from teamform.roster import read_text
+from teamform.files import MAX_TOML_CHARS, parse_toml, read_text, toml_line
 
 #: Largest team size or number of teams a model may ask for.
 MAX_TEAM_COUNT = 1_000_000
@@ -35,10 +34,6 @@ MAX_SKILL_MAGNITUDE = 1_000_000
 HOURS_PER_WEEK = 168
 #: Reference weeks the time-zone conversion supports.
 REFERENCE_DATE_RANGE = (date(1900, 1, 1), date(2199, 12, 31))
-#: Deepest nesting of arrays and tables read from a model file.
-MAX_TOML_DEPTH = 32
-#: Largest model file read (a model is a page of settings).
-MAX_MODEL_CHARS = 1_000_000
 
 
 class _Strict(BaseModel):
@@ -390,7 +385,7 @@ class FormationModel(_Strict):
     def from_toml(cls, path: str | Path) -> FormationModel:
         """Read a model from a TOML file, with one-line errors naming the key."""
         path = Path(path)
-        return cls.from_toml_text(read_text(path, MAX_MODEL_CHARS), source=str(path))
+        return cls.from_toml_text(read_text(path, MAX_TOML_CHARS), source=str(path))
 
     @classmethod
     def from_toml_text(cls, text: str, *, source: str = "model") -> FormationModel:
@@ -423,40 +418,8 @@ class FormationModel(_Strict):
                 message = f"{what} '{loc[-1]}'"
             else:
                 message = err["msg"].removeprefix("Value error, ")
-            row = _line_of(text, loc) if text and loc else None
+            row = toml_line(text, loc) if text and loc else None
             raise InputError(message, file=source, row=row, column=key or None) from None
-
-
-def parse_toml(text: str, source: str) -> dict[str, Any]:
-    """TOML text as a dict, with one-line errors: size and nesting capped, syntax located.
-
-    Used for every settings file a user writes (models, course plans).
-    """
-    if len(text) > MAX_MODEL_CHARS:
-        raise InputError(
-            f"{len(text)} characters is too long (at most {MAX_MODEL_CHARS})",
-            file=source,
-        )
-    depth = _nesting_depth(text)
-    if depth > MAX_TOML_DEPTH:
-        raise InputError(
-            f"arrays or tables nested {depth} deep (at most {MAX_TOML_DEPTH})", file=source
-        )
-    try:
-        data = tomllib.loads(text)
-    except RecursionError:  # pragma: no cover - the depth check comes first
-        raise InputError("arrays or tables nested too deep", file=source) from None
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
-        if m:
-            raise InputError(
-                f"malformed TOML at character {m.group(2)}: {msg[: m.start()].strip()}",
-                file=source,
-                row=int(m.group(1)),
-            ) from None
-        raise InputError(f"malformed TOML: {msg}", file=source) from None
-    return data
 
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -519,70 +482,3 @@ def _toml_table(data: dict[str, Any], path: tuple[str, ...]) -> str:
             out += f"\n[[{'.'.join(_toml_key(k) for k in sub)}]]\n"
             out += "".join(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in item.items())
     return out
-
-
-_DEPTH_TOKEN = re.compile(r"\"\"\"|'''|[\"'#\[\]{}]")
-_STRING_END = {
-    '"""': re.compile(r'(?:[^\\]|\\.)*?"""', re.DOTALL),
-    '"': re.compile(r'(?:[^"\\\n]|\\.)*"'),
-    "'''": re.compile(r".*?'''", re.DOTALL),
-    "'": re.compile(r"[^'\n]*'"),
-}
-
-
-def _nesting_depth(text: str) -> int:
-    """Deepest bracket nesting outside strings and comments (a bound on TOML depth).
-
-    ``tomllib`` parses nested arrays and inline tables recursively, so a file of
-    a hundred thousand ``[`` would end in a ``RecursionError``; measuring first
-    turns that into an error message.
-    """
-    depth = deepest = pos = 0
-    while (m := _DEPTH_TOKEN.search(text, pos)) is not None:
-        token, pos = m.group(), m.end()
-        if token == "#":
-            newline = text.find("\n", pos)
-            pos = len(text) if newline < 0 else newline
-        elif token in _STRING_END:
-            closed = _STRING_END[token].match(text, pos)
-            if closed is None:
-                break  # unterminated: tomllib reports it
-            pos = closed.end()
-        elif token in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth = max(0, depth - 1)
-    return deepest
-
-
-def _line_of(text: str, loc: list[str]) -> int | None:
-    """Best-effort line of a key path in TOML source, for error messages.
-
-    Looks for the key inside its own table (``[criteria.overlap]`` or the n-th
-    ``[[criteria.category]]``) before falling back to the first match anywhere.
-    """
-    lines = text.splitlines()
-    names = [p for p in loc if not p.isdigit()]
-    key = names[-1] if names else ""
-    key_re = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
-    table = ".".join(names[:-1])
-    index = next((int(p) for p in loc if p.isdigit()), 0)
-    if table:
-        header_re = re.compile(rf"^\s*\[\[?\s*{re.escape(table)}\s*\]\]?\s*(#.*)?$")
-        seen = -1
-        for start, line in enumerate(lines):
-            if header_re.match(line):
-                seen += 1
-                if seen < index:
-                    continue
-                for j in range(start + 1, len(lines)):
-                    if lines[j].lstrip().startswith("["):
-                        break
-                    if key_re.match(lines[j]):
-                        return j + 1
-                return start + 1
-    for i, line in enumerate(lines, start=1):
-        if key_re.match(line) or re.match(rf"^\s*\[+\s*[\w.]*\b{re.escape(key)}\b", line):
-            return i
-    return None

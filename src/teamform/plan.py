@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from teamform.distances import model_distances
 from teamform.errors import InputError
-from teamform.files import csv_text, write_atomic
+from teamform.files import MAX_TOML_CHARS, csv_text, parse_toml, read_text, toml_line, write_atomic
 from teamform.history import (
     DB_NAME,
     CourseHistory,
@@ -53,11 +52,11 @@ from teamform.history import (
     pair_counts,
 )
 from teamform.instance import build_instance
-from teamform.model import MAX_MODEL_CHARS, FormationModel, NoRepeat, Stability, parse_toml
+from teamform.model import FormationModel, NoRepeat, Stability
 from teamform.pins import Pins
 from teamform.presets import copy_demo
 from teamform.result import Result
-from teamform.roster import Roster, load_roster, read_text
+from teamform.roster import Roster, load_roster
 from teamform.solve import form
 
 #: Name of the course plan in a workspace.
@@ -192,7 +191,7 @@ class Plan(_Strict):
         source = str(path)
         if not path.exists():
             raise InputError("plan file not found", file=source)
-        text = read_text(path, MAX_MODEL_CHARS)
+        text = read_text(path, MAX_TOML_CHARS)
         plan = cls._from_dict(parse_toml(text, source), source, text)
         plan._dir = path.parent
         plan._source = source
@@ -210,12 +209,14 @@ class Plan(_Strict):
                 message = f"unknown key '{loc[-1]}'"
             else:
                 message = err["msg"].removeprefix("Value error, ")
-            row = _row(text, loc)
+            row = toml_line(text, loc)
             raise InputError(message, file=source, row=row, column=".".join(loc) or None) from None
 
     def _check(self, text: str) -> None:
         def fail(message: str, loc: list[str]) -> InputError:
-            return InputError(message, file=self.source, row=_row(text, loc), column=".".join(loc))
+            return InputError(
+                message, file=self.source, row=toml_line(text, loc), column=".".join(loc)
+            )
 
         seen: dict[str, int] = {}
         for i, p in enumerate(self.phases):
@@ -261,40 +262,6 @@ def _local(value: datetime | date) -> datetime:
 
 def _fmt(value: datetime) -> str:
     return value.date().isoformat() if value.time() == dtime() else value.isoformat(" ")
-
-
-def _row(text: str, loc: list[str]) -> int | None:
-    """Best-effort line of a key of the plan, for messages."""
-    lines = text.splitlines()
-    start, end = 0, len(lines)
-    keys = loc
-    if loc[:1] == ["phases"] and len(loc) >= 2 and loc[1].isdigit():
-        headers = [n for n, line in enumerate(lines) if re.match(r"^\s*\[\[\s*phases\s*\]\]", line)]
-        index = int(loc[1])
-        if index < len(headers):
-            start = headers[index]
-            end = headers[index + 1] if index + 1 < len(headers) else len(lines)
-            if len(loc) == 2:
-                return start + 1
-            keys = loc[2:]
-    elif len(loc) >= 2:
-        # a key of a top-level table such as [no_repeat]
-        header = re.compile(rf"^\s*\[\s*{re.escape(loc[0])}\s*\]")
-        start = next((n for n, line in enumerate(lines) if header.match(line)), len(lines))
-        end = next(
-            (n for n in range(start + 1, len(lines)) if re.match(r"^\s*\[", lines[n])), len(lines)
-        )
-        keys = loc[1:]
-    elif loc:
-        # top-level keys come before the first table header
-        end = next((n for n, line in enumerate(lines) if re.match(r"^\s*\[", line)), len(lines))
-    if not keys:
-        return None
-    pattern = re.compile(rf"^\s*{re.escape(keys[0])}\s*=")
-    for n in range(start, end):
-        if pattern.match(lines[n]):
-            return n + 1
-    return None
 
 
 # --- running phases -----------------------------------------------------------------
@@ -370,7 +337,7 @@ class _Inputs:
 
 
 def _read_model(path: Path) -> tuple[FormationModel, str]:
-    text = read_text(path, MAX_MODEL_CHARS)
+    text = read_text(path, MAX_TOML_CHARS)
     return FormationModel.from_toml_text(text, source=str(path)), text
 
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from teamform.availability import AvailabilityError, canonical_timezone, parse_availability
 from teamform.errors import InputError, problems_of, raise_problems
+from teamform.files import read_text
 from teamform.gcpause import gc_paused
 
 if TYPE_CHECKING:
@@ -49,8 +50,6 @@ REQUIRED_COLUMNS = ("id",)
 #: Columns a criterion reads: required when the model uses it.
 NEEDED_BY = {"overlap": ("timezone", "availability"), "motivation": ("motivation",)}
 SKILL_PREFIX = "skill_"
-#: Largest roster or pair file read: a cohort of 100 000 fits with room to spare.
-MAX_FILE_BYTES = 100_000_000
 #: Longest data cell: an availability cell of 10 000 windows fits, a pasted document does not.
 MAX_CELL_CHARS = 1_000_000
 #: Longest header cell (survey exports put the whole question text there).
@@ -197,35 +196,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, float) and math.isnan(value):
         return ""
     return str(value)
-
-
-def read_text(path: Path, limit: int | None = None) -> str:
-    """A UTF-8 text file (BOM dropped), with one-line errors naming file and row.
-
-    At most ``limit`` bytes (default :data:`MAX_FILE_BYTES`) are read: a larger
-    file, or a device such as ``/dev/zero``, is an error rather than a machine
-    out of memory.
-    """
-    limit = MAX_FILE_BYTES if limit is None else limit
-    try:
-        with path.open("rb") as fh:
-            raw = fh.read(limit + 1)
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror})", file=str(path)) from None
-    if len(raw) > limit:
-        raise InputError(f"file is larger than {limit} bytes", file=str(path))
-    try:
-        # utf-8-sig drops the byte-order mark spreadsheets like to add.
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        row = raw[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
-            file=str(path),
-            row=row,
-        ) from None
 
 
 def _first_line(text: str) -> str:

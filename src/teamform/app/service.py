@@ -25,6 +25,7 @@ from teamform.board import Board, Change
 from teamform.criteria import ProjectTerm, build_terms
 from teamform.distances import model_distances
 from teamform.errors import InputError, TeamformError
+from teamform.files import check_size, decode_text
 from teamform.history import load_history_csv, pair_counts
 from teamform.instance import Instance, build_instance
 from teamform.lms import DEFAULT_PATTERN, export_lms
@@ -154,24 +155,14 @@ def _compile(
 def decode_upload(name: str, data: bytes) -> Upload:
     """Check an uploaded file (size, encoding), or raise a one-line error naming it."""
     name = Path(name).name or "upload.csv"
-    if len(data) > MAX_UPLOAD:
-        raise InputError(f"file is larger than {MAX_UPLOAD // (1024 * 1024)} MB", file=name)
+    check_size(len(data), MAX_UPLOAD, name)
     if not data.strip():
         raise InputError("empty file", file=name)
     if Path(name).suffix.lower() in EXCEL_SUFFIXES:
         if not data.startswith(b"PK\x03\x04"):
             raise InputError("not an Excel workbook (.xlsx)", file=name)
         return Upload(name, data)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        row = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
-            file=name,
-            row=row,
-        ) from None
-    if "\x00" in text:
+    if "\x00" in decode_text(data, name):
         raise InputError("not a text file (contains NUL bytes)", file=name)
     return Upload(name, data)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from teamform.errors import InputError
-from teamform.files import write_atomic
+from teamform.files import read_text, write_atomic
 from teamform.report.compliance import ReportData, build_report
 from teamform.report.html import render_html
 from teamform.report.markdown import render_markdown
@@ -62,14 +62,7 @@ def load_report(path: str | Path, zone: str | None = None) -> ReportData:
         When the file is missing, unreadable, not JSON or not a teamform result.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not a result JSON (not UTF-8 text)", file=str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror})", file=str(path)) from None
+    text = read_text(path)
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -23,15 +23,13 @@ small TOML file; only the columns to override need to be listed::
 from __future__ import annotations
 
 import json
-import re
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from teamform.errors import InputError
-from teamform.roster import read_text
+from teamform.files import MAX_TOML_CHARS, parse_toml, read_text, toml_line
 
 __all__ = ["ROLES", "ColumnSpec", "SurveyFormat", "SurveyMapping"]
 
@@ -142,23 +140,16 @@ class SurveyMapping(BaseModel):
     def from_toml(cls, path: str | Path) -> SurveyMapping:
         """Read a mapping file; errors name the file, line or key."""
         path = Path(path)
-        text = read_text(path)
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            msg = str(exc)
-            m = re.search(r"\(at line (\d+), column \d+\)", msg)
-            raise InputError(
-                f"malformed TOML: {msg[: m.start()].strip() if m else msg}",
-                file=str(path),
-                row=int(m.group(1)) if m else None,
-            ) from None
+        text = read_text(path, MAX_TOML_CHARS)
+        data = parse_toml(text, str(path))
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
             err = exc.errors()[0]
-            key = ".".join(str(p) for p in err["loc"])
-            raise InputError(err["msg"], file=str(path), column=key) from None
+            loc = [str(p) for p in err["loc"]]
+            raise InputError(
+                err["msg"], file=str(path), row=toml_line(text, loc), column=".".join(loc)
+            ) from None
 
     def to_toml(self) -> str:
         """The mapping as TOML that :meth:`from_toml` reads back unchanged."""

@@ -14,12 +14,12 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from teamform.errors import InputError
+from teamform.files import read_text
 from teamform.roster import (
     MAX_CELL_CHARS,
     MAX_HEADER_CHARS,
     csv_reader,
     long_cell,
-    read_text,
     too_long,
 )
 
