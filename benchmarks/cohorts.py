@@ -49,6 +49,38 @@ def cohort_dir(n: int, workdir: Path) -> Path:
     return path
 
 
+def timed_form(
+    directory: Path,
+    model: Path,
+    limit: float,
+    seed: int,
+    out_json: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    timeout: float,
+) -> tuple[dict[str, Any], float, subprocess.CompletedProcess[str]]:
+    """``teamform form`` on a cohort in a fresh process, timed from outside.
+
+    Runs the sources of this checkout, unless ``PYTHONPATH`` is set already
+    (that is how an older version is measured beside this one). Returns the
+    result JSON the command wrote, its wall time and the finished process.
+    """
+    cmd = [
+        sys.executable, "-m", "teamform", "form", str(directory / "roster.csv"),
+        "--model", str(model), "--avoid", str(directory / "avoid.csv"),
+        "--prefer", str(directory / "prefer.csv"), "--reference-date", REFERENCE_DATE,
+        "--time-limit", str(limit), "--seed", str(seed), "--json", str(out_json), *extra,
+    ]  # fmt: skip
+    src = os.environ.get("PYTHONPATH") or str(ROOT / "src")
+    full_env = {**os.environ, "PYTHONPATH": src, **(env or {})}
+    begin = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout)
+    wall = time.perf_counter() - begin
+    if proc.returncode != 0:
+        raise RuntimeError(f"teamform form failed ({proc.returncode}): {proc.stderr.strip()}")
+    return json.loads(out_json.read_text(encoding="utf-8")), wall, proc
+
+
 def run_one(
     method: str, directory: Path, budget: float, seed: int, mark: float, model_path: Path = MODEL
 ) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.cohorts import MODEL, REFERENCE_DATE, cohort_dir, machine
+from benchmarks.cohorts import MODEL, REFERENCE_DATE, cohort_dir, machine, timed_form
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -210,21 +210,9 @@ def form_process(
     """``teamform form`` in a fresh process: wall time, reported runtime and objective."""
     directory = cohort_dir(n, work)
     out = work / f"result-{n}-{limit:g}-{seed}.json"
-    cmd = [
-        sys.executable, "-m", "teamform", "form", str(directory / "roster.csv"),
-        "--model", str(OPTIONS["model"]), "--avoid", str(directory / "avoid.csv"),
-        "--prefer", str(directory / "prefer.csv"), "--reference-date", REFERENCE_DATE,
-        "--time-limit", str(limit), "--seed", str(seed), "--quiet", "--json", str(out),
-    ]  # fmt: skip
-    # an existing PYTHONPATH wins: that is how an older version is measured beside this one
-    src = os.environ.get("PYTHONPATH") or str(ROOT / "src")
-    full_env = {**os.environ, "PYTHONPATH": src, **(env or {})}
-    begin = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=limit + 300)
-    wall = time.perf_counter() - begin
-    if proc.returncode != 0:
-        raise RuntimeError(f"teamform form failed ({proc.returncode}): {proc.stderr.strip()}")
-    result = json.loads(out.read_text(encoding="utf-8"))
+    result, wall, _ = timed_form(
+        directory, OPTIONS["model"], limit, seed, out, "--quiet", env=env, timeout=limit + 300
+    )
     return {
         "n": n,
         "limit_s": limit,

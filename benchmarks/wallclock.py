@@ -18,17 +18,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import platform
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cohorts import REFERENCE_DATE, cohort_dir
+from benchmarks.cohorts import cohort_dir, timed_form
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -41,36 +37,9 @@ PHASES = ("startup", "read", "build", "construction", "bounds", "search", "finis
 def run_form(directory: Path, limit: float, seed: int, work: Path) -> dict[str, Any]:
     """One ``teamform form`` process on a cohort; its wall time and timings."""
     out_csv, out_json = work / "teams.csv", work / "result.json"
-    cmd = [
-        sys.executable,
-        "-m",
-        "teamform",
-        "form",
-        str(directory / "roster.csv"),
-        "--model",
-        str(MODEL),
-        "--avoid",
-        str(directory / "avoid.csv"),
-        "--prefer",
-        str(directory / "prefer.csv"),
-        "--reference-date",
-        REFERENCE_DATE,
-        "--time-limit",
-        str(limit),
-        "--seed",
-        str(seed),
-        "--out",
-        str(out_csv),
-        "--json",
-        str(out_json),
-    ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=limit + 120)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f"teamform form failed ({proc.returncode}): {proc.stderr.strip()}")
-    result = json.loads(out_json.read_text(encoding="utf-8"))
+    result, wall, proc = timed_form(
+        directory, MODEL, limit, seed, out_json, "--out", str(out_csv), timeout=limit + 120
+    )
     timings = result["timings"]
     row: dict[str, Any] = {
         "n": result["n_learners"],
