@@ -1,4 +1,4 @@
-"""Property: every assignment the search returns passes the independent validator.
+"""Property: every assignment the search returns passes the solver-independent validator.
 
 Cohorts come with every criterion (projects included), avoid and preferred pairs,
 and pins.
@@ -102,3 +102,85 @@ def test_returned_assignments_pass_the_validator(case) -> None:  # type: ignore[
         # not solved: dense avoid lists can make a tiny cohort infeasible; say so
         assert result.status in (Status.INFEASIBLE, Status.UNKNOWN)
         assert result.conflicts or result.violations or result.status == Status.UNKNOWN
+
+
+def _planted(inst, rng):  # type: ignore[no-untyped-def]
+    """A plan meeting team sizes and sections, drawn at random (not by the search)."""
+    plan = [-1] * inst.n
+    for s in range(len(inst.section_names)):
+        learners = [i for i in range(inst.n) if inst.section[i] == s]
+        teams = [t for t in range(inst.k) if inst.team_section[t] == s]
+        rng.shuffle(learners)
+        room = {t: int(inst.team_lo[t]) for t in teams}
+        extra = len(learners) - sum(room.values())
+        while extra > 0:
+            t = rng.choice([t for t in teams if room[t] < inst.team_hi[t]])
+            room[t] += 1
+            extra -= 1
+        for t in teams:
+            for _ in range(room[t]):
+                plan[learners.pop()] = t
+    return plan
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cohorts(), st.randoms(use_true_random=False))
+def test_cohorts_built_feasible_come_back_valid(case, rng) -> None:  # type: ignore[no-untyped-def]
+    """Hard rules drawn to hold for a plan planted at random: the search must find a
+    valid plan (its raw answer, before the validator finishes it), never UNKNOWN."""
+    from reference import assert_valid_search, reference_team_penalties
+    from teamform.criteria import build_terms
+    from teamform.solve import search
+
+    records, _, prefer, crit, team, strategy, _ = case
+    crit["projects"]["hard"] = False
+    try:
+        plain = make_instance(records, crit, team=team)
+    except InputError:
+        return
+    plan = _planted(plain, rng)
+    # each team a project, within capacities
+    assert plain.projects is not None
+    left = plain.projects.capacity.tolist()
+    projects = []
+    for _ in range(plain.k):
+        p = rng.choice([p for p, c in enumerate(left) if c > 0])
+        left[p] -= 1
+        projects.append(p)
+    penalties = reference_team_penalties(plain, plan, projects)
+    # criteria the planted plan meets become hard rules, half of the time
+    for name in ("motivation", "overlap", "skill_coverage"):
+        if rng.random() < 0.5 and not sum(penalties[name]):
+            crit[name]["hard"] = True
+    rule = crit["category"][0]
+    if rng.random() < 0.5 and not sum(penalties[f"category:role:{rule['rule']}"]):
+        rule["hard"] = True
+    ids = plain.ids
+    pairs = [
+        (a, b)
+        for a in range(plain.n)
+        for b in range(a + 1, plain.n)
+        if plan[a] != plan[b] and (ids[a], ids[b]) not in prefer
+    ]
+    avoid = [(ids[a], ids[b]) for a, b in rng.sample(pairs, min(len(pairs), plain.n // 2))]
+    pinned = rng.sample(range(plain.n), min(2, plain.n))
+    together = [
+        [ids[a], ids[b]]
+        for a in range(plain.n)
+        for b in range(a + 1, plain.n)
+        if plan[a] == plan[b]
+    ][:1]
+    pins = Pins(teams={ids[i]: plan[i] + 1 for i in pinned}, groups=together)
+    inst = make_instance(records, crit, team=team, avoid=avoid, prefer=prefer, pins=pins)
+    if inst.team_lo.tolist() != plain.team_lo.tolist():
+        # pins may give the smaller teams' sizes to other teams: then without pins
+        inst = make_instance(records, crit, team=team, avoid=avoid, prefer=prefer)
+    assert (inst.k, inst.team_lo.tolist()) == (plain.k, plain.team_lo.tolist())
+    terms = build_terms(inst)
+    planted = validate(inst, plan, terms, projects=projects)
+    assert planted.ok, planted.violations  # so the cohort is feasible
+    found = search(inst, terms, time_limit=0.5, seed=1, strategy=strategy)
+    assert_valid_search(inst, terms, found)
+    result = solve_instance(inst, time_limit=0.5, seed=1, strategy=strategy)
+    assert result.status in (Status.OPTIMAL, Status.FEASIBLE) and result.valid
+    assert result.defects == []

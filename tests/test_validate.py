@@ -1,4 +1,4 @@
-"""The independent validator: hard rules and objective from an assignment alone."""
+"""The solver-independent validator: hard rules and objective from an assignment alone."""
 
 from conftest import learner, make_instance
 from teamform.criteria import OBJECTIVE_SCALE

@@ -171,6 +171,12 @@ class Result(BaseModel):
         "was requested (the teams are the best found until then); None otherwise",
     )
     timings: Timings = Field(default_factory=Timings)
+    defects: list[str] = Field(
+        default_factory=list,
+        description="inconsistencies found while checking the result (a lower bound above "
+        "the objective of a valid plan, an invalid plan returned as feasible, a search "
+        "objective the validator does not confirm): each is a bug; empty otherwise",
+    )
 
     @property
     def feasible(self) -> bool:

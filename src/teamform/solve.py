@@ -3,17 +3,18 @@
 Small cohorts get the full CP-SAT model warm-started from the construction, so
 optimality is proven where it is within reach; larger ones get construction,
 local search and CP-SAT neighbourhoods (:mod:`teamform.search.lns`). Every
-answer goes through the independent validator before it is returned.
+answer goes through the solver-independent validator before it is returned.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -35,9 +36,12 @@ from teamform.result import Result, Status, teams_csv
 from teamform.roster import Roster
 from teamform.search.construct import construct, construct_from_previous
 from teamform.search.local import LocalSearch, TeamState
+from teamform.search.outcome import Outcome, Progress, ProgressFn
 from teamform.search.spread import spread_assignment
 from teamform.summary import criterion_scores, summarize, summarize_team
 from teamform.validate import Validation, team_members, validate
+
+log = logging.getLogger("teamform.solve")
 
 Strategy = Literal["auto", "exact", "lns"]
 #: Cohorts up to this size get the full CP-SAT model under ``auto``.
@@ -62,18 +66,6 @@ ANNEAL_SHARE = 0.75
 ANNEAL_RUNS = 4
 #: Shortest annealing run worth having.
 ANNEAL_RUN_SECONDS = 2.0
-
-
-@dataclass
-class Progress:
-    """A progress report: best objective and bound so far (weighted units)."""
-
-    objective: float | None
-    bound: float | None
-    elapsed: float
-
-
-ProgressFn = Callable[[Progress], None]
 
 
 def form(
@@ -227,16 +219,80 @@ def _solve(
     include_writing: bool,
 ) -> tuple[Result, float, float]:
     """The result, when the search ended and the time reserved for finishing."""
-    report = _Monotone(progress) if progress is not None else None
     terms = build_terms(inst)
+    found = search(
+        inst, terms, time_limit=time_limit, seed=seed, workers=workers, strategy=strategy,
+        deterministic=deterministic, progress=progress, started=t0, cancel=cancel,
+        include_writing=include_writing,
+    )  # fmt: skip
+    search_end = time.perf_counter()
+    outcome = found.outcome
+    result = _finish(
+        inst,
+        terms,
+        outcome.assignment,
+        outcome.status,
+        t0,
+        seed,
+        found.workers,
+        found.strategy,
+        found.conflicts,
+        solver_bound=outcome.bound,
+        time_to_first=outcome.time_to_first,
+        search_objective=outcome.objective,
+        stopped=found.stopped,
+    )
+    result.timings.construction = found.construction
+    result.timings.bounds = found.bounds
+    return result, search_end, found.reserve
+
+
+@dataclass
+class Search:
+    """A search's raw answer, before the validator judges it (see :func:`search`)."""
+
+    outcome: Outcome
+    #: the strategy that ran (``exact``, ``lns``, ``diversity``) and its CP-SAT workers
+    strategy: str
+    workers: int
+    #: the rules that conflict, when there is no assignment meeting them all
+    conflicts: list[str]
+    #: ``cancelled`` when a stop was requested, else None
+    stopped: str | None
+    #: seconds kept back for finishing, and spent on construction and bounds
+    reserve: float
+    construction: float | None = None
+    bounds: float | None = None
+
+
+def search(
+    inst: Instance,
+    terms: list[Term],
+    *,
+    time_limit: float,
+    seed: int = 0,
+    workers: int | None = None,
+    strategy: Strategy = "auto",
+    deterministic: bool = False,
+    progress: ProgressFn | None = None,
+    started: float | None = None,
+    cancel: threading.Event | None = None,
+    include_writing: bool = False,
+) -> Search:
+    """Construct, search and hand back the search's own answer, not yet validated.
+
+    :func:`solve_instance` passes this to the validator; tests look at it
+    first, so that a search returning an invalid assignment is caught as such.
+    """
+    t0 = time.perf_counter() if started is None else started
+    report = _Monotone(progress) if progress is not None else None
     used: str = strategy
     if strategy == "auto":
         used = "exact" if inst.n <= EXACT_MAX_LEARNERS else "lns"
 
     conflicts = precheck(inst, terms)
     if conflicts:
-        now = time.perf_counter()
-        return _finish(inst, terms, None, Status.INFEASIBLE, t0, seed, 1, used, conflicts), now, 0.0
+        return Search(Outcome(Status.INFEASIBLE, None), used, 1, conflicts, None, 0.0)
 
     begin = time.perf_counter()
     start = construct(inst, seed) if inst.previous is None else construct_from_previous(inst)
@@ -300,25 +356,16 @@ def _solve(
             if stopped
             else diagnose(inst, terms, max(1.0, time_limit / 4))
         )
-    search_end = time.perf_counter()
-    result = _finish(
-        inst,
-        terms,
-        outcome.assignment,
-        outcome.status,
-        t0,
-        seed,
-        n_workers,
+    return Search(
+        outcome,
         used,
+        n_workers,
         conflicts,
-        solver_bound=outcome.bound,
-        time_to_first=outcome.time_to_first,
-        search_objective=outcome.objective,
-        stopped=stopped,
+        stopped,
+        reserve,
+        constructed - begin,
+        bounded - constructed,
     )
-    result.timings.construction = constructed - begin
-    result.timings.bounds = bounded - constructed
-    return result, search_end, reserve
 
 
 #: Teams summarised (and serialised) to measure what finishing a result costs.
@@ -442,20 +489,6 @@ class _Monotone:
         if higher:
             self.bound = p.bound
         self.report(Progress(self.objective, self.bound, p.elapsed))
-
-
-@dataclass
-class Outcome:
-    """What a search strategy hands back to :func:`solve_instance`."""
-
-    status: Status
-    assignment: list[int] | None
-    bound: int | None = None
-    time_to_first: float | None = None
-    #: the search's own objective value for ``assignment`` (checked against the validator)
-    objective: int | None = None
-    #: the criteria's per-team decisions (projects) that go with ``assignment``
-    decisions: list[object] | None = None
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
@@ -655,7 +688,7 @@ def _solve_exact(
     if state.hard_violations == 0:
         start = list(state.assign)
     if is_set(cancel):
-        return _fallback(inst, terms, start, found_at, best_decisions)
+        return _fallback(inst, terms, start, found_at, best_decisions, state)
     sub = SubModel(inst, range(inst.n), range(inst.k), terms)
     sub.hint(start)
     remaining = time_limit - (time.perf_counter() - t0)
@@ -694,7 +727,7 @@ def _solve_exact(
     if code == cp_model.MODEL_INVALID:
         return Outcome(Status.MODEL_INVALID, None)
     # no solution in time: fall back on the local search's best if it is valid
-    return _fallback(inst, terms, start, found_at, best_decisions)
+    return _fallback(inst, terms, start, found_at, best_decisions, state)
 
 
 def _fallback(
@@ -703,10 +736,84 @@ def _fallback(
     start: list[int],
     found_at: float | None,
     decisions: list[object] | None = None,
+    state: TeamState | None = None,
 ) -> Outcome:
+    """The local search's best, when CP-SAT gave none: valid, or no answer at all."""
     if validate(inst, start, terms).ok:
-        return Outcome(Status.FEASIBLE, start, None, found_at, decisions=decisions)
+        # the search's own score of it, for the validator to confirm
+        own = state.soft_cost if state is not None and state.assign == start else None
+        return Outcome(Status.FEASIBLE, start, None, found_at, own, decisions)
     return Outcome(Status.UNKNOWN, None)
+
+
+@dataclass
+class Judgement:
+    """The status and bound an assignment has earned, and what did not add up."""
+
+    status: Status
+    #: the best lower bound that held (integer objective units)
+    bound: int
+    #: one line per inconsistency found: each is a bug, never a property of the input
+    defects: list[str]
+
+
+def judge(
+    terms: Sequence[Term],
+    check: Validation,
+    status: Status,
+    solver_bound: int | None = None,
+    search_objective: int | None = None,
+) -> Judgement:
+    """The status and bound a search's answer has earned, by the validator's measure.
+
+    ``status`` is what the search claims: ``OPTIMAL`` only when CP-SAT proved
+    it. Otherwise the answer is optimal when a lower bound known before the
+    search (the criteria's own :meth:`~teamform.criteria.base.Term.lower_bound`,
+    or CP-SAT's proven bound) meets the validated objective. A bound above the
+    objective of a valid assignment, a claim of feasibility for an assignment
+    that breaks a hard rule, or a search objective that differs from the
+    validator's is a bug: it is recorded in ``defects`` and never turned into
+    optimality.
+    """
+    defects: list[str] = []
+    objective = check.objective
+    if search_objective is not None and search_objective != objective:
+        defects.append(
+            f"the search scored its assignment {search_objective}, the validator {objective}"
+        )
+    if not check.ok:
+        if status in (Status.OPTIMAL, Status.FEASIBLE):
+            defects.append(
+                f"the search returned as {status.value} an assignment that breaks "
+                f"{len(check.violations)} hard rule(s)"
+            )
+        # no bound to check against: an invalid assignment is not a solution
+        term_bound = sum(t.coefficient * t.bound() for t in terms)
+        bound = max(term_bound, solver_bound if solver_bound is not None else 0)
+        return Judgement(Status.UNKNOWN, bound, defects)
+    if status == Status.UNKNOWN:
+        defects.append("the search found no feasible assignment, but the validator accepts it")
+    term_bound = 0
+    for t in terms:
+        b, penalty = t.bound(), check.penalties[t.name]
+        if b > penalty:
+            # every valid assignment pays at least the bound: this one does not
+            defects.append(f"{t.name}: lower bound {b} above the penalty {penalty} of a valid plan")
+        else:
+            term_bound += t.coefficient * b
+    bound = term_bound
+    if solver_bound is not None:
+        if solver_bound > objective:
+            defects.append(
+                f"CP-SAT's bound {solver_bound} above the validated objective {objective}"
+            )
+        else:
+            bound = max(bound, solver_bound)
+    if status == Status.OPTIMAL and search_objective is not None and search_objective != objective:
+        status = Status.FEASIBLE  # CP-SAT proved the optimum of another objective
+    if status == Status.FEASIBLE and bound >= objective:
+        status = Status.OPTIMAL
+    return Judgement(status, bound, defects)
 
 
 @gc_paused()
@@ -741,15 +848,14 @@ def _finish(
         return Result(status=status, runtime=time.perf_counter() - t0, **base)  # type: ignore[arg-type]
     check = validate(inst, assignment, terms)
     teams, scores = summarize(inst, assignment, terms, check)
-    term_bound = sum(t.coefficient * t.bound() for t in terms)
-    bound = max(term_bound, solver_bound if solver_bound is not None else 0)
-    bound = min(bound, check.objective)
+    honest = judge(terms, check, status, solver_bound, search_objective)
     objective = check.objective / OBJECTIVE_SCALE
-    bound_f = bound / OBJECTIVE_SCALE
-    if status == Status.FEASIBLE and bound >= check.objective:
-        status = Status.OPTIMAL
+    bound_f = honest.bound / OBJECTIVE_SCALE
+    for defect in honest.defects:
+        # criterion names and numbers only: never a learner
+        log.warning("inconsistent result (%s): %s", inst.model.name or "model", defect)
     return Result(
-        status=status if check.ok else Status.UNKNOWN,
+        status=honest.status,
         objective=objective,
         bound=bound_f,
         gap=(objective - bound_f) / max(objective, 1.0),
@@ -762,5 +868,6 @@ def _finish(
         valid=check.ok,
         violations=check.violations,
         search_objective=None if search_objective is None else search_objective / OBJECTIVE_SCALE,
+        defects=honest.defects,
         **base,  # type: ignore[arg-type]
     )

@@ -1,6 +1,6 @@
-"""Independent validator: check an assignment from the assignment alone.
+"""Solver-independent validator: check an assignment from the assignment alone.
 
-Nothing here looks at a solver. Hard rules (everyone in exactly one team, team
+Nothing here looks at a solver or a search. Hard rules (everyone in exactly one team, team
 sizes, sections, avoid pairs, pins, project capacities, hard criteria) are
 checked directly, and every criterion's penalty is recomputed from each team's
 member list (and, for projects, the team's project) with the criterion's own

@@ -30,7 +30,7 @@ from teamform.instance import Instance
 from teamform.search.local import HARD_COST, LocalSearch, TeamState
 
 if TYPE_CHECKING:
-    from teamform.solve import Outcome
+    from teamform.search.outcome import Outcome
 
 #: Work units per second of budget in deterministic mode (one unit ~ one LS step).
 DETERMINISTIC_UNITS_PER_SECOND = 4000
@@ -499,7 +499,7 @@ def run_lns(
     ``cancel`` ends the search at the next burst or neighbourhood.
     """
     from teamform.result import Status
-    from teamform.solve import Outcome, Progress
+    from teamform.search.outcome import Outcome, Progress
 
     t0 = time.perf_counter() if started is None else started
     deadline = t0 + time_limit
