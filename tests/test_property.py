@@ -160,7 +160,7 @@ def test_cohorts_built_feasible_come_back_valid(case, rng) -> None:  # type: ign
         (a, b)
         for a in range(plain.n)
         for b in range(a + 1, plain.n)
-        if plan[a] != plan[b] and (ids[a], ids[b]) not in prefer
+        if plan[a] != plan[b] and not {(ids[a], ids[b]), (ids[b], ids[a])} & set(prefer)
     ]
     avoid = [(ids[a], ids[b]) for a, b in rng.sample(pairs, min(len(pairs), plain.n // 2))]
     pinned = rng.sample(range(plain.n), min(2, plain.n))
