@@ -109,3 +109,12 @@ def demo_paths() -> dict[str, str]:
         "prefer": "instances/demo/prefer.csv",
         "model": "models/collaborative.toml",
     }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _kernels_ready() -> None:
+    """Every compiled kernel ready before the tests: which path a solve takes must
+    not depend on numba's cache (the Python paths are tested by making them not ready)."""
+    from teamform.search.kernels import warm_up
+
+    warm_up()

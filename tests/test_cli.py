@@ -680,7 +680,7 @@ def test_progress_line_with_and_without_bound() -> None:
 
 
 def test_warmup_compiles_the_kernels() -> None:
-    from teamform.search.compiled import kernels_ready
+    from teamform.search.kernels import kernels_ready
 
     res = invoke("warmup")
     assert res.exit_code == 0, res.output

@@ -604,9 +604,9 @@ def generate_cmd(
 
 @app.command("warmup")
 def warmup_cmd() -> None:
-    """Compile the local-search kernels now (once per install), so that the first
-    'form' does not spend its time limit compiling them."""
-    from teamform.search.compiled import warm_up
+    """Compile the search kernels now (once per install), so that the first
+    'form' runs them from the start instead of Python code while they compile."""
+    from teamform.search.kernels import warm_up
 
     seconds = warm_up()
     out.print(f"search kernels ready ({seconds:.1f} s)")
@@ -728,6 +728,9 @@ def _print_summary(result: Result) -> None:
                 f"{c.penalty:g} {c.unit} ({kind}; bound {c.lower_bound:g})",
             )
     table.add_row("time", f"{result.runtime:.2f} s ({result.strategy}, seed {result.seed})")
+    for n, why in enumerate(result.python_fallback):
+        # compiled code would have run here: say what ran instead, and why
+        table.add_row("in Python" if n == 0 else "", why)
     tm = result.timings
     parts = [
         f"{name} {value:.2f}"

@@ -170,6 +170,13 @@ class Result(BaseModel):
         description="why the search ended before its time limit: 'cancelled' when a stop "
         "was requested (the teams are the best found until then); None otherwise",
     )
+    python_fallback: list[str] = Field(
+        default_factory=list,
+        description="where Python code ran instead of the compiled kernels, and why: "
+        "a criterion without a compiled evaluation, kernels still compiling on a first "
+        "run (the construction, the overlap bound or the search in Python meanwhile), "
+        "or compiled data at odds with the criteria (a bug; the Python search went on)",
+    )
     timings: Timings = Field(default_factory=Timings)
     defects: list[str] = Field(
         default_factory=list,

@@ -35,6 +35,7 @@ from teamform.pins import Pins
 from teamform.result import Result, Status, teams_csv
 from teamform.roster import Roster
 from teamform.search.construct import construct, construct_from_previous
+from teamform.search.kernels import collecting, ready_now
 from teamform.search.local import LocalSearch, TeamState
 from teamform.search.outcome import Outcome, Progress, ProgressFn
 from teamform.search.spread import spread_assignment
@@ -195,10 +196,13 @@ def solve_instance(
     check_search_options(seed, workers)
     begin = time.perf_counter()
     t0 = begin if started is None else started
-    result, search_end, reserve = _solve(
-        inst, time_limit, seed, workers, strategy, deterministic, progress, t0, cancel,
-        include_writing,
-    )  # fmt: skip
+    # deterministic teams must not depend on numba's cache: those solves wait for the kernels
+    with collecting(wait=deterministic) as fallback:
+        result, search_end, reserve = _solve(
+            inst, time_limit, seed, workers, strategy, deterministic, progress, t0, cancel,
+            include_writing,
+        )  # fmt: skip
+    result.python_fallback = list(fallback)
     result.timings.search = search_end - begin
     result.timings.finish = time.perf_counter() - search_end
     result.timings.reserve = reserve
@@ -312,7 +316,11 @@ def search(
     bounded = time.perf_counter()
     reserve = _reserve(inst, terms, start, time_limit, deterministic, include_writing)
     search_limit = max(0.01, time_limit - reserve)
-    if used == "lns" and _pure_diversity(inst, terms):
+    if (
+        used == "lns"
+        and _pure_diversity(inst, terms)
+        and ready_now("diversity", "diversity by the general search")
+    ):
         n_workers = 1
         used = "diversity"
         outcome = _solve_diversity(inst, start, search_limit, seed, deterministic, t0, cancel)
@@ -629,7 +637,7 @@ def _solve_exact(
     left = time_limit if deterministic else time_limit - (time.perf_counter() - t0)
     compiled = use_compiled(inst, terms, left)
     if compiled and not deterministic:
-        from teamform.search.compiled import get_ready
+        from teamform.search.kernels import get_ready
 
         # compiling would eat the budget: the Python search runs this time, and
         # the kernels compile in the background for the next solve

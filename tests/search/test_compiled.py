@@ -8,7 +8,8 @@ import pytest
 from conftest import REF, learner, make_instance
 from teamform.availability import SLOTS_PER_WEEK, common_block_slots
 from teamform.criteria import build_terms
-from teamform.search.compiled import CompiledLocalSearch, _block_slots, _words, supported
+from teamform.search.bitsets import block_slots, to_words
+from teamform.search.compiled import CompiledLocalSearch, supported
 from teamform.search.construct import construct
 from teamform.search.local import TeamState
 from teamform.validate import validate
@@ -22,10 +23,10 @@ def test_block_slots_matches_python_on_random_masks() -> None:
         bits = rng.random(SLOTS_PER_WEEK) < rng.choice([0.05, 0.5, 0.9, 0.995])
         masks.append(int("".join("1" if b else "0" for b in bits[::-1]), 2))
     masks += [0, (1 << SLOTS_PER_WEEK) - 1, 1 | (1 << (SLOTS_PER_WEEK - 1)), 0b111 << 62]
-    words = _words(masks)
+    words = to_words(masks)
     for m, w in zip(masks, words, strict=True):
         for block in (1, 2, 4, 8, 13):
-            assert _block_slots(w, SLOTS_PER_WEEK, block) == common_block_slots(m, block)
+            assert block_slots(w, block) == common_block_slots(m, block)
 
 
 def preset_instance(n: int, seed: int, hard_overlap: bool = False, steps: bool = False):

@@ -8,7 +8,7 @@ import pytest
 from test_compiled import preset_instance
 
 from teamform.criteria import OverlapTerm, build_terms
-from teamform.search import compiled
+from teamform.search import kernels
 from teamform.search.construct import construct
 from teamform.search.lns import epoch_steps, repair_neighbourhood, run_lns
 from teamform.search.local import TeamState
@@ -51,8 +51,8 @@ def test_repair_neighbourhood_holds_the_team_and_where_its_members_fit() -> None
 
 
 def _not_ready(monkeypatch: pytest.MonkeyPatch, ready: threading.Event) -> None:
-    monkeypatch.setattr(compiled, "_READY", ready)
-    monkeypatch.setattr(compiled, "get_ready", lambda: None if ready.is_set() else ready)
+    monkeypatch.setattr(kernels, "_READY", {group: ready for group in kernels.GROUPS})
+    monkeypatch.setattr(kernels, "get_ready", lambda *_: None if ready.is_set() else ready)
 
 
 def test_kernels_not_ready_the_python_search_answers(monkeypatch: pytest.MonkeyPatch) -> None:

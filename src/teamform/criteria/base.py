@@ -32,6 +32,7 @@ from ortools.sat.python import cp_model
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
+    from teamform.search.compiled import CompiledData
 
 #: Objective values are integers in ten-thousandths of a weighted natural unit.
 OBJECTIVE_SCALE = 10_000
@@ -112,6 +113,12 @@ class Term(ABC):
     def natural(self, penalty: int) -> float:
         """A penalty in natural units (hours, points, pairs ...)."""
         return penalty * self.unit
+
+    def compiled_data(self) -> CompiledData | None:
+        """This term's data for the compiled search, a record of one of the kinds of
+        :data:`teamform.search.compiled.KINDS`; None (the default) when it has no
+        compiled evaluation, and the search then runs in Python."""
+        return None
 
     # Per-team decisions. A term whose penalty also depends on a choice made
     # per team (the team's project) holds the current choices itself; its

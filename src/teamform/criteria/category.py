@@ -23,6 +23,7 @@ from teamform.model import CategoryRule
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
+    from teamform.search.compiled import CategoryRecord
 
 
 class CategoryTerm(Term):
@@ -128,3 +129,18 @@ class CategoryTerm(Term):
         counts = self._value_counts(members)
         shown = ", ".join(f"{self.labels[v]}={int(counts[v])}" for v in self.active if counts[v])
         return f"{self.name}: {shown}"
+
+    def compiled_data(self) -> CategoryRecord:
+        from teamform.search.compiled import CATEGORY_KIND, CategoryRecord, cost_per_unit
+
+        k = self.inst.k
+        rec = CategoryRecord.rows(self.inst.n, k, 1, max(1, len(self.labels)))
+        rec.codes[0] = self.codes
+        rec.kind[0] = CATEGORY_KIND[self.rule]
+        rec.active[0, self.active] = 1
+        rec.coef[0] = cost_per_unit(self)
+        if self.rule == "distribute":
+            for t in range(k):
+                for v in self.active:
+                    rec.lo[0, t, v], rec.hi[0, t, v] = self._range(t, v)
+        return rec

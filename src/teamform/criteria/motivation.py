@@ -19,6 +19,7 @@ from teamform.instance import Instance
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
+    from teamform.search.compiled import MotivationRecord
 
 
 class MotivationTerm(Term):
@@ -74,3 +75,14 @@ class MotivationTerm(Term):
         count = int(np.count_nonzero(self.inst.intrinsic[list(members)]))
         lo, hi = self.target(team)
         return f"motivation: {count} intrinsic learners, expected {lo}-{hi}"
+
+    def compiled_data(self) -> MotivationRecord:
+        from teamform.search.compiled import MotivationRecord, cost_per_unit
+
+        targets = np.array(self._targets, dtype=np.int64).reshape(-1, 2)
+        return MotivationRecord(
+            self.inst.intrinsic.astype(np.int64),
+            np.ascontiguousarray(targets[:, 0]),
+            np.ascontiguousarray(targets[:, 1]),
+            cost_per_unit(self),
+        )

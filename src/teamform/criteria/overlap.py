@@ -24,9 +24,11 @@ from teamform.availability import SLOT_MINUTES, SLOTS_PER_WEEK, common_block_slo
 from teamform.criteria.base import Term
 from teamform.instance import Instance
 from teamform.search.bitsets import and_block_slots, block_slots, to_words
+from teamform.search.kernels import ready_now
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
+    from teamform.search.compiled import OverlapRecord
 
 FULL_WEEK = (1 << SLOTS_PER_WEEK) - 1
 #: Above this many learners short of the target, the pairwise part of the bound is skipped.
@@ -183,13 +185,20 @@ class OverlapTerm(Term):
                 patterns.setdefault(inst.masks[i], []).append(i)
             # most common patterns first: good partners are found sooner
             items = sorted(patterns.items(), key=lambda kv: -len(kv[1]))
-            best = _pattern_best_times(
-                to_words([mask for mask, _ in items]),
-                np.array([len(group) for _, group in items], dtype=np.int64),
-                self.need,
-                self.block,
-                partners,
-            )
+            if ready_now("search", "overlap bound from each learner's own hours (weaker)"):
+                best = _pattern_best_times(
+                    to_words([mask for mask, _ in items]),
+                    np.array([len(group) for _, group in items], dtype=np.int64),
+                    self.need,
+                    self.block,
+                    partners,
+                )
+            else:
+                # no team has more common time than any of its members alone
+                best = np.array(
+                    [min(self.need, common_block_slots(m, self.block)) for m, _ in items],
+                    dtype=np.int64,
+                )
             for (_, group), value in zip(items, best.tolist(), strict=True):
                 bounds[group] = max(0, self.need - value)
         self._learner_bounds = bounds
@@ -298,6 +307,8 @@ class OverlapTerm(Term):
         if self.need == 0 or not len(teams) or not len(members):
             return 0
         b = self.learner_bounds()
+        if not ready_now("search", "overlap bound without its team-level part (weaker)"):
+            return 0
         patterns: dict[int, int] = {}
         codes = np.fromiter(
             (patterns.setdefault(inst.masks[i], len(patterns)) for i in members.tolist()),
@@ -331,6 +342,18 @@ class OverlapTerm(Term):
         have = self.common_slots(members) * self.unit
         return (
             f"overlap: {have:g} h common in blocks of {self.block_hours:g} h, need {self.hours:g}"
+        )
+
+    def compiled_data(self) -> OverlapRecord:
+        from teamform.search.compiled import OverlapRecord, cost_per_unit
+
+        return OverlapRecord(
+            np.ascontiguousarray(self.inst.mask_words, dtype=np.uint64),
+            self.need,
+            self.block,
+            cost_per_unit(self),
+            self.below_step,
+            self.none_step,
         )
 
 

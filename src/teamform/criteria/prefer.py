@@ -16,6 +16,7 @@ from teamform.criteria.base import Term
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
+    from teamform.search.compiled import PreferRecord
 
 
 class PreferTerm(Term):
@@ -57,3 +58,10 @@ class PreferTerm(Term):
         """Pairs across sections are split in every assignment."""
         sec = self.inst.section
         return 2 * sum(1 for a, b in self.inst.prefer.tolist() if sec[a] != sec[b])
+
+    def compiled_data(self) -> PreferRecord:
+        from teamform.search.bitsets import lists_csr
+        from teamform.search.compiled import PreferRecord, cost_per_unit
+
+        ptr, idx = lists_csr(self.inst.prefer_adj)
+        return PreferRecord(ptr, idx, cost_per_unit(self))

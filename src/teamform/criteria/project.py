@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from teamform.instance import Instance
     from teamform.model import FormationModel
     from teamform.roster import Roster
+    from teamform.search.compiled import ProjectRecord
 
 IntArray = npt.NDArray[np.int64]
 
@@ -328,6 +329,25 @@ class ProjectTerm(Term):
             return False
         self.assigned = found
         return True
+
+    def compiled_data(self) -> ProjectRecord:
+        """Ranks with each team's project fixed (the moves keep projects)."""
+        from teamform.search.compiled import ProjectRecord, cost_per_unit
+
+        choices = self.data.choices
+        ptr = np.zeros(len(choices) + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum([len(c) for c in choices])
+        rec = ProjectRecord(
+            np.ascontiguousarray(self.assigned, dtype=np.int64),
+            ptr,
+            np.array([p for c in choices for p, _ in c], dtype=np.int64),
+            np.array([r for c in choices for _, r in c], dtype=np.int64),
+            self.data.unranked,
+            cost_per_unit(self),
+            np.zeros(len(self.data.names) + 1, dtype=np.int64),
+            np.zeros(self.inst.k, dtype=np.int64),
+        )
+        return rec.holding()
 
 
 class ProjectChoiceTerm(Term):

@@ -20,6 +20,7 @@ from teamform.instance import SKILL_SCALE, Instance
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
+    from teamform.search.compiled import SkillRecord
 
 
 class SkillBalanceTerm(Term):
@@ -107,3 +108,12 @@ class SkillBalanceTerm(Term):
                 r = target % g
                 total += min(r, g - r)
         return total
+
+    def compiled_data(self) -> SkillRecord:
+        from teamform.search.compiled import SkillRecord, cost_per_unit
+
+        return SkillRecord(
+            np.ascontiguousarray(self.values, dtype=np.int64),
+            np.ascontiguousarray(self.mean[self.inst.team_section], dtype=np.int64),
+            cost_per_unit(self),
+        )

@@ -17,6 +17,7 @@ from teamform.model import CoverageRule
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
+    from teamform.search.compiled import CoverageRecord
 
 
 class SkillCoverageTerm(Term):
@@ -76,3 +77,9 @@ class SkillCoverageTerm(Term):
             if not mask[idx].any()
         ]
         return f"skill_coverage: no member with {', '.join(lacking)}"
+
+    def compiled_data(self) -> CoverageRecord:
+        from teamform.search.compiled import CoverageRecord, cost_per_unit
+
+        strong = np.array(self.strong, dtype=np.int64).reshape(len(self.strong), self.inst.n)
+        return CoverageRecord(strong, cost_per_unit(self))

@@ -1,268 +1,526 @@
-"""Compiled local search for the preset criteria (numba).
+"""Compiled local search for the criteria with a compiled evaluation (numba).
 
 The Python local search (:mod:`teamform.search.local`) works with any
 criterion through :meth:`~teamform.criteria.base.Term.team_penalty`, at about
 20 microseconds per team evaluation: too slow for cohorts of thousands. When
-every criterion of a model is one of skill balance, skill coverage,
-motivation, preferred pairs, time-zone overlap, category rules (both
-presets) and soft project ranks (each team's project held fixed), this
-module runs the same moves and swaps in compiled code on flat arrays,
-roughly twenty-five times faster. Team costs are recomputed here from
-members alone, independently of the Python evaluation;
-:class:`CompiledLocalSearch` checks after every burst that both agree, so a
-discrepancy can never go unnoticed.
+every criterion of a model hands over its data for compiled code
+(:meth:`~teamform.criteria.base.Term.compiled_data`, one record per criterion,
+of a kind listed in :data:`KINDS`), this module runs the same moves and swaps
+in compiled code on flat arrays, roughly twenty-five times faster.
+
+Team costs are recomputed here from members alone, independently of the
+Python evaluation; :class:`CompiledLocalSearch` checks after every burst that
+both agree. Data that does not fit the instance, or costs that disagree, are
+never an error in a user's solve: the search goes on in Python and says why
+(:func:`teamform.search.kernels.note`, reported in the result).
+
+Adding a criterion with a compiled evaluation: a record class below (its
+fields, :meth:`empty` and :meth:`check`), its place in :data:`KINDS` and
+:class:`Records`, its cost function called from :func:`_team_cost`, and the
+criterion's ``compiled_data`` hook returning the record.
 """
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-from teamform.availability import SLOTS_PER_WEEK
 from teamform.cancel import is_set
-from teamform.criteria import (
-    CategoryTerm,
-    MotivationTerm,
-    OverlapTerm,
-    PreferTerm,
-    SkillBalanceTerm,
-    SkillCoverageTerm,
-    Term,
-)
-from teamform.criteria.project import ProjectTerm
-from teamform.search.local import HARD_COST, TeamState
+from teamform.criteria.base import Term
+from teamform.search.bitsets import WORDS, block_slots, lists_csr, popcount
+from teamform.search.kernels import note
+from teamform.search.local import HARD_COST, LocalSearch, TeamState
 
-WORDS = (SLOTS_PER_WEEK + 63) // 64
-_SUPPORTED = (
-    SkillBalanceTerm,
-    MotivationTerm,
-    PreferTerm,
-    OverlapTerm,
-    SkillCoverageTerm,
-    CategoryTerm,
-    ProjectTerm,
-)
 #: candidate teams added per move for holding a project the learner ranked
 _WANTED = 4
-_CATEGORY_KIND = {"distribute": 0, "cluster": 1, "no_isolation": 2}
+#: category rules, as the kernel numbers them
+CATEGORY_KIND = {"distribute": 0, "cluster": 1, "no_isolation": 2}
+
+
+class CompiledDataError(RuntimeError):
+    """A criterion's compiled data does not fit the instance (an internal error)."""
+
+
+class NoCompiledEvaluation(ValueError):
+    """A criterion of the model has no compiled evaluation."""
+
+
+def cost_per_unit(term: Term) -> int:
+    """The search's cost of one penalty unit of ``term``: a breach for hard terms."""
+    return HARD_COST if term.hard else term.coefficient
+
+
+def _expect(
+    kind: str, field: str, value: np.ndarray, dtype: type, shape: tuple[int | None, ...]
+) -> None:
+    """Raise :class:`CompiledDataError` unless ``value`` has this dtype and shape
+    (None: any length) and is contiguous, as the compiled kernels take it."""
+    ok = (
+        isinstance(value, np.ndarray)
+        and value.dtype == dtype
+        and value.ndim == len(shape)
+        and all(want is None or got == want for got, want in zip(value.shape, shape, strict=False))
+        and value.flags.c_contiguous
+    )
+    if not ok:
+        got = (
+            f"{value.dtype} {value.shape}"
+            if isinstance(value, np.ndarray)
+            else type(value).__name__
+        )
+        want = "x".join("*" if s is None else str(s) for s in shape)
+        raise CompiledDataError(
+            f"compiled data of {kind}: {field} is {got}, expected {np.dtype(dtype)} {want}"
+        )
+
+
+def _i64(n: int) -> np.ndarray:
+    return np.zeros(n, dtype=np.int64)
+
+
+class Rules(NamedTuple):
+    """The instance's own hard rules (not a criterion): avoid pairs, and a breach's cost."""
+
+    avoid_ptr: np.ndarray  #: (n + 1,) row pointers of each learner's avoid partners
+    avoid_idx: np.ndarray  #: the partners
+    hard: int
+
+
+class SkillRecord(NamedTuple):
+    """Skill balance: per team and skill, ``|sum - size * mean|``."""
+
+    values: np.ndarray  #: (n, S) skill values
+    mean: np.ndarray  #: (k, S) the mean of each team's section
+    coef: int
+
+    @classmethod
+    def empty(cls, n: int, k: int) -> SkillRecord:
+        return cls(np.zeros((n, 0), dtype=np.int64), np.zeros((k, 0), dtype=np.int64), 0)
+
+    def check(self, n: int, k: int) -> None:
+        _expect("skill_balance", "values", self.values, np.int64, (n, None))
+        _expect("skill_balance", "mean", self.mean, np.int64, (k, self.values.shape[1]))
+
+
+class MotivationRecord(NamedTuple):
+    """Motivation: intrinsic learners outside each team's range."""
+
+    intrinsic: np.ndarray  #: (n,) 1 for intrinsic learners
+    lo: np.ndarray  #: (k,)
+    hi: np.ndarray  #: (k,)
+    coef: int
+
+    @classmethod
+    def empty(cls, n: int, k: int) -> MotivationRecord:
+        return cls(_i64(n), _i64(k), _i64(k), 0)
+
+    def check(self, n: int, k: int) -> None:
+        _expect("motivation", "intrinsic", self.intrinsic, np.int64, (n,))
+        _expect("motivation", "lo", self.lo, np.int64, (k,))
+        _expect("motivation", "hi", self.hi, np.int64, (k,))
+
+
+class PreferRecord(NamedTuple):
+    """Preferred pairs: each member's preferred partner outside the team."""
+
+    ptr: np.ndarray  #: (n + 1,) row pointers
+    idx: np.ndarray  #: partners
+    coef: int
+
+    @classmethod
+    def empty(cls, n: int, k: int) -> PreferRecord:
+        return cls(_i64(n + 1), _i64(0), 0)
+
+    def check(self, n: int, k: int) -> None:
+        _expect("prefer", "ptr", self.ptr, np.int64, (n + 1,))
+        _expect("prefer", "idx", self.idx, np.int64, (int(self.ptr[-1]),))
+
+
+class OverlapRecord(NamedTuple):
+    """Time-zone overlap: slots short of ``need`` in runs of ``block``, plus steps."""
+
+    words: np.ndarray  #: (n, WORDS) weekly masks as 64-bit words
+    need: int
+    block: int
+    coef: int
+    below: int  #: step for a team short at all
+    none: int  #: further step for a team without any common block
+
+    @classmethod
+    def empty(cls, n: int, k: int) -> OverlapRecord:
+        return cls(np.zeros((n, WORDS), dtype=np.uint64), 0, 1, 0, 0, 0)
+
+    def check(self, n: int, k: int) -> None:
+        _expect("overlap", "words", self.words, np.uint64, (n, WORDS))
+        if self.block < 1 or self.need < 0:
+            raise CompiledDataError(
+                f"compiled data of overlap: need {self.need}, block {self.block}"
+            )
+
+
+class CoverageRecord(NamedTuple):
+    """Skill coverage: rules no member of the team meets."""
+
+    strong: np.ndarray  #: (R, n) 1 where a learner meets rule r
+    coef: int
+
+    @classmethod
+    def empty(cls, n: int, k: int) -> CoverageRecord:
+        return cls(np.zeros((0, n), dtype=np.int64), 0)
+
+    def check(self, n: int, k: int) -> None:
+        _expect("skill_coverage", "strong", self.strong, np.int64, (None, n))
+
+
+class CategoryRecord(NamedTuple):
+    """Category rules, one row each (every rule of the model in one record)."""
+
+    codes: np.ndarray  #: (R, n) each learner's value
+    kind: np.ndarray  #: (R,) :data:`CATEGORY_KIND`
+    active: np.ndarray  #: (R, V) 1 for the values a rule looks at
+    lo: np.ndarray  #: (R, k, V) distribute: the even range per team and value
+    hi: np.ndarray  #: (R, k, V)
+    coef: np.ndarray  #: (R,)
+    scratch: np.ndarray  #: (V,) counts, reused
+
+    @classmethod
+    def empty(cls, n: int, k: int) -> CategoryRecord:
+        return cls.rows(n, k, 0, 1)
+
+    @classmethod
+    def rows(cls, n: int, k: int, count: int, values: int) -> CategoryRecord:
+        """Zeroed arrays for ``count`` rules over at most ``values`` values."""
+        return cls(
+            np.zeros((count, n), dtype=np.int64),
+            _i64(count),
+            np.zeros((count, values), dtype=np.int64),
+            np.zeros((count, k, values), dtype=np.int64),
+            np.zeros((count, k, values), dtype=np.int64),
+            _i64(count),
+            _i64(values),
+        )
+
+    def check(self, n: int, k: int) -> None:
+        rules, values = self.active.shape if self.active.ndim == 2 else (-1, -1)
+        _expect("category", "codes", self.codes, np.int64, (rules, n))
+        _expect("category", "kind", self.kind, np.int64, (rules,))
+        _expect("category", "active", self.active, np.int64, (rules, values))
+        _expect("category", "lo", self.lo, np.int64, (rules, k, values))
+        _expect("category", "hi", self.hi, np.int64, (rules, k, values))
+        _expect("category", "coef", self.coef, np.int64, (rules,))
+        _expect("category", "scratch", self.scratch, np.int64, (values,))
+        if rules and (self.codes.min() < 0 or self.codes.max() >= values):
+            raise CompiledDataError("compiled data of category: a value code out of range")
+
+
+class ProjectRecord(NamedTuple):
+    """Project ranks, each team's project held fixed during the moves."""
+
+    team_project: np.ndarray  #: (k,) each team's project
+    ptr: np.ndarray  #: (n + 1,) row pointers of each learner's ranked choices
+    project: np.ndarray  #: the projects ranked
+    rank: np.ndarray  #: their 0-based ranks
+    unranked: int  #: cost of a project not among a learner's choices
+    coef: int
+    holders_ptr: np.ndarray  #: (P + 1,) row pointers of the teams holding each project
+    holders: np.ndarray  #: (k,) those teams
+
+    @classmethod
+    def empty(cls, n: int, k: int) -> ProjectRecord:
+        return cls(_i64(k), _i64(n + 1), _i64(0), _i64(0), 0, 0, _i64(1), _i64(0))
+
+    def check(self, n: int, k: int) -> None:
+        _expect("project", "team_project", self.team_project, np.int64, (k,))
+        _expect("project", "ptr", self.ptr, np.int64, (n + 1,))
+        _expect("project", "project", self.project, np.int64, (int(self.ptr[-1]),))
+        _expect("project", "rank", self.rank, np.int64, self.project.shape)
+        _expect("project", "holders_ptr", self.holders_ptr, np.int64, (None,))
+        _expect("project", "holders", self.holders, np.int64, (None,))
+        projects = len(self.holders_ptr) - 1
+        if len(self.project) and (self.project.min() < 0 or self.project.max() >= projects):
+            raise CompiledDataError("compiled data of project: a project number out of range")
+        if self.coef and k and (self.team_project.min() < 0 or self.team_project.max() >= projects):
+            raise CompiledDataError("compiled data of project: a team's project out of range")
+
+    def holding(self) -> ProjectRecord:
+        """The same record with the teams of each project recomputed."""
+        order = np.argsort(self.team_project, kind="stable").astype(np.int64)
+        counts = np.bincount(self.team_project, minlength=len(self.holders_ptr) - 1)
+        ptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        return self._replace(holders_ptr=ptr, holders=order)
+
+
+CompiledData = (
+    SkillRecord
+    | MotivationRecord
+    | PreferRecord
+    | OverlapRecord
+    | CoverageRecord
+    | CategoryRecord
+    | ProjectRecord
+)
+#: The kinds of criterion data the kernels take, in the order of :class:`Records`.
+KINDS: tuple[type[CompiledData], ...] = (
+    SkillRecord,
+    MotivationRecord,
+    PreferRecord,
+    OverlapRecord,
+    CoverageRecord,
+    CategoryRecord,
+    ProjectRecord,
+)
+
+
+class Records(NamedTuple):
+    """Everything the kernels evaluate a team with: one record per kind of :data:`KINDS`."""
+
+    rules: Rules
+    skill: SkillRecord
+    motivation: MotivationRecord
+    prefer: PreferRecord
+    overlap: OverlapRecord
+    coverage: CoverageRecord
+    category: CategoryRecord
+    project: ProjectRecord
+
+
+class Layout(NamedTuple):
+    """Team sizes, sections and frozen learners: what moves must respect."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    section: np.ndarray  #: (k,) each team's section
+    sec_ptr: np.ndarray  #: (sections + 1,) row pointers into ``sec_teams``
+    sec_teams: np.ndarray  #: the teams of each section
+    sec_pos: np.ndarray  #: (k,) each team's place among its section's
+    frozen: np.ndarray  #: (n,) learners that never move
+
+
+class Teams(NamedTuple):
+    """The search's assignment: team of each learner, members and costs of each team."""
+
+    assign: np.ndarray
+    members: np.ndarray  #: (k, width), -1 past each team's size
+    size: np.ndarray
+    cost: np.ndarray
+
+
+def unsupported(terms: Sequence[Term]) -> list[str]:
+    """Names of the terms without a compiled evaluation."""
+    return [t.name for t in terms if t.compiled_data() is None]
 
 
 def supported(terms: Sequence[Term]) -> bool:
-    """Whether every term has a compiled evaluation."""
-    return all(type(t) in _SUPPORTED for t in terms)
+    """Whether every term has a compiled evaluation; when not, the reason is
+    noted for the result (the Python search runs instead)."""
+    missing = unsupported(terms)
+    if missing:
+        which = ", ".join(missing)
+        note(f"{which}: no compiled evaluation, so the whole search runs in Python")
+    return not missing
 
 
-def _words(masks: Sequence[int]) -> np.ndarray:
-    nbytes = WORDS * 8
-    raw = b"".join(m.to_bytes(nbytes, "little") for m in masks)
-    return np.frombuffer(raw, dtype="<u8").reshape(len(masks), WORDS).astype(np.uint64)
+def _combine(kind: type[CompiledData], found: list[CompiledData], n: int, k: int) -> CompiledData:
+    """One record of ``kind`` from those the terms gave (rows of category rules stack)."""
+    if len(found) == 1:
+        return found[0]
+    if kind is CategoryRecord:
+        cats = [r for r in found if isinstance(r, CategoryRecord)]
+        values = max(r.active.shape[1] for r in cats)
+        out = CategoryRecord.rows(n, k, sum(len(r.kind) for r in cats), values)
+        row = 0
+        for r in cats:
+            rows, v = r.active.shape
+            span = slice(row, row + rows)
+            out.codes[span] = r.codes
+            out.kind[span] = r.kind
+            out.active[span, :v] = r.active
+            out.lo[span, :, :v] = r.lo
+            out.hi[span, :, :v] = r.hi
+            out.coef[span] = r.coef
+            row += rows
+        return out
+    raise CompiledDataError(f"{len(found)} criteria gave compiled data of kind {kind.__name__}")
 
 
-def _csr(adj: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    ptr = np.zeros(len(adj) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(a) for a in adj])
-    idx = np.array([j for a in adj for j in a], dtype=np.int64)
-    return ptr, idx
+def build_records(state: TeamState) -> Records:
+    """The kernels' data for ``state``'s criteria, checked against the instance.
 
-
-@njit(cache=True)
-def _block_slots(common: np.ndarray, nbits: int, block: int) -> int:
-    """Set bits of ``common`` lying in cyclic runs of at least ``block`` bits."""
-    total = 0
-    run = 0
-    head = -1  # length of the run that starts at bit 0, merged with the last run
-    from_zero = False
-    one = np.uint64(1)
-    s = 0
-    while s < nbits:
-        w = common[s >> 6]
-        off = s & 63
-        if off == 0 and s + 64 <= nbits and w == np.uint64(0):
-            if run > 0:
-                if from_zero and head < 0:
-                    head = run
-                elif run >= block:
-                    total += run
-                run = 0
-                from_zero = False
-            s += 64
-            continue
-        if (w >> np.uint64(off)) & one:
-            if run == 0 and s == 0:
-                from_zero = True
-            run += 1
-        elif run > 0:
-            if from_zero and head < 0:
-                head = run
-            elif run >= block:
-                total += run
-            run = 0
-            from_zero = False
-        s += 1
-    if run == nbits:
-        return nbits
-    if run > 0:
-        if head >= 0:
-            if head + run >= block:
-                total += head + run
-            head = -1
-        elif run >= block:
-            total += run
-    if head >= block:
-        total += head
-    return total
+    Raises :class:`NoCompiledEvaluation` when a criterion has none, and
+    :class:`CompiledDataError` when its data does not fit.
+    """
+    inst = state.inst
+    n, k = inst.n, inst.k
+    by_kind: dict[type[CompiledData], list[CompiledData]] = {kind: [] for kind in KINDS}
+    for term in state.terms:
+        rec = term.compiled_data()
+        if rec is None:
+            raise NoCompiledEvaluation(f"{term.name} has no compiled evaluation")
+        if type(rec) not in by_kind:
+            raise CompiledDataError(f"{term.name}: compiled data of unknown kind {type(rec)}")
+        rec.check(n, k)
+        by_kind[type(rec)].append(rec)
+    parts = [
+        _combine(kind, found, n, k) if found else kind.empty(n, k)
+        for kind, found in by_kind.items()
+    ]
+    aptr, aidx = lists_csr(inst.avoid_adj)
+    records = Records(Rules(aptr, aidx, HARD_COST), *parts)  # type: ignore[arg-type]
+    for part in parts:
+        part.check(n, k)
+    return records
 
 
 @njit(cache=True)
-def _team_cost(
-    mem: np.ndarray,
-    cnt: int,
-    t: int,
-    q: np.ndarray,
-    mean: np.ndarray,
-    c_skill: int,
-    intr: np.ndarray,
-    mlo: np.ndarray,
-    mhi: np.ndarray,
-    c_mot: int,
-    pptr: np.ndarray,
-    pidx: np.ndarray,
-    c_pref: int,
-    aptr: np.ndarray,
-    aidx: np.ndarray,
-    words: np.ndarray,
-    need: int,
-    block: int,
-    c_ov: int,
-    ov_below: int,
-    ov_none: int,
-    nbits: int,
-    hard: int,
-    cov: np.ndarray,
-    c_cov: int,
-    cat_codes: np.ndarray,
-    cat_kind: np.ndarray,
-    cat_active: np.ndarray,
-    cat_lo: np.ndarray,
-    cat_hi: np.ndarray,
-    cat_coef: np.ndarray,
-    cbuf: np.ndarray,
-    tproj: np.ndarray,
-    cptr: np.ndarray,
-    cproj: np.ndarray,
-    crank: np.ndarray,
-    unranked: int,
-    c_proj: int,
-) -> int:
+def _project_cost(d, mem, cnt, t):  # type: ignore[no-untyped-def]
+    """Each member who ranked projects pays the rank of the team's project."""
     cost = 0
-    if c_proj != 0:
-        # rank of the team's project for each member who ranked projects
-        p = tproj[t]
+    if d.coef != 0:
+        p = d.team_project[t]
         for a in range(cnt):
             i = mem[a]
-            if cptr[i] == cptr[i + 1]:
+            if d.ptr[i] == d.ptr[i + 1]:
                 continue
-            r = unranked
-            for z in range(cptr[i], cptr[i + 1]):
-                if cproj[z] == p:
-                    r = crank[z]
+            r = d.unranked
+            for z in range(d.ptr[i], d.ptr[i + 1]):
+                if d.project[z] == p:
+                    r = d.rank[z]
                     break
-            cost += c_proj * r
-    for r in range(cov.shape[0]):
+            cost += d.coef * r
+    return cost
+
+
+@njit(cache=True)
+def _coverage_cost(d, mem, cnt):  # type: ignore[no-untyped-def]
+    cost = 0
+    for r in range(d.strong.shape[0]):
         covered = False
         for a in range(cnt):
-            if cov[r, mem[a]]:
+            if d.strong[r, mem[a]]:
                 covered = True
                 break
         if not covered:
-            cost += c_cov
-    for r in range(cat_codes.shape[0]):
-        nv = cat_active.shape[1]
+            cost += d.coef
+    return cost
+
+
+@njit(cache=True)
+def _category_cost(d, mem, cnt, t):  # type: ignore[no-untyped-def]
+    cost = 0
+    buf = d.scratch
+    nv = d.active.shape[1]
+    for r in range(d.codes.shape[0]):
         for v in range(nv):
-            cbuf[v] = 0
+            buf[v] = 0
         for a in range(cnt):
-            cbuf[cat_codes[r, mem[a]]] += 1
+            buf[d.codes[r, mem[a]]] += 1
         pen = 0
         present = 0
         for v in range(nv):
-            if not cat_active[r, v]:
+            if not d.active[r, v]:
                 continue
-            c = cbuf[v]
-            if cat_kind[r] == 0:
-                if c < cat_lo[r, t, v]:
-                    pen += cat_lo[r, t, v] - c
-                elif c > cat_hi[r, t, v]:
-                    pen += c - cat_hi[r, t, v]
-            elif cat_kind[r] == 1:
+            c = buf[v]
+            if d.kind[r] == 0:
+                if c < d.lo[r, t, v]:
+                    pen += d.lo[r, t, v] - c
+                elif c > d.hi[r, t, v]:
+                    pen += c - d.hi[r, t, v]
+            elif d.kind[r] == 1:
                 if c > 0:
                     present += 1
             elif c == 1:
                 pen += 1
-        if cat_kind[r] == 1 and present > 1:
+        if d.kind[r] == 1 and present > 1:
             pen += present - 1
-        cost += cat_coef[r] * pen
-    if c_skill != 0:
-        for s in range(q.shape[1]):
+        cost += d.coef[r] * pen
+    return cost
+
+
+@njit(cache=True)
+def _skill_cost(d, mem, cnt, t):  # type: ignore[no-untyped-def]
+    cost = 0
+    if d.coef != 0:
+        for s in range(d.values.shape[1]):
             tot = 0
             for a in range(cnt):
-                tot += q[mem[a], s]
-            d = tot - cnt * mean[t, s]
-            cost += c_skill * (d if d >= 0 else -d)
-    if c_mot != 0:
-        x = 0
-        for a in range(cnt):
-            x += intr[mem[a]]
-        if x < mlo[t]:
-            cost += c_mot * (mlo[t] - x)
-        elif x > mhi[t]:
-            cost += c_mot * (x - mhi[t])
+                tot += d.values[mem[a], s]
+            dev = tot - cnt * d.mean[t, s]
+            cost += d.coef * (dev if dev >= 0 else -dev)
+    return cost
+
+
+@njit(cache=True)
+def _motivation_cost(d, mem, cnt, t):  # type: ignore[no-untyped-def]
+    if d.coef == 0:
+        return 0
+    x = 0
+    for a in range(cnt):
+        x += d.intrinsic[mem[a]]
+    if x < d.lo[t]:
+        return d.coef * (d.lo[t] - x)
+    if x > d.hi[t]:
+        return d.coef * (x - d.hi[t])
+    return 0
+
+
+@njit(cache=True)
+def _pairs_cost(prefer, rules, mem, cnt):  # type: ignore[no-untyped-def]
+    """Preferred partners outside the team, and avoid partners inside it (a breach each)."""
+    cost = 0
     for a in range(cnt):
         i = mem[a]
-        if c_pref != 0:
-            for p in range(pptr[i], pptr[i + 1]):
-                j = pidx[p]
+        if prefer.coef != 0:
+            for p in range(prefer.ptr[i], prefer.ptr[i + 1]):
+                j = prefer.idx[p]
                 inside = False
                 for b in range(cnt):
                     if mem[b] == j:
                         inside = True
                         break
                 if not inside:
-                    cost += c_pref
-        for p in range(aptr[i], aptr[i + 1]):
-            j = aidx[p]
+                    cost += prefer.coef
+        for p in range(rules.avoid_ptr[i], rules.avoid_ptr[i + 1]):
+            j = rules.avoid_idx[p]
             for b in range(cnt):
                 if mem[b] == j:
-                    cost += hard
+                    cost += rules.hard
                     break
-    if c_ov != 0 and need > 0:
-        common = np.empty(words.shape[1], dtype=np.uint64)
-        for w in range(words.shape[1]):
-            acc = ~np.uint64(0)
-            for a in range(cnt):
-                acc &= words[mem[a], w]
-            common[w] = acc
-        got = _block_slots(common, nbits, block)
-        if got < need:
-            cost += c_ov * (need - got + ov_below + (ov_none if got == 0 else 0))
     return cost
 
 
 @njit(cache=True)
-def _popcount(x: np.uint64) -> int:
-    c = 0
-    while x:
-        x &= x - np.uint64(1)
-        c += 1
-    return c
+def _overlap_cost(d, mem, cnt):  # type: ignore[no-untyped-def]
+    if d.coef == 0 or d.need <= 0:
+        return 0
+    common = np.empty(d.words.shape[1], dtype=np.uint64)
+    for w in range(d.words.shape[1]):
+        acc = ~np.uint64(0)
+        for a in range(cnt):
+            acc &= d.words[mem[a], w]
+        common[w] = acc
+    got = block_slots(common, d.block)
+    if got >= d.need:
+        return 0
+    return d.coef * (d.need - got + d.below + (d.none if got == 0 else 0))
+
+
+@njit(cache=True)
+def _team_cost(mem, cnt, t, d):  # type: ignore[no-untyped-def]
+    """Cost of team ``t`` of the first ``cnt`` learners of ``mem`` (``d``: :class:`Records`)."""
+    return (
+        _project_cost(d.project, mem, cnt, t)
+        + _coverage_cost(d.coverage, mem, cnt)
+        + _category_cost(d.category, mem, cnt, t)
+        + _skill_cost(d.skill, mem, cnt, t)
+        + _motivation_cost(d.motivation, mem, cnt, t)
+        + _pairs_cost(d.prefer, d.rules, mem, cnt)
+        + _overlap_cost(d.overlap, mem, cnt)
+    )
 
 
 @njit(cache=True)
@@ -272,7 +530,7 @@ def _overlap_score(tm, cnt_u, u, words, i):  # type: ignore[no-untyped-def]
         acc = words[i, w]
         for a in range(cnt_u):
             acc &= words[tm[u, a], w]
-        score += _popcount(acc)
+        score += popcount(acc)
     return score
 
 
@@ -282,59 +540,13 @@ def _seed(seed: int) -> None:
 
 
 @njit(cache=True)
-def _run(
-    steps: int,
-    assign: np.ndarray,
-    tm: np.ndarray,
-    tcnt: np.ndarray,
-    tcost: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    tsec: np.ndarray,
-    sptr: np.ndarray,
-    steams: np.ndarray,
-    spos: np.ndarray,
-    q: np.ndarray,
-    mean: np.ndarray,
-    c_skill: int,
-    intr: np.ndarray,
-    mlo: np.ndarray,
-    mhi: np.ndarray,
-    c_mot: int,
-    pptr: np.ndarray,
-    pidx: np.ndarray,
-    c_pref: int,
-    aptr: np.ndarray,
-    aidx: np.ndarray,
-    words: np.ndarray,
-    need: int,
-    block: int,
-    c_ov: int,
-    ov_below: int,
-    ov_none: int,
-    nbits: int,
-    hard: int,
-    cov: np.ndarray,
-    c_cov: int,
-    cat_codes: np.ndarray,
-    cat_kind: np.ndarray,
-    cat_active: np.ndarray,
-    cat_lo: np.ndarray,
-    cat_hi: np.ndarray,
-    cat_coef: np.ndarray,
-    cbuf: np.ndarray,
-    tproj: np.ndarray,
-    cptr: np.ndarray,
-    cproj: np.ndarray,
-    crank: np.ndarray,
-    unranked: int,
-    c_proj: int,
-    n_cand: int,
-    temp: float,
-    frozen: np.ndarray,
-    jptr: np.ndarray,
-    jteams: np.ndarray,
-) -> int:
+def _run(steps, st, lay, d, n_cand, temp):  # type: ignore[no-untyped-def]
+    """``steps`` moves or swaps on ``st`` (:class:`Teams`) within ``lay`` (:class:`Layout`)."""
+    assign, tm, tcnt, tcost = st.assign, st.members, st.size, st.cost
+    lo, hi, tsec, sptr, steams, spos, frozen = lay
+    words = d.overlap.words
+    proj = d.project
+    hard = d.rules.hard
     k = tcnt.shape[0]
     width = tm.shape[1]
     bt = np.empty(width + 1, dtype=np.int64)
@@ -342,44 +554,7 @@ def _run(
     best_t = np.empty(width + 1, dtype=np.int64)
     best_u = np.empty(width + 1, dtype=np.int64)
     cand = np.empty(3 * n_cand + 2 + _WANTED, dtype=np.int64)
-    use_ov = c_ov != 0 and need > 0
-    params = (
-        q,
-        mean,
-        c_skill,
-        intr,
-        mlo,
-        mhi,
-        c_mot,
-        pptr,
-        pidx,
-        c_pref,
-        aptr,
-        aidx,
-        words,
-        need,
-        block,
-        c_ov,
-        ov_below,
-        ov_none,
-        nbits,
-        hard,
-        cov,
-        c_cov,
-        cat_codes,
-        cat_kind,
-        cat_active,
-        cat_lo,
-        cat_hi,
-        cat_coef,
-        cbuf,
-        tproj,
-        cptr,
-        cproj,
-        crank,
-        unranked,
-        c_proj,
-    )
+    use_ov = d.overlap.coef != 0 and d.overlap.need > 0
     done = 0
     for _ in range(steps):
         done += 1
@@ -407,7 +582,7 @@ def _run(
                     for b in range(ct):
                         if b != a:
                             acc &= words[tm[t, b], w]
-                    f += _popcount(acc)
+                    f += popcount(acc)
                 if f > best_free:
                     best_free = f
                     best_a = a
@@ -457,13 +632,13 @@ def _run(
         for _s in range(n_cand - nc if n_cand > nc else n_cand // 2):
             cand[nc] = steams[p0 + np.random.randint(plen)]
             nc += 1
-        if c_proj != 0:
+        if proj.coef != 0:
             # teams holding a project the learner ranked
             room = _WANTED
-            for z in range(cptr[i], cptr[i + 1]):
-                p = cproj[z]
-                for w in range(jptr[p], jptr[p + 1]):
-                    u = jteams[w]
+            for z in range(proj.ptr[i], proj.ptr[i + 1]):
+                p = proj.project[z]
+                for w in range(proj.holders_ptr[p], proj.holders_ptr[p + 1]):
+                    u = proj.holders[w]
                     if room > 0 and u != t and tsec[u] == sec:
                         cand[nc] = u
                         nc += 1
@@ -502,12 +677,12 @@ def _run(
                         bt[a] = j if a == ia else tm[t, a]
                     for a in range(cu):
                         bu[a] = i if a == ja else tm[u, a]
-                c1 = _team_cost(bt, nt, t, *params)
-                c2 = _team_cost(bu, nu, u, *params)
-                d = c1 + c2 - tcost[t] - tcost[u]
-                if not found or d < best:
+                c1 = _team_cost(bt, nt, t, d)
+                c2 = _team_cost(bu, nu, u, d)
+                delta = c1 + c2 - tcost[t] - tcost[u]
+                if not found or delta < best:
                     found = True
-                    best = d
+                    best = delta
                     best_uu = u
                     best_ct = nt
                     best_cu = nu
@@ -541,106 +716,48 @@ class CompiledLocalSearch:
 
     Works on its own arrays and writes the result back into the
     :class:`~teamform.search.local.TeamState` after each :meth:`run`, checking
-    that its team costs match the Python evaluation.
+    that its team costs match the Python evaluation. Should the criteria's
+    data not fit the instance, or a cost disagree, it notes why and goes on
+    with the Python local search on the same state (:attr:`fallback`).
+
+    Raises :class:`NoCompiledEvaluation` for a criterion without compiled
+    evaluation (callers check :func:`supported` first).
     """
 
     def __init__(self, state: TeamState, seed: int, candidates: int = 6) -> None:
         if not supported(state.terms):
-            raise ValueError("a criterion of this model has no compiled evaluation")
+            raise NoCompiledEvaluation("a criterion of this model has no compiled evaluation")
         inst = state.inst
         self.state = state
         self.candidates = candidates
-        self.n_sec = len(inst.section_names)
-        k = inst.k
+        #: why the Python search took over (None: the compiled search runs)
+        self.fallback: str | None = None
+        self._python: LocalSearch | None = None
+        self._seed = seed
+        k, n = inst.k, inst.n
         width = int(inst.team_hi.max()) + 1
-        self.tm = np.full((k, width), -1, dtype=np.int64)
-        self.tcnt = np.zeros(k, dtype=np.int64)
-        self.lo = inst.team_lo.astype(np.int64)
-        self.hi = inst.team_hi.astype(np.int64)
-        self.tsec = inst.team_section.astype(np.int64)
-        pools = [inst.teams_of_section(s) for s in range(self.n_sec)]
-        self.sptr = np.zeros(self.n_sec + 1, dtype=np.int64)
-        self.sptr[1:] = np.cumsum([len(p) for p in pools])
-        self.steams = np.concatenate(pools).astype(np.int64)
-        self.spos = np.zeros(k, dtype=np.int64)
+        n_sec = len(inst.section_names)
+        pools = [inst.teams_of_section(s) for s in range(n_sec)]
+        sec_ptr = np.zeros(n_sec + 1, dtype=np.int64)
+        sec_ptr[1:] = np.cumsum([len(p) for p in pools])
+        sec_pos = np.zeros(k, dtype=np.int64)
         for p in pools:
-            self.spos[p] = np.arange(len(p))
-        n = inst.n
-        self.q = np.zeros((n, 0), dtype=np.int64)
-        self.mean = np.zeros((k, 0), dtype=np.int64)
-        self.c_skill = 0
-        self.intr = inst.intrinsic.astype(np.int64)
-        self.mlo = np.zeros(k, dtype=np.int64)
-        self.mhi = np.zeros(k, dtype=np.int64)
-        self.c_mot = 0
-        self.pptr, self.pidx = _csr(inst.prefer_adj)
-        self.c_pref = 0
-        self.aptr, self.aidx = _csr(inst.avoid_adj)
-        self.words = np.zeros((n, WORDS), dtype=np.uint64)
-        self.need = 0
-        self.block = 1
-        self.c_ov = 0
-        self.ov_below = 0
-        self.ov_none = 0
-        self.cov = np.zeros((0, n), dtype=np.int64)
-        self.c_cov = 0
-        cats = [t for t in state.terms if isinstance(t, CategoryTerm)]
-        n_values = max([len(t.labels) for t in cats], default=1)
-        self.cat_codes = np.zeros((len(cats), n), dtype=np.int64)
-        self.cat_kind = np.zeros(len(cats), dtype=np.int64)
-        self.cat_active = np.zeros((len(cats), n_values), dtype=np.int64)
-        self.cat_lo = np.zeros((len(cats), k, n_values), dtype=np.int64)
-        self.cat_hi = np.zeros((len(cats), k, n_values), dtype=np.int64)
-        self.cat_coef = np.zeros(len(cats), dtype=np.int64)
-        self.cbuf = np.zeros(n_values, dtype=np.int64)
-        # projects: each learner's ranked choices (CSR) and each team's project
-        self.project = next((t for t in state.terms if isinstance(t, ProjectTerm)), None)
-        self.tproj = np.zeros(k, dtype=np.int64)
-        self.cptr = np.zeros(n + 1, dtype=np.int64)
-        self.cproj = np.zeros(0, dtype=np.int64)
-        self.crank = np.zeros(0, dtype=np.int64)
-        self.unranked = 0
-        self.c_proj = 0
-        self.jptr = np.zeros(1, dtype=np.int64)
-        self.jteams = np.zeros(0, dtype=np.int64)
-        if self.project is not None:
-            choices = self.project.data.choices
-            self.cptr[1:] = np.cumsum([len(c) for c in choices])
-            self.cproj = np.array([p for c in choices for p, _ in c], dtype=np.int64)
-            self.crank = np.array([r for c in choices for _, r in c], dtype=np.int64)
-            self.unranked = self.project.data.unranked
-            self.c_proj = self.project.coefficient
-        for r, cat in enumerate(cats):
-            self.cat_codes[r] = cat.codes
-            self.cat_kind[r] = _CATEGORY_KIND[cat.rule]
-            self.cat_active[r, cat.active] = 1
-            self.cat_coef[r] = HARD_COST if cat.hard else cat.coefficient
-            if cat.rule == "distribute":
-                for t in range(k):
-                    for v in cat.active:
-                        self.cat_lo[r, t, v], self.cat_hi[r, t, v] = cat._range(t, v)
-        for term in state.terms:
-            coef = HARD_COST if term.hard else term.coefficient
-            if isinstance(term, SkillBalanceTerm):
-                self.q = np.ascontiguousarray(term.values, dtype=np.int64)
-                self.mean = np.ascontiguousarray(term.mean[inst.team_section], dtype=np.int64)
-                self.c_skill = coef
-            elif isinstance(term, MotivationTerm):
-                targets = np.array([term.target(t) for t in range(k)], dtype=np.int64)
-                self.mlo, self.mhi = targets[:, 0].copy(), targets[:, 1].copy()
-                self.c_mot = coef
-            elif isinstance(term, PreferTerm):
-                self.c_pref = coef
-            elif isinstance(term, SkillCoverageTerm):
-                self.cov = np.array(term.strong, dtype=np.int64).reshape(len(term.strong), n)
-                self.c_cov = coef
-            elif isinstance(term, OverlapTerm):
-                self.words = _words(inst.masks)
-                self.need, self.block, self.c_ov = term.need, term.block, coef
-                self.ov_below, self.ov_none = term.below_step, term.none_step
+            sec_pos[p] = np.arange(len(p))
         pins = inst.pins
-        self.frozen = (
-            pins.frozen.astype(np.bool_) if pins is not None else np.zeros(n, dtype=np.bool_)
+        self.layout = Layout(
+            inst.team_lo.astype(np.int64),
+            inst.team_hi.astype(np.int64),
+            inst.team_section.astype(np.int64),
+            sec_ptr,
+            np.concatenate(pools).astype(np.int64),
+            sec_pos,
+            pins.frozen.astype(np.bool_) if pins is not None else np.zeros(n, dtype=np.bool_),
+        )
+        self.teams = Teams(
+            np.zeros(n, dtype=np.int64),
+            np.full((k, width), -1, dtype=np.int64),
+            np.zeros(k, dtype=np.int64),
+            np.zeros(k, dtype=np.int64),
         )
         # broken pins (left by the construction) cost the same whatever the
         # kernel does, since it never moves the learners involved
@@ -648,72 +765,49 @@ class CompiledLocalSearch:
         if pins is not None:
             for t, mem in enumerate(state.members):
                 self.pin_cost[t] = HARD_COST * pins.team_violations(mem, t)
-        self.assign = np.zeros(n, dtype=np.int64)
-        self.tcost = np.zeros(k, dtype=np.int64)
+        self._stored = self.teams.members.copy()
+        try:
+            self.records = build_records(state)
+        except CompiledDataError as exc:
+            self._fall_back(str(exc))
+            return
         _seed(seed)
         self.load()
 
+    def _fall_back(self, why: str) -> None:
+        self.fallback = f"compiled search stopped ({why}); the Python search went on"
+        note(self.fallback)
+        self._python = LocalSearch(self.state, np.random.default_rng(self._seed))
+
     def load(self) -> None:
-        """Copy the state's teams (and projects) into the compiled arrays."""
+        """Copy the state's teams (and per-team decisions, such as projects) into the arrays."""
+        if self._python is not None:
+            return
         st = self.state
-        if self.project is not None:
-            self.tproj[:] = self.project.assigned
-            # teams of each project, for the candidate teams of a move
-            order = np.argsort(self.tproj, kind="stable")
-            self.jteams = order.astype(np.int64)
-            counts = np.bincount(self.tproj, minlength=len(self.project.data.names))
-            self.jptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        self.tm.fill(-1)
+        if any(t.decisions() is not None for t in st.terms):
+            # the decisions may have changed since: take them again
+            try:
+                self.records = build_records(st)
+            except CompiledDataError as exc:
+                self._fall_back(str(exc))
+                return
+        if self.records.project.coef != 0:
+            self.records = self.records._replace(project=self.records.project.holding())
+        tm = self.teams.members
+        tm.fill(-1)
         for t, mem in enumerate(st.members):
-            self.tcnt[t] = len(mem)
-            self.tm[t, : len(mem)] = mem
-        self.assign[:] = st.assign
-        self.tcost[:] = np.asarray(st.cost, dtype=np.int64) - self.pin_cost
-        self._stored = self.tm.copy()
+            self.teams.size[t] = len(mem)
+            tm[t, : len(mem)] = mem
+        self.teams.assign[:] = st.assign
+        self.teams.cost[:] = np.asarray(st.cost, dtype=np.int64) - self.pin_cost
+        self._stored = tm.copy()
 
     def team_cost(self, members: Sequence[int], team: int) -> int:
         """The compiled cost of one team (for tests against the Python one)."""
+        if self._python is not None:
+            raise CompiledDataError(f"no compiled costs: {self.fallback}")
         mem = np.asarray(members, dtype=np.int64)
-        return int(_team_cost(mem, len(mem), team, *self._params()))
-
-    def _params(self) -> tuple[Any, ...]:
-        return (
-            self.q,
-            self.mean,
-            self.c_skill,
-            self.intr,
-            self.mlo,
-            self.mhi,
-            self.c_mot,
-            self.pptr,
-            self.pidx,
-            self.c_pref,
-            self.aptr,
-            self.aidx,
-            self.words,
-            self.need,
-            self.block,
-            self.c_ov,
-            self.ov_below,
-            self.ov_none,
-            SLOTS_PER_WEEK,
-            HARD_COST,
-            self.cov,
-            self.c_cov,
-            self.cat_codes,
-            self.cat_kind,
-            self.cat_active,
-            self.cat_lo,
-            self.cat_hi,
-            self.cat_coef,
-            self.cbuf,
-            self.tproj,
-            self.cptr,
-            self.cproj,
-            self.crank,
-            self.unranked,
-            self.c_proj,
-        )
+        return int(_team_cost(mem, len(mem), team, self.records))
 
     def run(
         self,
@@ -729,8 +823,11 @@ class CompiledLocalSearch:
 
         With ``temp > 0`` worse moves are accepted with probability
         ``exp(-delta / temp)``; the state then holds the last, not the best,
-        assignment, so callers keep their own best copy.
+        assignment, so callers keep their own best copy. After a fallback the
+        Python local search runs instead (plain descent).
         """
+        if self._python is not None:
+            return self._python.run(deadline=deadline, max_steps=max_steps, cancel=cancel)
         done = 0
         while True:
             steps = chunk if max_steps is None else min(chunk, max_steps - done)
@@ -738,162 +835,25 @@ class CompiledLocalSearch:
                 break
             if is_set(cancel):
                 break
-            done += _run(  # type: ignore[call-arg]
-                steps,
-                self.assign,
-                self.tm,
-                self.tcnt,
-                self.tcost,
-                self.lo,
-                self.hi,
-                self.tsec,
-                self.sptr,
-                self.steams,
-                self.spos,
-                *self._params(),
-                self.candidates,
-                temp,
-                self.frozen,
-                self.jptr,
-                self.jteams,
-            )
-            if int(self.tcost.sum()) == 0:
+            done += _run(steps, self.teams, self.layout, self.records, self.candidates, temp)
+            if int(self.teams.cost.sum()) == 0:
                 break
         self._store()
         return done
 
     def _store(self) -> None:
         st = self.state
+        tm, count, cost = self.teams.members, self.teams.size, self.teams.cost
         # only teams whose members changed are written back (and re-checked)
-        changed = np.flatnonzero((self.tm != self._stored).any(axis=1)).tolist()
-        members = {t: self.tm[t, : self.tcnt[t]].tolist() for t in changed}
+        changed = np.flatnonzero((tm != self._stored).any(axis=1)).tolist()
+        members = {t: tm[t, : count[t]].tolist() for t in changed}
         st.set_teams(changed, members)
-        self._stored[changed] = self.tm[changed]
+        self._stored[changed] = tm[changed]
         for t in changed:
-            if st.cost[t] != self.tcost[t] + self.pin_cost[t]:
-                raise AssertionError(
-                    f"compiled team cost {self.tcost[t]} differs from {st.cost[t]} (team {t})"
+            if st.cost[t] != cost[t] + self.pin_cost[t]:
+                # the state holds the Python costs of these teams: it stays right
+                self._fall_back(
+                    f"team {t + 1} costs {cost[t] + self.pin_cost[t]} in compiled code "
+                    f"but {st.cost[t]} by the criteria"
                 )
-
-
-#: Set once every kernel is compiled (or loaded from numba's cache) in this process.
-_READY = threading.Event()
-_WARMING = threading.Lock()
-_STARTING = threading.Lock()
-_THREAD: list[threading.Thread] = []
-
-
-def kernels_ready() -> bool:
-    """Whether the compiled kernels can run now without compiling first."""
-    return _READY.is_set()
-
-
-def warm_up() -> float:
-    """Compile every kernel (or load it from numba's cache) on a tiny cohort.
-
-    The kernels' argument types do not depend on the cohort or the criteria
-    (absent criteria pass empty arrays of the same types), so one tiny run
-    compiles exactly what every later search uses. Returns the seconds it took.
-    """
-    from teamform.criteria import build_terms
-    from teamform.instance import build_instance
-    from teamform.model import FormationModel
-    from teamform.roster import Roster
-
-    begin = time.perf_counter()
-    with _WARMING:
-        if _READY.is_set():
-            return 0.0
-        records = [
-            {
-                "id": f"w{i}",
-                "timezone": "UTC",
-                "availability": "Mon 10:00-12:00" if i % 3 else "Tue 10:00-12:00",
-                "motivation": "intrinsic" if i % 2 else "imposed",
-                "skill_a": str(1 + i % 5),
-            }
-            for i in range(8)
-        ]
-        model = FormationModel.from_dict(
-            {
-                "team": {"size": 4},
-                "criteria": {
-                    "skill_balance": {"weight": 1},
-                    "motivation": {"weight": 1},
-                    "prefer": {"weight": 1},
-                    "overlap": {"weight": 1, "hours": 1, "reference_date": "2026-01-12"},
-                },
-            },
-            source="warm-up",
-        )
-        roster = Roster.from_records(records, prefer=[("w0", "w1")])
-        inst = build_instance(roster, model)
-        terms = build_terms(inst)
-        # the construction and the overlap bound have kernels of their own
-        from teamform.search.construct import construct
-
-        construct(inst, 0)
-        for term in terms:
-            term.lower_bound()
-        state = TeamState(inst, terms, [i % 2 for i in range(inst.n)])
-        search = CompiledLocalSearch(state, seed=0)
-        search.run(max_steps=20, temp=1.0)
-        search.team_cost([0, 1], 0)
-        _READY.set()
-    return time.perf_counter() - begin
-
-
-def warm_up_in_background() -> threading.Event:
-    """Get the kernels ready in a daemon thread (started once); the event is set when done."""
-    with _STARTING:
-        if not _READY.is_set() and not _THREAD:
-            thread = threading.Thread(target=_get_ready, name="teamform-compile", daemon=True)
-            _THREAD.append(thread)
-            thread.start()
-    return _READY
-
-
-def get_ready() -> threading.Event | None:
-    """Make the kernels ready now if that is quick, else start getting them ready.
-
-    Loading them from numba's cache takes about a second: that is done at once,
-    so that every run with a filled cache searches alike. Compiling takes tens
-    of seconds: it starts in the background (:func:`warm_up_in_background`),
-    whose event is returned; None means the kernels are ready.
-    """
-    if not _READY.is_set() and _cached():
-        with contextlib.suppress(Exception):
-            warm_up()
-    return None if _READY.is_set() else warm_up_in_background()
-
-
-def _cached() -> bool:
-    """Whether numba's cache holds the search kernel for the current source."""
-    try:
-        return bool(_run._cache._cache_file._load_index())  # type: ignore[attr-defined]
-    except Exception:  # numba's cache layout is its own: when in doubt, compile
-        return False
-
-
-def _get_ready() -> None:
-    if not _cached():
-        # compile in a child process: it fills numba's cache even if this process
-        # ends first (a short run), and leaves this process's interpreter to the
-        # Python search meanwhile; loading from the cache then takes a second
-        package = str(Path(__file__).resolve().parents[2])
-        code = (
-            f"import sys; sys.path.insert(0, {package!r}); "
-            "from teamform.search.compiled import warm_up; warm_up()"
-        )
-        with contextlib.suppress(Exception):
-            subprocess.run(
-                [sys.executable, "-c", code],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-                check=False,
-            )
-    # should this fail too, the Python search simply goes on without the kernels
-    with contextlib.suppress(Exception):
-        warm_up()
+                return

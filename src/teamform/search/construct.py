@@ -28,6 +28,7 @@ from teamform.availability import (
 from teamform.criteria.overlap import mask_matrix
 from teamform.instance import Instance
 from teamform.search.bitsets import and_block_slots, pairs_csr
+from teamform.search.kernels import ready_now
 
 
 def availability_angle(masks: list[int]) -> np.ndarray:
@@ -316,25 +317,102 @@ def _grow_teams(
     order_arr = np.asarray(order, dtype=np.int64)
     totals = np.asarray(total, dtype=np.float64)
     mean_total = float(totals[order_arr].mean()) if len(order_arr) else 0.0
-    aptr, aidx = pairs_csr(inst.n, inst.avoid)
-    team_at = _grow_kernel(
-        order_arr,
-        inst.mask_words,
-        need,
-        block,
-        inst.intrinsic.astype(np.int64),
-        totals,
-        mean_total,
-        np.asarray(sizes, dtype=np.int64),
-        aptr,
-        aidx,
-        window,
-    )
+    if ready_now("search", "construction in Python"):
+        aptr, aidx = pairs_csr(inst.n, inst.avoid)
+        team_at = _grow_kernel(
+            order_arr,
+            inst.mask_words,
+            need,
+            block,
+            inst.intrinsic.astype(np.int64),
+            totals,
+            mean_total,
+            np.asarray(sizes, dtype=np.int64),
+            aptr,
+            aidx,
+            window,
+        )
+    else:
+        team_at = _grow_python(inst, order, need, block, total, mean_total, sizes, window)
     team_ids = np.asarray(teams, dtype=np.int64)
     placed = team_at >= 0
     for i, t in zip(order_arr[placed].tolist(), team_ids[team_at[placed]].tolist(), strict=True):
         assignment[i] = t
     return order_arr[~placed].tolist()
+
+
+def _grow_python(
+    inst: Instance,
+    order: list[int],
+    need: int,
+    block: int,
+    total: list[int],
+    mean_total: float,
+    sizes: list[int],
+    window: int,
+) -> np.ndarray:
+    """:func:`_grow_kernel` on Python integers, step for step (the same teams), for
+    when the kernel is not compiled yet."""
+    masks = [inst.masks[i] for i in order]
+    intrinsic = inst.intrinsic.tolist()
+    avoid = inst.avoid_adj
+    team_at = [-1] * len(order)
+    free = [True] * len(order)
+    head = 0
+    for t, size in enumerate(sizes):
+        while head < len(order) and not free[head]:
+            head += 1
+        if head >= len(order):
+            break
+        free[head] = False
+        members = {order[head]}
+        taken = [head]
+        common = masks[head]
+        strength = float(total[order[head]])
+        n_intr = intrinsic[order[head]]
+        wpos: list[int] = []
+        p = head + 1
+        while len(wpos) < window and p < len(order):
+            if free[p]:
+                wpos.append(p)
+            p += 1
+        while len(taken) < size and wpos:
+            best_at = -1
+            best = (0, 0, 0.0)
+            target = (len(taken) + 1) * mean_total
+            for at, pos in enumerate(wpos):
+                j = order[pos]
+                if any(m in members for m in avoid[j]):
+                    continue
+                shared = min(need, common_block_slots(common & masks[pos], block))
+                first = 1 if intrinsic[j] and n_intr == 0 else 0
+                gap = abs(strength + total[j] - target)
+                if (
+                    best_at < 0
+                    or shared > best[0]
+                    or (shared == best[0] and first > best[1])
+                    or (shared == best[0] and first == best[1] and gap < best[2])
+                ):
+                    best_at, best = at, (shared, first, gap)
+            if best_at < 0:
+                break
+            pos = wpos.pop(best_at)
+            j = order[pos]
+            free[pos] = False
+            members.add(j)
+            taken.append(pos)
+            common &= masks[pos]
+            strength += total[j]
+            n_intr += intrinsic[j]
+        if len(taken) < size:
+            # give back what could not make a full team; leftovers fill it later
+            team_at[head] = t
+            for pos in taken[1:]:
+                free[pos] = True
+        else:
+            for pos in taken:
+                team_at[pos] = t
+    return np.asarray(team_at, dtype=np.int64)
 
 
 @njit(cache=True)

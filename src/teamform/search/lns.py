@@ -235,7 +235,8 @@ def _teams_first(
     then starts from it. None when the other criteria have no compiled search.
     """
     others = [t for t in terms if not isinstance(t, ProjectTerm | ProjectChoiceTerm)]
-    from teamform.search.compiled import get_ready, supported
+    from teamform.search.compiled import supported
+    from teamform.search.kernels import get_ready
 
     if not others or inst.k < 2 or not supported(others):
         return None
@@ -537,7 +538,7 @@ def run_lns(
     compiled = use_compiled(inst, terms, left) and not free_groups
     ready: threading.Event | None = None
     if compiled and not deterministic:
-        from teamform.search.compiled import get_ready
+        from teamform.search.kernels import get_ready
 
         # the first use on an install compiles the kernels: in the background,
         # while the Python search below works, so that compiling spends the

@@ -1,0 +1,251 @@
+"""The compiled kernels: whether they are ready, getting them ready, and what ran instead.
+
+numba compiles a kernel on its first call, which takes tens of seconds for
+the local search alone, unless its cache (``NUMBA_CACHE_DIR`` or
+``__pycache__``) holds it, when loading takes about a second. So that a time
+limit holds on the first run of a fresh install, no solve waits for a
+compilation: :func:`get_ready` loads the kernels when the cache holds them
+all, and otherwise compiles them in a child process in the background, while
+every caller takes its Python path (the Python local search, the Python
+construction, a weaker overlap bound). Deterministic solves wait instead
+(:func:`collecting` with ``wait``): their teams must not depend on the cache.
+
+Whatever ran in Python where compiled code would have is noted
+(:func:`note`) and reported with the result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import importlib
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Every kernel called from Python, by module: a group is ready when all are loaded.
+GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
+    "search": (
+        ("teamform.search.compiled", "_run"),
+        ("teamform.search.compiled", "_team_cost"),
+        ("teamform.search.compiled", "_seed"),
+        ("teamform.search.construct", "_grow_kernel"),
+        ("teamform.criteria.overlap", "_pattern_best_times"),
+        ("teamform.criteria.overlap", "_forced_per_level"),
+    ),
+    "diversity": (
+        ("teamform.search.diversity_ls", "_its"),
+        ("teamform.search.diversity_ls", "_random_walk_check"),
+    ),
+}
+
+_READY = {group: threading.Event() for group in GROUPS}
+_WARMING = threading.RLock()
+#: set in a thread while it compiles: the kernels it calls compile too
+_LOCAL = threading.local()
+_STARTING = threading.Lock()
+_THREAD: list[threading.Thread] = []
+
+
+@dataclass
+class _Watch:
+    wait: bool
+    notes: list[str] = field(default_factory=list)
+
+
+_WATCH: contextvars.ContextVar[_Watch | None] = contextvars.ContextVar("kernels", default=None)
+
+
+@contextlib.contextmanager
+def collecting(*, wait: bool = False) -> Iterator[list[str]]:
+    """Collect, for one solve, why Python code ran where compiled code would have.
+
+    With ``wait`` the kernels are compiled at once where needed instead (for
+    deterministic solves).
+    """
+    watch = _Watch(wait)
+    token = _WATCH.set(watch)
+    try:
+        yield watch.notes
+    finally:
+        _WATCH.reset(token)
+
+
+def note(reason: str) -> None:
+    """Record a reason for the Python path in the current solve (once each)."""
+    watch = _WATCH.get()
+    if watch is not None and reason not in watch.notes:
+        watch.notes.append(reason)
+
+
+def kernels_ready(group: str = "search") -> bool:
+    """Whether the kernels of ``group`` can run now without compiling first."""
+    return _READY[group].is_set()
+
+
+def ready_now(group: str, python_path: str) -> bool:
+    """Whether a caller can use the kernels of ``group`` now; when not, notes that
+    ``python_path`` ran instead (while they compile in the background)."""
+    if getattr(_LOCAL, "warming", False):
+        return True
+    watch = _WATCH.get()
+    if watch is not None and watch.wait:
+        _warm(group)
+        return True
+    return get_ready(group, python_path) is None
+
+
+def get_ready(
+    group: str = "search", python_path: str = "local search in Python"
+) -> threading.Event | None:
+    """Make the kernels of ``group`` ready now if that is quick, else start getting them ready.
+
+    Loading them from numba's cache takes about a second: that is done at once,
+    so that every run with a filled cache searches alike. Compiling takes tens
+    of seconds: it starts in the background (:func:`warm_up_in_background`),
+    whose event for ``group`` is returned; None means the kernels are ready.
+    Until then ``python_path`` runs instead, and that is noted.
+    """
+    if not _READY[group].is_set() and _cached(group):
+        with contextlib.suppress(Exception):
+            _warm(group)
+    if _READY[group].is_set():
+        return None
+    note(f"compiled kernels not ready yet (compiling in the background): {python_path}")
+    return warm_up_in_background()[group]
+
+
+def warm_up(groups: tuple[str, ...] = tuple(GROUPS)) -> float:
+    """Compile every kernel of ``groups`` (or load it from numba's cache); returns the seconds."""
+    begin = time.perf_counter()
+    for group in groups:
+        _warm(group)
+    return time.perf_counter() - begin
+
+
+def warm_up_in_background() -> dict[str, threading.Event]:
+    """Get every kernel ready in a daemon thread (started once); an event per group."""
+    with _STARTING:
+        if not all(e.is_set() for e in _READY.values()) and not _THREAD:
+            thread = threading.Thread(target=_get_ready, name="teamform-compile", daemon=True)
+            _THREAD.append(thread)
+            thread.start()
+    return _READY
+
+
+def _warm(group: str) -> None:
+    with _WARMING:
+        if _READY[group].is_set():
+            return
+        _LOCAL.warming = True
+        try:
+            if group == "search":
+                _warm_search()
+            else:
+                from teamform.search.diversity_ls import warm_up as warm_diversity
+
+                warm_diversity()
+        finally:
+            _LOCAL.warming = False
+        _READY[group].set()
+
+
+def _warm_search() -> None:
+    """Run every search kernel on a tiny cohort.
+
+    The kernels' argument types do not depend on the cohort or the criteria
+    (absent criteria pass empty arrays of the same types), so one tiny run
+    compiles exactly what every later search uses.
+    """
+    from teamform.criteria import build_terms
+    from teamform.criteria.overlap import OverlapTerm
+    from teamform.instance import build_instance
+    from teamform.model import FormationModel
+    from teamform.roster import Roster
+    from teamform.search.compiled import CompiledLocalSearch
+    from teamform.search.construct import construct
+    from teamform.search.local import TeamState
+
+    records = [
+        {
+            "id": f"w{i}",
+            "timezone": "UTC",
+            "availability": "Mon 10:00-12:00" if i % 3 else "Tue 10:00-12:00",
+            "motivation": "intrinsic" if i % 2 else "imposed",
+            "skill_a": str(1 + i % 5),
+        }
+        for i in range(8)
+    ]
+    model = FormationModel.from_dict(
+        {
+            "team": {"size": 4},
+            "criteria": {
+                "skill_balance": {"weight": 1},
+                "motivation": {"weight": 1},
+                "prefer": {"weight": 1},
+                "overlap": {"weight": 1, "hours": 1, "reference_date": "2026-01-12"},
+            },
+        },
+        source="warm-up",
+    )
+    roster = Roster.from_records(records, prefer=[("w0", "w1")])
+    inst = build_instance(roster, model)
+    terms = build_terms(inst)
+    construct(inst, 0)
+    for term in terms:
+        if isinstance(term, OverlapTerm):
+            term.lower_bound()  # both of its kernels
+    state = TeamState(inst, terms, [i % 2 for i in range(inst.n)])
+    search = CompiledLocalSearch(state, seed=0)
+    search.run(max_steps=20, temp=1.0)
+    search.team_cost([0, 1], 0)
+
+
+def _cached(group: str) -> bool:
+    """Whether numba's cache holds every kernel of ``group`` for the current source."""
+    try:
+        for module, name in GROUPS[group]:
+            kernel = getattr(importlib.import_module(module), name)
+            if not kernel.overloads and not kernel._cache._cache_file._load_index():
+                return False
+        return True
+    except Exception:  # numba's cache layout is its own: when in doubt, compile
+        return False
+
+
+def _get_ready() -> None:
+    missing = [g for g in GROUPS if not _READY[g].is_set() and not _cached(g)]
+    if missing:
+        # compile in a child process: it fills numba's cache even if this process
+        # ends first (a short run), and leaves this process's interpreter to the
+        # Python search meanwhile; it names each group once compiled, which is
+        # then loaded from the cache here in about a second
+        package = str(Path(__file__).resolve().parents[2])
+        code = (
+            f"import sys; sys.path.insert(0, {package!r}); "
+            "from teamform.search.kernels import warm_up\n"
+            f"for g in {missing!r}:\n"
+            "    warm_up((g,)); print(g, flush=True)"
+        )
+        with contextlib.suppress(Exception):
+            child = subprocess.Popen(
+                [sys.executable, "-c", code],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                text=True,
+            )
+            for line in child.stdout or ():
+                if line.strip() in GROUPS:
+                    with contextlib.suppress(Exception):
+                        _warm(line.strip())
+            child.wait()
+    # should this fail too, the Python paths simply go on without the kernels
+    for group in GROUPS:
+        with contextlib.suppress(Exception):
+            _warm(group)
