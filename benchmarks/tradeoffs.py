@@ -4,7 +4,7 @@ Run from the repository root::
 
     python -m benchmarks.tradeoffs pareto                # swap baseline vs a weight sweep
     python -m benchmarks.tradeoffs monotone              # 10 s vs 30 s, separate processes
-    python -m benchmarks.tradeoffs coldstart             # --time-limit 5 with an empty cache
+    python -m benchmarks.tradeoffs coldstart --sizes 120 10000 --limits 5 10  # empty cache
 
 ``pareto``: on each cohort (collaborative preset), a plain swap heuristic (the
 baseline: random teams, then the best skill-balancing swap of the worst team's
@@ -23,9 +23,10 @@ each in its own process: does the longer run ever end worse?
 ``minzero``: the fewest teams without common time CP-SAT finds, and the
 fewest it proves forced, on the full model of that count alone.
 
-``coldstart``: ``teamform form --time-limit 5`` with ``NUMBA_CACHE_DIR``
+``coldstart``: ``teamform form`` at each size and limit with ``NUMBA_CACHE_DIR``
 pointed at an empty directory (so the compiled kernels must be compiled), then
-once more with that cache filled: the reported runtime against the limit.
+once more with that cache filled: wall and reported time against the limit,
+and how many parts ran in Python (``python_fallback``).
 Results go to ``benchmarks/results/tradeoffs_*.csv`` and ``.md``.
 """
 
@@ -220,6 +221,7 @@ def form_process(
         "objective": result["objective"],
         "runtime_s": round(result["runtime"], 2),
         "wall_s": round(wall, 2),
+        "python_fallback": len(result.get("python_fallback", [])),
     }
 
 
@@ -238,32 +240,42 @@ def monotone(n: int, limits: list[float], seeds: list[int]) -> list[dict[str, An
     return rows
 
 
-def coldstart(n: int, limit: float) -> list[dict[str, Any]]:
-    """The first run with an empty numba cache, then, once the kernels are compiled
-    (``teamform warmup`` where there is one), a run with the cache filled."""
+def coldstart(sizes: list[int], limits: list[float]) -> list[dict[str, Any]]:
+    """Per size and limit: the first run with an empty numba cache, ``teamform warmup``,
+    then a run with the cache filled, back to back; wall time against the limit."""
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        cache = Path(tmp) / "numba-cache"
-        cache.mkdir()
-        env = {"NUMBA_CACHE_DIR": str(cache)}
-        for label in ("empty cache", "warm cache"):
-            if label == "warm cache":
-                src = os.environ.get("PYTHONPATH") or str(ROOT / "src")
-                begin = time.perf_counter()
-                done = subprocess.run(
-                    [sys.executable, "-m", "teamform", "warmup"],
-                    env={**os.environ, "PYTHONPATH": src, **env},
-                    capture_output=True,
-                    timeout=600,
-                )
-                if done.returncode == 0:
-                    rows.append({"n": n, "cache": "teamform warmup", "wall_s": round(
-                        time.perf_counter() - begin, 2)})  # fmt: skip
-            row = form_process(n, limit, 0, Path(tmp), env=env)
-            row["cache"] = label
-            row["runtime_over_limit"] = round(row["runtime_s"] / limit, 3)
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+        for n in sizes:
+            for limit in limits:
+                cache = Path(tmp) / f"numba-cache-{n}-{limit:g}"
+                cache.mkdir()
+                env = {"NUMBA_CACHE_DIR": str(cache)}
+                for label in ("empty cache", "warm cache"):
+                    if label == "warm cache":
+                        src = os.environ.get("PYTHONPATH") or str(ROOT / "src")
+                        begin = time.perf_counter()
+                        done = subprocess.run(
+                            [sys.executable, "-m", "teamform", "warmup"],
+                            env={**os.environ, "PYTHONPATH": src, **env},
+                            capture_output=True,
+                            timeout=900,
+                        )
+                        took = round(time.perf_counter() - begin, 2)
+                        if done.returncode == 0:
+                            rows.append(
+                                {
+                                    "n": n,
+                                    "limit_s": limit,
+                                    "cache": "teamform warmup",
+                                    "wall_s": took,
+                                }
+                            )
+                    row = form_process(n, limit, 0, Path(tmp), env=env)
+                    row["cache"] = label
+                    row["runtime_over_limit"] = round(row["runtime_s"] / limit, 3)
+                    row["wall_over_limit"] = round(row["wall_s"] / limit, 3)
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
     return rows
 
 
@@ -343,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.suite == "minzero":
         rows = minzero(args.sizes, args.budget)
     else:
-        rows = coldstart(args.sizes[0], args.limits[0])
+        rows = coldstart(args.sizes, args.limits)
     write(args.suite, rows, args.results)
     return 0
 

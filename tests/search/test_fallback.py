@@ -109,7 +109,7 @@ def test_a_criterion_without_compiled_data_is_reported() -> None:
     result = solve_instance(inst, time_limit=3.0, seed=0)
     assert result.valid
     assert result.python_fallback == [
-        "diversity: no compiled evaluation, so the whole search runs in Python"
+        "diversity: no compiled evaluation, so the search runs in Python"
     ]
 
 

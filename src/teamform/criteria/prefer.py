@@ -60,8 +60,8 @@ class PreferTerm(Term):
         return 2 * sum(1 for a, b in self.inst.prefer.tolist() if sec[a] != sec[b])
 
     def compiled_data(self) -> PreferRecord:
-        from teamform.search.bitsets import lists_csr
+        from teamform.search.bitsets import pairs_csr
         from teamform.search.compiled import PreferRecord, cost_per_unit
 
-        ptr, idx = lists_csr(self.inst.prefer_adj)
+        ptr, idx = pairs_csr(self.inst.n, self.inst.prefer)
         return PreferRecord(ptr, idx, cost_per_unit(self))

@@ -38,14 +38,6 @@ def pairs_csr(n: int, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ptr, cols[order]
 
 
-def lists_csr(adj: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Adjacency lists as (row pointers, column indices), each row in its list's order."""
-    ptr = np.zeros(len(adj) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(a) for a in adj])
-    idx = np.fromiter((j for a in adj for j in a), dtype=np.int64, count=int(ptr[-1]))
-    return ptr, idx
-
-
 @njit(cache=True, inline="always")
 def popcount(x: np.uint64) -> int:
     """Set bits of a 64-bit word (SWAR, constant time)."""

@@ -32,7 +32,7 @@ from numba import njit
 
 from teamform.cancel import is_set
 from teamform.criteria.base import Term
-from teamform.search.bitsets import WORDS, block_slots, lists_csr, popcount
+from teamform.search.bitsets import WORDS, block_slots, pairs_csr, popcount
 from teamform.search.kernels import note
 from teamform.search.local import HARD_COST, LocalSearch, TeamState
 
@@ -321,7 +321,7 @@ def supported(terms: Sequence[Term]) -> bool:
     missing = unsupported(terms)
     if missing:
         which = ", ".join(missing)
-        note(f"{which}: no compiled evaluation, so the whole search runs in Python")
+        note(f"{which}: no compiled evaluation, so the search runs in Python")
     return not missing
 
 
@@ -369,7 +369,7 @@ def build_records(state: TeamState) -> Records:
         _combine(kind, found, n, k) if found else kind.empty(n, k)
         for kind, found in by_kind.items()
     ]
-    aptr, aidx = lists_csr(inst.avoid_adj)
+    aptr, aidx = pairs_csr(n, inst.avoid)
     records = Records(Rules(aptr, aidx, HARD_COST), *parts)  # type: ignore[arg-type]
     for part in parts:
         part.check(n, k)

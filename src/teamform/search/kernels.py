@@ -110,7 +110,8 @@ def get_ready(
     whose event for ``group`` is returned; None means the kernels are ready.
     Until then ``python_path`` runs instead, and that is noted.
     """
-    if not _READY[group].is_set() and _cached(group):
+    # once the background has started, it loads them itself: no waiting for it here
+    if not _READY[group].is_set() and not _THREAD and _cached(group):
         with contextlib.suppress(Exception):
             _warm(group)
     if _READY[group].is_set():
