@@ -179,3 +179,21 @@ def test_the_python_construction_matches_the_kernel_on_random_cohorts() -> None:
         )  # fmt: skip
         assert py.tolist() == kern.tolist()
         assert len(team_of) == inst.n
+
+
+def test_the_summary_says_what_ran_in_python(
+    monkeypatch: pytest.MonkeyPatch, demo_paths: dict[str, str], tmp_path
+) -> None:
+    from typer.testing import CliRunner
+
+    from teamform.cli import app
+
+    _not_compiled(monkeypatch)
+    out = tmp_path / "result.json"
+    args = ["form", demo_paths["roster"], "--model", demo_paths["model"], "--avoid",
+            demo_paths["avoid"], "--prefer", demo_paths["prefer"], "--time-limit", "1",
+            "--quiet", "--json", str(out)]  # fmt: skip
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "in Python" in res.output and "construction in Python" in res.output
+    assert "construction in Python" in out.read_text(encoding="utf-8")

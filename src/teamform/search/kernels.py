@@ -43,6 +43,8 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 
+#: The note of a solve that ran while the kernels compiled.
+NOT_READY = "compiled kernels not ready yet (compiling in the background)"
 _READY = {group: threading.Event() for group in GROUPS}
 _WARMING = threading.RLock()
 #: set in a thread while it compiles: the kernels it calls compile too
@@ -55,6 +57,7 @@ _THREAD: list[threading.Thread] = []
 class _Watch:
     wait: bool
     notes: list[str] = field(default_factory=list)
+    parts: dict[str, list[str]] = field(default_factory=dict)
 
 
 _WATCH: contextvars.ContextVar[_Watch | None] = contextvars.ContextVar("kernels", default=None)
@@ -75,11 +78,17 @@ def collecting(*, wait: bool = False) -> Iterator[list[str]]:
         _WATCH.reset(token)
 
 
-def note(reason: str) -> None:
-    """Record a reason for the Python path in the current solve (once each)."""
+def note(reason: str, part: str | None = None) -> None:
+    """Record a reason for the Python path in the current solve (once each), with
+    the ``part`` it concerns: the parts of one reason share its line."""
     watch = _WATCH.get()
-    if watch is not None and reason not in watch.notes:
-        watch.notes.append(reason)
+    if watch is None:
+        return
+    parts = watch.parts.setdefault(reason, [])
+    if part is not None and part not in parts:
+        parts.append(part)
+    # in place: the list handed out by :func:`collecting`
+    watch.notes[:] = [f"{r}: {'; '.join(p)}" if p else r for r, p in watch.parts.items()]
 
 
 def kernels_ready(group: str = "search") -> bool:
@@ -116,7 +125,7 @@ def get_ready(
             _warm(group)
     if _READY[group].is_set():
         return None
-    note(f"compiled kernels not ready yet (compiling in the background): {python_path}")
+    note(NOT_READY, python_path)
     return warm_up_in_background()[group]
 
 
