@@ -24,7 +24,7 @@ from teamform.availability import SLOT_MINUTES, SLOTS_PER_WEEK, common_block_slo
 from teamform.criteria.base import Term
 from teamform.instance import Instance
 from teamform.search.bitsets import and_block_slots, block_slots, to_words
-from teamform.search.kernels import ready_now
+from teamform.search.kernels import usable
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
@@ -185,7 +185,7 @@ class OverlapTerm(Term):
                 patterns.setdefault(inst.masks[i], []).append(i)
             # most common patterns first: good partners are found sooner
             items = sorted(patterns.items(), key=lambda kv: -len(kv[1]))
-            if ready_now("search", "overlap bound from each learner's own hours (weaker)"):
+            if usable(_pattern_best_times, "overlap bound from each learner's own hours (weaker)"):
                 best = _pattern_best_times(
                     to_words([mask for mask, _ in items]),
                     np.array([len(group) for _, group in items], dtype=np.int64),
@@ -307,7 +307,7 @@ class OverlapTerm(Term):
         if self.need == 0 or not len(teams) or not len(members):
             return 0
         b = self.learner_bounds()
-        if not ready_now("search", "overlap bound without its team-level part (weaker)"):
+        if not usable(_forced_per_level, "overlap bound without its team-level part (weaker)"):
             return 0
         patterns: dict[int, int] = {}
         codes = np.fromiter(

@@ -28,7 +28,7 @@ from teamform.availability import (
 from teamform.criteria.overlap import mask_matrix
 from teamform.instance import Instance
 from teamform.search.bitsets import and_block_slots, pairs_csr
-from teamform.search.kernels import ready_now
+from teamform.search.kernels import usable
 
 
 def availability_angle(masks: list[int]) -> np.ndarray:
@@ -317,7 +317,7 @@ def _grow_teams(
     order_arr = np.asarray(order, dtype=np.int64)
     totals = np.asarray(total, dtype=np.float64)
     mean_total = float(totals[order_arr].mean()) if len(order_arr) else 0.0
-    if ready_now("search", "construction in Python"):
+    if usable(_grow_kernel, "construction in Python"):
         aptr, aidx = pairs_csr(inst.n, inst.avoid)
         team_at = _grow_kernel(
             order_arr,

@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 #: Every kernel called from Python, by module: a group is ready when all are loaded.
 GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -94,6 +95,21 @@ def note(reason: str, part: str | None = None) -> None:
 def kernels_ready(group: str = "search") -> bool:
     """Whether the kernels of ``group`` can run now without compiling first."""
     return _READY[group].is_set()
+
+
+def usable(kernel: Any, python_path: str) -> bool:
+    """Whether ``kernel`` can run now without compiling (it is loaded, or numba's
+    cache holds it: loading one kernel takes a moment); when not, notes that
+    ``python_path`` runs instead and starts compiling every kernel in the background.
+    Deterministic solves (and the warm-up itself) compile it at once instead."""
+    watch = _WATCH.get()
+    if getattr(_LOCAL, "warming", False) or (watch is not None and watch.wait):
+        return True
+    if _loadable(kernel):
+        return True
+    note(NOT_READY, python_path)
+    warm_up_in_background()
+    return False
 
 
 def ready_now(group: str, python_path: str) -> bool:
@@ -218,11 +234,16 @@ def _warm_search() -> None:
 def _cached(group: str) -> bool:
     """Whether numba's cache holds every kernel of ``group`` for the current source."""
     try:
-        for module, name in GROUPS[group]:
-            kernel = getattr(importlib.import_module(module), name)
-            if not kernel.overloads and not kernel._cache._cache_file._load_index():
-                return False
-        return True
+        kernels = [getattr(importlib.import_module(m), name) for m, name in GROUPS[group]]
+    except Exception:
+        return False
+    return all(_loadable(kernel) for kernel in kernels)
+
+
+def _loadable(kernel: Any) -> bool:
+    """Whether ``kernel`` (a numba dispatcher) is loaded, or held by numba's cache."""
+    try:
+        return bool(kernel.overloads) or bool(kernel._cache._cache_file._load_index())
     except Exception:  # numba's cache layout is its own: when in doubt, compile
         return False
 
