@@ -617,7 +617,7 @@ def _run(
     elif engine == "ray":
         from teamform.batch_ray import run_on_ray
 
-        yield from run_on_ray(payloads, address)
+        yield from run_on_ray(payloads, address, run_payload, failed_outcome)
     else:
         raise InputError(f"unknown engine '{engine}' (expected process, serial or ray)")
 

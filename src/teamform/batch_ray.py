@@ -8,19 +8,28 @@ so the cluster's nodes need teamform installed but no shared file system.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from teamform.batch import Outcome, Payload, failed_outcome, run_payload
 from teamform.errors import InputError
 
+if TYPE_CHECKING:
+    from teamform.batch import Outcome, Payload
 
-def run_on_ray(payloads: list[Payload], address: str | None) -> Iterator[Outcome]:
+
+def run_on_ray(
+    payloads: list[Payload],
+    address: str | None,
+    run_payload: Callable[[Payload], Outcome],
+    failed_outcome: Callable[[Payload, str], Outcome],
+) -> Iterator[Outcome]:
     """Run the jobs as Ray tasks; yield each outcome as soon as it is ready.
 
     Uses the Ray instance this process is already connected to; otherwise
     connects to ``address`` (or to ``RAY_ADDRESS``, or starts a local
-    instance when neither is set) and disconnects at the end.
+    instance when neither is set) and disconnects at the end. ``run_payload``
+    runs a job on a node; ``failed_outcome`` is the answer of a job whose task
+    failed (both from :mod:`teamform.batch`, which calls this).
     """
     try:
         import ray
