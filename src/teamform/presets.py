@@ -54,11 +54,11 @@ class Preset:
 
 def list_presets() -> list[Preset]:
     """The shipped presets, sorted by name."""
-    import tomllib
+    from teamform.files import parse_toml, read_text
 
     out = []
     for path in sorted(_data_dir("models").glob("*.toml")):
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = parse_toml(read_text(path), str(path))
         out.append(Preset(path.stem, path, str(data.get("description", ""))))
     return out
 

@@ -12,7 +12,6 @@ import io
 import tempfile
 import threading
 import time
-import tomllib
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from teamform.board import Board, Change
 from teamform.criteria import ProjectTerm, build_terms
 from teamform.distances import model_distances
 from teamform.errors import InputError, TeamformError
-from teamform.files import check_size, decode_text
+from teamform.files import check_size, decode_text, parse_toml
 from teamform.history import load_history_csv, pair_counts
 from teamform.instance import Instance, build_instance
 from teamform.lms import DEFAULT_PATTERN, export_lms
@@ -135,8 +134,7 @@ def history_pairs(history: Upload | None, ids: list[str]) -> dict[tuple[str, str
 
 
 def _survey_mapping(text: str) -> SurveyMapping:
-    data = tomllib.loads(text)
-    return SurveyMapping.model_validate(data)
+    return SurveyMapping.model_validate(parse_toml(text, "survey mapping"))
 
 
 def _compile(

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from teamform.errors import InputError
+from teamform.files import decode_text
 
 DB_NAME = "app.db"
 SCHEMA_VERSION = 2
@@ -81,7 +82,7 @@ class Upload:
     @property
     def text(self) -> str:
         """The content as text (checked to be UTF-8 on upload, except for Excel files)."""
-        return self.data.decode("utf-8-sig")
+        return decode_text(self.data, self.name)
 
 
 @dataclass(frozen=True)
