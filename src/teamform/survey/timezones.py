@@ -205,14 +205,20 @@ def label_offset(label: str) -> int | None:
     return sign * (hours * 60 + minutes)
 
 
-def _zone_offsets(zone: str) -> set[int]:
+#: Years whose winter and summer offsets count as a zone's (fixed, so that an
+#: import does not depend on the day it runs; recent rule changes included).
+OFFSET_YEARS = range(2015, 2036)
+
+
+@cache
+def _zone_offsets(zone: str) -> frozenset[int]:
     tz = ZoneInfo(zone)
-    year = datetime.now().year
     out = set()
-    for month in (1, 7):
-        off = datetime(year, month, 15, 12, tzinfo=tz).utcoffset() or timedelta()
-        out.add(int(off.total_seconds() // 60))
-    return out
+    for year in OFFSET_YEARS:
+        for month in (1, 7):
+            off = datetime(year, month, 15, 12, tzinfo=tz).utcoffset() or timedelta()
+            out.add(int(off.total_seconds() // 60))
+    return frozenset(out)
 
 
 def _places(label: str) -> list[str]:
