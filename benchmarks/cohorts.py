@@ -176,7 +176,8 @@ def _monolithic(inst: Any, terms: Any, budget: float, seed: int, t0: float, trai
     from teamform.cpmodel import SubModel
     from teamform.criteria import OBJECTIVE_SCALE
     from teamform.result import Status
-    from teamform.solve import _finish, solver_for
+    from teamform.search.cpsat import solver_for
+    from teamform.solve import _finish
 
     class Cb(cp_model.CpSolverSolutionCallback):
         first: float | None = None

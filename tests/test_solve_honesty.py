@@ -113,3 +113,20 @@ def test_an_invalid_plan_returned_as_feasible_is_caught(
     assert result.status == Status.UNKNOWN and not result.valid and not result.feasible
     assert result.violations and any("breaks" in d for d in result.defects)
     assert any("breaks" in r.getMessage() for r in caplog.records)
+
+
+def test_search_params_are_recorded_and_steer_the_search(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from teamform import Result
+    from teamform.search.params import DEFAULT_PARAMS, SearchParams
+
+    inst = four()
+    result = solve_instance(inst, time_limit=1, seed=0)
+    assert result.strategy == "exact" and result.params == DEFAULT_PARAMS
+    result.to_json(tmp_path / "r.json")
+    assert Result.from_json(tmp_path / "r.json").params == DEFAULT_PARAMS
+    # no cohort small enough for the full model: auto takes the neighbourhood search
+    params = SearchParams(exact_max_learners=0)
+    other = solve_instance(inst, time_limit=1, seed=0, params=params)
+    assert other.strategy == "lns" and other.params == params
+    with pytest.raises(ValueError):
+        SearchParams(anneal_share=1.5)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from teamform.files import csv_text, write_atomic
 from teamform.files import safe_cell as safe_cell  # older imports of it from here
+from teamform.search.params import SearchParams
 
 
 class Status(StrEnum):
@@ -178,6 +179,9 @@ class Result(BaseModel):
         "or compiled data at odds with the criteria (a bug; the Python search went on)",
     )
     timings: Timings = Field(default_factory=Timings)
+    params: SearchParams | None = Field(
+        default=None, description="the search's tunables (None: not recorded)"
+    )
     defects: list[str] = Field(
         default_factory=list,
         description="inconsistencies found while checking the result (a lower bound above "

@@ -1,9 +1,14 @@
 """Solve a formation problem: pick a strategy, search, validate, report.
 
 Small cohorts get the full CP-SAT model warm-started from the construction, so
-optimality is proven where it is within reach; larger ones get construction,
-local search and CP-SAT neighbourhoods (:mod:`teamform.search.lns`). Every
-answer goes through the solver-independent validator before it is returned.
+optimality is proven where it is within reach (:mod:`teamform.search.exact`);
+larger ones get construction, local search and CP-SAT neighbourhoods
+(:mod:`teamform.search.lns`), and diversity alone its tabu search
+(:mod:`teamform.search.diversity`). Strategies share one
+:class:`~teamform.search.budget.Budget` and the tunables of
+:class:`~teamform.search.params.SearchParams`. Every answer goes through the
+solver-independent validator, and :func:`judge` decides what it has earned,
+before it is returned.
 """
 
 from __future__ import annotations
@@ -20,10 +25,8 @@ from datetime import date
 from typing import Literal
 
 import numpy as np
-from ortools.sat.python import cp_model
 
-from teamform.cancel import is_set, stopping
-from teamform.cpmodel import SubModel
+from teamform.cancel import is_set
 from teamform.criteria import OBJECTIVE_SCALE, Term, build_terms
 from teamform.diagnose import diagnose, precheck
 from teamform.distances import model_distances
@@ -34,10 +37,17 @@ from teamform.model import FormationModel
 from teamform.pins import Pins
 from teamform.result import Result, Status, teams_csv
 from teamform.roster import Roster
+from teamform.search.budget import Budget
 from teamform.search.construct import construct, construct_from_previous
+from teamform.search.cpsat import MAX_SEED
+from teamform.search.cpsat import solver_for as solver_for  # where older code imports it
+from teamform.search.diversity import pure_diversity, solve_diversity
+from teamform.search.exact import solve_exact
 from teamform.search.kernels import collecting, ready_now
-from teamform.search.local import LocalSearch, TeamState
-from teamform.search.outcome import Outcome, Progress, ProgressFn
+from teamform.search.lns import run_lns
+from teamform.search.outcome import Monotone, Outcome, ProgressFn
+from teamform.search.outcome import Progress as Progress  # imported from here by callers
+from teamform.search.params import DEFAULT_PARAMS, SearchParams
 from teamform.search.spread import spread_assignment
 from teamform.summary import criterion_scores, summarize, summarize_team
 from teamform.validate import Validation, team_members, validate
@@ -45,10 +55,6 @@ from teamform.validate import Validation, team_members, validate
 log = logging.getLogger("teamform.solve")
 
 Strategy = Literal["auto", "exact", "lns"]
-#: Cohorts up to this size get the full CP-SAT model under ``auto``.
-EXACT_MAX_LEARNERS = 80
-#: CP-SAT takes a 32-bit seed.
-MAX_SEED = 2**31 - 1
 #: More threads than this only share the same cores.
 MAX_WORKERS = 256
 
@@ -59,14 +65,6 @@ def check_search_options(seed: int, workers: int | None) -> None:
         raise InputError(f"seed {seed} is outside 0-{MAX_SEED}", column="--seed")
     if workers is not None and not 1 <= workers <= MAX_WORKERS:
         raise InputError(f"{workers} workers is outside 1-{MAX_WORKERS}", column="--workers")
-
-
-#: Share of the exact strategy's budget given to compiled annealing before CP-SAT.
-ANNEAL_SHARE = 0.75
-#: Annealing runs (the first from the construction, the others from the best so far).
-ANNEAL_RUNS = 4
-#: Shortest annealing run worth having.
-ANNEAL_RUN_SECONDS = 2.0
 
 
 def form(
@@ -191,18 +189,25 @@ def solve_instance(
     started: float | None = None,
     cancel: threading.Event | None = None,
     include_writing: bool = False,
+    params: SearchParams | None = None,
 ) -> Result:
-    """Solve a compiled instance (see :func:`form`)."""
+    """Solve a compiled instance (see :func:`form`).
+
+    ``params`` sets the search's tunables (default: the measured ones); the
+    result records them.
+    """
     check_search_options(seed, workers)
     begin = time.perf_counter()
     t0 = begin if started is None else started
+    params = DEFAULT_PARAMS if params is None else params
     # deterministic teams must not depend on numba's cache: those solves wait for the kernels
     with collecting(wait=deterministic) as fallback:
         result, search_end, reserve = _solve(
             inst, time_limit, seed, workers, strategy, deterministic, progress, t0, cancel,
-            include_writing,
+            include_writing, params,
         )  # fmt: skip
     result.python_fallback = list(fallback)
+    result.params = params
     result.timings.search = search_end - begin
     result.timings.finish = time.perf_counter() - search_end
     result.timings.reserve = reserve
@@ -221,13 +226,14 @@ def _solve(
     t0: float,
     cancel: threading.Event | None,
     include_writing: bool,
+    params: SearchParams,
 ) -> tuple[Result, float, float]:
     """The result, when the search ended and the time reserved for finishing."""
     terms = build_terms(inst)
     found = search(
         inst, terms, time_limit=time_limit, seed=seed, workers=workers, strategy=strategy,
         deterministic=deterministic, progress=progress, started=t0, cancel=cancel,
-        include_writing=include_writing,
+        include_writing=include_writing, params=params,
     )  # fmt: skip
     search_end = time.perf_counter()
     outcome = found.outcome
@@ -282,6 +288,7 @@ def search(
     started: float | None = None,
     cancel: threading.Event | None = None,
     include_writing: bool = False,
+    params: SearchParams = DEFAULT_PARAMS,
 ) -> Search:
     """Construct, search and hand back the search's own answer, not yet validated.
 
@@ -289,10 +296,10 @@ def search(
     first, so that a search returning an invalid assignment is caught as such.
     """
     t0 = time.perf_counter() if started is None else started
-    report = _Monotone(progress) if progress is not None else None
+    report = Monotone(progress) if progress is not None else None
     used: str = strategy
     if strategy == "auto":
-        used = "exact" if inst.n <= EXACT_MAX_LEARNERS else "lns"
+        used = "exact" if inst.n <= params.exact_max_learners else "lns"
 
     conflicts = precheck(inst, terms)
     if conflicts:
@@ -302,7 +309,12 @@ def search(
     start = construct(inst, seed) if inst.previous is None else construct_from_previous(inst)
     # same-availability swaps fix most of the motivation spread at no cost in common time
     spread = spread_assignment(
-        inst, terms, start, None if deterministic else 0.1 * time_limit, seed, any_partner=False
+        inst,
+        terms,
+        start,
+        None if deterministic else params.spread_share * time_limit,
+        seed,
+        any_partner=False,
     )
     if spread is not None:
         start = spread[0]
@@ -316,26 +328,24 @@ def search(
     bounded = time.perf_counter()
     reserve = _reserve(inst, terms, start, time_limit, deterministic, include_writing)
     search_limit = max(0.01, time_limit - reserve)
+    budget = Budget(search_limit, deterministic, t0)
     if (
         used == "lns"
-        and _pure_diversity(inst, terms)
+        and pure_diversity(inst, terms)
         and ready_now("diversity", "diversity by the general search")
     ):
         n_workers = 1
         used = "diversity"
-        outcome = _solve_diversity(inst, start, search_limit, seed, deterministic, t0, cancel)
+        outcome = solve_diversity(inst, start, budget, seed, cancel, params)
     elif used == "exact":
         n_workers = workers or 2
-        outcome = _solve_exact(
-            inst, terms, start, search_limit, seed, n_workers, deterministic, t0, report, first,
-            cancel,
-        )  # fmt: skip
+        outcome = solve_exact(
+            inst, terms, start, budget, seed, n_workers, report, first, cancel, params
+        )
     else:
-        from teamform.search.lns import run_lns
-
         n_workers = workers or 1
         # the last part of the search goes to the teams out of the motivation range
-        polish = min(0.05 * search_limit, 1.5)
+        polish = min(params.polish_share * search_limit, params.polish_max_seconds)
         outcome = run_lns(
             inst,
             terms,
@@ -348,9 +358,10 @@ def search(
             progress=report,
             first=first,
             cancel=cancel,
+            params=params,
         )
         if outcome.assignment is not None and outcome.status == Status.FEASIBLE:
-            left = None if deterministic else t0 + search_limit - time.perf_counter()
+            left = None if deterministic else budget.left()
             spread = spread_assignment(inst, terms, outcome.assignment, left, seed)
             if spread is not None:
                 outcome.assignment, outcome.objective = spread
@@ -362,7 +373,9 @@ def search(
         conflicts = (
             ["no assignment meets every hard rule (stopped before the conflict was narrowed down)"]
             if stopped
-            else diagnose(inst, terms, max(1.0, time_limit / 4))
+            else diagnose(
+                inst, terms, max(params.diagnose_min_seconds, params.diagnose_share * time_limit)
+            )
         )
     return Search(
         outcome,
@@ -468,290 +481,6 @@ def _summary_costs(
             teams_csv(teams)
         per_team = min(per_team, (time.perf_counter() - begin) / len(sample))
     return per_team, fixed
-
-
-class _Monotone:
-    """Passes on a progress report only when it says something new: a better
-    objective or a higher bound (CP-SAT may restart above a hint's value)."""
-
-    def __init__(self, report: ProgressFn) -> None:
-        self.report = report
-        self.objective: float | None = None
-        self.bound: float | None = None
-        # CP-SAT reports solutions and bounds from its own threads
-        self.lock = threading.Lock()
-
-    def __call__(self, p: Progress) -> None:
-        with self.lock:
-            self._update(p)
-
-    def _update(self, p: Progress) -> None:
-        better = p.objective is not None and (
-            self.objective is None or p.objective < self.objective
-        )
-        higher = p.bound is not None and (self.bound is None or p.bound > self.bound)
-        if not (better or higher):
-            return
-        if better:
-            self.objective = p.objective
-        if higher:
-            self.bound = p.bound
-        self.report(Progress(self.objective, self.bound, p.elapsed))
-
-
-class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, t0: float, progress: ProgressFn | None) -> None:
-        super().__init__()
-        self.t0 = t0
-        self.progress = progress
-        self.first: float | None = None
-
-    def on_solution_callback(self) -> None:
-        now = time.perf_counter() - self.t0
-        if self.first is None:
-            self.first = now
-        if self.progress is not None:
-            self.progress(
-                Progress(
-                    self.objective_value / OBJECTIVE_SCALE,
-                    self.best_objective_bound / OBJECTIVE_SCALE,
-                    now,
-                )
-            )
-
-    def on_bound(self, bound: float) -> None:
-        """CP-SAT proved a better lower bound."""
-        if self.progress is not None:
-            elapsed = time.perf_counter() - self.t0
-            self.progress(Progress(None, bound / OBJECTIVE_SCALE, elapsed))
-
-
-def _pure_diversity(inst: Instance, terms: list[Term]) -> bool:
-    """Diversity alone, with only sizes and sections as hard rules: the MDGP."""
-    from teamform.criteria import DiversityTerm
-
-    # pins are not known to the tabu search: the general search handles them
-    return (
-        len(terms) == 1
-        and isinstance(terms[0], DiversityTerm)
-        and not len(inst.avoid)
-        and inst.pins is None
-    )
-
-
-def _solve_diversity(
-    inst: Instance,
-    start: list[int],
-    time_limit: float,
-    seed: int,
-    deterministic: bool,
-    t0: float,
-    cancel: threading.Event | None = None,
-) -> Outcome:
-    """The compiled iterated tabu search for maximally diverse grouping, per section."""
-    from teamform.search.diversity_ls import solve_max_diversity
-
-    assert inst.distances is not None
-    assignment = list(start)
-    sections = range(len(inst.section_names))
-    for s in sections:
-        learners = np.flatnonzero(inst.section == s)
-        teams = inst.teams_of_section(s)
-        if len(teams) < 2 or is_set(cancel):
-            continue
-        remaining = t0 + time_limit - time.perf_counter()
-        share = max(0.01, remaining * len(learners) / max(1, inst.n))
-        sub = inst.distances[np.ix_(learners, learners)].astype(np.float64)
-        local = {t: g for g, t in enumerate(teams.tolist())}
-        found = solve_max_diversity(
-            sub,
-            inst.team_lo[teams],
-            inst.team_hi[teams],
-            time_limit=share if not deterministic else 10 * share + 60,
-            seed=seed,
-            initial=np.array([local[start[i]] for i in learners.tolist()]),
-            max_iterations=int(2000 * time_limit) if deterministic else None,
-            cancel=cancel,
-        )
-        for i, g in zip(learners.tolist(), found.assignment.tolist(), strict=True):
-            assignment[i] = int(teams[g])
-    return Outcome(Status.FEASIBLE, assignment, None, time.perf_counter() - t0)
-
-
-def solver_for(
-    time_limit: float, seed: int, workers: int, deterministic: bool
-) -> cp_model.CpSolver:
-    """A CP-SAT solver with teamform's parameters."""
-    solver = cp_model.CpSolver()
-    params = solver.parameters
-    if deterministic:
-        # deterministic time is CP-SAT's own work measure, roughly seconds
-        params.max_deterministic_time = max(0.01, time_limit)
-        params.interleave_search = workers > 1
-    else:
-        params.max_time_in_seconds = max(0.01, time_limit)
-    params.random_seed = seed
-    params.num_workers = max(1, workers)
-    # Ctrl-C belongs to the caller (it sets the cancel event), not to the solver
-    params.catch_sigint_signal = False
-    return solver
-
-
-def _solve_exact(
-    inst: Instance,
-    terms: list[Term],
-    start: list[int],
-    time_limit: float,
-    seed: int,
-    workers: int,
-    deterministic: bool,
-    t0: float,
-    progress: ProgressFn | None,
-    first: float,
-    cancel: threading.Event | None = None,
-) -> Outcome:
-    # local search first gives CP-SAT a good hint to start from
-    from teamform.search.lns import LnsStats, anneal, use_compiled
-
-    state = TeamState(inst, terms, start)
-    best_total, best_assign = state.total, list(state.assign)
-    deciding = state.deciding
-    best_decisions = state.decisions() if deciding else None
-    # the first assignment meeting every hard rule: the construction's, or later
-    found_at: float | None = first if state.hard_violations == 0 else None
-
-    def keep_best() -> None:
-        nonlocal best_total, best_assign, found_at, best_decisions
-        if state.total < best_total:
-            best_total, best_assign = state.total, list(state.assign)
-            if deciding:
-                best_decisions = state.decisions()
-            if found_at is None and state.hard_violations == 0:
-                found_at = time.perf_counter() - t0
-            if progress is not None and state.hard_violations == 0:
-                progress(Progress(best_total / OBJECTIVE_SCALE, None, time.perf_counter() - t0))
-
-    if progress is not None and state.hard_violations == 0:
-        progress(Progress(best_total / OBJECTIVE_SCALE, None, first))
-
-    left = time_limit if deterministic else time_limit - (time.perf_counter() - t0)
-    compiled = use_compiled(inst, terms, left)
-    if compiled and not deterministic:
-        from teamform.search.kernels import get_ready
-
-        # compiling would eat the budget: the Python search runs this time, and
-        # the kernels compile in the background for the next solve
-        compiled = get_ready() is None
-    if compiled:
-        # Annealing finds very good teams fast, and re-annealing from the best so far
-        # leaves the basin one cooling settles in (measured on the demo course: see
-        # benchmarks/README.md); CP-SAT then improves or proves them with what is left.
-        pre = ANNEAL_SHARE * time_limit
-        runs = max(1, min(ANNEAL_RUNS, int(pre // ANNEAL_RUN_SECONDS)))
-        budget = 1 if deterministic else None
-        end = time.perf_counter() + pre
-        for r in range(runs):
-            if is_set(cancel) or best_total == 0:
-                break
-            if r:
-                state = TeamState(inst, terms, best_assign)
-            begin = time.perf_counter()
-            span = pre / runs if deterministic else (end - begin) / (runs - r)
-            if span <= 0:
-                break
-            run_seed = (seed + r) % (MAX_SEED + 1)
-            anneal(state, terms, run_seed, begin, span, budget, LnsStats(), keep_best, cancel)
-    elif deciding:
-        # per-team decisions (projects) are best searched together with the
-        # members: CP-SAT neighbourhoods between bursts of moves
-        from teamform.search.lns import run_lns
-
-        warm = run_lns(
-            inst,
-            terms,
-            state.assign,
-            time_limit=min(0.5 * time_limit, 10.0),
-            seed=seed,
-            deterministic=deterministic,
-            cancel=cancel,
-        )
-        if warm.assignment is not None:
-            for term, d in zip(terms, warm.decisions or [], strict=False):
-                if d is not None:
-                    term.restore(d)
-            state = TeamState(inst, terms, warm.assignment)
-            keep_best()
-    else:
-        ls = LocalSearch(state, np.random.default_rng(seed))
-        if deterministic:
-            ls.run(max_steps=int(200 * min(time_limit, 5.0)) * inst.k, cancel=cancel)
-        else:
-            ls.run(deadline=t0 + min(0.2 * time_limit, 2.0), cancel=cancel)
-        keep_best()
-    if best_decisions is not None:
-        for term, d in zip(terms, best_decisions, strict=True):
-            if d is not None:
-                term.restore(d)
-    state = TeamState(inst, terms, best_assign)
-    if state.hard_violations == 0:
-        start = list(state.assign)
-    if is_set(cancel):
-        return _fallback(inst, terms, start, found_at, best_decisions, state)
-    sub = SubModel(inst, range(inst.n), range(inst.k), terms)
-    sub.hint(start)
-    remaining = time_limit - (time.perf_counter() - t0)
-    solver = solver_for(remaining, seed, workers, deterministic)
-    callback = _Callback(t0, progress)
-    if progress is not None:
-        solver.best_bound_callback = callback.on_bound
-    with stopping(solver, cancel):
-        code = solver.solve(sub.model, callback)
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        found = sub.read(solver)
-        assignment = [found[i] for i in range(inst.n)]
-        status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
-        if state.hard_violations == 0 and state.soft_cost < round(solver.objective_value):
-            # CP-SAT did not get back to its hint in time: keep the better answer
-            return Outcome(
-                Status.FEASIBLE,
-                list(state.assign),
-                round(solver.best_objective_bound),
-                callback.first if found_at is None else found_at,
-                state.soft_cost,
-                decisions=best_decisions,
-            )
-        for term in terms:
-            term.read_decisions(sub, solver)
-        return Outcome(
-            status,
-            assignment,
-            round(solver.best_objective_bound),
-            callback.first if found_at is None else found_at,
-            round(solver.objective_value),
-            decisions=[term.decisions() for term in terms] if deciding else None,
-        )
-    if code == cp_model.INFEASIBLE:
-        return Outcome(Status.INFEASIBLE, None)
-    if code == cp_model.MODEL_INVALID:
-        return Outcome(Status.MODEL_INVALID, None)
-    # no solution in time: fall back on the local search's best if it is valid
-    return _fallback(inst, terms, start, found_at, best_decisions, state)
-
-
-def _fallback(
-    inst: Instance,
-    terms: list[Term],
-    start: list[int],
-    found_at: float | None,
-    decisions: list[object] | None = None,
-    state: TeamState | None = None,
-) -> Outcome:
-    """The local search's best, when CP-SAT gave none: valid, or no answer at all."""
-    if validate(inst, start, terms).ok:
-        # the search's own score of it, for the validator to confirm
-        own = state.soft_cost if state is not None and state.assign == start else None
-        return Outcome(Status.FEASIBLE, start, None, found_at, own, decisions)
-    return Outcome(Status.UNKNOWN, None)
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 import pytest
@@ -287,6 +286,7 @@ def test_diagnosis_names_required_choices_against_avoid_pairs() -> None:
 
 
 def test_compiled_costs_agree_and_search_keeps_projects_consistent() -> None:
+    from teamform.search.budget import Budget
     from teamform.search.compiled import CompiledLocalSearch, supported
     from teamform.search.lns import LnsStats, anneal
 
@@ -313,6 +313,6 @@ def test_compiled_costs_agree_and_search_keeps_projects_consistent() -> None:
     for t, mem in enumerate(state.members):
         assert search.team_cost(mem, t) == state.cost[t]
     before = state.total
-    anneal(state, terms, 0, time.perf_counter(), 1.0, 20000, LnsStats(), lambda: None)
+    anneal(state, terms, 0, Budget(1.0, work=True), LnsStats(), lambda: None)
     check = validate(inst, state.assign, terms)
     assert check.ok and check.objective == state.total < before

@@ -27,15 +27,18 @@ from teamform.criteria import OBJECTIVE_SCALE, Term
 from teamform.criteria.overlap import OverlapTerm, team_common
 from teamform.criteria.project import ProjectChoiceTerm, ProjectTerm
 from teamform.instance import Instance
+from teamform.search.budget import Budget
+from teamform.search.cpsat import solver_for
 from teamform.search.local import HARD_COST, LocalSearch, TeamState
+from teamform.search.params import DEFAULT_PARAMS, SearchParams
 
 if TYPE_CHECKING:
     from teamform.search.outcome import Outcome
 
 #: Work units per second of budget in deterministic mode (one unit ~ one LS step).
-DETERMINISTIC_UNITS_PER_SECOND = 4000
+DETERMINISTIC_UNITS_PER_SECOND = DEFAULT_PARAMS.lns_units_per_second
 #: Work units charged for one CP-SAT neighbourhood in deterministic mode.
-NEIGHBOURHOOD_UNITS = 150
+NEIGHBOURHOOD_UNITS = DEFAULT_PARAMS.neighbourhood_units
 
 
 @dataclass
@@ -64,8 +67,6 @@ def solve_neighbourhood(
     ``wall_limit`` also bounds the wall-clock seconds of a deterministic solve.
     Returns whether the state improved.
     """
-    from teamform.solve import solver_for
-
     learners = [i for t in teams for i in state.members[t]]
     sub = SubModel(state.inst, learners, teams, state.terms)
     sub.hint(state.assign)
@@ -151,27 +152,29 @@ def pick_neighbourhood(state: TeamState, rng: np.random.Generator, size: int) ->
 
 
 #: Steps of compiled local search per second of budget in deterministic mode.
-COMPILED_STEPS_PER_SECOND = 40000
+COMPILED_STEPS_PER_SECOND = DEFAULT_PARAMS.compiled_steps_per_second
 
 
-def use_compiled(inst: Instance, terms: Sequence[Term], time_limit: float) -> bool:
+def use_compiled(
+    inst: Instance, terms: Sequence[Term], time_limit: float, params: SearchParams = DEFAULT_PARAMS
+) -> bool:
     """Whether the compiled search can run: every criterion supported, and a
-    budget of at least 2 s (its very first use on a machine compiles it)."""
+    budget of at least ``params.compiled_min_seconds`` (its very first use on a
+    machine compiles it)."""
     from teamform.search.compiled import supported
 
-    return inst.k >= 2 and time_limit >= 2.0 and supported(terms)
+    return inst.k >= 2 and time_limit >= params.compiled_min_seconds and supported(terms)
 
 
 def anneal(
     state: TeamState,
     terms: Sequence[Term],
     seed: int,
-    t0: float,
-    time_limit: float,
-    budget: int | None,
+    budget: Budget,
     stats: LnsStats,
     keep_best: Callable[[], None],
     cancel: threading.Event | None = None,
+    params: SearchParams = DEFAULT_PARAMS,
 ) -> None:
     """Compiled moves and swaps under simulated annealing, cooling geometrically.
 
@@ -186,28 +189,17 @@ def anneal(
     cold = hot / 100
     search = CompiledLocalSearch(state, seed)
     deciding = state.deciding
-    total_steps = None if budget is None else int(time_limit * COMPILED_STEPS_PER_SECOND)
+    meter = budget.meter(params.compiled_steps_per_second)
     chunk = 20000
-    while state.total and not is_set(cancel):
-        if total_steps is None:
-            frac = (time.perf_counter() - t0) / time_limit
-            if frac >= 1.0:
-                break
-            steps = search.run(
-                deadline=t0 + time_limit,
-                max_steps=chunk,
-                temp=hot * (cold / hot) ** frac if hot else 0.0,
-                cancel=cancel,
-            )
-        else:
-            if stats.ls_steps >= total_steps:
-                break
-            frac = stats.ls_steps / total_steps
-            steps = search.run(
-                max_steps=min(chunk, total_steps - stats.ls_steps),
-                temp=hot * (cold / hot) ** frac if hot else 0.0,
-                cancel=cancel,
-            )
+    while state.total and not is_set(cancel) and not meter.done():
+        frac = meter.fraction()
+        steps = search.run(
+            deadline=meter.until(),
+            max_steps=meter.cap(chunk),
+            temp=hot * (cold / hot) ** frac if hot else 0.0,
+            cancel=cancel,
+        )
+        meter.spend(steps)
         stats.ls_steps += steps
         if deciding and state.redecide():
             # moves keep projects fixed: choose them again for the new teams
@@ -222,10 +214,10 @@ def _teams_first(
     terms: Sequence[Term],
     state: TeamState,
     seed: int,
-    time_limit: float,
-    budget: int | None,
+    budget: Budget,
     stats: LnsStats,
     cancel: threading.Event | None,
+    params: SearchParams = DEFAULT_PARAMS,
 ) -> TeamState | None:
     """A warm start for criteria with per-team decisions (projects).
 
@@ -240,9 +232,9 @@ def _teams_first(
 
     if not others or inst.k < 2 or not supported(others):
         return None
-    if budget is not None and time_limit < 2.0:
+    if budget.work and budget.seconds < params.compiled_min_seconds:
         return None  # as in use_compiled, for the same choice on every machine
-    if budget is None and get_ready() is not None:
+    if not budget.work and get_ready() is not None:
         return None  # the kernels are compiling: not in this budget
     first = TeamState(inst, others, state.assign)
     best_total, best_assign = first.total, list(first.assign)
@@ -252,8 +244,7 @@ def _teams_first(
         if first.total < best_total:
             best_total, best_assign = first.total, list(first.assign)
 
-    started = time.perf_counter()
-    anneal(first, others, seed, started, time_limit, budget, stats, keep, cancel)
+    anneal(first, others, seed, budget.part(budget.seconds), stats, keep, cancel, params)
     keep()
     warm = TeamState(inst, terms, best_assign)
     warm.redecide()
@@ -491,24 +482,25 @@ def run_lns(
     stats: LnsStats | None = None,
     first: float | None = None,
     cancel: threading.Event | None = None,
+    params: SearchParams = DEFAULT_PARAMS,
 ) -> Outcome:
     """Search from ``start`` until the budget runs out; returns an ``Outcome``.
 
     In deterministic mode the budget is counted in work units (local-search
     steps and neighbourhoods, with CP-SAT's deterministic time) instead of
     seconds, so the same seed gives the same teams on any machine. Setting
-    ``cancel`` ends the search at the next burst or neighbourhood.
+    ``cancel`` ends the search at the next burst or neighbourhood. ``params``
+    holds the tunables (see :class:`~teamform.search.params.SearchParams`).
     """
     from teamform.result import Status
     from teamform.search.outcome import Outcome, Progress
 
     t0 = time.perf_counter() if started is None else started
     deadline = t0 + time_limit
+    budget = Budget(time_limit, deterministic, t0)
     stats = stats if stats is not None else LnsStats()
     rng = np.random.default_rng(seed)
     state = TeamState(inst, terms, start)
-    budget = int(time_limit * DETERMINISTIC_UNITS_PER_SECOND) if deterministic else None
-    used = 0
     best_total = state.total
     best_assign = list(state.assign)
     deciding = state.deciding
@@ -534,8 +526,7 @@ def run_lns(
     free_groups = inst.pins is not None and bool(inst.pins.free_groups)
     # what is left of the budget decides (a run that started late has little);
     # in deterministic mode the whole budget does, so that the choice never varies
-    left = time_limit if deterministic else deadline - time.perf_counter()
-    compiled = use_compiled(inst, terms, left) and not free_groups
+    compiled = use_compiled(inst, terms, budget.left(), params) and not free_groups
     ready: threading.Event | None = None
     if compiled and not deterministic:
         from teamform.search.kernels import get_ready
@@ -550,7 +541,7 @@ def run_lns(
         if deterministic:
             # whole atoms, so that every budget ends where a longer run checks its best
             atom = atom_steps(inst)
-            units = -(-int(time_limit * COMPILED_STEPS_PER_SECOND) // atom) * atom
+            units = -(-int(time_limit * params.compiled_steps_per_second) // atom) * atom
         improve(
             state, terms, seed, deadline=deadline, units=units, stats=stats,
             keep_best=keep_best, workers=workers, cancel=cancel,
@@ -561,7 +552,8 @@ def run_lns(
     else:
         if deciding and not free_groups:
             saved = state.decisions()
-            warm = _teams_first(inst, terms, state, seed, 0.4 * time_limit, budget, stats, cancel)
+            part = budget.part(params.teams_first_share * time_limit)
+            warm = _teams_first(inst, terms, state, seed, part, stats, cancel, params)
             if warm is not None and warm.total < state.total:
                 state = warm
                 keep_best()
@@ -571,38 +563,29 @@ def run_lns(
                     if d is not None:
                         term.restore(d)
         ls = LocalSearch(state, rng)
+        meter = budget.meter(params.lns_units_per_second)
         burst = max(200, 20 * inst.k)
         nb_size = 3
         while state.total and not is_set(cancel):
-            if ready is not None and ready.is_set():
+            if (ready is not None and ready.is_set()) or meter.done():
                 break
-            if budget is not None:
-                if used >= budget:
-                    break
-                steps = ls.run(max_steps=min(burst, budget - used), cancel=cancel)
-            else:
-                now = time.perf_counter()
-                if now >= deadline:
-                    break
-                steps = ls.run(deadline=min(deadline, now + 0.5), max_steps=burst, cancel=cancel)
-            used += steps
+            steps = ls.run(
+                deadline=meter.until(params.burst_seconds),
+                max_steps=meter.cap(burst),
+                cancel=cancel,
+            )
+            meter.spend(steps)
             stats.ls_steps += steps
             if deciding:
                 # moves keep projects fixed: now choose them again for the new teams
                 state.redecide()
                 keep_best()
             for _ in range(3):
-                if state.total == 0 or is_set(cancel):
+                if state.total == 0 or is_set(cancel) or meter.done():
                     break
-                if budget is not None:
-                    if used >= budget:
-                        break
-                    cap = 0.05
-                else:
-                    remaining = deadline - time.perf_counter()
-                    if remaining <= 0.005:
-                        break
-                    cap = min(0.2, remaining)
+                cap = meter.solver_time(params.neighbourhood_seconds, params.neighbourhood_work)
+                if cap is None:
+                    break
                 teams = pick_neighbourhood(state, rng, nb_size)
                 improved = solve_neighbourhood(
                     state,
@@ -613,7 +596,7 @@ def run_lns(
                     deterministic=deterministic,
                     cancel=cancel,
                 )
-                used += NEIGHBOURHOOD_UNITS
+                meter.spend(params.neighbourhood_units)
                 stats.neighbourhoods += 1
                 stats.improved += int(improved)
                 # grow neighbourhoods while they pay off, shrink when they stall

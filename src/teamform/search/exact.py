@@ -1,0 +1,183 @@
+"""The exact strategy: the full CP-SAT model, warm-started by local search.
+
+For cohorts small enough to prove optimality: compiled annealing (or the
+Python local search, or neighbourhoods when teams also take projects) finds
+very good teams first, and CP-SAT, hinted with them, improves or proves them
+with what is left of the budget.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from teamform.cancel import is_set, stopping
+from teamform.cpmodel import SubModel
+from teamform.criteria import OBJECTIVE_SCALE, Term
+from teamform.instance import Instance
+from teamform.result import Status
+from teamform.search.budget import Budget
+from teamform.search.cpsat import MAX_SEED, SolutionCallback, solver_for
+from teamform.search.local import LocalSearch, TeamState
+from teamform.search.outcome import Outcome, Progress, ProgressFn
+from teamform.search.params import DEFAULT_PARAMS, SearchParams
+from teamform.validate import validate
+
+
+def solve_exact(
+    inst: Instance,
+    terms: list[Term],
+    start: list[int],
+    budget: Budget,
+    seed: int,
+    workers: int,
+    progress: ProgressFn | None,
+    first: float,
+    cancel: threading.Event | None = None,
+    params: SearchParams = DEFAULT_PARAMS,
+) -> Outcome:
+    """Search from ``start`` within ``budget`` (which counts from the solve's start)."""
+    from teamform.search.lns import LnsStats, anneal, run_lns, use_compiled
+
+    t0, time_limit = budget.start, budget.seconds
+    state = TeamState(inst, terms, start)
+    best_total, best_assign = state.total, list(state.assign)
+    deciding = state.deciding
+    best_decisions = state.decisions() if deciding else None
+    # the first assignment meeting every hard rule: the construction's, or later
+    found_at: float | None = first if state.hard_violations == 0 else None
+
+    def keep_best() -> None:
+        nonlocal best_total, best_assign, found_at, best_decisions
+        if state.total < best_total:
+            best_total, best_assign = state.total, list(state.assign)
+            if deciding:
+                best_decisions = state.decisions()
+            if found_at is None and state.hard_violations == 0:
+                found_at = time.perf_counter() - t0
+            if progress is not None and state.hard_violations == 0:
+                progress(Progress(best_total / OBJECTIVE_SCALE, None, time.perf_counter() - t0))
+
+    if progress is not None and state.hard_violations == 0:
+        progress(Progress(best_total / OBJECTIVE_SCALE, None, first))
+
+    compiled = use_compiled(inst, terms, budget.left(), params)
+    if compiled and not budget.work:
+        from teamform.search.kernels import get_ready
+
+        # compiling would eat the budget: the Python search runs this time, and
+        # the kernels compile in the background for the next solve
+        compiled = get_ready() is None
+    spent = 0.0  # seconds of the budget given to the warm start
+    if compiled:
+        # Annealing finds very good teams fast, and re-annealing from the best so far
+        # leaves the basin one cooling settles in (measured on the demo course: see
+        # benchmarks/README.md); CP-SAT then improves or proves them with what is left.
+        spent = params.anneal_share * time_limit
+        pre = budget.part(spent)
+        runs = max(1, min(params.anneal_runs, int(spent // params.anneal_run_seconds)))
+        for r in range(runs):
+            if is_set(cancel) or best_total == 0:
+                break
+            if r:
+                state = TeamState(inst, terms, best_assign)
+            run = pre.slice(r, runs)
+            if run.seconds <= 0:
+                break
+            run_seed = (seed + r) % (MAX_SEED + 1)
+            anneal(state, terms, run_seed, run, LnsStats(), keep_best, cancel, params)
+    elif deciding:
+        # per-team decisions (projects) are best searched together with the
+        # members: CP-SAT neighbourhoods between bursts of moves
+        spent = min(params.warm_share * time_limit, params.warm_max_seconds)
+        warm = run_lns(
+            inst,
+            terms,
+            state.assign,
+            time_limit=spent,
+            seed=seed,
+            deterministic=budget.work,
+            cancel=cancel,
+            params=params,
+        )
+        if warm.assignment is not None:
+            for term, d in zip(terms, warm.decisions or [], strict=False):
+                if d is not None:
+                    term.restore(d)
+            state = TeamState(inst, terms, warm.assignment)
+            keep_best()
+    else:
+        ls = LocalSearch(state, np.random.default_rng(seed))
+        if budget.work:
+            work = min(time_limit, params.local_max_work_seconds)
+            ls.run(max_steps=int(params.local_steps_per_team_second * work) * inst.k, cancel=cancel)
+        else:
+            local = min(params.local_share * time_limit, params.local_max_seconds)
+            ls.run(deadline=t0 + local, cancel=cancel)
+        keep_best()
+    if best_decisions is not None:
+        for term, d in zip(terms, best_decisions, strict=True):
+            if d is not None:
+                term.restore(d)
+    state = TeamState(inst, terms, best_assign)
+    if state.hard_violations == 0:
+        start = list(state.assign)
+    if is_set(cancel):
+        return fallback(inst, terms, start, found_at, best_decisions, state)
+    sub = SubModel(inst, range(inst.n), range(inst.k), terms)
+    sub.hint(start)
+    solver = solver_for(budget.rest(spent).seconds, seed, workers, budget.work)
+    callback = SolutionCallback(t0, progress)
+    if progress is not None:
+        solver.best_bound_callback = callback.on_bound
+    with stopping(solver, cancel):
+        code = solver.solve(sub.model, callback)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        found = sub.read(solver)
+        assignment = [found[i] for i in range(inst.n)]
+        status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
+        if state.hard_violations == 0 and state.soft_cost < round(solver.objective_value):
+            # CP-SAT did not get back to its hint in time: keep the better answer
+            return Outcome(
+                Status.FEASIBLE,
+                list(state.assign),
+                round(solver.best_objective_bound),
+                callback.first if found_at is None else found_at,
+                state.soft_cost,
+                decisions=best_decisions,
+            )
+        for term in terms:
+            term.read_decisions(sub, solver)
+        return Outcome(
+            status,
+            assignment,
+            round(solver.best_objective_bound),
+            callback.first if found_at is None else found_at,
+            round(solver.objective_value),
+            decisions=[term.decisions() for term in terms] if deciding else None,
+        )
+    if code == cp_model.INFEASIBLE:
+        return Outcome(Status.INFEASIBLE, None)
+    if code == cp_model.MODEL_INVALID:
+        return Outcome(Status.MODEL_INVALID, None)
+    # no solution in time: fall back on the local search's best if it is valid
+    return fallback(inst, terms, start, found_at, best_decisions, state)
+
+
+def fallback(
+    inst: Instance,
+    terms: list[Term],
+    start: list[int],
+    found_at: float | None,
+    decisions: list[object] | None = None,
+    state: TeamState | None = None,
+) -> Outcome:
+    """The local search's best, when CP-SAT gave none: valid, or no answer at all."""
+    if validate(inst, start, terms).ok:
+        # the search's own score of it, for the validator to confirm
+        own = state.soft_cost if state is not None and state.assign == start else None
+        return Outcome(Status.FEASIBLE, start, None, found_at, own, decisions)
+    return Outcome(Status.UNKNOWN, None)

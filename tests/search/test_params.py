@@ -1,0 +1,25 @@
+"""Search tunables: one object, whose settings decide what the search does."""
+
+from __future__ import annotations
+
+from conftest import learner, make_instance
+from teamform.criteria import build_terms
+from teamform.search.lns import use_compiled
+from teamform.search.params import DEFAULT_PARAMS, SearchParams
+
+
+def test_the_budget_that_affords_the_compiled_search_is_a_setting() -> None:
+    records = [learner(f"L{i:02d}", skills={"x": 1 + i % 5}) for i in range(12)]
+    inst = make_instance(records, {"skill_balance": {"weight": 1}}, team={"size": 3})
+    terms = build_terms(inst)
+    assert DEFAULT_PARAMS.compiled_min_seconds == 2.0
+    assert use_compiled(inst, terms, 2.0) and not use_compiled(inst, terms, 1.5)
+    quick = SearchParams(compiled_min_seconds=1.0)
+    assert use_compiled(inst, terms, 1.5, quick)
+
+
+def test_params_are_frozen_and_named() -> None:
+    params = SearchParams(anneal_runs=2)
+    assert params.model_dump()["anneal_runs"] == 2
+    assert SearchParams.model_validate(params.model_dump()) == params
+    assert hash(params) == hash(SearchParams(anneal_runs=2))
