@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from teamform import FormationModel, InputError, Roster, build_instance, load_roster
+from teamform import roster as roster_module
 from teamform.roster import load_pairs
 
 HEADER = ["id", "name", "timezone", "availability", "skill_code", "skill_text", "motivation"]
@@ -508,6 +509,61 @@ def test_from_records_gives_the_same_instance_as_the_csv(tmp_path: Path) -> None
     assert np.array_equal(a.team_hi, b.team_hi)
     assert a.k == b.k == 3
     assert [lr.name for lr in from_csv.learners] == [lr.name for lr in from_dicts.learners]
+
+
+def test_column_reading_gives_the_row_by_row_learners(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every kind of cell the fast, column-wise reading handles, against row by row
+    path = tmp_path / "roster.csv"
+    path.write_text(
+        "id;name;email;timezone;availability;skill_code;skill_text;motivation;section;"
+        "participation;projects;avoid;prefer;language\n"
+        ' L1 ;Ann;a@x.org;europe/paris;Mon-Fri 18:00-21:00;2,5;3;Intrinsic;A;80;"P1; P2";L3;;en\n'
+        "L2;Bob;;;Sat 09:00-12:00;4;1;;A;;;;L4;fr\n"
+        "\n"
+        'L3;"Cy, Jr";c@x.org;America/New_York;"Tue,Thu 18:30-21:30";1;5;imposed;B;0;;L4;;\n'
+        "L4;Di;;Asia/Tokyo;;3;3;IMPOSED;B\n",
+        encoding="utf-8",
+    )
+    table = roster_module._read_table(path)
+    slow = roster_module._build(
+        table.header,
+        table.rows(),
+        source=str(path),
+        avoid=[],
+        prefer=[],
+        pair_source=str(path),
+        timezone="Europe/London",
+    )
+
+    def row_by_row(*args: object) -> None:
+        raise AssertionError("a valid file is read a column at a time")
+
+    monkeypatch.setattr(roster_module, "_learner", row_by_row)
+    fast = load_roster(path, timezone="Europe/London")
+    assert [lr.model_dump() for lr in fast.learners] == [lr.model_dump() for lr in slow.learners]
+    assert [lr.model_fields_set for lr in fast.learners] == [
+        lr.model_fields_set for lr in slow.learners
+    ]
+    assert (fast.avoid, fast.prefer, fast.columns) == (slow.avoid, slow.prefer, slow.columns)
+    first = fast.learners[0]
+    assert (first.id, first.timezone, first.skills, first.motivation) == (
+        "L1",
+        "Europe/Paris",
+        {"code": 2.5, "text": 3.0},
+        "intrinsic",
+    )
+    assert (first.participation, first.projects, first.attributes) == (
+        80.0,
+        ("P1", "P2"),
+        {"language": "en"},
+    )
+    assert fast.learners[1].timezone == "Europe/London"
+    assert fast.learners[1].email is None and fast.learners[1].participation is None
+    assert [lr.row for lr in fast.learners] == [2, 3, 5, 6]
+    assert fast.avoid == (("L1", "L3"), ("L3", "L4"))
+    assert fast.prefer == (("L2", "L4"),)
 
 
 def test_from_records_accepts_pair_lists_in_records() -> None:
