@@ -342,11 +342,17 @@ def _load_zone(name: str) -> ZoneInfo:
     if key in _HOST_DEPENDENT_ZONES:
         raise AvailabilityError(f"time zone '{key}' depends on the machine; name a zone")
     try:
-        # ZoneInfo keeps its own cache, so repeated loads are cheap.
-        return ZoneInfo(key)
+        return _zone(key)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         # OSError covers keys naming a directory of the database, e.g. "America".
         raise AvailabilityError(f"unknown time zone '{key}'") from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _zone(key: str) -> ZoneInfo:
+    # ZoneInfo's own cache holds only the last few zones strongly: a cohort in
+    # dozens of zones would read their files again for every statement
+    return ZoneInfo(key)
 
 
 def reference_week_start(reference_date: date) -> date:
@@ -489,24 +495,30 @@ def availability_masks(
     # Cohorts repeat the same few (zone, statement) pairs, so each distinct pair
     # is converted once.
     cache: dict[tuple[str, str], int] = {}
+    # and each distinct statement is parsed once, whatever its zones
+    parsed: dict[str, list[Window]] = {}
     masks: list[int] = []
     for index, key in enumerate(zip(timezones, texts, strict=True)):
         mask = cache.get(key)
         if mask is None:
-            mask = cache[key] = _learner_mask(index, key[0], key[1], reference_date)
+            mask = cache[key] = _learner_mask(index, key[0], key[1], reference_date, parsed)
         masks.append(mask)
     return masks
 
 
-def _learner_mask(index: int, timezone: str, text: str, reference_date: date) -> int:
+def _learner_mask(
+    index: int, timezone: str, text: str, reference_date: date, parsed: dict[str, list[Window]]
+) -> int:
     try:
         _load_zone(timezone)
     except AvailabilityError as error:
         raise IndexedAvailabilityError(str(error), index=index, column="timezone") from None
-    try:
-        windows = parse_availability(text)
-    except AvailabilityError as error:
-        raise IndexedAvailabilityError(str(error), index=index, column="availability") from None
+    windows = parsed.get(text)
+    if windows is None:
+        try:
+            windows = parsed[text] = parse_availability(text)
+        except AvailabilityError as error:
+            raise IndexedAvailabilityError(str(error), index=index, column="availability") from None
     return weekly_mask(timezone, windows, reference_date)
 
 

@@ -128,6 +128,9 @@ class Roster(BaseModel):
     @property
     def skill_names(self) -> list[str]:
         """Skill names present in the roster, in column order."""
+        if self.columns and self.learners:
+            # a read roster gives every learner every skill column
+            return [c[len(SKILL_PREFIX) :] for c in self.columns if _is_skill(c)]
         names: dict[str, None] = {}
         for learner in self.learners:
             for key in learner.skills:
@@ -137,6 +140,8 @@ class Roster(BaseModel):
     @property
     def category_names(self) -> list[str]:
         """Categorical attribute columns present in the roster."""
+        if self.columns and self.learners:
+            return [c for c in self.columns if c and c not in KNOWN_COLUMNS and not _is_skill(c)]
         names: dict[str, None] = {}
         for learner in self.learners:
             for key in learner.attributes:
@@ -188,6 +193,10 @@ class Roster(BaseModel):
             pair_source=source,
             timezone=timezone,
         )
+
+
+def _is_skill(column: str) -> bool:
+    return column.startswith(SKILL_PREFIX) and len(column) > len(SKILL_PREFIX)
 
 
 def _cell(value: Any) -> str:
@@ -480,7 +489,7 @@ def _build(
             default_zone = canonical_timezone(timezone)
         except AvailabilityError as exc:
             raise InputError(f"{exc} (expected an IANA name)", column="--timezone") from None
-    skill_cols = [h for h in header if h.startswith(SKILL_PREFIX) and len(h) > len(SKILL_PREFIX)]
+    skill_cols = [h for h in header if _is_skill(h)]
 
     def context() -> _Rows:
         return _Rows(
