@@ -250,3 +250,76 @@ def test_bound_never_exceeds_the_exact_optimum(seed: int) -> None:
     objective, _ = solve_exact(inst)
     assert term.coefficient * term.lower_bound() <= objective
     assert term.coefficient * term.layer_bound(0) <= objective
+
+
+def brute_force_optimum(term: OverlapTerm) -> int:
+    """Least total penalty over every split of the cohort into the instance's teams."""
+    inst = term.inst
+    lo, hi = int(inst.team_lo.min()), int(inst.team_hi.max())
+    best = [np.inf]
+
+    def place(i: int, teams: list[list[int]], cost_so_far: int) -> None:
+        if cost_so_far >= best[0]:
+            return
+        if i == inst.n:
+            if len(teams) == inst.k and all(lo <= len(t) <= hi for t in teams):
+                best[0] = sum(term.team_penalty(t, 0) for t in teams)
+            return
+        left = inst.n - i
+        for team in teams:
+            if len(team) < hi:
+                team.append(i)
+                place(i + 1, teams, cost_so_far)
+                team.pop()
+        if len(teams) < inst.k and left >= lo:
+            teams.append([i])
+            place(i + 1, teams, cost_so_far)
+            teams.pop()
+
+    place(0, [], 0)
+    return int(best[0])
+
+
+def test_share_bound_by_hand() -> None:
+    # four learners free one hour each on different days, four free all week; teams of
+    # two, 2 h needed, 1 h more below the target and 3 h more without common time. Each
+    # lone-hour learner either has its own team, 1 h short (2 h with the step), or shares
+    # one with another, with nothing in common (6 h for the two): 2 h each at best
+    records = [
+        *(learner(f"h{d}", availability=f"{d} 10:00-11:00") for d in ("Mon", "Tue", "Wed", "Thu")),
+        *(learner(f"e{k}", availability="Mon-Sun 00:00-24:00") for k in range(4)),
+    ]
+    inst = make_instance(records, stepped(2, below=1, none=3, block=1))
+    (term,) = build_terms(inst)
+    assert term.learner_bounds().tolist() == [4] * 4 + [0] * 4
+    assert term.share_bound(0) == 32
+    assert term.lower_bound() == 32 == brute_force_optimum(term)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_share_bound_never_exceeds_the_brute_force_optimum(seed: int) -> None:
+    # rare windows (some overlapping each other) beside wide ones, with and without steps
+    rng = np.random.default_rng(100 + seed)
+    windows = [
+        "Mon 10:00-11:00",
+        "Mon 10:30-12:00",
+        "Tue 18:00-19:00",
+        "Wed 07:00-07:30",
+        "Sat 10:00-12:00, Tue 18:00-19:00",
+        "Mon 09:00-12:00",
+        "Mon-Fri 09:00-21:00",
+        "Mon-Sun 00:00-24:00",
+    ]
+    n = int(rng.integers(6, 9))
+    records = [
+        learner(f"r{i}", availability=windows[int(rng.integers(len(windows)))]) for i in range(n)
+    ]
+    size = int(rng.integers(2, 4))
+    team = {"size": size, "min": max(2, size - 1), "max": size + 1}
+    below, none = (0.0, 0.0) if seed % 2 else (1.0, float(rng.integers(1, 4)))
+    hours = float(rng.choice([1.0, 2.0]))
+    inst = make_instance(records, stepped(hours, below=below, none=none, block=1), team=team)
+    (term,) = build_terms(inst)
+    optimum = brute_force_optimum(term)
+    assert term.share_bound(0) <= optimum
+    assert term.lower_bound() <= optimum

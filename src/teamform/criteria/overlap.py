@@ -252,7 +252,9 @@ class OverlapTerm(Term):
                     shared += min(float(b[i]), s_i / cap)
             # penalties are integers, so a fractional bound rounds up
             total += max(chunks, layers, math.ceil(shared - 1e-9))
-        return total + self.step_bound()
+        total += self.step_bound()
+        # the share bound counts the steps itself
+        return max(total, sum(self.share_bound(s) for s in range(len(inst.section_names))))
 
     def forced_teams(self) -> tuple[int, int]:
         """Teams that must be below the target, and teams that must have no common block.
@@ -283,6 +285,55 @@ class OverlapTerm(Term):
             return 0
         below, empty = self.forced_teams()
         return self.below_step * below + self.none_step * empty
+
+    def share_bound(self, section: int) -> int:
+        """Penalty, steps included, that the learners bound to be short force on ``section``.
+
+        Call a learner *short* when its best possible team falls short
+        (:meth:`learner_bounds`: ``b_i > 0``). Every team either has a common
+        block, and then its short members share that block pairwise, or has
+        none, and pays ``Z``, the penalty of no common time. A team with a
+        block and short members ``C`` pays at least ``max b_i + below`` and at
+        least ``need - pair + below`` for each pair of them; ``C`` is a clique
+        of the graph joining short learners that share a block, so ``|C|`` is at
+        most ``w_i``: one plus the short learners sharing a block with ``i``,
+        and at most ``cap``. Each short learner therefore accounts for at least
+        the cheapest of: ``b_i + below`` (alone), ``(max(b_i, need - p_i) +
+        below) / w_i`` (with others; ``p_i`` its best pair's block time) and
+        ``Z / cap`` (no common time). The sum is a feasible dual of the set
+        partitioning of the short learners into teams, so never above the
+        optimum; it binds where rare availability forces teams short or
+        without common time, which counting learners alone does not see.
+        """
+        inst = self.inst
+        teams = inst.teams_of_section(section)
+        members = np.flatnonzero(inst.section == section)
+        if self.need == 0 or not len(teams) or not len(members):
+            return 0
+        b = self.learner_bounds()
+        short = members[b[members] > 0]
+        patterns: dict[int, int] = {}
+        codes = np.fromiter(
+            (patterns.setdefault(inst.masks[i], len(patterns)) for i in short.tolist()),
+            dtype=np.int64,
+            count=len(short),
+        )
+        counts = np.bincount(codes, minlength=len(patterns)).astype(np.int64)
+        pattern_b = np.zeros(len(patterns), dtype=np.int64)
+        pattern_b[codes] = b[short]
+        cap = int(inst.team_hi[teams].max())
+        shares = _short_shares(
+            to_words(list(patterns)),
+            counts,
+            pattern_b,
+            self.need,
+            self.block,
+            self.below_step,
+            float(self.shortfall_penalty(0)),
+            cap,
+        )
+        # penalties are integers, so a fractional bound rounds up
+        return math.ceil(float((counts * shares).sum()) - 1e-9)
 
     def layer_bound(self, section: int) -> int:
         """Shortfall forced on the teams of ``section``, level by level.
@@ -606,3 +657,30 @@ def _forced_per_level(words, counts, pattern_b, need, block, leftover):  # type:
                 lone += leftover[size[p]]
         forced[tau] = lone
     return forced
+
+
+@njit(cache=True)
+def _short_shares(words, counts, pattern_b, need, block, below, zero, cap):  # type: ignore[no-untyped-def]
+    """Penalty each learner of every short pattern accounts for (see
+    :meth:`OverlapTerm.share_bound`)."""
+    n_pat = words.shape[0]
+    scratch = np.empty(words.shape[1], dtype=np.uint64)
+    out = np.zeros(n_pat, dtype=np.float64)
+    for p in range(n_pat):
+        share = zero / cap
+        if pattern_b[p] < need:
+            share = min(share, float(pattern_b[p] + below))
+            # the others of its own pattern share all of its block time
+            others = counts[p] - 1
+            best = block_slots(words[p], block) if others > 0 else 0
+            for q in range(n_pat):
+                if q != p:
+                    got = and_block_slots(words[p], words[q], block, scratch)
+                    if got > 0:
+                        others += counts[q]
+                        best = max(best, got)
+            if others > 0:
+                width = min(cap, 1 + others)
+                share = min(share, (max(pattern_b[p], need - best) + below) / width)
+        out[p] = share
+    return out
