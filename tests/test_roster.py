@@ -665,3 +665,10 @@ def test_pair_cell_too_long(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_pairs(path)
     assert_located(info.value, path, 3, "id_a")
+
+
+def test_column_mapped_onto_a_present_name_wins(tmp_path: Path) -> None:
+    records = [{**r, "nickname": f"Nick{k}"} for k, r in enumerate(rows(3))]
+    path = write_roster(tmp_path / "roster.csv", records)
+    roster = load_roster(path, columns={"name": "nickname"})
+    assert [lr.name for lr in roster.learners] == ["Nick0", "Nick1", "Nick2"]

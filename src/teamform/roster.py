@@ -130,7 +130,7 @@ class Roster(BaseModel):
         """Skill names present in the roster, in column order."""
         if self.columns and self.learners:
             # a read roster gives every learner every skill column
-            return [c[len(SKILL_PREFIX) :] for c in self.columns if _is_skill(c)]
+            return list(dict.fromkeys(c[len(SKILL_PREFIX) :] for c in self.columns if _is_skill(c)))
         names: dict[str, None] = {}
         for learner in self.learners:
             for key in learner.skills:
@@ -141,7 +141,11 @@ class Roster(BaseModel):
     def category_names(self) -> list[str]:
         """Categorical attribute columns present in the roster."""
         if self.columns and self.learners:
-            return [c for c in self.columns if c and c not in KNOWN_COLUMNS and not _is_skill(c)]
+            return list(
+                dict.fromkeys(
+                    c for c in self.columns if c and c not in KNOWN_COLUMNS and not _is_skill(c)
+                )
+            )
         names: dict[str, None] = {}
         for learner in self.learners:
             for key in learner.attributes:
@@ -279,7 +283,8 @@ class _Table:
         """Every record's cell of column ``name`` (empty cells when there is none)."""
         if name not in self.header:
             return [""] * len(self.lines)
-        return self.columns[self.header.index(name)]
+        # a column renamed onto another's name wins, as in a row's dict
+        return self.columns[len(self.header) - 1 - self.header[::-1].index(name)]
 
 
 def _read_table(path: Path) -> _Table:

@@ -60,8 +60,10 @@ def summarize(
     ``only`` restricts the summaries to these team indices (to measure their cost).
     """
     members = team_members(assignment, inst.k)
+    # once, not for every team whose checks look at other teams
+    assign = np.asarray(assignment)
     teams = [
-        summarize_team(inst, assignment, terms, validation.team_penalties, t, members[t])
+        summarize_team(inst, assign, terms, validation.team_penalties, t, members[t])
         for t in (range(inst.k) if only is None else only)
     ]
     return teams, criterion_scores(terms, validation.penalties)
@@ -69,7 +71,7 @@ def summarize(
 
 def summarize_team(
     inst: Instance,
-    assignment: Sequence[int],
+    assignment: Sequence[int] | np.ndarray,
     terms: Sequence[Term],
     team_penalties: Mapping[str, Sequence[int]],
     t: int,
@@ -161,7 +163,7 @@ class TeamDetails:
 def team_details(
     inst: Instance,
     terms: Sequence[Term],
-    assignment: Sequence[int],
+    assignment: Sequence[int] | np.ndarray,
     members: Sequence[int],
     team: int,
     team_penalties: Mapping[str, Sequence[int]],
@@ -217,7 +219,7 @@ SWAP_TRIES = 12
 
 
 def _limiting_member(
-    inst: Instance, term: OverlapTerm, assignment: Sequence[int], mem: list[int]
+    inst: Instance, term: OverlapTerm, assignment: Sequence[int] | np.ndarray, mem: list[int]
 ) -> tuple[str, list[str]] | None:
     """Who limits a team's common time, and a swap that would give it more.
 
@@ -250,7 +252,11 @@ def _limiting_member(
 
 
 def _swap(
-    inst: Instance, term: OverlapTerm, assignment: Sequence[int], mem: list[int], m: int
+    inst: Instance,
+    term: OverlapTerm,
+    assignment: Sequence[int] | np.ndarray,
+    mem: list[int],
+    m: int,
 ) -> tuple[int, int, float, float, float] | None:
     assign = np.asarray(assignment)
     team = int(assign[m])
@@ -432,7 +438,7 @@ def _measure(inst: Instance, term: Term, mem: list[int], team: int, pen: int) ->
 
 
 def _checks(
-    inst: Instance, terms: Sequence[Term], assignment: Sequence[int], mem: list[int]
+    inst: Instance, terms: Sequence[Term], assignment: Sequence[int] | np.ndarray, mem: list[int]
 ) -> list[TeamFlag]:
     """Tutor-facing checks of one team; ``ok=False`` marks something to act on."""
     out: list[TeamFlag] = []
