@@ -324,6 +324,21 @@ def _section_skill_means(inst: Instance) -> dict[int, dict[str, float]]:
     return cached
 
 
+def _balance_goal(term: SkillBalanceTerm, section: int) -> str:
+    """The skill-balance target of a section's teams, in words (built once a section)."""
+    goals: dict[int, str] | None = getattr(term, "_goals", None)
+    if goals is None:
+        goals = term._goals = {}  # type: ignore[attr-defined]
+    goal = goals.get(section)
+    if goal is None:
+        means = ", ".join(
+            f"{s} {term.mean[section, j] / SKILL_SCALE:.2f}"
+            for j, s in enumerate(term.skill_labels)
+        )
+        goal = goals[section] = f"team means at the cohort means ({means})"
+    return goal
+
+
 def _touching_pairs(inst: Instance, mem: list[int]) -> list[tuple[int, int]]:
     """Preferred pairs with at least one member in ``mem``, each once, in pair order."""
     adj = inst.prefer_adj
@@ -351,19 +366,15 @@ def _measure(inst: Instance, term: Term, mem: list[int], team: int, pen: int) ->
         )
     if isinstance(term, SkillBalanceTerm):
         section = int(inst.team_section[team])
-        means = term.values[mem].mean(axis=0) if size else np.zeros(len(term.columns))
+        means = term.values[mem].sum(axis=0) / size if size else np.zeros(len(term.columns))
         devs = np.abs(means - term.mean[section]) / SKILL_SCALE
-        value = round(float(devs.mean()), 2) if len(devs) else 0.0
-        goal = ", ".join(
-            f"{s} {term.mean[section, j] / SKILL_SCALE:.2f}"
-            for j, s in enumerate(term.skill_labels)
-        )
+        value = round(float(devs.sum() / len(devs)), 2) if len(devs) else 0.0
         # a quarter of the declared scale off the cohort mean scores 0
         spread = (inst.model.skills.max - inst.model.skills.min) / 4
         return CriterionCheck(
             **base,
             value=value,
-            target=f"team means at the cohort means ({goal})",
+            target=_balance_goal(term, section),
             unit="points off the mean",
             score=_fraction_score(value, spread),
         )

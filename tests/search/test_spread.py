@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from conftest import learner, make_instance
 from teamform.criteria import build_terms
+from teamform.search import spread
 from teamform.search.spread import spread_assignment
 from teamform.validate import validate
 
@@ -76,3 +78,43 @@ def test_nothing_to_do_when_every_team_is_in_range() -> None:
     inst = make_instance(records, MOTIVATION_AND_OVERLAP)
     terms = build_terms(inst)
     assert spread_assignment(inst, terms, [0, 0, 1, 1, 2, 2, 3, 3], 1.0) is None
+
+
+def test_two_swaps_where_no_single_swap_helps(monkeypatch: pytest.MonkeyPatch) -> None:
+    # teams of two, one intrinsic learner each: team 1 has none, team 3 two. Bringing an
+    # intrinsic learner into team 1 costs more common time or balance than it saves, and
+    # so does every single swap; a second swap between learners of one kind wins it back
+    cells = [
+        ("Wed", "imposed", 5),
+        ("Mon-Tue", "imposed", 2),
+        ("Wed", "imposed", 3),
+        ("Wed", "intrinsic", 2),
+        ("Tue", "intrinsic", 5),
+        ("Wed", "intrinsic", 3),
+        ("Mon-Tue", "intrinsic", 5),
+        ("Mon", "imposed", 1),
+    ]
+    records = [
+        learner(f"l{i}", availability=f"{d} 10:00-12:00", motivation=m, skill_a=str(s))
+        for i, (d, m, s) in enumerate(cells)
+    ]
+    criteria = {
+        "overlap": {"weight": 2, "hours": 2, "block": 1, "reference_date": "2026-01-12"},
+        "motivation": {"weight": 3},
+        "skill_balance": {"weight": 1},
+    }
+    inst = make_instance(records, criteria)
+    terms = build_terms(inst)
+    start = [0, 1, 0, 3, 2, 1, 2, 3]
+    before = validate(inst, start, terms)
+    assert before.penalties["motivation"] == 2
+    # single swaps alone find nothing
+    monkeypatch.setattr(spread, "_CHAIN_TEAMS", 0)
+    assert spread_assignment(inst, terms, start, None) is None
+    monkeypatch.undo()
+    found = spread_assignment(inst, terms, start, None)
+    assert found is not None
+    assignment, objective = found
+    after = validate(inst, assignment, terms)
+    assert after.ok and after.objective == objective < before.objective
+    assert after.penalties["motivation"] < before.penalties["motivation"]

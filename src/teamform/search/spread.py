@@ -29,6 +29,14 @@ _SAME_MASK_TRIES = 12
 _SAME_MASK_GOOD = 3
 #: Other partners tried per team out of range once same-availability ones fail.
 _OTHER_TRIES = 4000
+#: Learners of the missing kind tried as the first swap of a chain.
+_CHAIN_FIRST = 400
+#: Cheapest first swaps a second swap is looked for after.
+_CHAIN_KEEP = 12
+#: Partners (of the same availability, and others) tried per learner in the second swap.
+_CHAIN_SECOND = 48
+#: Teams a call tries chains for at most (a work limit: deterministic runs have no clock).
+_CHAIN_TEAMS = 64
 
 
 def spread_intrinsic(
@@ -73,6 +81,8 @@ def spread_intrinsic(
         if not frozen[i]:
             by_mask.setdefault((masks[i], bool(intrinsic[i])), []).append(i)
             kinds[bool(intrinsic[i])].append(i)
+    others = [i for i in range(inst.n) if not frozen[i]]
+    chains = _CHAIN_TEAMS
     swaps = 0
 
     def can_give(t: int, kind: bool) -> bool:
@@ -133,8 +143,70 @@ def spread_intrinsic(
         swaps += 1
         return True
 
-    # same-availability swaps everywhere first (cheap, common time unchanged), then others
-    for wide in (False, True) if any_partner else (False,):
+    def try_chain(t: int, kind: bool) -> bool:
+        """Two swaps: one brings a learner of ``kind`` into ``t`` at a cost, a second
+        between learners of one kind (every count unchanged) earns more than that back."""
+        nonlocal swaps, chains
+        out = [i for i in state.members[t] if intrinsic[i] != kind and not frozen[i]]
+        pool = kinds[kind]
+        if not out or not pool or chains <= 0:
+            return False
+        chains -= 1
+        firsts: list[tuple[int, int, int]] = []
+        start = int(rng.integers(len(pool)))
+        for step in range(min(len(pool), _CHAIN_FIRST)):
+            if step % 64 == 0 and time.perf_counter() >= deadline:
+                return False
+            j = pool[(start + step) % len(pool)]
+            u = state.assign[j]
+            if u == t or section[u] != section[t] or not can_give(u, kind):
+                continue
+            firsts.extend((state.swap_delta(i, j)[0], i, j) for i in out)
+        firsts.sort()
+        for delta, i, j in firsts[:_CHAIN_KEEP]:
+            if time.perf_counter() >= deadline:
+                return False
+            u = state.assign[j]
+            first = state.swap_delta(i, j)
+            state.apply(t, u, *first[1:])
+            best: tuple[int, int, int] | None = None
+            # the second swap trades a learner of t or u for one of its kind: one with
+            # its own availability, or that of i or j (what t or u has just lost), or any
+            for a in (*state.members[t], *state.members[u]):
+                if frozen[a]:
+                    continue
+                partners: list[int] = []
+                for mask in dict.fromkeys((masks[a], masks[i], masks[j])):
+                    same = by_mask.get((mask, bool(intrinsic[a])), [])
+                    begin = int(rng.integers(len(same))) if same else 0
+                    steps = min(len(same), _CHAIN_SECOND)
+                    partners.extend(same[(begin + k) % len(same)] for k in range(steps))
+                begin = int(rng.integers(len(others)))
+                partners.extend(others[(begin + k) % len(others)] for k in range(_CHAIN_SECOND))
+                for b in partners:
+                    v = state.assign[b]
+                    if v in (t, u) or intrinsic[b] != intrinsic[a] or section[v] != section[t]:
+                        continue
+                    d2 = state.swap_delta(a, b)[0]
+                    if delta + d2 < 0 and (best is None or d2 < best[0]):
+                        best = (d2, a, b)
+            if best is not None:
+                _, a, b = best
+                second = state.swap_delta(a, b)
+                state.apply(state.assign[a], state.assign[b], *second[1:])
+                step = 1 if kind else -1
+                count[t] += step
+                count[u] -= step
+                swaps += 2
+                return True
+            # undo the first swap: the plan is exactly as it was
+            back = state.swap_delta(j, i)
+            state.apply(t, u, *back[1:])
+        return False
+
+    # same-availability swaps everywhere first (cheap, common time unchanged), then
+    # others, then chains of two swaps for the teams no single swap helps
+    for stage in (0, 1, 2) if any_partner else (0,):
         progress = True
         while progress and time.perf_counter() < deadline:
             progress = False
@@ -142,10 +214,11 @@ def spread_intrinsic(
                 if time.perf_counter() >= deadline:
                     break
                 lo, hi = ranges[t]
-                while count[t] < lo and try_team(t, True, wide):
-                    progress = True
-                while count[t] > hi and try_team(t, False, wide):
-                    progress = True
+                for kind in (True, False):
+                    while (count[t] < lo if kind else count[t] > hi) and (
+                        try_chain(t, kind) if stage == 2 else try_team(t, kind, stage == 1)
+                    ):
+                        progress = True
     return swaps
 
 
