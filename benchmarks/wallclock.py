@@ -34,11 +34,18 @@ SLACK = 1.0
 PHASES = ("startup", "read", "build", "construction", "bounds", "search", "finish", "write")
 
 
-def run_form(directory: Path, limit: float, seed: int, work: Path) -> dict[str, Any]:
-    """One ``teamform form`` process on a cohort; its wall time and timings."""
+def run_form(
+    directory: Path, limit: float, seed: int, work: Path, src: Path | None = None
+) -> dict[str, Any]:
+    """One ``teamform form`` process on a cohort; its wall time and timings.
+
+    ``src`` is the source tree to run (default: this checkout's), e.g. an
+    earlier version's for a baseline in the same session.
+    """
     out_csv, out_json = work / "teams.csv", work / "result.json"
+    env = None if src is None else {"PYTHONPATH": str(src)}
     result, wall, proc = timed_form(
-        directory, MODEL, limit, seed, out_json, "--out", str(out_csv), timeout=limit + 120
+        directory, MODEL, limit, seed, out_json, "--out", str(out_csv), env=env, timeout=limit + 120
     )
     timings = result["timings"]
     row: dict[str, Any] = {
@@ -55,7 +62,9 @@ def run_form(directory: Path, limit: float, seed: int, work: Path) -> dict[str, 
         "printed_lines": proc.stdout.count("\n"),
     }
     for phase in PHASES:
-        row[f"{phase}_s"] = None if timings[phase] is None else round(timings[phase], 3)
+        value = timings.get(phase)
+        row[f"{phase}_s"] = None if value is None else round(value, 3)
+    row["result"] = result
     return row
 
 
@@ -112,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
     args.results.mkdir(parents=True, exist_ok=True)
     with open(args.results / "wallclock.csv", "w", newline="", encoding="utf-8") as fh:
+        rows = [{k: v for k, v in r.items() if k != "result"} for r in rows]
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)

@@ -89,3 +89,13 @@ def test_demo_benchmark_reports_objective_and_empty_teams() -> None:
     limit, seed, objective, zero, short, strategy, _ = lines[1].split(",")
     assert (limit, seed, strategy) == ("2.5", "0", "exact")
     assert 0 <= int(zero) <= int(short) <= 15 and float(objective) > 0
+
+
+def test_quick_scale_run(tmp_path: Path) -> None:
+    (row,) = run_quick("scale", tmp_path)
+    assert row["n"] == "120" and row["version"] == "this"
+    # penalties never below their bounds; the counts come from the teams
+    assert float(row["motivation"]) >= float(row["motivation_bound"])
+    assert float(row["overlap"]) >= float(row["overlap_bound"])
+    assert int(row["teams_0h"]) >= 0 and int(row["no_intrinsic"]) >= 0
+    assert "motivation (bound)" in (tmp_path / "scale.md").read_text()

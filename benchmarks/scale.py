@@ -1,0 +1,176 @@
+"""Large cohorts: the whole ``teamform form`` command at 2 000, 10 000 and 50 000 learners.
+
+Run from the repository root::
+
+    python -m benchmarks.scale                                  # the default plan
+    python -m benchmarks.scale --sizes 50000 --limits 10 --seeds 0
+    python -m benchmarks.scale --baseline /path/to/earlier/src  # before/after, back to back
+    python -m benchmarks.scale --quick                          # smoke run, a few seconds
+
+Each run is the real command in a fresh process (see :mod:`benchmarks.wallclock`):
+wall time around the process, the phases (start-up, read, build, construction,
+bounds, search, finish, write) from the result JSON's ``timings``, and per run
+the motivation penalty (learners off the even spread) and the overlap penalty
+(hours short, steps included) against their lower bounds, the teams without an
+intrinsically motivated member and the teams without any common hour.
+
+With ``--baseline``, every run is made twice, back to back: first with the
+given source tree (an earlier version), then with this checkout's; the Markdown
+table gives this version's wall time and phases as ratios of the baseline's.
+Cohorts: ``instances/synthetic/n2000_s1``; 10 000 and 50 000 learners generated
+from seed 1. Results go to ``benchmarks/results/scale.csv`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import os
+import platform
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchmarks.cohorts import cohort_dir
+from benchmarks.wallclock import PHASES, RESULTS, run_form
+
+#: (learners, time limit) pairs run by default.
+PLAN = ((2000, 10.0), (2000, 60.0), (10000, 10.0), (10000, 60.0), (50000, 10.0))
+
+
+def _criteria(result: dict[str, Any]) -> dict[str, Any]:
+    """Motivation and overlap against their bounds, and the teams that miss them."""
+    scores = {c["name"]: c for c in result["breakdown"]}
+    teams = result["teams"]
+    row: dict[str, Any] = {}
+    for name in ("motivation", "overlap"):
+        score = scores.get(name)
+        row[name] = None if score is None else score["penalty"]
+        row[f"{name}_bound"] = None if score is None else score["lower_bound"]
+    row["no_intrinsic"] = sum(1 for t in teams if t["size"] and t["intrinsic"] == 0)
+    row["teams_0h"] = sum(1 for t in teams if t["common_hours"] == 0)
+    row["bound"] = result["bound"]
+    return row
+
+
+def run(
+    n: int, limit: float, seed: int, work: Path, src: Path | None, version: str
+) -> dict[str, Any]:
+    """One run of one version; its row."""
+    row = run_form(cohort_dir(n, work), limit, seed, work, src)
+    result = row.pop("result")
+    row.update(_criteria(result))
+    row["version"] = version
+    row["at_bound"] = row["motivation"] is not None and row["motivation"] <= row["motivation_bound"]
+    return row
+
+
+def _ratio(value: float | None, base: float | None) -> str:
+    if value is None or base is None or base <= 0:
+        return "-"
+    return f"{value / base:.2f}"
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """Rows as Markdown: per run, phases, criteria; with a baseline, this version's ratios."""
+    lines = [
+        f"### teamform form on large cohorts ({platform.python_version()}, {os.cpu_count()} CPUs)",
+        "",
+        "| learners | limit | seed | version | wall | wall/limit | "
+        + " | ".join(PHASES)
+        + " | objective | bound | motivation (bound) | no intrinsic | overlap h (bound) | 0 h |",
+        "|" + "---:|" * 4 + "---|" + "---:|" * (len(PHASES) + 8),
+    ]
+    for r in rows:
+        phases = " | ".join("-" if r[f"{p}_s"] is None else f"{r[f'{p}_s']:.2f}" for p in PHASES)
+        lines.append(
+            f"| {r['n']} | {r['limit_s']:g} s | {r['seed']} | {r['version']} | {r['wall_s']:.2f} s "
+            f"| {r['wall_over_limit']:.2f} | {phases} | {r['objective']:.0f} | {r['bound']:.0f} "
+            f"| {r['motivation']:g} ({r['motivation_bound']:g}) | {r['no_intrinsic']} "
+            f"| {r['overlap']:g} ({r['overlap_bound']:g}) | {r['teams_0h']} |"
+        )
+    pairs = [
+        (b, a)
+        for b, a in itertools.pairwise(rows)
+        if b["version"] == "baseline" and a["version"] == "this"
+    ]
+    if pairs:
+        lines += [
+            "",
+            "This version against the baseline run just before it (ratio after / before):",
+            "",
+            "| learners | limit | seed | wall | " + " | ".join(PHASES) + " |",
+            "|" + "---:|" * (4 + len(PHASES)),
+        ]
+        for b, a in pairs:
+            ratios = " | ".join(_ratio(a[f"{p}_s"], b[f"{p}_s"]) for p in PHASES)
+            lines.append(
+                f"| {a['n']} | {a['limit_s']:g} s | {a['seed']} "
+                f"| {_ratio(a['wall_s'], b['wall_s'])} | {ratios} |"
+            )
+    mine = [r for r in rows if r["version"] == "this"]
+    off = [r for r in mine if not r["at_bound"]]
+    lines += [
+        "",
+        f"Motivation at its bound in {len(mine) - len(off)} of {len(mine)} runs"
+        + (
+            "; not reached: "
+            + ", ".join(
+                f"{r['n']} learners at {r['limit_s']:g} s, seed {r['seed']} "
+                f"({r['motivation']:g} off)"
+                for r in off
+            )
+            if off
+            else ""
+        )
+        + ".",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", help="only these cohort sizes")
+    parser.add_argument("--limits", type=float, nargs="+", help="only these time limits")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--baseline", type=Path, help="source tree of the version to compare to")
+    parser.add_argument("--quick", action="store_true", help="120 learners, 2 s, seed 0")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--name", default="scale", help="results file name (without suffix)")
+    args = parser.parse_args(argv)
+    plan = [
+        (n, limit)
+        for n, limit in PLAN
+        if (not args.sizes or n in args.sizes) and (not args.limits or limit in args.limits)
+    ]
+    if args.quick:
+        plan, args.seeds = [(120, 2.0)], [0]
+    versions: list[tuple[str, Path | None]] = [("this", None)]
+    if args.baseline is not None:
+        versions.insert(0, ("baseline", args.baseline.resolve()))
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for n, limit in plan:
+            for seed in args.seeds:
+                for version, src in versions:
+                    row = run(n, limit, seed, work, src, version)
+                    rows.append(row)
+                    print(
+                        f"n={n} limit={limit:g} seed={seed} {version}: wall {row['wall_s']:.2f} s, "
+                        f"motivation {row['motivation']:g} ({row['motivation_bound']:g}), "
+                        f"overlap {row['overlap']:g} ({row['overlap_bound']:g})",
+                        flush=True,
+                    )
+    args.results.mkdir(parents=True, exist_ok=True)
+    with open(args.results / f"{args.name}.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    (args.results / f"{args.name}.md").write_text(markdown(rows), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
