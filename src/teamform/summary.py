@@ -15,6 +15,7 @@ Entry points:
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -269,7 +270,10 @@ def _swap(
         pool = pool[~pinned[pool]]
     base = team_common(inst.masks, rest)
     masks = inst.masks
-    tried = sorted(pool[:SWAP_POOL].tolist(), key=lambda j: (-(base & masks[j]).bit_count(), j))
+    pool_ids = pool[:SWAP_POOL].tolist()
+    # the most time shared with the team first (ties: lower index); only the first few count
+    keys = [-(base & masks[j]).bit_count() for j in pool_ids]
+    tried = [j for _, j in heapq.nsmallest(SWAP_TRIES, zip(keys, pool_ids, strict=True))]
     avoid = inst.avoid_adj
     need = term.hours
 
@@ -324,6 +328,16 @@ def _section_skill_means(inst: Instance) -> dict[int, dict[str, float]]:
     return cached
 
 
+def _rows_of(owner: Any, name: str) -> list[Any]:
+    """``owner.name`` (an array) as nested lists, converted once per owner."""
+    key = f"_{name}_rows"
+    rows: list[Any] | None = getattr(owner, key, None)
+    if rows is None:
+        rows = getattr(owner, name).tolist()
+        setattr(owner, key, rows)
+    return rows
+
+
 def _balance_goal(term: SkillBalanceTerm, section: int) -> str:
     """The skill-balance target of a section's teams, in words (built once a section)."""
     goals: dict[int, str] | None = getattr(term, "_goals", None)
@@ -366,9 +380,14 @@ def _measure(inst: Instance, term: Term, mem: list[int], team: int, pen: int) ->
         )
     if isinstance(term, SkillBalanceTerm):
         section = int(inst.team_section[team])
-        means = term.values[mem].sum(axis=0) / size if size else np.zeros(len(term.columns))
-        devs = np.abs(means - term.mean[section]) / SKILL_SCALE
-        value = round(float(devs.sum() / len(devs)), 2) if len(devs) else 0.0
+        # plain lists: numpy costs more than it saves on a handful of members
+        rows, targets = _rows_of(term, "values"), _rows_of(term, "mean")[section]
+        sums = [sum(rows[i][j] for i in mem) for j in range(len(targets))]
+        devs = [
+            abs((s / size if size else 0.0) - m) / SKILL_SCALE
+            for s, m in zip(sums, targets, strict=True)
+        ]
+        value = round(sum(devs) / len(devs), 2) if devs else 0.0
         # a quarter of the declared scale off the cohort mean scores 0
         spread = (inst.model.skills.max - inst.model.skills.min) / 4
         return CriterionCheck(
@@ -390,7 +409,8 @@ def _measure(inst: Instance, term: Term, mem: list[int], team: int, pen: int) ->
             score=round(100.0 * met / total, 1) if total else 100.0,
         )
     if isinstance(term, MotivationTerm):
-        count = int(np.count_nonzero(inst.intrinsic[mem])) if size else 0
+        intrinsic = _rows_of(inst, "intrinsic")
+        count = sum(1 for i in mem if intrinsic[i])
         lo, hi = term.target(team)
         return CriterionCheck(
             **base,
