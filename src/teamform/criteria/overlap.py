@@ -311,6 +311,8 @@ class OverlapTerm(Term):
         if self.need == 0 or not len(teams) or not len(members):
             return 0
         b = self.learner_bounds()
+        if not usable(_short_shares, "overlap bound without the short learners' shares (weaker)"):
+            return 0
         short = members[b[members] > 0]
         patterns: dict[int, int] = {}
         codes = np.fromiter(

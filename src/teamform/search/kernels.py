@@ -37,6 +37,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         ("teamform.search.construct", "_grow_kernel"),
         ("teamform.criteria.overlap", "_pattern_best_times"),
         ("teamform.criteria.overlap", "_forced_per_level"),
+        ("teamform.criteria.overlap", "_short_shares"),
     ),
     "diversity": (
         ("teamform.search.diversity_ls", "_its"),
@@ -224,7 +225,7 @@ def _warm_search() -> None:
     construct(inst, 0)
     for term in terms:
         if isinstance(term, OverlapTerm):
-            term.lower_bound()  # both of its kernels
+            term.lower_bound()  # every one of its kernels
     state = TeamState(inst, terms, [i % 2 for i in range(inst.n)])
     search = CompiledLocalSearch(state, seed=0)
     search.run(max_steps=20, temp=1.0)
