@@ -53,6 +53,10 @@ __all__ = [
 SLOT_MINUTES = 15
 SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
 SLOTS_PER_WEEK = 7 * 24 * 60 // SLOT_MINUTES
+#: A week has 168 hours: no overlap target or block can be longer.
+HOURS_PER_WEEK = 168
+#: Reference weeks the time-zone conversion supports.
+REFERENCE_DATE_RANGE = (date(1900, 1, 1), date(2199, 12, 31))
 FULL_WEEK_MASK = (1 << SLOTS_PER_WEEK) - 1
 
 _MINUTES_PER_DAY = 24 * 60
@@ -750,3 +754,13 @@ def slots_to_hours(slots: int) -> float:
         The same duration in hours, e.g. ``6`` slots give ``1.5``.
     """
     return slots * SLOT_MINUTES / 60
+
+
+def check_reference_date(value: date) -> None:
+    """Raise ``ValueError`` unless ``value`` lies in :data:`REFERENCE_DATE_RANGE`."""
+    first, last = REFERENCE_DATE_RANGE
+    if not first <= value <= last:
+        raise ValueError(
+            f"reference date {value.isoformat()} is outside {first.isoformat()} to "
+            f"{last.isoformat()}"
+        )

@@ -22,6 +22,7 @@ from teamform.availability import (
     IndexedAvailabilityError,
     availability_masks,
 )
+from teamform.criteria.base import SKILL_SCALE as SKILL_SCALE  # skills in hundredths
 from teamform.errors import InputError, raise_problems
 from teamform.gcpause import gc_paused
 from teamform.model import FormationModel
@@ -33,9 +34,6 @@ if TYPE_CHECKING:
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-
-#: Skill levels are stored in hundredths of a point, so decimals such as 3.5 are exact.
-SKILL_SCALE = 100
 
 #: The week availability is placed in when neither the model nor the caller
 #: gives a date: a January Monday (standard time in the northern hemisphere).

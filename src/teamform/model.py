@@ -11,18 +11,35 @@ import json
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
 
+from teamform.availability import HOURS_PER_WEEK as HOURS_PER_WEEK
+from teamform.availability import REFERENCE_DATE_RANGE as REFERENCE_DATE_RANGE
+from teamform.availability import check_reference_date as check_reference_date
+from teamform.criteria.base import Criterion as Criterion
+from teamform.criteria.base import Settings
+from teamform.criteria.category import CategoryRule as CategoryRule
+from teamform.criteria.diversity import Diversity as Diversity
+from teamform.criteria.motivation import Motivation as Motivation
+from teamform.criteria.no_repeat import NoRepeat as NoRepeat
+from teamform.criteria.overlap import Overlap as Overlap
+from teamform.criteria.participation import Participation as Participation
+from teamform.criteria.prefer import Prefer as Prefer
+from teamform.criteria.project import Projects as Projects
+from teamform.criteria.registry import SECTIONS, on_change
+from teamform.criteria.skill_balance import SkillBalance as SkillBalance
+from teamform.criteria.skill_coverage import CoverageRule as CoverageRule
+from teamform.criteria.skill_coverage import SkillCoverage as SkillCoverage
+from teamform.criteria.stability import Stability as Stability
 from teamform.errors import InputError
 from teamform.files import MAX_TOML_CHARS, parse_toml, read_text, toml_line
 
@@ -30,16 +47,6 @@ from teamform.files import MAX_TOML_CHARS, parse_toml, read_text, toml_line
 MAX_TEAM_COUNT = 1_000_000
 #: Skill scales are survey scales; bounded so levels in hundredths stay small integers.
 MAX_SKILL_MAGNITUDE = 1_000_000
-#: A week has 168 hours: no overlap target or block can be longer.
-HOURS_PER_WEEK = 168
-#: Reference weeks the time-zone conversion supports.
-REFERENCE_DATE_RANGE = (date(1900, 1, 1), date(2199, 12, 31))
-
-
-class _Strict(BaseModel):
-    # strict: a string "4" or a 1 for true is a typo, not a value; finite: inf and
-    # nan have no meaning as weights, hours or levels
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class _KeyError(ValueError):
@@ -50,7 +57,7 @@ class _KeyError(ValueError):
         self.loc = loc
 
 
-class TeamSpec(_Strict):
+class TeamSpec(Settings):
     """Team size: a target size (with bounds) or a number of teams.
 
     With ``balanced`` (the default) team sizes differ by at most one; the
@@ -77,7 +84,7 @@ class TeamSpec(_Strict):
         return self
 
 
-class SkillScale(_Strict):
+class SkillScale(Settings):
     """Declared range of skill levels; every roster value must lie inside it."""
 
     min: float = Field(default=1, ge=-MAX_SKILL_MAGNITUDE, le=MAX_SKILL_MAGNITUDE)
@@ -90,230 +97,43 @@ class SkillScale(_Strict):
         return self
 
 
-class Criterion(_Strict):
-    """Common switches of a criterion: its weight, and hard vs soft."""
-
-    enabled: bool = True
-    weight: float = Field(default=1.0, ge=0)
-    hard: bool = False
-
-
-class SkillBalance(Criterion):
-    """Every team's skill total close to its size times the cohort mean.
-
-    Penalty: per team and skill, the absolute deviation of the team's skill
-    sum from ``size * cohort mean``, in skill points (a team of four whose mean
-    is 0.25 off counts 1 point). ``skills`` restricts it to some skills.
-    """
-
-    skills: list[str] = Field(default_factory=list)
+def _criteria_model() -> type[Settings]:
+    """The ``[criteria]`` table, one optional key (or list) per registered section."""
+    fields: dict[str, Any] = {}
+    for s in SECTIONS:
+        kind: Any = s.settings
+        fields[s.key] = (list[kind], Field(default_factory=list)) if s.many else (kind | None, None)
+    return create_model(
+        "Criteria",
+        __base__=Settings,
+        __module__=__name__,
+        __doc__="The criteria table of a formation model; absent criteria are off.",
+        **fields,
+    )
 
 
-class CoverageRule(_Strict):
-    skill: str
-    level: float
+if TYPE_CHECKING:
+    # What type checkers see of the built-in sections; the runtime model is made from
+    # the registry (code reaching a section by its key needs no line here).
+
+    class Criteria(Settings):
+        skill_balance: SkillBalance | None = None
+        skill_coverage: SkillCoverage | None = None
+        motivation: Motivation | None = None
+        prefer: Prefer | None = None
+        overlap: Overlap | None = None
+        category: list[CategoryRule] = Field(default_factory=list)
+        diversity: Diversity | None = None
+        no_repeat: NoRepeat | None = None
+        stability: Stability | None = None
+        participation: Participation | None = None
+        projects: Projects | None = None
+
+else:
+    Criteria = _criteria_model()
 
 
-class SkillCoverage(Criterion):
-    """At least one member at level >= ``level`` in ``skill``, per rule and team.
-
-    Penalty: one per team and rule without such a member.
-    """
-
-    rules: list[CoverageRule] = Field(default_factory=list)
-
-
-class Motivation(Criterion):
-    """Intrinsically motivated learners spread evenly.
-
-    Each team should hold between floor(I/k) and ceil(I/k) of the I intrinsic
-    learners (k teams, per section); penalty: learners outside that range.
-    With fewer intrinsic learners than teams, ``min_intrinsic`` (default 1) is
-    still required where possible: no team made only of imposed learners.
-    """
-
-
-class Prefer(Criterion):
-    """Preferred pairs: one penalty point (times the weight) per pair split up.
-
-    Preferred pairs are wishes, never hard rules.
-    """
-
-    @model_validator(mode="after")
-    def _soft(self) -> Prefer:
-        if self.hard:
-            raise ValueError("preferred pairs are always soft; use hard = false")
-        return self
-
-
-class Overlap(Criterion):
-    """Common weekly hours for synchronous work.
-
-    Penalty: per team, the hours short of ``hours`` of common availability,
-    counting only runs of at least ``block`` consecutive hours. Computed in UTC
-    for the week of ``reference_date`` so daylight-saving time is right.
-    ``below`` more hours are charged to a team short of the target at all, and
-    ``none`` more to a team without a single common block: the first hours a
-    team lacks, and its last common hour, weigh more than the others.
-    """
-
-    hours: float = Field(default=2.0, ge=0, le=HOURS_PER_WEEK)
-    block: float = Field(default=1.0, ge=0, le=HOURS_PER_WEEK)
-    below: float = Field(default=0.0, ge=0, le=HOURS_PER_WEEK)
-    none: float = Field(default=0.0, ge=0, le=HOURS_PER_WEEK)
-    # a TOML date or a "YYYY-MM-DD" string
-    reference_date: date | None = Field(default=None, strict=False)
-
-    @field_validator("reference_date")
-    @classmethod
-    def _in_range(cls, value: date | None) -> date | None:
-        if value is not None:
-            check_reference_date(value)
-        return value
-
-
-def check_reference_date(value: date) -> None:
-    """Raise ``ValueError`` unless ``value`` lies in :data:`REFERENCE_DATE_RANGE`."""
-    first, last = REFERENCE_DATE_RANGE
-    if not first <= value <= last:
-        raise ValueError(
-            f"reference date {value.isoformat()} is outside {first.isoformat()} to "
-            f"{last.isoformat()}"
-        )
-
-
-class CategoryRule(Criterion):
-    """A rule on a categorical roster column.
-
-    ``distribute``: each value spread evenly (per team between floor and ceil
-    of its share); ``cluster``: teams share one value (penalty: extra values per
-    team); ``no_isolation``: never a single member of a value alone in a team
-    (penalty: isolated members). ``values`` limits the rule to some values.
-    """
-
-    column: str
-    rule: Literal["distribute", "cluster", "no_isolation"]
-    values: list[str] = Field(default_factory=list)
-
-
-class NoRepeat(Criterion):
-    """Teammates of earlier phases kept apart.
-
-    Penalty: per team, over each pair of members who already shared a team,
-    the number of earlier phases they shared (so a pair met twice weighs
-    twice). Hard: no pair of earlier teammates meets again. The pair history
-    comes from the course workspace (:mod:`teamform.plan`) or
-    ``form(..., history=...)``.
-    """
-
-
-class Stability(Criterion):
-    """Learners kept in their current team (the ``keep`` re-forming policy).
-
-    Penalty: learners placed in a team other than the one they are in now
-    (teams keep their number across phases); learners without a current team
-    cost nothing. Hard: nobody moves.
-    """
-
-
-class Participation(Criterion):
-    """Engagement from a ``participation`` roster column (0-100).
-
-    Learners below ``low`` are spread: per team, those beyond ``ceil(L/k)``
-    count (``L`` low learners, ``k`` teams in the section). With
-    ``require_high``, each team without a member at ``high`` or above counts 1.
-    Ignored when the roster has no participation column (e.g. a first phase).
-    """
-
-    low: float = Field(default=40, ge=0, le=100)
-    high: float = Field(default=70, ge=0, le=100)
-    require_high: bool = True
-
-    @model_validator(mode="after")
-    def _check(self) -> Participation:
-        if self.low > self.high:
-            raise ValueError(f"low ({self.low:g}) is above high ({self.high:g})")
-        return self
-
-
-class Diversity(Criterion):
-    """Pairwise diversity: members of a team differ from one another.
-
-    Distances come from ``matrix`` (a CSV ``id_a,id_b,distance``; pairs not
-    listed are at distance 0) or are computed from roster ``columns``: numeric
-    columns (``skill_<name>`` or ``participation``) add the absolute difference
-    of standardised values, other columns add 1 when the values differ.
-    Penalty: per team, the pairwise distance its members fall short of each
-    member's most distant possible teammates (see the criterion module).
-    """
-
-    columns: list[str] = Field(default_factory=list)
-    matrix: str | None = None
-
-    @model_validator(mode="after")
-    def _source(self) -> Diversity:
-        if bool(self.columns) == bool(self.matrix):
-            raise ValueError("give either 'columns' or 'matrix' (a distance CSV), not both")
-        if self.hard:
-            raise ValueError("diversity is always soft; use hard = false")
-        return self
-
-
-class Projects(Criterion):
-    """Each team gets one project; learners rank projects in the roster.
-
-    Learners list projects, best first, in the roster column ``projects``
-    (``;``-separated). Penalty: per learner, the rank steps from their first
-    choice to their team's project (0 for the first choice, 1 for the second
-    ...); a project not among the learner's choices counts ``unranked``
-    steps; learners who ranked nothing count 0. With ``hard``, every learner
-    who ranked projects gets one of them (the rank penalty stays soft).
-
-    ``names`` lists the projects on offer (default: every project the roster
-    names, sorted); ``capacity`` is how many teams may take each project
-    (default 1 when there are at least as many projects as teams, otherwise
-    an even share), ``capacities`` overrides it per project. With ``keep``, a
-    phase formed under the ``keep`` policy gives each team its previous
-    project.
-    """
-
-    names: list[str] = Field(default_factory=list)
-    capacity: int | None = Field(default=None, ge=1)
-    capacities: dict[str, int] = Field(default_factory=dict)
-    unranked: int = Field(default=10, ge=0)
-    keep: bool = False
-
-    @model_validator(mode="after")
-    def _check(self) -> Projects:
-        if len(set(self.names)) < len(self.names):
-            raise ValueError("a project is listed twice in names")
-        bad = [p for p, c in self.capacities.items() if c < 0]
-        if bad:
-            raise ValueError(f"capacity of project '{bad[0]}' is negative")
-        if self.names:
-            unknown = [p for p in self.capacities if p not in self.names]
-            if unknown:
-                raise ValueError(f"capacities name project '{unknown[0]}', which is not in names")
-        return self
-
-
-class Criteria(_Strict):
-    """The criteria table of a formation model; absent criteria are off."""
-
-    skill_balance: SkillBalance | None = None
-    skill_coverage: SkillCoverage | None = None
-    motivation: Motivation | None = None
-    prefer: Prefer | None = None
-    overlap: Overlap | None = None
-    category: list[CategoryRule] = Field(default_factory=list)
-    diversity: Diversity | None = None
-    no_repeat: NoRepeat | None = None
-    stability: Stability | None = None
-    participation: Participation | None = None
-    projects: Projects | None = None
-
-
-class RosterColumns(_Strict):
+class RosterColumns(Settings):
     """How to read the roster: its own headers, and a default time zone."""
 
     columns: dict[str, str] = Field(default_factory=dict)
@@ -335,7 +155,7 @@ class RosterColumns(_Strict):
             raise ValueError(f"{exc} (expected an IANA name such as Europe/Paris)") from None
 
 
-class FormationModel(_Strict):
+class FormationModel(Settings):
     """A formation model: which criteria matter, how much, and which are hard.
 
     Avoid pairs and sections are always hard rules; team sizes are always
@@ -352,7 +172,7 @@ class FormationModel(_Strict):
     description: str = ""
     team: TeamSpec
     skills: SkillScale = SkillScale()
-    criteria: Criteria = Criteria()
+    criteria: Criteria = Field(default_factory=lambda: Criteria())
     roster: RosterColumns = RosterColumns()
     _source: str = PrivateAttr(default="model")
 
@@ -420,6 +240,17 @@ class FormationModel(_Strict):
                 message = err["msg"].removeprefix("Value error, ")
             row = toml_line(text, loc) if text and loc else None
             raise InputError(message, file=source, row=row, column=key or None) from None
+
+
+def _rebuild_schema() -> None:
+    """Remake :class:`Criteria` after the registry changed (a criterion registered)."""
+    global Criteria
+    Criteria = _criteria_model()  # type: ignore[assignment,misc]
+    FormationModel.__pydantic_fields__["criteria"].annotation = Criteria
+    FormationModel.model_rebuild(force=True)
+
+
+on_change(_rebuild_schema)
 
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -7,6 +7,8 @@ its own variables, constraints and penalty.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from teamform.criteria.base import OBJECTIVE_LIMIT, OBJECTIVE_SCALE, Term
 from teamform.criteria.category import CategoryTerm
 from teamform.criteria.diversity import DiversityTerm
@@ -16,11 +18,14 @@ from teamform.criteria.overlap import OverlapTerm
 from teamform.criteria.participation import ParticipationHighTerm, ParticipationSpreadTerm
 from teamform.criteria.prefer import PreferTerm
 from teamform.criteria.project import ProjectChoiceTerm, ProjectTerm
+from teamform.criteria.registry import SECTIONS, Section, register, section_of
 from teamform.criteria.skill_balance import SkillBalanceTerm
 from teamform.criteria.skill_coverage import SkillCoverageTerm
 from teamform.criteria.stability import StabilityTerm
 from teamform.errors import InputError
-from teamform.instance import Instance
+
+if TYPE_CHECKING:
+    from teamform.instance import Instance
 
 __all__ = [
     "OBJECTIVE_LIMIT",
@@ -35,82 +40,26 @@ __all__ = [
     "PreferTerm",
     "ProjectChoiceTerm",
     "ProjectTerm",
+    "Section",
     "SkillBalanceTerm",
     "SkillCoverageTerm",
     "StabilityTerm",
     "Term",
     "build_terms",
     "check_weights",
+    "register",
     "weight_range",
 ]
 
 
 def build_terms(inst: Instance) -> list[Term]:
-    """The terms of ``inst.model``'s enabled criteria."""
+    """The terms of ``inst.model``'s enabled criteria, in the order of the registry."""
     c = inst.model.criteria
     terms: list[Term] = []
-    if c.skill_balance and c.skill_balance.enabled and inst.skill_names:
-        terms.append(
-            SkillBalanceTerm(
-                inst,
-                weight=c.skill_balance.weight,
-                hard=c.skill_balance.hard,
-                skills=c.skill_balance.skills,
-            )
-        )
-    if c.skill_coverage and c.skill_coverage.enabled and c.skill_coverage.rules:
-        terms.append(
-            SkillCoverageTerm(
-                inst,
-                weight=c.skill_coverage.weight,
-                hard=c.skill_coverage.hard,
-                rules=c.skill_coverage.rules,
-            )
-        )
-    if c.motivation and c.motivation.enabled:
-        terms.append(MotivationTerm(inst, weight=c.motivation.weight, hard=c.motivation.hard))
-    if c.prefer and c.prefer.enabled and len(inst.prefer):
-        terms.append(PreferTerm(inst, weight=c.prefer.weight, hard=False))
-    if c.overlap and c.overlap.enabled:
-        terms.append(
-            OverlapTerm(
-                inst,
-                weight=c.overlap.weight,
-                hard=c.overlap.hard,
-                hours=c.overlap.hours,
-                block=c.overlap.block,
-                below=c.overlap.below,
-                none=c.overlap.none,
-            )
-        )
-    for rule in c.category:
-        if rule.enabled:
-            terms.append(CategoryTerm(inst, rule))
-    if c.diversity and c.diversity.enabled and inst.distances is not None:
-        terms.append(
-            DiversityTerm(
-                inst,
-                weight=c.diversity.weight,
-                distances=inst.distances,
-                factor=inst.distance_factor,
-            )
-        )
-    if c.no_repeat and c.no_repeat.enabled:
-        terms.append(NoRepeatTerm(inst, weight=c.no_repeat.weight, hard=c.no_repeat.hard))
-    if c.stability and c.stability.enabled:
-        terms.append(StabilityTerm(inst, weight=c.stability.weight, hard=c.stability.hard))
-    p = c.participation
-    # without a participation column (e.g. a first phase) there is nothing to spread
-    if p and p.enabled and inst.participation is not None:
-        terms.append(ParticipationSpreadTerm(inst, weight=p.weight, hard=p.hard, low=p.low))
-        if p.require_high:
-            terms.append(ParticipationHighTerm(inst, weight=p.weight, hard=p.hard, high=p.high))
-    pr = c.projects
-    if pr and pr.enabled and inst.projects is not None:
-        project = ProjectTerm(inst, weight=pr.weight)
-        terms.append(project)
-        if pr.hard:
-            terms.append(ProjectChoiceTerm(inst, project))
+    for section in SECTIONS:
+        value = getattr(c, section.key)
+        for spec in value if section.many else [value] if value is not None else []:
+            terms.extend(section.build(inst, spec))
     check_weights(inst, terms)
     return terms
 
@@ -153,6 +102,5 @@ def check_weights(inst: Instance, terms: list[Term]) -> None:
 
 def _model_key(term: Term) -> str:
     """The criterion table a term's weight comes from."""
-    if isinstance(term, ParticipationHighTerm):
-        return "participation"
-    return term.name.split(":")[0]
+    section = section_of(term)
+    return section.key if section is not None else term.name.split(":")[0]

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
@@ -40,6 +41,24 @@ OBJECTIVE_SCALE = 10_000
 #: search's cost of one hard-rule breach (ten times this), and far enough below CP-SAT's
 #: 64-bit limit (2**62 over the variables' domains) for its own checks.
 OBJECTIVE_LIMIT = 10**14
+#: Skill levels are stored in hundredths of a point, so decimals such as 3.5 are exact.
+SKILL_SCALE = 100
+
+
+class Settings(BaseModel):
+    """Base of every formation-model table: unknown keys and loose types are errors."""
+
+    # strict: a string "4" or a 1 for true is a typo, not a value; finite: inf and
+    # nan have no meaning as weights, hours or levels
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+class Criterion(Settings):
+    """Common switches of a criterion: its weight, and hard vs soft."""
+
+    enabled: bool = True
+    weight: float = Field(default=1.0, ge=0)
+    hard: bool = False
 
 
 class Term(ABC):

@@ -12,23 +12,39 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from ortools.sat.python import cp_model
+from pydantic import Field
 
-from teamform.criteria.base import Term
-from teamform.instance import Instance
-from teamform.model import CategoryRule
+from teamform.criteria.base import Criterion, Term
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
+    from teamform.instance import Instance
     from teamform.search.compiled import CategoryRecord
+
+
+class CategoryRule(Criterion):
+    """A rule on a categorical roster column.
+
+    ``distribute``: each value spread evenly (per team between floor and ceil
+    of its share); ``cluster``: teams share one value (penalty: extra values per
+    team); ``no_isolation``: never a single member of a value alone in a team
+    (penalty: isolated members). ``values`` limits the rule to some values.
+    """
+
+    column: str
+    rule: Literal["distribute", "cluster", "no_isolation"]
+    values: list[str] = Field(default_factory=list)
 
 
 class CategoryTerm(Term):
     """One categorical rule (see module doc)."""
 
+    #: each rule's own name is ``category:<column>:<rule>``
+    name = "category"
     unit_label = "members"
 
     def __init__(self, inst: Instance, rule: CategoryRule) -> None:
@@ -144,3 +160,8 @@ class CategoryTerm(Term):
                 for v in self.active:
                     rec.lo[0, t, v], rec.hi[0, t, v] = self._range(t, v)
         return rec
+
+
+def build(inst: Instance, spec: CategoryRule) -> list[Term]:
+    """The terms of one ``[criteria.category]`` table."""
+    return [CategoryTerm(inst, spec)] if spec.enabled else []

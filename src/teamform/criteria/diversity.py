@@ -19,12 +19,36 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from ortools.sat.python import cp_model
+from pydantic import Field, model_validator
 
-from teamform.criteria.base import Term
-from teamform.instance import Instance
+from teamform.criteria.base import Criterion, Term
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
+    from teamform.instance import Instance
+
+
+class Diversity(Criterion):
+    """Pairwise diversity: members of a team differ from one another.
+
+    Distances come from ``matrix`` (a CSV ``id_a,id_b,distance``; pairs not
+    listed are at distance 0) or are computed from roster ``columns``: numeric
+    columns (``skill_<name>`` or ``participation``) add the absolute difference
+    of standardised values, other columns add 1 when the values differ.
+    Penalty: per team, the pairwise distance its members fall short of each
+    member's most distant possible teammates (see the criterion module).
+    """
+
+    columns: list[str] = Field(default_factory=list)
+    matrix: str | None = None
+
+    @model_validator(mode="after")
+    def _source(self) -> Diversity:
+        if bool(self.columns) == bool(self.matrix):
+            raise ValueError("give either 'columns' or 'matrix' (a distance CSV), not both")
+        if self.hard:
+            raise ValueError("diversity is always soft; use hard = false")
+        return self
 
 
 class DiversityTerm(Term):
@@ -91,3 +115,14 @@ class DiversityTerm(Term):
         for i, t in enumerate(assignment):
             teams.setdefault(int(t), []).append(i)
         return sum(self.within(m) for m in teams.values()) / self.factor
+
+
+def build(inst: Instance, spec: Diversity) -> list[Term]:
+    """The terms of one ``[criteria.diversity]`` table."""
+    if not spec.enabled or inst.distances is None:
+        return []
+    return [
+        DiversityTerm(
+            inst, weight=spec.weight, distances=inst.distances, factor=inst.distance_factor
+        )
+    ]

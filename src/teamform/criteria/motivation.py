@@ -14,12 +14,22 @@ from typing import TYPE_CHECKING
 import numpy as np
 from ortools.sat.python import cp_model
 
-from teamform.criteria.base import Term
-from teamform.instance import Instance
+from teamform.criteria.base import Criterion, Term
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
+    from teamform.instance import Instance
     from teamform.search.compiled import MotivationRecord
+
+
+class Motivation(Criterion):
+    """Intrinsically motivated learners spread evenly.
+
+    Each team should hold between floor(I/k) and ceil(I/k) of the I intrinsic
+    learners (k teams, per section); penalty: learners outside that range.
+    With fewer intrinsic learners than teams, ``min_intrinsic`` (default 1) is
+    still required where possible: no team made only of imposed learners.
+    """
 
 
 class MotivationTerm(Term):
@@ -86,3 +96,10 @@ class MotivationTerm(Term):
             np.ascontiguousarray(targets[:, 1]),
             cost_per_unit(self),
         )
+
+
+def build(inst: Instance, spec: Motivation) -> list[Term]:
+    """The terms of one ``[criteria.motivation]`` table."""
+    if not spec.enabled:
+        return []
+    return [MotivationTerm(inst, weight=spec.weight, hard=spec.hard)]

@@ -14,11 +14,22 @@ from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
-from teamform.criteria.base import Term
-from teamform.instance import Instance
+from teamform.criteria.base import Criterion, Term
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
+    from teamform.instance import Instance
+
+
+class NoRepeat(Criterion):
+    """Teammates of earlier phases kept apart.
+
+    Penalty: per team, over each pair of members who already shared a team,
+    the number of earlier phases they shared (so a pair met twice weighs
+    twice). Hard: no pair of earlier teammates meets again. The pair history
+    comes from the course workspace (:mod:`teamform.plan`) or
+    ``form(..., history=...)``.
+    """
 
 
 class NoRepeatTerm(Term):
@@ -71,3 +82,10 @@ class NoRepeatTerm(Term):
         ids = self.inst.ids
         pairs = ", ".join(f"{ids[i]}+{ids[j]}" for i, j, _ in self.repeated_pairs(members))
         return f"no_repeat: earlier teammates together again ({pairs})"
+
+
+def build(inst: Instance, spec: NoRepeat) -> list[Term]:
+    """The terms of one ``[criteria.no_repeat]`` table."""
+    if not spec.enabled:
+        return []
+    return [NoRepeatTerm(inst, weight=spec.weight, hard=spec.hard)]

@@ -13,22 +13,57 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import date
 from functools import reduce
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 from ortools.sat.python import cp_model
+from pydantic import Field, field_validator
 
-from teamform.availability import SLOT_MINUTES, SLOTS_PER_WEEK, common_block_slots
-from teamform.criteria.base import Term
-from teamform.instance import Instance
+from teamform.availability import (
+    HOURS_PER_WEEK,
+    SLOT_MINUTES,
+    SLOTS_PER_WEEK,
+    check_reference_date,
+    common_block_slots,
+)
+from teamform.criteria.base import Criterion, Term
 from teamform.search.bitsets import and_block_slots, block_slots, to_words
 from teamform.search.kernels import usable
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
+    from teamform.instance import Instance
     from teamform.search.compiled import OverlapRecord
+
+
+class Overlap(Criterion):
+    """Common weekly hours for synchronous work.
+
+    Penalty: per team, the hours short of ``hours`` of common availability,
+    counting only runs of at least ``block`` consecutive hours. Computed in UTC
+    for the week of ``reference_date`` so daylight-saving time is right.
+    ``below`` more hours are charged to a team short of the target at all, and
+    ``none`` more to a team without a single common block: the first hours a
+    team lacks, and its last common hour, weigh more than the others.
+    """
+
+    hours: float = Field(default=2.0, ge=0, le=HOURS_PER_WEEK)
+    block: float = Field(default=1.0, ge=0, le=HOURS_PER_WEEK)
+    below: float = Field(default=0.0, ge=0, le=HOURS_PER_WEEK)
+    none: float = Field(default=0.0, ge=0, le=HOURS_PER_WEEK)
+    # a TOML date or a "YYYY-MM-DD" string
+    reference_date: date | None = Field(default=None, strict=False)
+
+    @field_validator("reference_date")
+    @classmethod
+    def _in_range(cls, value: date | None) -> date | None:
+        if value is not None:
+            check_reference_date(value)
+        return value
+
 
 FULL_WEEK = (1 << SLOTS_PER_WEEK) - 1
 #: Above this many learners short of the target, the pairwise part of the bound is skipped.
@@ -686,3 +721,20 @@ def _short_shares(words, counts, pattern_b, need, block, below, zero, cap):  # t
                 share = min(share, (max(pattern_b[p], need - best) + below) / width)
         out[p] = share
     return out
+
+
+def build(inst: Instance, spec: Overlap) -> list[Term]:
+    """The terms of one ``[criteria.overlap]`` table."""
+    if not spec.enabled:
+        return []
+    return [
+        OverlapTerm(
+            inst,
+            weight=spec.weight,
+            hard=spec.hard,
+            hours=spec.hours,
+            block=spec.block,
+            below=spec.below,
+            none=spec.none,
+        )
+    ]

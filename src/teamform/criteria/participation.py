@@ -21,14 +21,35 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import Field, model_validator
 
-from teamform.criteria.base import Term
-from teamform.instance import Instance
+from teamform.criteria.base import Criterion, Term
 
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
 
     from teamform.cpmodel import SubModel
+    from teamform.instance import Instance
+
+
+class Participation(Criterion):
+    """Engagement from a ``participation`` roster column (0-100).
+
+    Learners below ``low`` are spread: per team, those beyond ``ceil(L/k)``
+    count (``L`` low learners, ``k`` teams in the section). With
+    ``require_high``, each team without a member at ``high`` or above counts 1.
+    Ignored when the roster has no participation column (e.g. a first phase).
+    """
+
+    low: float = Field(default=40, ge=0, le=100)
+    high: float = Field(default=70, ge=0, le=100)
+    require_high: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> Participation:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) is above high ({self.high:g})")
+        return self
 
 
 def _values(inst: Instance) -> npt.NDArray[np.float64]:
@@ -124,3 +145,18 @@ class ParticipationHighTerm(Term):
 
     def describe_violation(self, members: Sequence[int], team: int, penalty: int) -> str:
         return f"participation_high: no member at participation {self.high:g} or above"
+
+
+def build(inst: Instance, spec: Participation) -> list[Term]:
+    """The terms of one ``[criteria.participation]`` table."""
+    # without a participation column (e.g. a first phase) there is nothing to spread
+    if not spec.enabled or inst.participation is None:
+        return []
+    terms: list[Term] = [
+        ParticipationSpreadTerm(inst, weight=spec.weight, hard=spec.hard, low=spec.low)
+    ]
+    if spec.require_high:
+        terms.append(
+            ParticipationHighTerm(inst, weight=spec.weight, hard=spec.hard, high=spec.high)
+        )
+    return terms

@@ -11,12 +11,27 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
+from pydantic import model_validator
 
-from teamform.criteria.base import Term
+from teamform.criteria.base import Criterion, Term
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
+    from teamform.instance import Instance
     from teamform.search.compiled import PreferRecord
+
+
+class Prefer(Criterion):
+    """Preferred pairs: one penalty point (times the weight) per pair split up.
+
+    Preferred pairs are wishes, never hard rules.
+    """
+
+    @model_validator(mode="after")
+    def _soft(self) -> Prefer:
+        if self.hard:
+            raise ValueError("preferred pairs are always soft; use hard = false")
+        return self
 
 
 class PreferTerm(Term):
@@ -65,3 +80,10 @@ class PreferTerm(Term):
 
         ptr, idx = pairs_csr(self.inst.n, self.inst.prefer)
         return PreferRecord(ptr, idx, cost_per_unit(self))
+
+
+def build(inst: Instance, spec: Prefer) -> list[Term]:
+    """The terms of one ``[criteria.prefer]`` table."""
+    if not spec.enabled or not len(inst.prefer):
+        return []
+    return [PreferTerm(inst, weight=spec.weight, hard=False)]

@@ -30,8 +30,9 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
+from pydantic import Field, model_validator
 
-from teamform.criteria.base import Term
+from teamform.criteria.base import Criterion, Term
 from teamform.errors import InputError
 
 if TYPE_CHECKING:
@@ -40,6 +41,45 @@ if TYPE_CHECKING:
     from teamform.model import FormationModel
     from teamform.roster import Roster
     from teamform.search.compiled import ProjectRecord
+
+
+class Projects(Criterion):
+    """Each team gets one project; learners rank projects in the roster.
+
+    Learners list projects, best first, in the roster column ``projects``
+    (``;``-separated). Penalty: per learner, the rank steps from their first
+    choice to their team's project (0 for the first choice, 1 for the second
+    ...); a project not among the learner's choices counts ``unranked``
+    steps; learners who ranked nothing count 0. With ``hard``, every learner
+    who ranked projects gets one of them (the rank penalty stays soft).
+
+    ``names`` lists the projects on offer (default: every project the roster
+    names, sorted); ``capacity`` is how many teams may take each project
+    (default 1 when there are at least as many projects as teams, otherwise
+    an even share), ``capacities`` overrides it per project. With ``keep``, a
+    phase formed under the ``keep`` policy gives each team its previous
+    project.
+    """
+
+    names: list[str] = Field(default_factory=list)
+    capacity: int | None = Field(default=None, ge=1)
+    capacities: dict[str, int] = Field(default_factory=dict)
+    unranked: int = Field(default=10, ge=0)
+    keep: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> Projects:
+        if len(set(self.names)) < len(self.names):
+            raise ValueError("a project is listed twice in names")
+        bad = [p for p, c in self.capacities.items() if c < 0]
+        if bad:
+            raise ValueError(f"capacity of project '{bad[0]}' is negative")
+        if self.names:
+            unknown = [p for p in self.capacities if p not in self.names]
+            if unknown:
+                raise ValueError(f"capacities name project '{unknown[0]}', which is not in names")
+        return self
+
 
 IntArray = npt.NDArray[np.int64]
 
@@ -492,3 +532,11 @@ def _learner_flow(inst: Instance, data: ProjectData, *, miss_only: bool, hard: b
         net.arc(m + p, sink, room, 0)
     found = net.solve(m, sink)
     return None if found is None else found[0]
+
+
+def build(inst: Instance, spec: Projects) -> list[Term]:
+    """The terms of one ``[criteria.projects]`` table."""
+    if not spec.enabled or inst.projects is None:
+        return []
+    project = ProjectTerm(inst, weight=spec.weight)
+    return [project, ProjectChoiceTerm(inst, project)] if spec.hard else [project]

@@ -14,13 +14,25 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from ortools.sat.python import cp_model
+from pydantic import Field
 
-from teamform.criteria.base import Term
-from teamform.instance import SKILL_SCALE, Instance
+from teamform.criteria.base import SKILL_SCALE, Criterion, Term
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
+    from teamform.instance import Instance
     from teamform.search.compiled import SkillRecord
+
+
+class SkillBalance(Criterion):
+    """Every team's skill total close to its size times the cohort mean.
+
+    Penalty: per team and skill, the absolute deviation of the team's skill
+    sum from ``size * cohort mean``, in skill points (a team of four whose mean
+    is 0.25 off counts 1 point). ``skills`` restricts it to some skills.
+    """
+
+    skills: list[str] = Field(default_factory=list)
 
 
 class SkillBalanceTerm(Term):
@@ -117,3 +129,10 @@ class SkillBalanceTerm(Term):
             np.ascontiguousarray(self.mean[self.inst.team_section], dtype=np.int64),
             cost_per_unit(self),
         )
+
+
+def build(inst: Instance, spec: SkillBalance) -> list[Term]:
+    """The terms of one ``[criteria.skill_balance]`` table."""
+    if not spec.enabled or not inst.skill_names:
+        return []
+    return [SkillBalanceTerm(inst, weight=spec.weight, hard=spec.hard, skills=spec.skills)]

@@ -10,14 +10,28 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from ortools.sat.python import cp_model
+from pydantic import Field
 
-from teamform.criteria.base import Term
-from teamform.instance import SKILL_SCALE, Instance
-from teamform.model import CoverageRule
+from teamform.criteria.base import SKILL_SCALE, Criterion, Settings, Term
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
+    from teamform.instance import Instance
     from teamform.search.compiled import CoverageRecord
+
+
+class CoverageRule(Settings):
+    skill: str
+    level: float
+
+
+class SkillCoverage(Criterion):
+    """At least one member at level >= ``level`` in ``skill``, per rule and team.
+
+    Penalty: one per team and rule without such a member.
+    """
+
+    rules: list[CoverageRule] = Field(default_factory=list)
 
 
 class SkillCoverageTerm(Term):
@@ -83,3 +97,10 @@ class SkillCoverageTerm(Term):
 
         strong = np.array(self.strong, dtype=np.int64).reshape(len(self.strong), self.inst.n)
         return CoverageRecord(strong, cost_per_unit(self))
+
+
+def build(inst: Instance, spec: SkillCoverage) -> list[Term]:
+    """The terms of one ``[criteria.skill_coverage]`` table."""
+    if not spec.enabled or not spec.rules:
+        return []
+    return [SkillCoverageTerm(inst, weight=spec.weight, hard=spec.hard, rules=spec.rules)]

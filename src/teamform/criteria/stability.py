@@ -17,13 +17,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from teamform.criteria.base import Term
-from teamform.instance import Instance
+from teamform.criteria.base import Criterion, Term
 
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
 
     from teamform.cpmodel import SubModel
+    from teamform.instance import Instance
+
+
+class Stability(Criterion):
+    """Learners kept in their current team (the ``keep`` re-forming policy).
+
+    Penalty: learners placed in a team other than the one they are in now
+    (teams keep their number across phases); learners without a current team
+    cost nothing. Hard: nobody moves.
+    """
 
 
 class StabilityTerm(Term):
@@ -73,3 +82,10 @@ class StabilityTerm(Term):
     def describe_violation(self, members: Sequence[int], team: int, penalty: int) -> str:
         moved = [self.inst.ids[i] for i in members if self.prev[i] not in (-1, team)]
         return f"stability: {penalty} learners moved into team {team + 1} ({', '.join(moved)})"
+
+
+def build(inst: Instance, spec: Stability) -> list[Term]:
+    """The terms of one ``[criteria.stability]`` table."""
+    if not spec.enabled:
+        return []
+    return [StabilityTerm(inst, weight=spec.weight, hard=spec.hard)]
