@@ -27,46 +27,20 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from teamform.cpmodel import SubModel
-from teamform.criteria import (
-    CategoryTerm,
-    OverlapTerm,
-    ParticipationHighTerm,
-    SkillCoverageTerm,
-    Term,
-)
-from teamform.instance import SKILL_SCALE, Instance, slot_hours
-from teamform.model import CoverageRule
+from teamform.criteria import Term
+from teamform.criteria.base import MAX_LISTED as MAX_LISTED
+from teamform.criteria.base import Relaxation, learners_named
+from teamform.instance import Instance
 from teamform.search.construct import construct
 
-#: Beyond this many learner-team pairs, hard overlap is guarded as one rule.
+#: Beyond this many learner-team pairs, a rule guarded per learner is guarded as one rule.
 MAX_LEARNER_GUARDS = 40_000
-#: Learner ids listed in one message before "and N more".
-MAX_LISTED = 8
 #: Avoid pairs of a conflict tried one by one for removal.
 MAX_PAIRS_TRIED = 4
 #: CP-SAT workers of the feasibility solves that check a relaxation.
 FEASIBILITY_WORKERS = max(1, min(8, os.cpu_count() or 1))
 # Shortest useful CP-SAT call; below it a solve cannot even finish presolve.
 _MIN_SOLVE = 0.05
-
-
-def _ids(inst: Instance, learners: Sequence[int]) -> str:
-    """``L1``, ``L1 and L2`` or ``L1, L2, L3 and 4 more``."""
-    names = [inst.ids[i] for i in learners]
-    if len(names) == 1:
-        return names[0]
-    if len(names) > MAX_LISTED:
-        return ", ".join(names[:MAX_LISTED]) + f" and {len(names) - MAX_LISTED} more"
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _learners(inst: Instance, learners: Sequence[int]) -> str:
-    return ("learner " if len(learners) == 1 else "learners ") + _ids(inst, learners)
-
-
-def _overlap_rule(term: OverlapTerm, hours: float | None = None) -> str:
-    value = term.hours if hours is None else hours
-    return f"overlap >= {value:g} h (blocks of {term.block_hours:g} h)"
 
 
 # ---------------------------------------------------------------------------
@@ -93,122 +67,8 @@ def precheck(inst: Instance, terms: list[Term]) -> list[str]:
     """
     out: list[str] = list(inst.pins.conflicts) if inst.pins is not None else []
     for term in terms:
-        if not term.hard:
-            continue
-        if isinstance(term, OverlapTerm):
-            out.extend(_precheck_overlap(inst, term))
-        elif isinstance(term, SkillCoverageTerm) and term.bound() > 0:
-            out.extend(_precheck_coverage(inst, term))
-        elif isinstance(term, ParticipationHighTerm) and term.bound() > 0:
-            out.extend(_precheck_participation(inst, term))
-        elif isinstance(term, CategoryTerm) and term.bound() > 0:
-            out.extend(_precheck_isolation(inst, term))
-        elif term.bound() > 0:
-            out.append(
-                f"{term.name} (hard) cannot hold: at least "
-                f"{term.natural(term.bound()):g} {term.unit_label} in any assignment; "
-                f"make it soft (hard = false)"
-            )
-    return out
-
-
-def _precheck_overlap(inst: Instance, term: OverlapTerm) -> list[str]:
-    bounds = term.learner_bounds()
-    bad = np.flatnonzero(bounds).tolist()
-    if not bad:
-        return []
-    # learners grouped by the most common time any teammates can give them
-    by_best: dict[int, list[int]] = {}
-    for i in bad:
-        by_best.setdefault(term.need - int(bounds[i]), []).append(i)
-    out = []
-    for best, group in sorted(by_best.items()):
-        out.append(
-            f"{_overlap_rule(term)} cannot hold for {_learners(inst, group)} "
-            f"(best possible with any teammates: {slot_hours(best):g} h)"
-        )
-    lowest = slot_hours(min(by_best))
-    if lowest > 0:
-        out.append(
-            f"relax to overlap >= {lowest:g} h (the most every learner above allows), "
-            "or make overlap soft (hard = false)"
-        )
-    else:
-        worst = by_best[min(by_best)]
-        out.append(
-            f"no overlap target above 0 h can hold for {_learners(inst, worst)}: make overlap "
-            f"soft (hard = false) or ask for more availability"
-        )
-    return out
-
-
-def _precheck_coverage(inst: Instance, term: SkillCoverageTerm) -> list[str]:
-    out = []
-    for r, (rule, mask) in enumerate(zip(term.rules, term.strong, strict=True)):
-        j = inst.skill_names.index(rule.skill)
-        for s, section in enumerate(inst.section_names):
-            teams = int((inst.team_section == s).sum())
-            in_sec = inst.section == s
-            strong = np.flatnonzero(mask & in_sec).tolist()
-            if len(strong) >= teams:
-                continue
-            where = f" in section '{section}'" if section else ""
-            held = f"only {_ids(inst, strong)}" if strong else "nobody"
-            out.append(
-                f"skill_coverage (hard) cannot hold{where}: {teams} teams each need a member "
-                f"with {rule.skill} >= {rule.level:g}, but {held} "
-                f"reach{'es' if len(strong) == 1 else ''} it"
-            )
-            # the strictest level that enough learners reach: the teams-th highest
-            levels = np.sort(inst.skills[in_sec, j])[::-1]
-            relaxed = float(levels[teams - 1]) / SKILL_SCALE
-            out.append(
-                f"relax rule {r + 1} to {rule.skill} >= {relaxed:g}, "
-                f"or make skill_coverage soft (hard = false)"
-            )
-    return out
-
-
-def _precheck_participation(inst: Instance, term: ParticipationHighTerm) -> list[str]:
-    out = []
-    values = np.asarray(inst.participation, dtype=np.float64)
-    for s, section in enumerate(inst.section_names):
-        teams = int((inst.team_section == s).sum())
-        in_sec = inst.section == s
-        engaged = np.flatnonzero(term.is_high & in_sec).tolist()
-        if len(engaged) >= teams:
-            continue
-        where = f" in section '{section}'" if section else ""
-        held = f"only {_ids(inst, engaged)}" if engaged else "nobody"
-        out.append(
-            f"participation_high (hard) cannot hold{where}: {teams} teams each need a member "
-            f"at participation >= {term.high:g}, but {held} "
-            f"reach{'es' if len(engaged) == 1 else ''} it"
-        )
-        known = np.sort(values[in_sec & ~np.isnan(values)])[::-1]
-        if len(known) >= teams:
-            out.append(
-                f"relax to participation high = {float(known[teams - 1]):g}, "
-                "or make participation soft (hard = false)"
-            )
-        else:
-            out.append("make participation soft (hard = false): too few learners have a score")
-    return out
-
-
-def _precheck_isolation(inst: Instance, term: CategoryTerm) -> list[str]:
-    out = []
-    for v in term.active:
-        for s, section in enumerate(inst.section_names):
-            if int(term.counts[s, v]) != 1:
-                continue
-            i = int(np.flatnonzero((term.codes == v) & (inst.section == s))[0])
-            where = f" of section '{section}'" if section else ""
-            out.append(
-                f"{term.name} (hard) cannot hold: learner {inst.ids[i]} is the only one{where} "
-                f"with {term.column} = {term.labels[v]}; leave '{term.labels[v]}' out of the "
-                f"rule's values or make it soft (hard = false)"
-            )
+        if term.hard:
+            out.extend(term.precheck())
     return out
 
 
@@ -242,9 +102,11 @@ class _Guarded:
 
 def _build_guarded(inst: Instance, hard: list[Term]) -> _Guarded:
     """The full model with every hard rule under assumption literals."""
-    overlap = next((t for t in hard if isinstance(t, OverlapTerm)), None)
-    per_learner = overlap is not None and inst.n * inst.k <= MAX_LEARNER_GUARDS
-    others = [t for t in hard if not (per_learner and t is overlap)]
+    # hard rules guarded learner by learner, while the literals stay few enough
+    by_learner = [t for t in hard if t.guard_per_learner][:1]
+    if inst.n * inst.k > MAX_LEARNER_GUARDS:
+        by_learner = []
+    others = [t for t in hard if t not in by_learner]
     # avoid pairs are guarded one by one below, so the structure gets none
     bare = dataclasses.replace(inst, avoid=np.zeros((0, 2), dtype=np.int64), _avoid_adj=None)
     sub = SubModel(bare, range(inst.n), range(inst.k), others, guard_hard=True)
@@ -262,16 +124,16 @@ def _build_guarded(inst: Instance, hard: list[Term]) -> _Guarded:
             va, vb = sub.x.get((a, t)), sub.x.get((b, t))
             if va is not None and vb is not None:
                 model.add_bool_or([va.Not(), vb.Not()]).only_enforce_if(g)
-    if per_learner and overlap is not None:
-        short = overlap.add_to_model(sub)
+    for term in by_learner:
+        short = term.add_to_model(sub)
         for i in range(inst.n):
-            g = model.new_bool_var(f"overlap_of[{i}]")
+            g = model.new_bool_var(f"{term.name}_of[{i}]")
             model.add_assumption(g)
-            out.guards[g.index] = _Guard(g, overlap.name, (i,))
+            out.guards[g.index] = _Guard(g, term.name, (i,))
             for t in sub.teams:
                 v = sub.x.get((i, t))
                 if v is not None:
-                    # learner i's team, whichever it is, has the common time
+                    # learner i's team, whichever it is, meets the rule
                     model.add(short[t] == 0).only_enforce_if([v, g])
     return out
 
@@ -358,49 +220,15 @@ def _replace(hard: list[Term], old: Term, new: Term) -> list[Term]:
     return [new if t is old else t for t in hard]
 
 
-def _relax_overlap(
-    inst: Instance, hard: list[Term], term: OverlapTerm, clock: _Clock
+def _relax(
+    inst: Instance, hard: list[Term], term: Term, relaxation: Relaxation, clock: _Clock
 ) -> tuple[float | None, bool]:
-    slots = list(range(term.need - 1, -1, -1))
-    hours = [slot_hours(s) for s in slots]
+    """The strictest value of one setting at which the hard rules can hold together."""
 
     def check(value: float, limit: float) -> bool | None:
-        relaxed = OverlapTerm(
-            inst, weight=term.weight, hard=True, hours=value, block=term.block_hours
-        )
-        return _feasible(inst, _replace(hard, term, relaxed), limit)
+        return _feasible(inst, _replace(hard, term, relaxation.relaxed(value)), limit)
 
-    return _loosest_first(hours, check, clock)
-
-
-def _relax_coverage(
-    inst: Instance, hard: list[Term], term: SkillCoverageTerm, r: int, clock: _Clock
-) -> tuple[float | None, bool]:
-    rule = term.rules[r]
-    j = inst.skill_names.index(rule.skill)
-    levels = {float(v) / SKILL_SCALE for v in inst.skills[:, j].tolist()}
-    below = sorted((v for v in levels if v < rule.level), reverse=True)
-
-    def check(value: float, limit: float) -> bool | None:
-        rules = list(term.rules)
-        rules[r] = CoverageRule(skill=rule.skill, level=value)
-        relaxed = SkillCoverageTerm(inst, weight=term.weight, hard=True, rules=rules)
-        return _feasible(inst, _replace(hard, term, relaxed), limit)
-
-    return _loosest_first(below, check, clock)
-
-
-def _relax_participation(
-    inst: Instance, hard: list[Term], term: ParticipationHighTerm, clock: _Clock
-) -> tuple[float | None, bool]:
-    values = np.asarray(inst.participation, dtype=np.float64)
-    below = sorted({float(v) for v in values[~np.isnan(values)] if v < term.high}, reverse=True)
-
-    def check(value: float, limit: float) -> bool | None:
-        relaxed = ParticipationHighTerm(inst, weight=term.weight, hard=True, high=value)
-        return _feasible(inst, _replace(hard, term, relaxed), limit)
-
-    return _loosest_first(below, check, clock)
+    return _loosest_first(relaxation.candidates, check, clock)
 
 
 def diagnose(inst: Instance, terms: list[Term], time_limit: float) -> list[str]:
@@ -451,19 +279,17 @@ def diagnose(inst: Instance, terms: list[Term], time_limit: float) -> list[str]:
             labels.append("pins (learners pinned to teams, keep-together groups, fixed teams)")
             continue
         term = by_name.get(name)
-        if isinstance(term, OverlapTerm):
-            labels.append(_overlap_rule(term))
-            if members:
-                learners = sorted(i for (i,) in members)
-                together = " together" if len(learners) > 1 else ""
-                details.append(
-                    f"{_overlap_rule(term)} cannot hold for {_learners(inst, learners)}{together}"
-                )
-        elif isinstance(term, SkillCoverageTerm):
-            rules = ", ".join(f"{r.skill} >= {r.level:g}" for r in term.rules)
-            labels.append(f"skill_coverage (hard: {rules})")
-        else:
+        if term is None:
             labels.append(f"{name} (hard)")
+            continue
+        labels.append(term.conflict_label())
+        if members:
+            learners = sorted(i for (i,) in members)
+            together = " together" if len(learners) > 1 else ""
+            details.append(
+                f"{term.conflict_label()} cannot hold for "
+                f"{learners_named(inst, learners)}{together}"
+            )
     out = ["hard rules that cannot hold together: " + "; ".join(labels), *details]
     out.extend(_relaxations(inst, hard, groups, by_name, clock))
     return out
@@ -482,31 +308,12 @@ def _relaxations(
     for term in numeric:
         if clock.left() <= _MIN_SOLVE:
             break
-        if isinstance(term, OverlapTerm):
-            value, decided = _relax_overlap(inst, hard, term, clock)
+        for relaxation in term.relaxations():
+            value, decided = _relax(inst, hard, term, relaxation, clock)
             out.append(
                 _relax_line(
-                    f"overlap >= {term.hours:g} h",
-                    None if value is None else f"overlap >= {value:g} h",
-                    decided,
-                )
-            )
-        elif isinstance(term, SkillCoverageTerm):
-            for r, rule in enumerate(term.rules):
-                value, decided = _relax_coverage(inst, hard, term, r, clock)
-                out.append(
-                    _relax_line(
-                        f"skill_coverage {rule.skill} >= {rule.level:g}",
-                        None if value is None else f"{rule.skill} >= {value:g}",
-                        decided,
-                    )
-                )
-        elif isinstance(term, ParticipationHighTerm):
-            value, decided = _relax_participation(inst, hard, term, clock)
-            out.append(
-                _relax_line(
-                    f"participation high = {term.high:g}",
-                    None if value is None else f"participation high = {value:g}",
+                    relaxation.rule,
+                    None if value is None else relaxation.describe(value),
                     decided,
                 )
             )

@@ -13,6 +13,18 @@ Each term does three things, kept side by side so they cannot drift apart:
   without a solver (used by the validator and the local search);
 * :meth:`Term.lower_bound` gives a bound on the penalty any assignment must pay.
 
+Optional hooks tell the rest of the engine about the criterion, so that no
+other module needs to know it by type:
+
+* :meth:`Term.measure` and :meth:`Term.team_checks`: what a finished result
+  records per team (:mod:`teamform.summary`), for reports;
+* :meth:`Term.precheck`, :meth:`Term.relaxations`, :meth:`Term.conflict_label`
+  and :attr:`Term.guard_per_learner`: how :mod:`teamform.diagnose` explains
+  an infeasible model.
+
+Each criterion module also holds its settings (a :class:`Criterion`) and a
+``build`` function; :mod:`teamform.criteria.registry` lists them.
+
 A term may also depend on a decision taken per team (see
 :mod:`teamform.criteria.project`); it then keeps the current decisions and
 exposes them through :meth:`Term.decide`, :meth:`Term.decisions`,
@@ -24,11 +36,15 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
+
+from teamform.result import CriterionCheck, TeamFlag
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
@@ -61,6 +77,62 @@ class Criterion(Settings):
     hard: bool = False
 
 
+#: Learner ids named in one message before "and N more".
+MAX_LISTED = 8
+
+
+def learner_ids(inst: Instance, learners: Sequence[int]) -> str:
+    """``L1``, ``L1 and L2`` or ``L1, L2, L3 and 4 more``."""
+    names = [inst.ids[i] for i in learners]
+    if len(names) == 1:
+        return names[0]
+    if len(names) > MAX_LISTED:
+        return ", ".join(names[:MAX_LISTED]) + f" and {len(names) - MAX_LISTED} more"
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def learners_named(inst: Instance, learners: Sequence[int]) -> str:
+    """``learner L1`` or ``learners L1 and L2`` (see :func:`learner_ids`)."""
+    return ("learner " if len(learners) == 1 else "learners ") + learner_ids(inst, learners)
+
+
+def learner_label(inst: Instance, i: int) -> str:
+    """A learner as a tutor reads them: ``Name (id)``, or the id without a name."""
+    name = inst.roster.learners[i].name
+    return f"{name} ({inst.ids[i]})" if name else inst.ids[i]
+
+
+def fraction_score(bad: float, scale: float) -> float:
+    """100 when ``bad`` is 0, falling linearly to 0 at ``scale``."""
+    if bad <= 0:
+        return 100.0
+    if scale <= 0:
+        return 0.0
+    return round(100.0 * max(0.0, 1.0 - bad / scale), 1)
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """One numeric setting of a hard rule that a diagnosis may loosen.
+
+    Attributes
+    ----------
+    rule
+        The rule as it stands, in words (``overlap >= 3 h``).
+    candidates
+        Looser values to try, from the strictest to the loosest.
+    relaxed
+        A copy of the term with the setting at a candidate value.
+    describe
+        A candidate value in words (``overlap >= 2 h``).
+    """
+
+    rule: str
+    candidates: Sequence[float]
+    relaxed: Callable[[float], Term]
+    describe: Callable[[float], str]
+
+
 class Term(ABC):
     """One criterion: constraints, penalty and its own evaluation.
 
@@ -82,6 +154,9 @@ class Term(ABC):
     name: str = "term"
     unit: float = 1.0
     unit_label: str = "points"
+    #: A diagnosis guards each learner's share of this hard rule (their team meets
+    #: it) with its own literal, so a conflict names learners, not just the rule.
+    guard_per_learner: bool = False
 
     def __init__(self, inst: Instance, *, weight: float, hard: bool) -> None:
         self.inst = inst
@@ -138,6 +213,63 @@ class Term(ABC):
         :data:`teamform.search.compiled.KINDS`; None (the default) when it has no
         compiled evaluation, and the search then runs in Python."""
         return None
+
+    # Reports: what a finished result records of each team.
+
+    def measure(self, members: Sequence[int], team: int, penalty: int) -> CriterionCheck:
+        """This criterion measured on one team: its value, the target in words, a score.
+
+        ``penalty`` is the team's penalty (integer units) as the validator found it.
+        The default is the penalty against zero, scored per member; a criterion
+        with a natural measure (hours, members, pairs) gives that instead.
+        """
+        return self.check(
+            penalty,
+            value=self.natural(penalty),
+            target=f"0 {self.unit_label}",
+            unit=self.unit_label,
+            score=fraction_score(penalty, max(len(members), 1)),
+        )
+
+    def check(self, penalty: int, **fields: Any) -> CriterionCheck:
+        """A :class:`~teamform.result.CriterionCheck` of this term (name, hard, penalty set)."""
+        return CriterionCheck(
+            name=self.name, hard=self.hard, penalty=self.natural(penalty), **fields
+        )
+
+    def team_checks(
+        self, members: Sequence[int], team: int, assignment: Sequence[int] | np.ndarray
+    ) -> list[TeamFlag]:
+        """Tutor-facing checks of one team, ``ok=False`` marking something to act on.
+
+        ``assignment`` gives every learner's team, to say where a partner went.
+        None by default: the criterion's score says enough.
+        """
+        return []
+
+    # Diagnosis of an infeasible model (hard terms only).
+
+    def precheck(self) -> list[str]:
+        """Before any search: what single learners or plain counts make impossible.
+
+        One line per finding, naming the learners, then the relaxation they
+        allow. The default speaks from :meth:`lower_bound` alone.
+        """
+        if self.bound() <= 0:
+            return []
+        return [
+            f"{self.name} (hard) cannot hold: at least "
+            f"{self.natural(self.bound()):g} {self.unit_label} in any assignment; "
+            f"make it soft (hard = false)"
+        ]
+
+    def conflict_label(self) -> str:
+        """The rule as a diagnosis names it among the rules in conflict."""
+        return f"{self.name} (hard)"
+
+    def relaxations(self) -> list[Relaxation]:
+        """The numeric settings a diagnosis may loosen (each checked by a solve)."""
+        return []
 
     # Per-team decisions. A term whose penalty also depends on a choice made
     # per team (the team's project) holds the current choices itself; its

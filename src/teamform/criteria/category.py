@@ -18,7 +18,8 @@ import numpy as np
 from ortools.sat.python import cp_model
 from pydantic import Field
 
-from teamform.criteria.base import Criterion, Term
+from teamform.criteria.base import Criterion, Term, fraction_score, learner_label
+from teamform.result import CriterionCheck, TeamFlag
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
@@ -140,6 +141,76 @@ class CategoryTerm(Term):
         if self.rule != "no_isolation":
             return 0
         return int(sum(int((self.counts[:, v] == 1).sum()) for v in self.active))
+
+    def measure(self, members: Sequence[int], team: int, penalty: int) -> CriterionCheck:
+        size = len(members)
+        if self.rule == "cluster":
+            counts = self._value_counts(members)
+            present = sum(1 for v in self.active if counts[v] > 0)
+            return self.check(
+                penalty,
+                value=present,
+                target=f"one {self.column} value",
+                unit="values",
+                score=fraction_score(penalty, max(size - 1, 1)),
+            )
+        target = (
+            f"each {self.column} value spread evenly"
+            if self.rule == "distribute"
+            else f"no {self.column} value held by a single member"
+        )
+        unit = "members off the spread" if self.rule == "distribute" else "isolated members"
+        return self.check(
+            penalty,
+            value=self.natural(penalty),
+            target=target,
+            unit=unit,
+            score=fraction_score(penalty, max(size, 1)),
+        )
+
+    def team_checks(
+        self, members: Sequence[int], team: int, assignment: Sequence[int] | np.ndarray
+    ) -> list[TeamFlag]:
+        if self.rule != "no_isolation":
+            return []
+        inst = self.inst
+        counts = self._value_counts(members)
+        lonely = [v for v in self.active if counts[v] == 1]
+        out = []
+        for v in lonely:
+            i = next(i for i in members if self.codes[i] == v)
+            out.append(
+                TeamFlag(
+                    code="isolation",
+                    message=(
+                        f"{learner_label(inst, i)} is the only member with "
+                        f"{self.column} = {self.labels[v]}"
+                    ),
+                    learners=[inst.ids[i]],
+                )
+            )
+        if not lonely:
+            msg = f"no member alone with their {self.column}"
+            out.append(TeamFlag(code="isolation", ok=True, message=msg))
+        return out
+
+    def precheck(self) -> list[str]:
+        if self.bound() <= 0:
+            return []
+        inst = self.inst
+        out = []
+        for v in self.active:
+            for s, section in enumerate(inst.section_names):
+                if int(self.counts[s, v]) != 1:
+                    continue
+                i = int(np.flatnonzero((self.codes == v) & (inst.section == s))[0])
+                where = f" of section '{section}'" if section else ""
+                out.append(
+                    f"{self.name} (hard) cannot hold: learner {inst.ids[i]} is the only "
+                    f"one{where} with {self.column} = {self.labels[v]}; leave "
+                    f"'{self.labels[v]}' out of the rule's values or make it soft (hard = false)"
+                )
+        return out
 
     def describe_violation(self, members: Sequence[int], team: int, penalty: int) -> str:
         counts = self._value_counts(members)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from ortools.sat.python import cp_model
 
-from teamform.criteria.base import Criterion, Term
+from teamform.criteria.base import Criterion, Term, fraction_score
+from teamform.result import CriterionCheck
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
@@ -40,6 +41,7 @@ class MotivationTerm(Term):
 
     def __init__(self, inst: Instance, *, weight: float, hard: bool) -> None:
         super().__init__(inst, weight=weight, hard=hard)
+        self._intrinsic: list[bool] | None = None
         n_sec = len(inst.section_names)
         self.lo = np.zeros(n_sec, dtype=np.int64)
         self.hi = np.zeros(n_sec, dtype=np.int64)
@@ -80,6 +82,21 @@ class MotivationTerm(Term):
             sub.model.add(above >= count - hi)
             out[t] = below + above
         return out
+
+    def measure(self, members: Sequence[int], team: int, penalty: int) -> CriterionCheck:
+        if self._intrinsic is None:
+            # plain list: numpy costs more than it saves on a handful of members
+            self._intrinsic = self.inst.intrinsic.tolist()
+        intrinsic = self._intrinsic
+        count = sum(1 for i in members if intrinsic[i])
+        lo, hi = self.target(team)
+        return self.check(
+            penalty,
+            value=count,
+            target=f"{lo} intrinsic" if lo == hi else f"{lo}-{hi} intrinsic",
+            unit="intrinsic members",
+            score=fraction_score(penalty, max(hi, 1)),
+        )
 
     def describe_violation(self, members: Sequence[int], team: int, penalty: int) -> str:
         count = int(np.count_nonzero(self.inst.intrinsic[list(members)]))

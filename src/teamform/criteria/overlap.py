@@ -11,6 +11,7 @@ number of teams below the target down, before it trades hours for other goals.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Sequence
 from datetime import date
@@ -29,7 +30,14 @@ from teamform.availability import (
     check_reference_date,
     common_block_slots,
 )
-from teamform.criteria.base import Criterion, Term
+from teamform.criteria.base import (
+    Criterion,
+    Relaxation,
+    Term,
+    learner_label,
+    learners_named,
+)
+from teamform.result import CriterionCheck, TeamFlag
 from teamform.search.bitsets import and_block_slots, block_slots, to_words
 from teamform.search.kernels import usable
 
@@ -426,6 +434,82 @@ class OverlapTerm(Term):
         cap = int(inst.team_hi[teams].max())
         return int(sum(-(-int(f) // cap) for f in forced))
 
+    guard_per_learner = True
+
+    def measure(self, members: Sequence[int], team: int, penalty: int) -> CriterionCheck:
+        have = self.natural(self.common_slots(members)) if len(members) else 0.0
+        score = 100.0 if self.hours <= 0 else round(100.0 * min(1.0, have / self.hours), 1)
+        return self.check(
+            penalty,
+            value=have,
+            target=f">= {self.hours:g} h a week in blocks of >= {self.block_hours:g} h",
+            unit="h",
+            score=score,
+        )
+
+    def team_checks(
+        self, members: Sequence[int], team: int, assignment: Sequence[int] | np.ndarray
+    ) -> list[TeamFlag]:
+        mem = list(members)
+        have = self.natural(self.common_slots(mem))
+        if have >= self.hours:
+            msg = f"common hours {have:g} meet target {self.hours:g}"
+            return [TeamFlag(code="overlap", ok=True, message=msg)]
+        msg = f"common hours {have:g} below target {self.hours:g}"
+        who: list[str] = []
+        limit = _limiting_member(self, assignment, mem)
+        if limit is not None:
+            msg, who = f"{msg}; {limit[0]}", limit[1]
+        return [TeamFlag(code="overlap", message=msg, learners=who)]
+
+    def precheck(self) -> list[str]:
+        inst = self.inst
+        bounds = self.learner_bounds()
+        bad = np.flatnonzero(bounds).tolist()
+        if not bad:
+            return []
+        # learners grouped by the most common time any teammates can give them
+        by_best: dict[int, list[int]] = {}
+        for i in bad:
+            by_best.setdefault(self.need - int(bounds[i]), []).append(i)
+        out = []
+        for best, group in sorted(by_best.items()):
+            out.append(
+                f"{self.conflict_label()} cannot hold for {learners_named(inst, group)} "
+                f"(best possible with any teammates: {self.natural(best):g} h)"
+            )
+        lowest = self.natural(min(by_best))
+        if lowest > 0:
+            out.append(
+                f"relax to overlap >= {lowest:g} h (the most every learner above allows), "
+                "or make overlap soft (hard = false)"
+            )
+        else:
+            worst = by_best[min(by_best)]
+            out.append(
+                f"no overlap target above 0 h can hold for {learners_named(inst, worst)}: "
+                "make overlap soft (hard = false) or ask for more availability"
+            )
+        return out
+
+    def conflict_label(self) -> str:
+        return f"overlap >= {self.hours:g} h (blocks of {self.block_hours:g} h)"
+
+    def relaxations(self) -> list[Relaxation]:
+        def relaxed(hours: float) -> Term:
+            return OverlapTerm(
+                self.inst, weight=self.weight, hard=True, hours=hours, block=self.block_hours
+            )
+
+        return [
+            Relaxation(
+                f"overlap >= {self.hours:g} h",
+                [self.natural(s) for s in range(self.need - 1, -1, -1)],
+                relaxed,
+                lambda hours: f"overlap >= {hours:g} h",
+            )
+        ]
+
     def describe_violation(self, members: Sequence[int], team: int, penalty: int) -> str:
         have = self.common_slots(members) * self.unit
         return (
@@ -721,6 +805,93 @@ def _short_shares(words, counts, pattern_b, need, block, below, zero, cap):  # t
                 share = min(share, (max(pattern_b[p], need - best) + below) / width)
         out[p] = share
     return out
+
+
+#: Learners of other teams looked at for a swap that gives a team its common time.
+SWAP_POOL = 600
+#: Of those, the ones sharing most time with the team that are tried in full.
+SWAP_TRIES = 12
+
+
+def _limiting_member(
+    term: OverlapTerm, assignment: Sequence[int] | np.ndarray, mem: list[int]
+) -> tuple[str, list[str]] | None:
+    """Who limits a team's common time, and a swap that would give it more.
+
+    The limiting member is the one whose absence leaves the most common time;
+    the swap trades them for a learner of another team of the section (neither
+    pinned nor in an avoid pair with the new teammates) so that the two teams
+    together fall least short of the target. Returns the sentence and the ids
+    named, or None when no single member limits the team.
+    """
+    if len(mem) < 2:
+        return None
+    inst = term.inst
+    have = term.common_slots(mem)
+    m, without = max(
+        ((i, term.common_slots([x for x in mem if x != i])) for i in mem),
+        key=lambda pair: (pair[1], -pair[0]),
+    )
+    if without <= have:
+        return None
+    text = f"{learner_label(inst, m)} limits it (without them: {term.natural(without):g} h)"
+    named = [inst.ids[m]]
+    swap = _swap(term, assignment, mem, m)
+    if swap is not None:
+        j, u, ht, hu, hu_before = swap
+        text += (
+            f"; swapping them with {learner_label(inst, j)} of team {u + 1} gives this team "
+            f"{ht:g} h and team {u + 1} {hu:g} h (now {hu_before:g} h)"
+        )
+        named.append(inst.ids[j])
+    return text, named
+
+
+def _swap(
+    term: OverlapTerm, assignment: Sequence[int] | np.ndarray, mem: list[int], m: int
+) -> tuple[int, int, float, float, float] | None:
+    inst = term.inst
+    assign = np.asarray(assignment)
+    team = int(assign[m])
+    rest = [i for i in mem if i != m]
+    pinned = inst.pins.team >= 0 if inst.pins is not None else None
+    if pinned is not None and pinned[m]:
+        return None
+    pool = np.flatnonzero((inst.section == inst.section[m]) & (assign != team))
+    if pinned is not None:
+        pool = pool[~pinned[pool]]
+    base = team_common(inst.masks, rest)
+    masks = inst.masks
+    pool_ids = pool[:SWAP_POOL].tolist()
+    # the most time shared with the team first (ties: lower index); only the first few count
+    keys = [-(base & masks[j]).bit_count() for j in pool_ids]
+    tried = [j for _, j in heapq.nsmallest(SWAP_TRIES, zip(keys, pool_ids, strict=True))]
+    avoid = inst.avoid_adj
+    need = term.hours
+
+    def short(hours: float) -> float:
+        return max(0.0, need - hours)
+
+    def hours(members: list[int]) -> float:
+        return term.natural(term.common_slots(members))
+
+    before = hours(mem)
+    best: tuple[float, int, int, float, float, float] | None = None
+    for j in tried[:SWAP_TRIES]:
+        u = int(assign[j])
+        other = np.flatnonzero(assign == u).tolist()
+        moved_in = [x for x in other if x != j]
+        if any(x in rest for x in avoid[j]) or any(x in moved_in for x in avoid[m]):
+            continue
+        ht = hours([*rest, j])
+        hu_before = hours(other)
+        hu = hours([*moved_in, m])
+        change = short(ht) + short(hu) - short(before) - short(hu_before)
+        if change < 0 and (best is None or (change, j) < (best[0], best[1])):
+            best = (change, j, u, ht, hu, hu_before)
+    if best is None:
+        return None
+    return best[1], best[2], best[3], best[4], best[5]
 
 
 def build(inst: Instance, spec: Overlap) -> list[Term]:

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field, model_validator
 
-from teamform.criteria.base import Criterion, Term
+from teamform.criteria.base import Criterion, Relaxation, Term, learner_ids
 
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
@@ -142,6 +142,51 @@ class ParticipationHighTerm(Term):
             engaged = int(np.count_nonzero(self.is_high & (inst.section == s)))
             total += max(0, teams - engaged)
         return total
+
+    def precheck(self) -> list[str]:
+        if self.bound() <= 0:
+            return []
+        inst = self.inst
+        out = []
+        values = np.asarray(inst.participation, dtype=np.float64)
+        for s, section in enumerate(inst.section_names):
+            teams = int((inst.team_section == s).sum())
+            in_sec = inst.section == s
+            engaged = np.flatnonzero(self.is_high & in_sec).tolist()
+            if len(engaged) >= teams:
+                continue
+            where = f" in section '{section}'" if section else ""
+            held = f"only {learner_ids(inst, engaged)}" if engaged else "nobody"
+            out.append(
+                f"participation_high (hard) cannot hold{where}: {teams} teams each need a "
+                f"member at participation >= {self.high:g}, but {held} "
+                f"reach{'es' if len(engaged) == 1 else ''} it"
+            )
+            known = np.sort(values[in_sec & ~np.isnan(values)])[::-1]
+            if len(known) >= teams:
+                out.append(
+                    f"relax to participation high = {float(known[teams - 1]):g}, "
+                    "or make participation soft (hard = false)"
+                )
+            else:
+                out.append("make participation soft (hard = false): too few learners have a score")
+        return out
+
+    def relaxations(self) -> list[Relaxation]:
+        values = np.asarray(self.inst.participation, dtype=np.float64)
+        below = sorted({float(v) for v in values[~np.isnan(values)] if v < self.high}, reverse=True)
+
+        def relaxed(high: float) -> Term:
+            return ParticipationHighTerm(self.inst, weight=self.weight, hard=True, high=high)
+
+        return [
+            Relaxation(
+                f"participation high = {self.high:g}",
+                below,
+                relaxed,
+                lambda high: f"participation high = {high:g}",
+            )
+        ]
 
     def describe_violation(self, members: Sequence[int], team: int, penalty: int) -> str:
         return f"participation_high: no member at participation {self.high:g} or above"

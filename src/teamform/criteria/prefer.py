@@ -14,6 +14,7 @@ from ortools.sat.python import cp_model
 from pydantic import model_validator
 
 from teamform.criteria.base import Criterion, Term
+from teamform.result import CriterionCheck
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
@@ -32,6 +33,13 @@ class Prefer(Criterion):
         if self.hard:
             raise ValueError("preferred pairs are always soft; use hard = false")
         return self
+
+
+def touching_pairs(inst: Instance, members: Sequence[int]) -> list[tuple[int, int]]:
+    """Preferred pairs with at least one member in ``members``, each once, in pair order."""
+    adj = inst.prefer_adj
+    pairs = {(min(i, j), max(i, j)) for i in members for j in adj[i]}
+    return sorted(pairs)
 
 
 class PreferTerm(Term):
@@ -68,6 +76,22 @@ class PreferTerm(Term):
                         expr.append(v + w - 2 * together)
             out[t] = sum(expr)
         return out
+
+    def measure(self, members: Sequence[int], team: int, penalty: int) -> CriterionCheck:
+        inside = set(members)
+        touching = touching_pairs(self.inst, members)
+        kept = sum(1 for a, b in touching if a in inside and b in inside)
+        return self.check(
+            penalty,
+            value=kept,
+            target=(
+                f"{len(touching)} preferred pair{'s' if len(touching) != 1 else ''} together"
+                if touching
+                else "no preferred pair involves this team"
+            ),
+            unit="pairs together",
+            score=round(100.0 * kept / len(touching), 1) if touching else 100.0,
+        )
 
     def lower_bound(self) -> int:
         """Pairs across sections are split in every assignment."""

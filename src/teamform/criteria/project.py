@@ -409,6 +409,10 @@ class ProjectChoiceTerm(Term):
         v = _Vars.of(self.owner, sub)
         return {t: sum(v.miss[t]) for t in sub.teams}
 
+    def max_penalty(self) -> int:
+        """Every learner who ranked projects without one of them."""
+        return sum(1 for choices in self.owner.data.choices if choices)
+
     def lower_bound(self) -> int:
         found = _learner_flow(self.inst, self.owner.data, miss_only=True, hard=False)
         return found if found is not None else 0

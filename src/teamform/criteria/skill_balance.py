@@ -16,7 +16,8 @@ import numpy as np
 from ortools.sat.python import cp_model
 from pydantic import Field
 
-from teamform.criteria.base import SKILL_SCALE, Criterion, Term
+from teamform.criteria.base import SKILL_SCALE, Criterion, Term, fraction_score
+from teamform.result import CriterionCheck
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
@@ -61,6 +62,8 @@ class SkillBalanceTerm(Term):
         # plain lists: team penalties are evaluated millions of times on tiny teams
         self._cols = [sub[:, j].tolist() for j in range(sub.shape[1])]
         self._means = self.mean.tolist()
+        self._rows: tuple[list[list[int]], list[list[int]]] | None = None
+        self._goals: dict[int, str] = {}
         self._team_section = inst.team_section.tolist()
 
     def team_penalty(self, members: Sequence[int], team: int) -> int:
@@ -97,6 +100,42 @@ class SkillBalanceTerm(Term):
                 devs.append(d)
             out[t] = sum(devs)
         return out
+
+    def measure(self, members: Sequence[int], team: int, penalty: int) -> CriterionCheck:
+        inst = self.inst
+        section = int(inst.team_section[team])
+        mem = list(members)
+        size = len(mem)
+        # plain lists: numpy costs more than it saves on a handful of members
+        if self._rows is None:
+            self._rows = (self.values.tolist(), self.mean.tolist())
+        rows, targets = self._rows[0], self._rows[1][section]
+        sums = [sum(rows[i][j] for i in mem) for j in range(len(targets))]
+        devs = [
+            abs((s / size if size else 0.0) - m) / SKILL_SCALE
+            for s, m in zip(sums, targets, strict=True)
+        ]
+        value = round(sum(devs) / len(devs), 2) if devs else 0.0
+        # a quarter of the declared scale off the cohort mean scores 0
+        spread = (inst.model.skills.max - inst.model.skills.min) / 4
+        return self.check(
+            penalty,
+            value=value,
+            target=self._goal(section),
+            unit="points off the mean",
+            score=fraction_score(value, spread),
+        )
+
+    def _goal(self, section: int) -> str:
+        """The target of a section's teams, in words (built once a section)."""
+        goal = self._goals.get(section)
+        if goal is None:
+            means = ", ".join(
+                f"{s} {self.mean[section, j] / SKILL_SCALE:.2f}"
+                for j, s in enumerate(self.skill_labels)
+            )
+            goal = self._goals[section] = f"team means at the cohort means ({means})"
+        return goal
 
     def lower_bound(self) -> int:
         """Integrality bound: a team sum can only take values on a lattice.

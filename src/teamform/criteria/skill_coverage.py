@@ -12,7 +12,15 @@ import numpy as np
 from ortools.sat.python import cp_model
 from pydantic import Field
 
-from teamform.criteria.base import SKILL_SCALE, Criterion, Settings, Term
+from teamform.criteria.base import (
+    SKILL_SCALE,
+    Criterion,
+    Relaxation,
+    Settings,
+    Term,
+    learner_ids,
+)
+from teamform.result import CriterionCheck, TeamFlag
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
@@ -82,6 +90,91 @@ class SkillCoverageTerm(Term):
                 strong = int(np.count_nonzero(mask & (inst.section == s)))
                 total += max(0, teams - strong)
         return total
+
+    def measure(self, members: Sequence[int], team: int, penalty: int) -> CriterionCheck:
+        mem = list(members)
+        met = sum(1 for mask in self.strong if mask[mem].any())
+        total = len(self.rules)
+        return self.check(
+            penalty,
+            value=met,
+            target=f"a member with {self._rules()} ({total} rule{'s' if total != 1 else ''})",
+            unit="rules met",
+            score=round(100.0 * met / total, 1) if total else 100.0,
+        )
+
+    def _rules(self) -> str:
+        return ", ".join(f"{r.skill} >= {r.level:g}" for r in self.rules)
+
+    def _lacking(self, members: Sequence[int]) -> list[str]:
+        idx = list(members)
+        return [
+            f"{r.skill} >= {r.level:g}"
+            for r, mask in zip(self.rules, self.strong, strict=True)
+            if not mask[idx].any()
+        ]
+
+    def team_checks(
+        self, members: Sequence[int], team: int, assignment: Sequence[int] | np.ndarray
+    ) -> list[TeamFlag]:
+        lacking = self._lacking(members)
+        if lacking:
+            msg = f"no member with {', '.join(lacking)}"
+            return [TeamFlag(code="skill_coverage", message=msg)]
+        msg = f"a member with {self._rules()}"
+        return [TeamFlag(code="skill_coverage", ok=True, message=msg)]
+
+    def precheck(self) -> list[str]:
+        if self.bound() <= 0:
+            return []
+        inst = self.inst
+        out = []
+        for r, (rule, mask) in enumerate(zip(self.rules, self.strong, strict=True)):
+            j = inst.skill_names.index(rule.skill)
+            for s, section in enumerate(inst.section_names):
+                teams = int((inst.team_section == s).sum())
+                in_sec = inst.section == s
+                strong = np.flatnonzero(mask & in_sec).tolist()
+                if len(strong) >= teams:
+                    continue
+                where = f" in section '{section}'" if section else ""
+                held = f"only {learner_ids(inst, strong)}" if strong else "nobody"
+                out.append(
+                    f"skill_coverage (hard) cannot hold{where}: {teams} teams each need a "
+                    f"member with {rule.skill} >= {rule.level:g}, but {held} "
+                    f"reach{'es' if len(strong) == 1 else ''} it"
+                )
+                # the strictest level that enough learners reach: the teams-th highest
+                levels = np.sort(inst.skills[in_sec, j])[::-1]
+                relaxed = float(levels[teams - 1]) / SKILL_SCALE
+                out.append(
+                    f"relax rule {r + 1} to {rule.skill} >= {relaxed:g}, "
+                    f"or make skill_coverage soft (hard = false)"
+                )
+        return out
+
+    def conflict_label(self) -> str:
+        return f"skill_coverage (hard: {self._rules()})"
+
+    def relaxations(self) -> list[Relaxation]:
+        return [self._relax(r) for r in range(len(self.rules))]
+
+    def _relax(self, r: int) -> Relaxation:
+        inst, rule = self.inst, self.rules[r]
+        j = inst.skill_names.index(rule.skill)
+        levels = {float(v) / SKILL_SCALE for v in inst.skills[:, j].tolist()}
+
+        def relaxed(level: float) -> Term:
+            rules = list(self.rules)
+            rules[r] = CoverageRule(skill=rule.skill, level=level)
+            return SkillCoverageTerm(inst, weight=self.weight, hard=True, rules=rules)
+
+        return Relaxation(
+            f"skill_coverage {rule.skill} >= {rule.level:g}",
+            sorted((v for v in levels if v < rule.level), reverse=True),
+            relaxed,
+            lambda level: f"{rule.skill} >= {level:g}",
+        )
 
     def describe_violation(self, members: Sequence[int], team: int, penalty: int) -> str:
         idx = list(members)
