@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +94,30 @@ def learner_ids(inst: Instance, learners: Sequence[int]) -> str:
 def learners_named(inst: Instance, learners: Sequence[int]) -> str:
     """``learner L1`` or ``learners L1 and L2`` (see :func:`learner_ids`)."""
     return ("learner " if len(learners) == 1 else "learners ") + learner_ids(inst, learners)
+
+
+def short_sections(
+    inst: Instance, able: np.ndarray, rule: str, need: str
+) -> Iterator[tuple[int, str]]:
+    """Sections with fewer ``able`` learners than teams, when every team needs one.
+
+    Yields each such section's index with the line that says so (``rule`` cannot
+    hold: N teams each need a member ``need``, but nobody reaches it).
+    """
+    for s, section in enumerate(inst.section_names):
+        teams = int((inst.team_section == s).sum())
+        found = np.flatnonzero(able & (inst.section == s)).tolist()
+        if len(found) >= teams:
+            continue
+        where = f" in section '{section}'" if section else ""
+        held = f"only {learner_ids(inst, found)}" if found else "nobody"
+        yield (
+            s,
+            (
+                f"{rule} (hard) cannot hold{where}: {teams} teams each need a member {need}, "
+                f"but {held} reach{'es' if len(found) == 1 else ''} it"
+            ),
+        )
 
 
 def learner_label(inst: Instance, i: int) -> str:

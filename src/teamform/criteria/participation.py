@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field, model_validator
 
-from teamform.criteria.base import Criterion, Relaxation, Term, learner_ids
+from teamform.criteria.base import Criterion, Relaxation, Term, short_sections
 
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
@@ -149,19 +149,11 @@ class ParticipationHighTerm(Term):
         inst = self.inst
         out = []
         values = np.asarray(inst.participation, dtype=np.float64)
-        for s, section in enumerate(inst.section_names):
+        need = f"at participation >= {self.high:g}"
+        for s, line in short_sections(inst, self.is_high, "participation_high", need):
+            out.append(line)
             teams = int((inst.team_section == s).sum())
             in_sec = inst.section == s
-            engaged = np.flatnonzero(self.is_high & in_sec).tolist()
-            if len(engaged) >= teams:
-                continue
-            where = f" in section '{section}'" if section else ""
-            held = f"only {learner_ids(inst, engaged)}" if engaged else "nobody"
-            out.append(
-                f"participation_high (hard) cannot hold{where}: {teams} teams each need a "
-                f"member at participation >= {self.high:g}, but {held} "
-                f"reach{'es' if len(engaged) == 1 else ''} it"
-            )
             known = np.sort(values[in_sec & ~np.isnan(values)])[::-1]
             if len(known) >= teams:
                 out.append(

@@ -18,7 +18,7 @@ from teamform.criteria.base import (
     Relaxation,
     Settings,
     Term,
-    learner_ids,
+    short_sections,
 )
 from teamform.result import CriterionCheck, TeamFlag
 
@@ -131,19 +131,11 @@ class SkillCoverageTerm(Term):
         out = []
         for r, (rule, mask) in enumerate(zip(self.rules, self.strong, strict=True)):
             j = inst.skill_names.index(rule.skill)
-            for s, section in enumerate(inst.section_names):
+            need = f"with {rule.skill} >= {rule.level:g}"
+            for s, line in short_sections(inst, mask, "skill_coverage", need):
+                out.append(line)
                 teams = int((inst.team_section == s).sum())
                 in_sec = inst.section == s
-                strong = np.flatnonzero(mask & in_sec).tolist()
-                if len(strong) >= teams:
-                    continue
-                where = f" in section '{section}'" if section else ""
-                held = f"only {learner_ids(inst, strong)}" if strong else "nobody"
-                out.append(
-                    f"skill_coverage (hard) cannot hold{where}: {teams} teams each need a "
-                    f"member with {rule.skill} >= {rule.level:g}, but {held} "
-                    f"reach{'es' if len(strong) == 1 else ''} it"
-                )
                 # the strictest level that enough learners reach: the teams-th highest
                 levels = np.sort(inst.skills[in_sec, j])[::-1]
                 relaxed = float(levels[teams - 1]) / SKILL_SCALE
