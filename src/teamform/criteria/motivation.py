@@ -41,7 +41,6 @@ class MotivationTerm(Term):
 
     def __init__(self, inst: Instance, *, weight: float, hard: bool) -> None:
         super().__init__(inst, weight=weight, hard=hard)
-        self._intrinsic: list[bool] | None = None
         n_sec = len(inst.section_names)
         self.lo = np.zeros(n_sec, dtype=np.int64)
         self.hi = np.zeros(n_sec, dtype=np.int64)
@@ -84,11 +83,8 @@ class MotivationTerm(Term):
         return out
 
     def measure(self, members: Sequence[int], team: int, penalty: int) -> CriterionCheck:
-        if self._intrinsic is None:
-            # plain list: numpy costs more than it saves on a handful of members
-            self._intrinsic = self.inst.intrinsic.tolist()
-        intrinsic = self._intrinsic
-        count = sum(1 for i in members if intrinsic[i])
+        # plain list: numpy costs more than it saves on a handful of members
+        count = sum(map(self._intrinsic.__getitem__, members))
         lo, hi = self.target(team)
         return self.check(
             penalty,
