@@ -80,7 +80,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         "| learners | limit | seed | version | wall | wall/limit | "
         + " | ".join(PHASES)
         + " | objective | bound | motivation (bound) | no intrinsic | overlap h (bound) | 0 h |",
-        "|" + "---:|" * 4 + "---|" + "---:|" * (len(PHASES) + 8),
+        "|" + "---:|" * 3 + "---|" + "---:|" * (len(PHASES) + 8),
     ]
     for r in rows:
         phases = " | ".join("-" if r[f"{p}_s"] is None else f"{r[f'{p}_s']:.2f}" for p in PHASES)
