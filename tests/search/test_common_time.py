@@ -6,6 +6,7 @@ from conftest import learner, make_instance, teams_of
 from teamform.criteria import OverlapTerm, build_terms
 from teamform.search.common_time import (
     fewest_without_time,
+    packing_neighbourhood,
     time_neighbourhood,
     time_repair,
     window_groups,
@@ -159,3 +160,25 @@ def test_improvement_rounds_reach_the_fewest_and_are_deterministic() -> None:
         assert all(term.common_slots(m) > 0 for m in members)
         found.append(best[0])
     assert found[0] == found[1]
+
+
+def test_packing_near_a_plan_shows_the_teams_to_regroup() -> None:
+    inst = _instance(ONE_WAY)
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    best = {"a": 0, "p": 0, "b": 1, "q": 1, "c": 2, "r": 2}
+    plan = [best[lid[0]] for lid in inst.ids]
+    packing = fewest_without_time(inst, term, time_limit=10, near=plan)
+    assert packing.found == 0
+    assert packing_neighbourhood(TeamState(inst, terms, plan), packing) == []
+    # a0 and b0 trade places: both teams lose their hour, and only they need regrouping
+    a0, b0 = inst.ids.index("a0"), inst.ids.index("b0")
+    plan[a0], plan[b0] = 1, 0
+    state = TeamState(inst, terms, plan)
+    assert [term.common_slots(m) for m in state.members][:2] == [0, 0]
+    packing = fewest_without_time(inst, term, time_limit=10, near=plan)
+    assert packing.found == 0
+    teams = packing_neighbourhood(state, packing)
+    assert teams == [0, 1]
+    assert time_repair(state, term, teams, work=1.0, seed=0)
+    assert teams_of(inst, state.assign) == ONE_WAY_TEAMS

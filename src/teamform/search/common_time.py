@@ -90,6 +90,9 @@ def fewest_without_time(
     time_limit: float,
     workers: int = 1,
     seed: int = 0,
+    near: Sequence[int] | None = None,
+    deterministic: bool = False,
+    wall_limit: float | None = None,
 ) -> Packing:
     """The fewest teams without common time any plan can have, by exact packing.
 
@@ -108,6 +111,7 @@ def fewest_without_time(
     groups: list[frozenset[int]] = []
     var_of: list[dict[int, cp_model.IntVar]] = []
     good: list[cp_model.IntVar] = []
+    kept: list[cp_model.IntVar] = []
     for s in range(len(inst.section_names)):
         teams = inst.teams_of_section(s).tolist()
         if not teams:
@@ -120,12 +124,25 @@ def fewest_without_time(
             kinds[key] = kinds.get(key, 0) + 1
         per_kind: dict[tuple[int, int], list[cp_model.IntVar]] = {key: [] for key in kinds}
         placed_parts = []
-        for g in window_groups(inst, members, term.block):
+        section_groups = window_groups(inst, members, term.block)
+        home: dict[int, int] = {}  # learner -> group of its team in ``near``
+        if near is not None:
+            teams_of: dict[int, list[int]] = {}
+            for i in members:
+                teams_of.setdefault(near[i], []).append(i)
+            for team in teams_of.values():
+                host = next((h for h, g in enumerate(section_groups) if g.issuperset(team)), None)
+                if host is not None:
+                    home.update((i, host) for i in team)
+        for h, g in enumerate(section_groups):
             xs = {}
             for i in sorted(g):
                 v = model.new_bool_var("")
                 xs[i] = v
                 place.setdefault(i, []).append(v)
+                if home.get(i) == h:
+                    kept.append(v)
+                    model.add_hint(v, 1)
             head = sum(xs.values())
             lo_sum, hi_sum = [], []
             for (lo, hi), count in kinds.items():
@@ -152,22 +169,43 @@ def fewest_without_time(
     for vs in place.values():
         model.add_at_most_one(vs)
     model.maximize(sum(good))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.01, time_limit)
-    solver.parameters.num_workers = max(1, workers)
-    solver.parameters.random_seed = seed
-    code = solver.solve(model)
+
+    def run() -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver]:
+        solver = cp_model.CpSolver()
+        if deterministic:
+            solver.parameters.max_deterministic_time = max(0.01, time_limit)
+            if wall_limit is not None:
+                solver.parameters.max_time_in_seconds = max(0.01, wall_limit)
+        else:
+            solver.parameters.max_time_in_seconds = max(0.01, time_limit)
+        solver.parameters.num_workers = max(1, workers)
+        solver.parameters.random_seed = seed
+        return solver.solve(model), solver
+
+    code, solver = run()
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         bound = 0 if code != cp_model.INFEASIBLE else inst.k
         return Packing(inst.k, bound, False, tuple(groups), (-1,) * n)
+    most = sum(solver.value(c) for c in good)
+    proven = inst.k - int(solver.best_objective_bound + 1e-6)
+    optimal = code == cp_model.OPTIMAL
+    if kept:
+        # as many of the plan's teams kept as that many teams with time allow
+        model.clear_hints()
+        for v in [*good, *(v for xs in var_of for v in xs.values())]:
+            model.add_hint(v, solver.value(v))
+        model.add(sum(good) >= most)
+        model.maximize(sum(kept))
+        again, second = run()
+        if again in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            solver = second
     witness = [-1] * n
     for index, xs in enumerate(var_of):
         for i, v in xs.items():
             if solver.boolean_value(v):
                 witness[i] = index
-    found = inst.k - round(solver.objective_value)
-    proven = inst.k - int(solver.best_objective_bound + 1e-6)
-    return Packing(found, max(0, proven), code == cp_model.OPTIMAL, tuple(groups), tuple(witness))
+    found = inst.k - sum(solver.value(c) for c in good)
+    return Packing(found, max(0, proven), optimal, tuple(groups), tuple(witness))
 
 
 def time_neighbourhood(state: TeamState, term: OverlapTerm, team: int, size: int = 8) -> list[int]:
@@ -202,6 +240,16 @@ def time_neighbourhood(state: TeamState, term: OverlapTerm, team: int, size: int
                 chosen.append(order[depth])
         depth += 1
     return chosen
+
+
+def packing_neighbourhood(state: TeamState, packing: Packing) -> list[int]:
+    """Teams whose members the packing does not keep together in one window
+    group: those a plan as good as the packing's must regroup."""
+    return [
+        t
+        for t, members in enumerate(state.members)
+        if len({packing.witness[i] for i in members}) > 1 or packing.witness[members[0]] < 0
+    ]
 
 
 def time_repair(

@@ -261,9 +261,15 @@ EPOCH_MIN, EPOCH_MAX, EPOCH_GROWTH = 20_000, 400_000, 8
 #: Repair neighbourhoods per round, and CP-SAT's deterministic time for each.
 REPAIRS_PER_ROUND = 8
 REPAIR_WORK = 0.1
+#: Full-model repairs of teams short of the target per round (seconds each at 120 learners).
+SHORT_REPAIRS_PER_ROUND = 3
 #: Teams of a time repair's neighbourhood, and CP-SAT's deterministic time for its solves.
 TIME_REPAIR_TEAMS = 8
 TIME_REPAIR_WORK = 0.2
+#: CP-SAT's deterministic time for each solve of the packing that guides time repairs.
+PACKING_WORK = 1.0
+#: Above this many teams the packing takes longer than a search budget: no guided repairs.
+PACKING_MAX_TEAMS = 64
 
 
 def epoch_steps(inst: Instance, index: int) -> int:
@@ -325,22 +331,31 @@ def improve(
 ) -> None:
     """Rounds of compiled annealing and CP-SAT repairs, each from the best plan so far.
 
-    Round ``j`` first regroups each team without common time with the teams
-    that could take its members, for fewer such teams
-    (:func:`teamform.search.common_time.time_repair`; a neighbourhood that
-    found nothing is tried once more twice as large, and never again as it
-    was), then anneals for :func:`epoch_steps` ``(j)`` steps, cooling from a
-    sixth of the largest soft coefficient to a hundredth of that, then
-    re-assigns exactly the teams short of common time with the teams their
-    members could join (:func:`repair_neighbourhood`). The schedule depends on step counts,
+    Time repairs come first, from the starting plan. Round ``j`` then anneals
+    for :func:`epoch_steps` ``(j)`` steps, cooling from a sixth of the largest
+    soft coefficient to a hundredth of that; from the best plan, regroups each
+    team without common time with the teams that could take its members, for
+    fewer such teams (:func:`teamform.search.common_time.time_repair`; a
+    neighbourhood that found nothing is tried once more twice as large, and
+    never again as it was; when none helps, on cohorts of up to
+    :data:`PACKING_MAX_TEAMS` teams, the teams a packing of learners into
+    windows near the plan regroups, which also proves when no fewer are
+    possible); then re-assigns exactly a few teams short of common time with
+    the teams their members could join (:func:`repair_neighbourhood`; the same
+    learners never twice). The schedule depends on step counts,
     never on the budget or the clock, and repairs are bounded by CP-SAT's
     deterministic time; so a longer run with the same seed goes through the same
     plans as a shorter one before going further, and, since ``keep_best`` is
     called after every atom, never ends worse. ``units`` is the deterministic
-    budget (steps; a repair costs one atom, a time repair two); ``deadline``
+    budget (steps; a repair costs one atom, a time repair two, a packing four); ``deadline``
     bounds the wall clock.
     """
-    from teamform.search.common_time import time_neighbourhood, time_repair
+    from teamform.search.common_time import (
+        fewest_without_time,
+        packing_neighbourhood,
+        time_neighbourhood,
+        time_repair,
+    )
     from teamform.search.compiled import CompiledLocalSearch
 
     inst = state.inst
@@ -361,8 +376,10 @@ def improve(
 
     best = keep_best()
     overlap = next((t for t in terms if isinstance(t, OverlapTerm) and t.need), None)
-    # neighbourhoods (by their learners) a time repair found nothing in
+    # neighbourhoods (by their learners) tried: found nothing, or changed since
     tried: set[frozenset[int]] = set()
+    # teams without common time proven unavoidable
+    floor = 0
 
     def time_repairs() -> None:
         # teams without common time, each regrouped with the teams that could take
@@ -370,6 +387,9 @@ def improve(
         nonlocal used, best
         assert overlap is not None
         seen: set[int] = set()
+        gained = False
+        if len(_empty_teams(state, overlap)) <= floor:
+            return  # no fewer are possible
         for _ in range(REPAIRS_PER_ROUND):
             # the teams without common time now: a repair may have given some
             left = [t for t in _empty_teams(state, overlap) if t not in seen]
@@ -400,14 +420,52 @@ def improve(
                 stats.neighbourhoods += 1
                 stats.improved += int(improved)
                 best = keep_best()
+                gained |= improved
                 if improved:
                     break
+        if not gained:
+            guided_repair()
         search.load()
 
+    def guided_repair() -> None:
+        # teams without common time left: a packing of learners into windows
+        # near the plan shows which teams to regroup, or proves there are no fewer
+        nonlocal used, best, floor
+        assert overlap is not None
+        have = len(_empty_teams(state, overlap))
+        if have <= floor or inst.k > PACKING_MAX_TEAMS or out_of_budget():
+            return
+        packing = fewest_without_time(
+            inst, overlap, time_limit=PACKING_WORK, workers=workers, seed=seed,
+            near=state.assign, deterministic=True,
+            wall_limit=None if units is not None else deadline - time.perf_counter(),
+        )  # fmt: skip
+        used += 4 * atom
+        floor = max(floor, packing.proven)
+        if packing.found >= have:
+            return
+        teams = packing_neighbourhood(state, packing)
+        if len(teams) > 4 * TIME_REPAIR_TEAMS:
+            return
+        improved = time_repair(
+            state,
+            overlap,
+            teams,
+            work=TIME_REPAIR_WORK * 2,
+            seed=int(rng.integers(1 << 30)),
+            workers=workers,
+            cancel=cancel,
+            wall_limit=None if units is not None else deadline - time.perf_counter(),
+        )
+        used += 4 * atom
+        stats.neighbourhoods += 1
+        stats.improved += int(improved)
+        best = keep_best()
+
+    if overlap is not None:
+        time_repairs()
     epoch = 0
     while not out_of_budget():
-        if overlap is not None:
-            time_repairs()
         length = epoch_steps(inst, epoch)
         done = 0
         while done < length and not out_of_budget():
@@ -424,17 +482,19 @@ def improve(
             best = keep_best()
         # the next epoch (and the repairs) start from the best plan
         _restore(state, best)
-        short, empty = _short_teams(state, terms)
-        # the teams without common time together first: their members, regrouped,
-        # may share hours that no team of them has; then each short team with the
-        # teams its members could join
-        tries = [empty[:REPAIRS_PER_ROUND]] if len(empty) > 1 else []
-        tries += [repair_neighbourhood(state, t) for t in short[:REPAIRS_PER_ROUND]]
+        if overlap is not None:
+            time_repairs()
+        short, _ = _short_teams(state, terms)
+        # each short team with the teams its members could join (those without
+        # common time had their own repairs)
+        tries = [repair_neighbourhood(state, t) for t in short[:SHORT_REPAIRS_PER_ROUND]]
         for teams in tries:
             if out_of_budget():
                 break
-            if len(teams) < 2:
-                continue
+            key = frozenset(i for t in teams for i in state.members[t])
+            if len(teams) < 2 or key in tried:
+                continue  # the same learners found nothing before
+            tried.add(key)
             improved = solve_neighbourhood(
                 state,
                 teams,
