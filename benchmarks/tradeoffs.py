@@ -5,6 +5,8 @@ Run from the repository root::
     python -m benchmarks.tradeoffs pareto                # swap baseline vs a weight sweep
     python -m benchmarks.tradeoffs monotone              # 10 s vs 30 s, separate processes
     python -m benchmarks.tradeoffs coldstart --sizes 120 10000 --limits 5 10  # empty cache
+    python -m benchmarks.tradeoffs minzero               # fewest teams without common time
+    python -m benchmarks.tradeoffs fewest                # teamform against that minimum
 
 ``pareto``: on each cohort (collaborative preset), a plain swap heuristic (the
 baseline: random teams, then the best skill-balancing swap of the worst team's
@@ -20,8 +22,14 @@ both hours short and skill deviation and better on one.
 ``monotone``: ``teamform form`` at 10 s and 30 s on the same cohort and seed,
 each in its own process: does the longer run ever end worse?
 
-``minzero``: the fewest teams without common time CP-SAT finds, and the
-fewest it proves forced, on the full model of that count alone.
+``minzero``: the fewest teams without common time each cohort allows: an
+exact packing of learners into the windows they are free in, as whole teams
+(``teamform.search.common_time.fewest_without_time``: the fewest it finds, and
+CP-SAT's proof, ``--budget`` seconds), beside the learner bound (learners whose
+best possible team has no common block).
+
+``fewest``: teamform (``--limits``, ``--seeds``) against that proven minimum:
+teams with 0 h and below the target, per size, seed and limit.
 
 ``coldstart``: ``teamform form`` at each size and limit with ``NUMBA_CACHE_DIR``
 pointed at an empty directory (so the compiled kernels must be compiled), then
@@ -163,7 +171,7 @@ def score(inst: Any, assignment: list[int]) -> dict[str, Any]:
         "hours_short": sum(max(0, overlap.need - c) for c in common) * overlap.unit,
         "teams_0h": sum(c == 0 for c in common),
         "teams_below": sum(c < overlap.need for c in common),
-        "skill_dev": round(float(np.abs(means - skills.mean(axis=0)).mean()), 4),
+        "skill_dev": round(float(np.abs(means - skills.mean(axis=0)).mean()), 6),
         "skill_range": round(float((means.max(axis=0) - means.min(axis=0)).mean()), 4),
         "valid": check.ok,
     }
@@ -293,42 +301,63 @@ def coldstart(sizes: list[int], limits: list[float]) -> list[dict[str, Any]]:
     return rows
 
 
+def proven_minimum(inst: Any, budget: float) -> dict[str, Any]:
+    """The fewest teams without common time: the exact window packing
+    (:func:`teamform.search.common_time.fewest_without_time`) and the learner bound."""
+    from teamform.criteria import OverlapTerm, build_terms
+    from teamform.search.common_time import fewest_without_time
+
+    term = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
+    begin = time.perf_counter()
+    packing = fewest_without_time(inst, term, time_limit=budget, workers=1)
+    below, empty = term.forced_teams()
+    return {
+        "learner_bound_0h": empty,
+        "learner_bound_below": below,
+        "packing_found_0h": packing.found,
+        "proven_0h": max(packing.proven, empty),
+        "packing_optimal": packing.optimal,
+        "packing_s": round(time.perf_counter() - begin, 2),
+    }
+
+
 def minzero(sizes: list[int], budget: float) -> list[dict[str, Any]]:
-    """The fewest teams without common time, by CP-SAT on the full model of that count alone.
-
-    With a target of one slot in blocks of an hour and no other criterion, a
-    team's penalty is 1 exactly when it has no common block, so the optimum is
-    the minimum number of such teams and CP-SAT's bound a proof of how many
-    are forced.
-    """
-    from teamform import FormationModel
-    from teamform.instance import build_instance
-    from teamform.solve import solve_instance
-
+    """The fewest teams without common time each cohort allows, and the proof."""
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
-            inst = load(n, Path(tmp))
-            data = inst.model.model_dump()
-            data["criteria"] = {
-                "overlap": {
-                    **data["criteria"]["overlap"], "hours": 0.25, "below": 0, "none": 0,
-                    "weight": 1,
-                }
-            }  # fmt: skip
-            only = build_instance(inst.roster, FormationModel.from_dict(data))
-            result = solve_instance(only, time_limit=budget, seed=0, strategy="exact", workers=2)
-            slots = 4  # a team's penalty is one quarter-hour
-            rows.append(
-                {
-                    "n": n,
-                    "budget_s": budget,
-                    "fewest_found": round(result.objective * slots),
-                    "proven_at_least": round(result.bound * slots),
-                    "status": result.status.value,
-                }
-            )
+            rows.append({"n": n, **proven_minimum(load(n, Path(tmp)), budget)})
             print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def fewest(sizes: list[int], limits: list[float], seeds: list[int], proof: float) -> list[dict]:
+    """teamform's teams without common time and below the target against the proven minimum."""
+    from teamform.solve import solve_instance
+
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            inst = load(n, Path(tmp))
+            floor = proven_minimum(inst, proof)
+            print(json.dumps({"n": n, **floor}), flush=True)
+            for seed in seeds:
+                for limit in limits:
+                    result = solve_instance(inst, time_limit=limit, seed=seed, strategy="lns")
+                    plan = [result.assignment[i] - 1 for i in inst.ids]
+                    got = score(inst, plan)
+                    rows.append(
+                        {
+                            "n": n, "seed": seed, "limit_s": limit,
+                            "teams_0h": got["teams_0h"], "proven_0h": floor["proven_0h"],
+                            "packing_found_0h": floor["packing_found_0h"],
+                            "teams_below": got["teams_below"],
+                            "bound_below": floor["learner_bound_below"],
+                            "hours_short": got["hours_short"], "objective": result.objective,
+                            "runtime_s": round(result.runtime, 2), "valid": got["valid"],
+                        }
+                    )  # fmt: skip
+                    print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
@@ -351,9 +380,9 @@ def write(name: str, rows: list[dict[str, Any]], results: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("suite", choices=["pareto", "monotone", "coldstart", "minzero"])
+    parser.add_argument("suite", choices=["pareto", "monotone", "coldstart", "minzero", "fewest"])
     parser.add_argument("--sizes", type=int, nargs="+", default=[120, 500])
-    parser.add_argument("--weights", type=float, nargs="+", default=[10, 40, 160])
+    parser.add_argument("--weights", type=float, nargs="+", default=[10, 40, 160, 2560, 10240])
     parser.add_argument("--budget", type=float, default=10.0)
     parser.add_argument("--limits", type=float, nargs="+", default=[10.0, 30.0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -368,6 +397,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = monotone(args.sizes[0], args.limits, args.seeds)
     elif args.suite == "minzero":
         rows = minzero(args.sizes, args.budget)
+    elif args.suite == "fewest":
+        rows = fewest(args.sizes, args.limits, args.seeds, args.budget)
     else:
         rows = coldstart(args.sizes, args.limits)
     write(args.suite, rows, args.results)

@@ -266,6 +266,11 @@ SHORT_REPAIRS_PER_ROUND = 3
 #: Teams of a time repair's neighbourhood, and CP-SAT's deterministic time for its solves.
 TIME_REPAIR_TEAMS = 8
 TIME_REPAIR_WORK = 0.2
+#: Time repairs run while a team without common time costs at least this many times
+#: what a team costs, on average, in the other criteria.
+TIME_REPAIR_RATIO = 8
+#: Largest share of the work time repairs take after their first pass.
+TIME_REPAIR_SHARE = 0.3
 #: CP-SAT's deterministic time for each solve of the packing that guides time repairs.
 PACKING_WORK = 1.0
 #: Above this many teams the packing takes longer than a search budget: no guided repairs.
@@ -380,20 +385,39 @@ def improve(
     tried: set[frozenset[int]] = set()
     # teams without common time proven unavoidable
     floor = 0
+    # work gone to time repairs: past the first pass, at most a share of all work,
+    # so that annealing keeps time for the other criteria
+    spent = 0
+    first_pass = REPAIRS_PER_ROUND * 2 * atom
+
+    def over_share() -> bool:
+        return spent >= max(first_pass, TIME_REPAIR_SHARE * used)
+
+    def worth_it() -> bool:
+        # a team's last hour must far outweigh what a team costs in the other
+        # criteria: otherwise regrouping for time locks teams that annealing would
+        # rather balance, and costs more than it gains
+        assert overlap is not None
+        mine = sum(overlap.team_penalty(m, t) for t, m in enumerate(state.members))
+        others = state.soft_cost - overlap.coefficient * mine
+        gain = overlap.coefficient * overlap.shortfall_penalty(0) * inst.k
+        return gain >= TIME_REPAIR_RATIO * others
 
     def time_repairs() -> None:
         # teams without common time, each regrouped with the teams that could take
         # its members: by their count first, then by the objective
-        nonlocal used, best
+        nonlocal used, best, spent
         assert overlap is not None
         seen: set[int] = set()
         gained = False
-        if len(_empty_teams(state, overlap)) <= floor:
-            return  # no fewer are possible
+        if state.hard_violations or len(_empty_teams(state, overlap)) <= floor:
+            return  # hard rules first; or no fewer are possible
+        if not worth_it():
+            return
         for _ in range(REPAIRS_PER_ROUND):
             # the teams without common time now: a repair may have given some
             left = [t for t in _empty_teams(state, overlap) if t not in seen]
-            if not left or out_of_budget():
+            if not left or out_of_budget() or over_share():
                 break
             team = left[0]
             seen.add(team)
@@ -417,6 +441,7 @@ def improve(
                     wall_limit=None if units is not None else deadline - time.perf_counter(),
                 )
                 used += 2 * atom
+                spent += 2 * atom
                 stats.neighbourhoods += 1
                 stats.improved += int(improved)
                 best = keep_best()
@@ -430,10 +455,10 @@ def improve(
     def guided_repair() -> None:
         # teams without common time left: a packing of learners into windows
         # near the plan shows which teams to regroup, or proves there are no fewer
-        nonlocal used, best, floor
+        nonlocal used, best, floor, spent
         assert overlap is not None
         have = len(_empty_teams(state, overlap))
-        if have <= floor or inst.k > PACKING_MAX_TEAMS or out_of_budget():
+        if have <= floor or inst.k > PACKING_MAX_TEAMS or out_of_budget() or over_share():
             return
         packing = fewest_without_time(
             inst, overlap, time_limit=PACKING_WORK, workers=workers, seed=seed,
@@ -441,6 +466,7 @@ def improve(
             wall_limit=None if units is not None else deadline - time.perf_counter(),
         )  # fmt: skip
         used += 4 * atom
+        spent += 4 * atom
         floor = max(floor, packing.proven)
         if packing.found >= have:
             return
@@ -458,6 +484,7 @@ def improve(
             wall_limit=None if units is not None else deadline - time.perf_counter(),
         )
         used += 4 * atom
+        spent += 4 * atom
         stats.neighbourhoods += 1
         stats.improved += int(improved)
         best = keep_best()
