@@ -139,24 +139,35 @@ def solve_exact(
         found = sub.read(solver)
         assignment = [found[i] for i in range(inst.n)]
         status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
-        if state.hard_violations == 0 and state.soft_cost < round(solver.objective_value):
-            # CP-SAT did not get back to its hint in time: keep the better answer
-            return Outcome(
-                Status.FEASIBLE,
-                list(state.assign),
-                round(solver.best_objective_bound),
-                callback.first if found_at is None else found_at,
-                state.soft_cost,
-                decisions=best_decisions,
-            )
+        kept = list(state.assign), state.soft_cost, state.hard_violations
         for term in terms:
             term.read_decisions(sub, solver)
+        # The model's penalty variables are only bounded from below, so a
+        # solution CP-SAT has not proved optimal may carry slack: its objective
+        # is an upper estimate of what the assignment really costs. Score it.
+        own = round(solver.objective_value)
+        if status != Status.OPTIMAL:
+            own = TeamState(inst, terms, assignment).soft_cost
+        if kept[2] == 0 and kept[1] < own:
+            # CP-SAT did not get back to its hint in time: keep the better answer
+            if best_decisions is not None:
+                for term, d in zip(terms, best_decisions, strict=True):
+                    if d is not None:
+                        term.restore(d)
+            return Outcome(
+                Status.FEASIBLE,
+                kept[0],
+                round(solver.best_objective_bound),
+                callback.first if found_at is None else found_at,
+                kept[1],
+                decisions=best_decisions,
+            )
         return Outcome(
             status,
             assignment,
             round(solver.best_objective_bound),
             callback.first if found_at is None else found_at,
-            round(solver.objective_value),
+            own,
             decisions=[term.decisions() for term in terms] if deciding else None,
         )
     if code == cp_model.INFEASIBLE:
