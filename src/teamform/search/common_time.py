@@ -32,6 +32,7 @@ from teamform.cancel import stopping
 from teamform.cpmodel import SubModel
 from teamform.criteria.overlap import OverlapTerm
 from teamform.instance import Instance
+from teamform.search.cpsat import solver_for
 from teamform.search.lns import accept_solution
 from teamform.search.local import TeamState
 
@@ -277,8 +278,6 @@ def time_repair(
     (``wall_limit`` bounds each one's wall seconds). Returns whether the state
     improved.
     """
-    from teamform.solve import solver_for
-
     if term.need == 0 or len(teams) < 2:
         return False
     inst = state.inst
