@@ -357,18 +357,10 @@ class OverlapTerm(Term):
         if not usable(_short_shares, "overlap bound without the short learners' shares (weaker)"):
             return 0
         short = members[b[members] > 0]
-        patterns: dict[int, int] = {}
-        codes = np.fromiter(
-            (patterns.setdefault(inst.masks[i], len(patterns)) for i in short.tolist()),
-            dtype=np.int64,
-            count=len(short),
-        )
-        counts = np.bincount(codes, minlength=len(patterns)).astype(np.int64)
-        pattern_b = np.zeros(len(patterns), dtype=np.int64)
-        pattern_b[codes] = b[short]
+        words, counts, pattern_b = _by_pattern(inst.masks, short, b)
         cap = int(inst.team_hi[teams].max())
         shares = _short_shares(
-            to_words(list(patterns)),
+            words,
             counts,
             pattern_b,
             self.need,
@@ -405,15 +397,7 @@ class OverlapTerm(Term):
         b = self.learner_bounds()
         if not usable(_forced_per_level, "overlap bound without its team-level part (weaker)"):
             return 0
-        patterns: dict[int, int] = {}
-        codes = np.fromiter(
-            (patterns.setdefault(inst.masks[i], len(patterns)) for i in members.tolist()),
-            dtype=np.int64,
-            count=len(members),
-        )
-        counts = np.bincount(codes, minlength=len(patterns)).astype(np.int64)
-        pattern_b = np.zeros(len(patterns), dtype=np.int64)
-        pattern_b[codes] = b[members]  # equal for every learner of a pattern
+        words, counts, pattern_b = _by_pattern(inst.masks, members, b)
         # what whole teams of the allowed sizes can hold, for every head count
         reach = np.zeros(len(members) + 1, dtype=np.bool_)
         reach[0] = True
@@ -428,9 +412,7 @@ class OverlapTerm(Term):
             reach[m] = any(z <= m and reach[m - z] for z in sizes if z > 0)
         held = np.maximum.accumulate(np.where(reach, np.arange(len(reach)), 0))
         leftover = np.arange(len(reach)) - held
-        forced = _forced_per_level(
-            to_words(list(patterns)), counts, pattern_b, self.need, self.block, leftover
-        )
+        forced = _forced_per_level(words, counts, pattern_b, self.need, self.block, leftover)
         cap = int(inst.team_hi[teams].max())
         return int(sum(-(-int(f) // cap) for f in forced))
 
@@ -892,6 +874,24 @@ def _swap(
     if best is None:
         return None
     return best[1], best[2], best[3], best[4], best[5]
+
+
+def _by_pattern(
+    masks: Sequence[int], learners: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct availability patterns of ``learners``: their masks as words,
+    how many learners have each, and each one's per-learner bound ``b`` (equal
+    for every learner of a pattern)."""
+    patterns: dict[int, int] = {}
+    codes = np.fromiter(
+        (patterns.setdefault(masks[i], len(patterns)) for i in learners.tolist()),
+        dtype=np.int64,
+        count=len(learners),
+    )
+    counts = np.bincount(codes, minlength=len(patterns)).astype(np.int64)
+    pattern_b = np.zeros(len(patterns), dtype=np.int64)
+    pattern_b[codes] = b[learners]
+    return to_words(list(patterns)), counts, pattern_b
 
 
 def build(inst: Instance, spec: Overlap) -> list[Term]:
