@@ -430,21 +430,7 @@ def improve(
                 if key in tried:
                     continue
                 tried.add(key)
-                improved = time_repair(
-                    state,
-                    overlap,
-                    teams,
-                    work=TIME_REPAIR_WORK,
-                    seed=int(rng.integers(1 << 30)),
-                    workers=workers,
-                    cancel=cancel,
-                    wall_limit=None if units is not None else deadline - time.perf_counter(),
-                )
-                used += 2 * atom
-                spent += 2 * atom
-                stats.neighbourhoods += 1
-                stats.improved += int(improved)
-                best = keep_best()
+                improved = repair(teams, TIME_REPAIR_WORK, 2 * atom)
                 gained |= improved
                 if improved:
                     break
@@ -473,21 +459,28 @@ def improve(
         teams = packing_neighbourhood(state, packing)
         if len(teams) > 4 * TIME_REPAIR_TEAMS:
             return
+        repair(teams, TIME_REPAIR_WORK * 2, 4 * atom)
+
+    def repair(teams: list[int], work: float, charge: int) -> bool:
+        # one regrouping of ``teams`` for time, charged to the budget
+        nonlocal used, best, spent
+        assert overlap is not None
         improved = time_repair(
             state,
             overlap,
             teams,
-            work=TIME_REPAIR_WORK * 2,
+            work=work,
             seed=int(rng.integers(1 << 30)),
             workers=workers,
             cancel=cancel,
             wall_limit=None if units is not None else deadline - time.perf_counter(),
         )
-        used += 4 * atom
-        spent += 4 * atom
+        used += charge
+        spent += charge
         stats.neighbourhoods += 1
         stats.improved += int(improved)
         best = keep_best()
+        return improved
 
     if overlap is not None:
         time_repairs()
