@@ -215,6 +215,11 @@ def create_app(
             headers["Content-Security-Policy"] = REPORT_CSP
         return Response(content, media_type=media, headers=headers)
 
+    def refused(request: Request, sid: str, exc: TeamformError) -> Response:
+        # the session's page again, with what was wrong
+        loaded = ws.load(sid)
+        return page(request, "session.html", 400, error=str(exc), **_session_context(ws, loaded))
+
     @app.get("/sessions/{sid}/export-lms")
     def export_lms(request: Request, sid: str) -> Response:
         params = dict(request.query_params)
@@ -223,10 +228,7 @@ def create_app(
         except NotFound as exc:
             return _error_page(templates, request, str(exc), 404)
         except TeamformError as exc:
-            loaded = ws.load(sid)
-            return page(
-                request, "session.html", 400, error=str(exc), **_session_context(ws, loaded)
-            )
+            return refused(request, sid, exc)
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
         return Response(content, media_type=media, headers=headers)
 
@@ -236,10 +238,7 @@ def create_app(
         except NotFound as exc:
             return _error_page(templates, request, str(exc), 404)
         except TeamformError as exc:
-            loaded = ws.load(sid)
-            return page(
-                request, "session.html", 400, error=str(exc), **_session_context(ws, loaded)
-            )
+            return refused(request, sid, exc)
         return RedirectResponse(f"/sessions/{sid}", status_code=303)
 
     # -- the board API ---------------------------------------------------
