@@ -296,8 +296,13 @@ class OverlapTerm(Term):
             # penalties are integers, so a fractional bound rounds up
             total += max(chunks, layers, math.ceil(shared - 1e-9))
         total += self.step_bound()
-        # the share bound counts the steps itself
-        return max(total, sum(self.share_bound(s) for s in range(len(inst.section_names))))
+        # the share and partition bounds count the steps themselves
+        sections = range(len(inst.section_names))
+        return max(
+            total,
+            sum(self.share_bound(s) for s in sections),
+            sum(self.partition_bound(s) for s in sections),
+        )
 
     def forced_teams(self) -> tuple[int, int]:
         """Teams that must be below the target, and teams that must have no common block.
@@ -371,6 +376,15 @@ class OverlapTerm(Term):
         )
         # penalties are integers, so a fractional bound rounds up
         return math.ceil(float((counts * shares).sum()) - 1e-9)
+
+    def partition_bound(self, section: int) -> int:
+        """Penalty, steps included, of the teams holding ``section``'s short learners:
+        the least over every way of grouping them into teams, each group paying
+        the best team any plan could build around it
+        (:mod:`teamform.criteria.overlap_partition`)."""
+        from teamform.criteria.overlap_partition import partition_bound
+
+        return partition_bound(self, section)
 
     def layer_bound(self, section: int) -> int:
         """Shortfall forced on the teams of ``section``, level by level.

@@ -38,6 +38,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         ("teamform.criteria.overlap", "_pattern_best_times"),
         ("teamform.criteria.overlap", "_forced_per_level"),
         ("teamform.criteria.overlap", "_short_shares"),
+        ("teamform.criteria.overlap_partition", "_enumerate_groups"),
     ),
     "diversity": (
         ("teamform.search.diversity_ls", "_its"),
@@ -190,6 +191,7 @@ def _warm_search() -> None:
     """
     from teamform.criteria import build_terms
     from teamform.criteria.overlap import OverlapTerm
+    from teamform.criteria.overlap_partition import warm_up as warm_partition
     from teamform.instance import build_instance
     from teamform.model import FormationModel
     from teamform.roster import Roster
@@ -226,6 +228,7 @@ def _warm_search() -> None:
     for term in terms:
         if isinstance(term, OverlapTerm):
             term.lower_bound()  # every one of its kernels
+    warm_partition()  # the cohort has no short learner to call it
     state = TeamState(inst, terms, [i % 2 for i in range(inst.n)])
     search = CompiledLocalSearch(state, seed=0)
     search.run(max_steps=20, temp=1.0)

@@ -1,0 +1,239 @@
+"""A team-level lower bound on the overlap penalty: the learners bound to be short, partitioned.
+
+Call a learner *short* when its best possible team falls short of the target
+(:meth:`~teamform.criteria.overlap.OverlapTerm.learner_bounds`: ``b_i > 0``).
+In any plan, the short members of a team form a *group* ``G``; the team pays at
+least ``c(G)``, the penalty of the best team any plan could build around ``G``:
+its members' common block time, further limited by the best partners among the
+other (not short) learners, found by the same depth-first search as the
+per-learner bound, and by each member's own ``b_i``. A plan thus partitions the
+short learners into groups, at most one a team, and pays at least the sum of
+their ``c(G)``; the least such sum over every partition is a lower bound. Groups
+sharing no block time pay the penalty of no common time, ``Z``, whatever they
+hold (up to ``cap`` short learners).
+
+The partition is a small integer program over availability patterns (learners
+of one pattern are interchangeable): how many groups of each kind, each short
+learner in exactly one group or in a team without common time, no more groups
+than teams. CP-SAT solves it within a deterministic work limit; its proven
+bound is used, so a limit reached early still gives a valid (weaker) bound, and
+an enumeration too large for the limit gives none (0, and the other bounds
+stand). The partners are treated as unlimited (each group gets the best ones),
+and avoid pairs and the other criteria are ignored, so this is a relaxation:
+never above the optimum. It sees what a per-learner count cannot: short
+learners who could share their rare hours pay the team's shortfall once
+between them, and those who cannot pay it each.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numba import njit
+from ortools.sat.python import cp_model
+
+from teamform.criteria.overlap import _by_pattern, _search
+from teamform.search.bitsets import and_block_slots, block_slots, to_words
+from teamform.search.kernels import usable
+
+if TYPE_CHECKING:
+    from teamform.criteria.overlap import OverlapTerm
+
+#: Groups enumerated per section before the bound gives up (and the other bounds stand).
+MAX_GROUPS = 20000
+#: CP-SAT's deterministic work (roughly seconds) for the partition, per section.
+PARTITION_WORK = 0.5
+#: Wall-clock seconds the partition may take at most, per section (a loaded machine).
+PARTITION_WALL = 2.0
+#: Nodes of the partner search per group before its weaker fallback is used.
+_SEARCH_NODES = 20000
+
+
+def partition_bound(term: OverlapTerm, section: int) -> int:
+    """Least total penalty of the teams holding ``section``'s short learners (see module)."""
+    inst = term.inst
+    teams = inst.teams_of_section(section)
+    members = np.flatnonzero(inst.section == section)
+    if term.need == 0 or not len(teams) or not len(members):
+        return 0
+    b = term.learner_bounds()
+    short = members[b[members] > 0]
+    if not len(short):
+        return 0
+    if not usable(_enumerate_groups, "overlap bound without the short learners' partition"):
+        return 0
+    cap = int(inst.team_hi[teams].max())
+    words, counts, pattern_b = _by_pattern(inst.masks, short, b)
+    partners = members[b[members] == 0]
+    partner_words, partner_counts, _ = _by_pattern(inst.masks, partners, b)
+    kinds, best, found = _enumerate_groups(
+        words,
+        counts,
+        term.need - pattern_b,
+        partner_words,
+        partner_counts,
+        int(inst.team_lo[teams].min()),
+        cap,
+        term.need,
+        term.block,
+        MAX_GROUPS,
+        _SEARCH_NODES,
+    )
+    if found < 0:
+        return 0  # too many groups for a quick bound: the others stand
+    groups = [tuple(row[row >= 0].tolist()) for row in kinds[:found]]
+    costs = [term.shortfall_penalty(int(t)) for t in best[:found].tolist()]
+    return _solve(groups, costs, counts.tolist(), term.shortfall_penalty(0), cap, len(teams))
+
+
+def _solve(
+    groups: list[tuple[int, ...]],
+    costs: list[int],
+    counts: list[int],
+    zero: int,
+    cap: int,
+    n_teams: int,
+) -> int:
+    """Least cost of groups covering every short learner once (the rest in teams
+    without common time, ``zero`` each, up to ``cap`` to a team), in at most
+    ``n_teams`` teams: CP-SAT's proven bound."""
+    model = cp_model.CpModel()
+    cover: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in counts]
+    objective = []
+    used = []
+    for kinds, cost in zip(groups, costs, strict=True):
+        most = min(counts[p] // kinds.count(p) for p in set(kinds))
+        y = model.new_int_var(0, most, "")
+        for p in set(kinds):
+            cover[p].append((kinds.count(p), y))
+        objective.append(cost * y)
+        used.append(y)
+    empty = model.new_int_var(0, n_teams, "empty")
+    spill = []
+    for p, count in enumerate(counts):
+        s = model.new_int_var(0, count, "")
+        model.add(sum(c * y for c, y in cover[p]) + s == count)
+        spill.append(s)
+    model.add(sum(spill) <= cap * empty)
+    model.add(sum(used) + empty <= n_teams)
+    model.minimize(sum(objective) + zero * empty)
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = 1
+    params.random_seed = 0
+    params.max_deterministic_time = PARTITION_WORK
+    params.max_time_in_seconds = PARTITION_WALL
+    # probing costs more wall time than it saves on these small set-partitioning models
+    params.cp_model_probing_level = 0
+    params.catch_sigint_signal = False
+    code = solver.solve(model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
+        return 0
+    bound = solver.best_objective_bound
+    if not math.isfinite(bound):
+        return 0
+    # costs are integers, so a fractional bound rounds up
+    return max(0, math.ceil(bound - 1e-6))
+
+
+def warm_up() -> None:
+    """Compile (or load) the enumeration's kernel, on one tiny group."""
+    week = to_words([(1 << 8) - 1])
+    one = np.ones(1, dtype=np.int64)
+    _enumerate_groups(week, one, one * 4, week, one, 2, 2, 4, 4, 10, 10)
+
+
+@njit(cache=True)
+def _enumerate_groups(
+    words, counts, most, partner_words, partner_counts, lo, cap, need, block, max_groups, nodes
+):  # type: ignore[no-untyped-def]
+    """Every group of up to ``cap`` short learners sharing block time, as multisets of
+    the patterns ``words`` (``counts`` learners each; at most ``most`` block time in
+    any team), and the most block time a team can have around each.
+
+    Returns the groups (rows of pattern indices, -1 padded), that time (capped at
+    ``need``) and their number, or -1 when there are more than ``max_groups``.
+    Patterns are taken in nondecreasing order, so each multiset comes once.
+    """
+    n_pat = words.shape[0]
+    nw = words.shape[1]
+    kinds = np.full((max_groups, cap), -1, dtype=np.int64)
+    best = np.zeros(max_groups, dtype=np.int64)
+    common = np.empty((cap + 1, nw), dtype=np.uint64)
+    for w in range(nw):
+        common[0, w] = ~np.uint64(0)
+    scratch = np.empty(nw, dtype=np.uint64)
+    value = np.zeros(partner_words.shape[0], dtype=np.int64)
+    choice = np.full(cap, -1, dtype=np.int64)
+    start = np.zeros(cap + 1, dtype=np.int64)  # the next pattern to try at each depth
+    found = 0
+    d = 0
+    while d >= 0:
+        q = start[d]
+        ok = False
+        while q < n_pat:
+            taken = 0
+            for e in range(d):
+                if choice[e] == q:
+                    taken += 1
+            if taken < counts[q]:
+                for w in range(nw):
+                    scratch[w] = common[d, w] & words[q, w]
+                if block_slots(scratch, block) > 0:
+                    ok = True
+                    break
+            q += 1
+        if not ok:
+            d -= 1
+            continue
+        start[d] = q + 1
+        choice[d] = q
+        for w in range(nw):
+            common[d + 1, w] = scratch[w]
+        if found == max_groups:
+            return kinds, best, -1
+        limit = need
+        for e in range(d + 1):
+            kinds[found, e] = choice[e]
+            limit = min(limit, most[choice[e]])
+        time = _best_around(
+            common[d + 1], lo - d - 1, partner_words, partner_counts, need, block, nodes, value
+        )
+        best[found] = min(limit, time)
+        found += 1
+        if d + 1 < cap:
+            d += 1
+            start[d] = q  # the same pattern again, or a later one
+    return kinds, best, found
+
+
+@njit(cache=True)
+def _best_around(common, partners, words, counts, need, block, nodes, value):  # type: ignore[no-untyped-def]
+    """Most block time (capped at ``need``) a team can have around a group with
+    ``common`` availability and ``partners`` more learners from the patterns
+    ``words`` (``counts`` learners each); ``value`` is scratch, one per pattern.
+
+    Partners are tried in decreasing order of their common time with the group
+    (:func:`~teamform.criteria.overlap._search`); past ``nodes``, the group's own
+    block time is used, which no team around it exceeds.
+    """
+    own = block_slots(common, block)
+    if partners <= 0 or own == 0:
+        return min(need, own)
+    scratch = np.empty(common.shape[0], dtype=np.uint64)
+    n_c = 0
+    available = 0
+    for q in range(words.shape[0]):
+        value[q] = and_block_slots(common, words[q], block, scratch)
+        if value[q] > 0:
+            n_c += 1
+            available += counts[q]
+    if available < partners:
+        return 0
+    cand = np.argsort(-value, kind="mergesort")[:n_c]
+    best, complete = _search(
+        common, partners, words[cand], value[cand], counts[cand], need, block, nodes
+    )
+    return min(need, best if complete else own)
