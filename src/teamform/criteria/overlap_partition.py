@@ -146,9 +146,9 @@ def warm_up() -> None:
 
 
 @njit(cache=True)
-def _enumerate_groups(
+def _enumerate_groups(  # type: ignore[no-untyped-def]
     words, counts, most, partner_words, partner_counts, lo, cap, need, block, max_groups, nodes
-):  # type: ignore[no-untyped-def]
+):
     """Every group of up to ``cap`` short learners sharing block time, as multisets of
     the patterns ``words`` (``counts`` learners each; at most ``most`` block time in
     any team), and the most block time a team can have around each.
