@@ -354,11 +354,10 @@ class OverlapTerm(Term):
         without common time, which counting learners alone does not see.
         """
         inst = self.inst
-        teams = inst.teams_of_section(section)
-        members = np.flatnonzero(inst.section == section)
-        if self.need == 0 or not len(teams) or not len(members):
+        got = self.section_bounds(section)
+        if got is None:
             return 0
-        b = self.learner_bounds()
+        teams, members, b = got
         if not usable(_short_shares, "overlap bound without the short learners' shares (weaker)"):
             return 0
         short = members[b[members] > 0]
@@ -376,6 +375,15 @@ class OverlapTerm(Term):
         )
         # penalties are integers, so a fractional bound rounds up
         return math.ceil(float((counts * shares).sum()) - 1e-9)
+
+    def section_bounds(self, section: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The teams and learners of ``section`` and every learner's :meth:`learner_bounds`;
+        None when there is nothing to bound (no target, no teams or no learners)."""
+        teams = self.inst.teams_of_section(section)
+        members = np.flatnonzero(self.inst.section == section)
+        if self.need == 0 or not len(teams) or not len(members):
+            return None
+        return teams, members, self.learner_bounds()
 
     def partition_bound(self, section: int) -> int:
         """Penalty, steps included, of the teams holding ``section``'s short learners:
@@ -404,11 +412,10 @@ class OverlapTerm(Term):
         pattern, quadratic in their number (a few thousand at most).
         """
         inst = self.inst
-        teams = inst.teams_of_section(section)
-        members = np.flatnonzero(inst.section == section)
-        if self.need == 0 or not len(teams) or not len(members):
+        got = self.section_bounds(section)
+        if got is None:
             return 0
-        b = self.learner_bounds()
+        teams, members, b = got
         if not usable(_forced_per_level, "overlap bound without its team-level part (weaker)"):
             return 0
         words, counts, pattern_b = _by_pattern(inst.masks, members, b)

@@ -54,11 +54,10 @@ _SEARCH_NODES = 20000
 def partition_bound(term: OverlapTerm, section: int) -> int:
     """Least total penalty of the teams holding ``section``'s short learners (see module)."""
     inst = term.inst
-    teams = inst.teams_of_section(section)
-    members = np.flatnonzero(inst.section == section)
-    if term.need == 0 or not len(teams) or not len(members):
+    got = term.section_bounds(section)
+    if got is None:
         return 0
-    b = term.learner_bounds()
+    teams, members, b = got
     short = members[b[members] > 0]
     if not len(short):
         return 0
