@@ -254,7 +254,8 @@ def _wait_for_compilers(timeout: float = 600) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         found = subprocess.run(
-            ["pgrep", "-f", "from teamform.search.kernels import warm_up"], capture_output=True
+            ["pgrep", "-f", "from teamform.search.kernels import compile_in_child"],
+            capture_output=True,
         )
         if found.returncode != 0:
             return

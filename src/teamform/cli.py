@@ -36,7 +36,7 @@ from teamform.instance import build_instance
 from teamform.model import FormationModel, check_reference_date
 from teamform.pins import Pins
 from teamform.presets import resolve_model_path
-from teamform.result import Result, Status, write_atomic
+from teamform.result import Result, Status, Timings, write_atomic
 from teamform.roster import Roster
 from teamform.solve import Progress, form
 from teamform.timing import process_start
@@ -373,7 +373,13 @@ def form_cmd(
     result.timings.read = read
     feasible = result.status != Status.INFEASIBLE and result.feasible
     # the JSON of an infeasible run explains the conflict (and feeds `teamform report`)
-    written = _write_outputs(result, out_csv if feasible else None, json_path, started)
+    written = _write_outputs(
+        result,
+        out_csv if feasible else None,
+        json_path,
+        started,
+        None if deterministic or _process_started is None else time_limit,
+    )
     if not feasible:
         _print_summary(result)
         if result.stopped:
@@ -404,10 +410,27 @@ def form_cmd(
 
 
 def _write_outputs(
-    result: Result, out_csv: Path | None, json_path: Path | None, started: float
+    result: Result,
+    out_csv: Path | None,
+    json_path: Path | None,
+    started: float,
+    wall_limit: float | None = None,
 ) -> list[tuple[str, Path]]:
-    """Write the teams CSV and the result JSON (last, with the time taken to write)."""
+    """Write the teams CSV and the result JSON (last, with the time taken to write).
+
+    ``wall_limit``: the time limit, when it is wall time (not a work budget), to
+    record how far past it the command ran, if it did.
+    """
     begin = perf_counter()
+
+    def clock() -> None:
+        now = perf_counter()
+        result.timings.write = now - begin
+        result.timings.total = now - started
+        if wall_limit is not None:
+            over = result.timings.total - wall_limit
+            result.timings.over_limit = over if over > 0 else None
+
     written: list[tuple[str, Path]] = []
     path: Path | None = None
     try:
@@ -417,16 +440,13 @@ def _write_outputs(
             written.append(("teams", path))
         if json_path is not None:
             path = json_path
-            now = perf_counter()
-            result.timings.write = now - begin
-            result.timings.total = now - started
+            clock()
             write_json(result, path)
             if not _is_stdout(path):
                 written.append(("result", path))
     except OSError as exc:
         raise fail(f"{path}: cannot write ({exc.strerror or exc})") from None
-    result.timings.write = perf_counter() - begin
-    result.timings.total = perf_counter() - started
+    clock()
     return written
 
 
@@ -606,9 +626,13 @@ def generate_cmd(
 def warmup_cmd() -> None:
     """Compile the search kernels now (once per install), so that the first
     'form' runs them from the start instead of Python code while they compile."""
-    from teamform.search.kernels import warm_up
+    from teamform.search.kernels import one_compiler, warm_up
 
-    seconds = warm_up()
+    def waiting() -> None:
+        out.print("another teamform process is compiling the kernels: waiting for it")
+
+    with one_compiler(waiting):
+        seconds = warm_up()
     out.print(f"search kernels ready ({seconds:.1f} s)")
 
 
@@ -746,7 +770,28 @@ def _print_summary(result: Result) -> None:
     ]
     if tm.total is not None and parts:
         table.add_row("wall time", f"{tm.total:.2f} s: " + ", ".join(parts))
+    over = over_limit_line(tm)
+    if over is not None:
+        table.add_row("over the limit", Text(over, style="yellow"))
     out.print(table)
+
+
+def over_limit_line(tm: Timings) -> str | None:
+    """Why the command ran past its wall-clock limit, when it did (None: it kept it)."""
+    if tm.over_limit is None or tm.limit is None:
+        return None
+    head = f"{tm.over_limit:.2f} s past the {tm.limit:g} s limit: "
+    before = sum(v for v in (tm.startup, tm.read, tm.build) if v is not None)
+    if before >= tm.limit:
+        # nothing the search could give back: the limit was gone before it began
+        return head + (
+            f"start-up, reading and building alone took {before:.2f} s, so the "
+            "construction's teams were returned at once; allow a longer limit"
+        )
+    return head + (
+        "searching and finishing took longer than the time kept for them "
+        "(a busy machine); allow a longer limit"
+    )
 
 
 @app.command("report")

@@ -127,6 +127,11 @@ class Timings(BaseModel):
         default=None, description="from the start of the budget to the JSON being written"
     )
     limit: float | None = Field(default=None, description="the time limit asked for")
+    over_limit: float | None = Field(
+        default=None,
+        description="seconds ``total`` ran past a wall-clock limit (the command line "
+        "only; None: within it, or the limit was a work budget)",
+    )
     reserve: float | None = Field(
         default=None,
         description="time kept back from the search for finishing (and writing), "

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from ortools.sat.python import cp_model
 
 import teamform.search.exact as exact
+import teamform.search.lns as lns
 from teamform.cpmodel import SubModel
 from teamform.solve import solve_instance
 from teamform.validate import validate
@@ -49,3 +51,51 @@ def test_an_unproved_cpsat_solution_is_scored_by_its_real_cost(
         cpsat_cost = validate(inst, found[0]).objective
         # the better of the warm start and CP-SAT's plan, by real cost
         assert result.objective <= cpsat_cost + 1e-9
+
+
+def test_a_budget_spent_before_the_search_returns_the_teams_in_hand(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the process started long ago (a slow start-up): no time is left for CP-SAT,
+    # whose model alone would take longer to build than what is left
+    def no_model(*args: Any, **kwargs: Any) -> SubModel:
+        raise AssertionError("CP-SAT model built with no time left")
+
+    monkeypatch.setattr(exact, "SubModel", no_model)
+    inst = cohort(40, seed=2)
+    result = solve_instance(
+        inst, time_limit=2, seed=0, strategy="exact", started=time.perf_counter() - 60
+    )
+    assert result.valid and result.feasible and not result.defects
+
+
+def test_the_warm_start_shares_what_is_left_of_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 3 of 5 s already spent: the annealing gets a share of the 2 s left, and
+    # CP-SAT what remains before the same deadline, not shares of 5 s from now
+    given: list[float] = []
+    made = exact.solver_for
+
+    def recorded(seconds: float, *args: Any, **kwargs: Any) -> cp_model.CpSolver:
+        given.append(seconds)
+        return made(seconds, *args, **kwargs)
+
+    parts: list[float] = []
+    part = exact.Budget.part
+
+    def recorded_part(self: exact.Budget, seconds: float) -> exact.Budget:
+        parts.append(seconds)
+        return part(self, seconds)
+
+    monkeypatch.setattr(exact, "solver_for", recorded)
+    monkeypatch.setattr(exact.Budget, "part", recorded_part)
+    # the compiled annealing whatever is left (it has a floor of its own)
+    monkeypatch.setattr(lns, "use_compiled", lambda *args, **kwargs: True)
+    inst = cohort(40, seed=2)
+    result = solve_instance(
+        inst, time_limit=5, seed=0, strategy="exact", started=time.perf_counter() - 3
+    )
+    assert result.valid
+    assert parts and all(s < 2 for s in parts)
+    assert given and all(s < 2 for s in given)

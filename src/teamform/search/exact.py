@@ -26,6 +26,10 @@ from teamform.search.outcome import Outcome, Progress, ProgressFn
 from teamform.search.params import DEFAULT_PARAMS, SearchParams
 from teamform.validate import validate
 
+#: Seconds of a wall-clock budget below which CP-SAT is not started: building
+#: its model alone takes longer.
+_LEAST_FOR_CPSAT = 0.05
+
 
 def solve_exact(
     inst: Instance,
@@ -42,7 +46,7 @@ def solve_exact(
     """Search from ``start`` within ``budget`` (which counts from the solve's start)."""
     from teamform.search.lns import LnsStats, anneal, run_lns, use_compiled
 
-    t0, time_limit = budget.start, budget.seconds
+    t0 = budget.start
     state = TeamState(inst, terms, start)
     best_total, best_assign = state.total, list(state.assign)
     deciding = state.deciding
@@ -71,6 +75,13 @@ def solve_exact(
         # compiling would eat the budget: the Python search runs this time, and
         # the kernels compile in the background for the next solve
         compiled = get_ready() is None
+    # The model first, where it does not depend on the warm start (no per-team
+    # decisions): building it takes up to a second or two at this size on a busy
+    # machine, which then comes out of the warm start's share, not out of CP-SAT's.
+    sub = _model(inst, terms) if not deciding and not _no_time(budget) else None
+    # shares of what is left, not of the whole limit: the process may have spent
+    # part of it already (start-up, reading, building, a slow construction)
+    time_limit = budget.left()
     spent = 0.0  # seconds of the budget given to the warm start
     if compiled:
         # Annealing finds very good teams fast, and re-annealing from the best so far
@@ -116,7 +127,7 @@ def solve_exact(
             ls.run(max_steps=int(params.local_steps_per_team_second * work) * inst.k, cancel=cancel)
         else:
             local = min(params.local_share * time_limit, params.local_max_seconds)
-            ls.run(deadline=t0 + local, cancel=cancel)
+            ls.run(deadline=time.perf_counter() + local, cancel=cancel)
         keep_best()
     if best_decisions is not None:
         for term, d in zip(terms, best_decisions, strict=True):
@@ -125,9 +136,11 @@ def solve_exact(
     state = TeamState(inst, terms, best_assign)
     if state.hard_violations == 0:
         start = list(state.assign)
-    if is_set(cancel):
+    if is_set(cancel) or (_no_time(budget) and state.hard_violations == 0):
+        # stopped, or no time left for CP-SAT: the teams in hand
         return fallback(inst, terms, start, found_at, best_decisions, state)
-    sub = SubModel(inst, range(inst.n), range(inst.k), terms)
+    if sub is None:
+        sub = _model(inst, terms)
     sub.hint(start)
     solver = solver_for(budget.rest(spent).seconds, seed, workers, budget.work)
     callback = SolutionCallback(t0, progress)
@@ -176,6 +189,16 @@ def solve_exact(
         return Outcome(Status.MODEL_INVALID, None)
     # no solution in time: fall back on the local search's best if it is valid
     return fallback(inst, terms, start, found_at, best_decisions, state)
+
+
+def _model(inst: Instance, terms: list[Term]) -> SubModel:
+    """The full CP-SAT model: every learner, every team."""
+    return SubModel(inst, range(inst.n), range(inst.k), terms)
+
+
+def _no_time(budget: Budget) -> bool:
+    """Whether too little of a wall-clock budget is left to start CP-SAT."""
+    return not budget.work and budget.left() <= _LEAST_FOR_CPSAT
 
 
 def fallback(

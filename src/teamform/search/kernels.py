@@ -10,6 +10,12 @@ every caller takes its Python path (the Python local search, the Python
 construction, a weaker overlap bound). Deterministic solves wait instead
 (:func:`collecting` with ``wait``): their teams must not depend on the cache.
 
+Compiling takes about a minute of one core. The child that does it runs at
+the lowest priority, so that it takes only what the search leaves idle, and
+one compiler at a time fills a cache (:func:`one_compiler`): the runs that
+follow a first one while it still compiles wait for it at no cost instead of
+compiling the same kernels again beside it.
+
 Whatever ran in Python where compiled code would have is noted
 (:func:`note`) and reported with the result.
 """
@@ -18,12 +24,15 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
 import importlib
+import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +56,10 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 #: The note of a solve that ran while the kernels compiled.
-NOT_READY = "compiled kernels not ready yet (compiling in the background)"
+NOT_READY = (
+    "compiled kernels not ready yet (compiling in the background; 'teamform warmup' "
+    "compiles them now)"
+)
 _READY = {group: threading.Event() for group in GROUPS}
 _WARMING = threading.RLock()
 #: set in a thread while it compiles: the kernels it calls compile too
@@ -165,6 +177,66 @@ def warm_up_in_background() -> dict[str, threading.Event]:
     return _READY
 
 
+def one_compiler(
+    on_wait: Callable[[], None] | None = None,
+) -> contextlib.AbstractContextManager[None]:
+    """Hold the lock that lets one process at a time compile into this numba cache.
+
+    The others wait for it (``on_wait`` is called first, when they must), then
+    load what it compiled. Where the lock cannot be had (no ``fcntl``, an
+    unwritable temporary directory), compilations may overlap: they only cost
+    time.
+    """
+    return _locked(_lock_path(), on_wait)
+
+
+@contextlib.contextmanager
+def _locked(path: Path, on_wait: Callable[[], None] | None) -> Iterator[None]:
+    try:
+        import fcntl
+
+        fh = open(path, "a+b")  # noqa: SIM115 - held for the whole block
+    except (ImportError, OSError):
+        yield
+        return
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        except OSError:  # a file system without locks
+            yield
+            return
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _lock_path() -> Path:
+    """One lock per cache: per copy of the package, interpreter and ``NUMBA_CACHE_DIR``."""
+    key = "|".join(
+        (str(Path(__file__).resolve().parents[1]), sys.executable, sys.version,
+         os.environ.get("NUMBA_CACHE_DIR", ""))
+    )  # fmt: skip
+    user = getattr(os, "getuid", lambda: 0)()
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"teamform-kernels-{user}-{digest}.lock"
+
+
+def compile_in_child(groups: list[str]) -> None:
+    """The background compiler: at the lowest priority, one at a time per cache;
+    names each group on standard output once it is compiled (or loaded)."""
+    with contextlib.suppress(OSError, AttributeError):  # no nice() outside POSIX
+        os.nice(19)
+    with one_compiler():
+        for group in groups:
+            warm_up((group,))
+            print(group, flush=True)
+
+
 def _warm(group: str) -> None:
     with _WARMING:
         if _READY[group].is_set():
@@ -259,16 +331,9 @@ def _get_ready() -> None:
         # ends first (a short run), and leaves this process's interpreter to the
         # Python search meanwhile; it names each group once compiled, which is
         # then loaded from the cache here in about a second
-        package = str(Path(__file__).resolve().parents[2])
-        code = (
-            f"import sys; sys.path.insert(0, {package!r}); "
-            "from teamform.search.kernels import warm_up\n"
-            f"for g in {missing!r}:\n"
-            "    warm_up((g,)); print(g, flush=True)"
-        )
         with contextlib.suppress(Exception):
             child = subprocess.Popen(
-                [sys.executable, "-c", code],
+                _child_command(missing),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -284,3 +349,13 @@ def _get_ready() -> None:
     for group in GROUPS:
         with contextlib.suppress(Exception):
             _warm(group)
+
+
+def _child_command(groups: list[str]) -> list[str]:
+    """The command line of the background compiler for ``groups``."""
+    package = str(Path(__file__).resolve().parents[2])
+    code = (
+        f"import sys; sys.path.insert(0, {package!r}); "
+        f"from teamform.search.kernels import compile_in_child; compile_in_child({groups!r})"
+    )
+    return [sys.executable, "-c", code]

@@ -1,0 +1,75 @@
+"""The background compiler: lowest priority, and one at a time per cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from teamform.search import kernels
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fcntl locks")
+def test_one_compiler_at_a_time_the_next_waits_for_it(tmp_path: Path) -> None:
+    # the same cache (NUMBA_CACHE_DIR) for this process and a second one
+    env = {"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin", "NUMBA_CACHE_DIR": str(tmp_path)}
+    if "TMPDIR" in os.environ:  # where the lock lives
+        env["TMPDIR"] = os.environ["TMPDIR"]
+    code = (
+        "from teamform.search.kernels import one_compiler\n"
+        "with one_compiler(lambda: print('waiting', flush=True)):\n"
+        "    print('compiling', flush=True)\n"
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+        with kernels.one_compiler():
+            child = subprocess.Popen(
+                [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env
+            )
+            assert child.stdout is not None
+            # it cannot start while this process holds the cache
+            assert child.stdout.readline().strip() == "waiting"
+        # released: it goes on
+        assert child.stdout.readline().strip() == "compiling"
+        assert child.wait(timeout=60) == 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fcntl locks")
+def test_another_cache_has_a_lock_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "a"))
+    first = kernels._lock_path()
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "b"))
+    assert kernels._lock_path() != first
+    waited: list[bool] = []
+    with kernels.one_compiler():
+        monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "a"))
+        with kernels.one_compiler(lambda: waited.append(True)):
+            pass
+    assert not waited
+
+
+def test_the_background_compiler_runs_at_the_lowest_priority(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    niced: list[int] = []
+    warmed: list[tuple[str, ...]] = []
+    monkeypatch.setattr(kernels.os, "nice", niced.append, raising=False)
+    monkeypatch.setattr(kernels, "warm_up", lambda groups: warmed.append(groups) or 0.0)
+    kernels.compile_in_child(["search", "diversity"])
+    assert niced == [19]
+    assert warmed == [("search",), ("diversity",)]
+    # each group named once ready, for the parent to load it
+    assert capsys.readouterr().out.split() == ["search", "diversity"]
+
+
+def test_the_child_command_runs_the_background_compiler() -> None:
+    command = kernels._child_command(["search"])
+    assert command[0] == sys.executable
+    assert "compile_in_child(['search'])" in command[-1]
