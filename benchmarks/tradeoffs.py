@@ -4,7 +4,7 @@ Run from the repository root::
 
     python -m benchmarks.tradeoffs pareto                # swap baseline vs a weight sweep
     python -m benchmarks.tradeoffs monotone              # 10 s vs 30 s, separate processes
-    python -m benchmarks.tradeoffs coldstart --sizes 120 10000 --limits 5 10  # empty cache
+    python -m benchmarks.tradeoffs coldstart --cases demo:5 120:10  # a fresh install
     python -m benchmarks.tradeoffs minzero               # fewest teams without common time
     python -m benchmarks.tradeoffs fewest                # teamform against that minimum
 
@@ -31,10 +31,13 @@ best possible team has no common block).
 ``fewest``: teamform (``--limits``, ``--seeds``) against that proven minimum:
 teams with 0 h and below the target, per size, seed and limit.
 
-``coldstart``: ``teamform form`` at each size and limit with ``NUMBA_CACHE_DIR``
-pointed at an empty directory (so the compiled kernels must be compiled), then
-once more with that cache filled: wall and reported time against the limit,
-and how many parts ran in Python (``python_fallback``).
+``coldstart``: ``teamform form`` as on a fresh install, per case (``demo:5``: the
+demo course at 5 s; ``120:10``: 120 learners at 10 s): from a copy of the
+sources without bytecode or compiled kernels, the first run, the run right
+after it, and a run once the kernels have compiled; the wall time measured
+around the command and the total it reports, against the limit, and how many
+parts ran in Python (``python_fallback``). ``PYTHONPATH`` set to another
+checkout's ``src`` measures that version instead.
 Results go to ``benchmarks/results/tradeoffs_*.csv`` and ``.md``.
 """
 
@@ -45,7 +48,6 @@ import csv
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import date
@@ -248,57 +250,78 @@ def monotone(n: int, limits: list[float], seeds: list[int]) -> list[dict[str, An
     return rows
 
 
-def _wait_for_compilers(timeout: float = 600) -> None:
+def _wait_for_compilers(marker: str, timeout: float = 900) -> float:
     """Until the background compilation a first run started has ended (it fills the
-    cache after that run's end), so that the next run does not share the cores with it."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        found = subprocess.run(
-            ["pgrep", "-f", "from teamform.search.kernels import compile_in_child"],
-            capture_output=True,
-        )
+    cache after that run's end); returns the seconds waited. ``marker`` is a string
+    of its command line (the copy of the sources it compiles)."""
+    begin = time.monotonic()
+    while time.monotonic() < begin + timeout:
+        found = subprocess.run(["pgrep", "-f", marker], capture_output=True)
         if found.returncode != 0:
-            return
+            break
         time.sleep(2)
+    return time.monotonic() - begin
 
 
-def coldstart(sizes: list[int], limits: list[float]) -> list[dict[str, Any]]:
-    """Per size and limit: the first run with an empty numba cache, ``teamform warmup``,
-    then a run with the cache filled, back to back; wall time against the limit."""
+#: The runs of one case, in order: a fresh install's first run, the run right after
+#: it (its background compiler may still be at work), and a run once that has ended.
+COLD_RUNS = ("first run", "second run", "cache filled")
+
+
+def coldstart(cases: list[str], seed: int = 0) -> list[dict[str, Any]]:
+    """Each case (``demo:5``, ``120:10``: cohort and limit) as on a fresh install.
+
+    The package's sources are copied to an empty directory first, so that the
+    first run has neither bytecode nor compiled kernels (numba caches them
+    beside the sources, as for an editable install); then the three runs of
+    :data:`COLD_RUNS`, back to back: wall time measured around the command and
+    the total it reports, against the limit.
+    """
+    import shutil
+
+    src = Path((os.environ.get("PYTHONPATH") or str(ROOT / "src")).split(os.pathsep)[0])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for n in sizes:
-            for limit in limits:
-                cache = Path(tmp) / f"numba-cache-{n}-{limit:g}"
-                cache.mkdir()
-                env = {"NUMBA_CACHE_DIR": str(cache)}
-                for label in ("empty cache", "warm cache"):
-                    if label == "warm cache":
-                        src = os.environ.get("PYTHONPATH") or str(ROOT / "src")
-                        begin = time.perf_counter()
-                        done = subprocess.run(
-                            [sys.executable, "-m", "teamform", "warmup"],
-                            env={**os.environ, "PYTHONPATH": src, **env},
-                            capture_output=True,
-                            timeout=900,
-                        )
-                        took = round(time.perf_counter() - begin, 2)
-                        if done.returncode == 0:
-                            rows.append(
-                                {
-                                    "n": n,
-                                    "limit_s": limit,
-                                    "cache": "teamform warmup",
-                                    "wall_s": took,
-                                }
-                            )
-                        _wait_for_compilers()
-                    row = form_process(n, limit, 0, Path(tmp), env=env)
-                    row["cache"] = label
-                    row["runtime_over_limit"] = round(row["runtime_s"] / limit, 3)
-                    row["wall_over_limit"] = round(row["wall_s"] / limit, 3)
-                    rows.append(row)
-                    print(json.dumps(row), flush=True)
+        for case in cases:
+            cohort, _, limit_text = case.partition(":")
+            limit = float(limit_text or 10)
+            directory = ROOT / "instances" / "demo" if cohort == "demo" else None
+            fresh = Path(tmp) / f"src-{cohort}-{limit:g}"
+            shutil.copytree(
+                src / "teamform", fresh / "teamform", ignore=shutil.ignore_patterns("__pycache__")
+            )
+            # the compiled kernels go beside the fresh copy, not to a cache set outside
+            env = {"PYTHONPATH": str(fresh), "NUMBA_CACHE_DIR": ""}
+            for label in COLD_RUNS:
+                waited = _wait_for_compilers(str(fresh)) if label == "cache filled" else 0.0
+                if directory is None:
+                    directory = cohort_dir(int(cohort), Path(tmp))
+                out = Path(tmp) / f"result-{cohort}-{limit:g}-{label.replace(' ', '-')}.json"
+                result, wall, _ = timed_form(
+                    directory, OPTIONS["model"], limit, seed, out, "--quiet",
+                    "--out", str(out.with_suffix(".csv")), env=env, timeout=limit + 300,
+                )  # fmt: skip
+                tm = result["timings"]
+                row = {
+                    "cohort": cohort,
+                    "limit_s": limit,
+                    "run": label,
+                    "wall_s": round(wall, 2),
+                    "wall_over_limit": round(wall / limit, 3),
+                    "total_s": round(tm["total"], 2),
+                    "total_over_limit": round(tm["total"] / limit, 3),
+                    "startup_s": round(tm["startup"], 2),
+                    "search_s": round(tm["search"], 2),
+                    "over_limit_s": None if tm.get("over_limit") is None
+                    else round(tm["over_limit"], 2),
+                    "python_fallback": len(result.get("python_fallback", [])),
+                    "objective": result["objective"],
+                    "waited_for_compiler_s": round(waited, 1),
+                    "load": round(os.getloadavg()[0], 1),
+                }  # fmt: skip
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+            _wait_for_compilers(str(fresh))  # before the next case's first run
     return rows
 
 
@@ -387,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=10.0)
     parser.add_argument("--limits", type=float, nargs="+", default=[10.0, 30.0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--cases", nargs="+", default=["demo:5", "120:10"], help="coldstart: COHORT:LIMIT"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--model", type=Path, default=MODEL, help="formation model (TOML)")
     args = parser.parse_args(argv)
@@ -401,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.suite == "fewest":
         rows = fewest(args.sizes, args.limits, args.seeds, args.budget)
     else:
-        rows = coldstart(args.sizes, args.limits)
+        rows = coldstart(args.cases, args.seeds[0])
     write(args.suite, rows, args.results)
     return 0
 

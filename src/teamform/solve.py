@@ -201,7 +201,8 @@ def solve_instance(
     t0 = begin if started is None else started
     params = DEFAULT_PARAMS if params is None else params
     # deterministic teams must not depend on numba's cache: those solves wait for the kernels
-    with collecting(wait=deterministic) as fallback:
+    deadline = None if deterministic else t0 + time_limit
+    with collecting(wait=deterministic, deadline=deadline) as fallback:
         result, search_end, reserve = _solve(
             inst, time_limit, seed, workers, strategy, deterministic, progress, t0, cancel,
             include_writing, params,

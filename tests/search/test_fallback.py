@@ -119,6 +119,7 @@ def _not_compiled(monkeypatch: pytest.MonkeyPatch) -> dict[str, threading.Event]
     monkeypatch.setattr(kernels, "_READY", events)
     monkeypatch.setattr(kernels, "_cached", lambda group: False)
     monkeypatch.setattr(kernels, "_loadable", lambda kernel: False)
+    monkeypatch.setattr(kernels, "_loaded", lambda kernel: False)
     monkeypatch.setattr(kernels, "warm_up_in_background", lambda: events)
     return events
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,27 @@ def test_the_child_command_runs_the_background_compiler() -> None:
     command = kernels._child_command(["search"])
     assert command[0] == sys.executable
     assert "compile_in_child(['search'])" in command[-1]
+
+
+def test_a_cached_kernel_is_loaded_only_where_that_pays(monkeypatch: pytest.MonkeyPatch) -> None:
+    # held by the cache, not loaded yet: loading costs about LOAD_SECONDS
+    monkeypatch.setattr(kernels, "_loaded", lambda kernel: False)
+    monkeypatch.setattr(kernels, "_loadable", lambda kernel: True)
+    soon = time.perf_counter() + kernels.LOAD_FLOOR / 2
+    later = time.perf_counter() + 60
+    with kernels.collecting(deadline=later) as notes:
+        # the same teams in Python, quicker than loading: no kernel, and nothing to report
+        assert not kernels.usable(object(), "construction in Python", 0.01)
+        assert kernels.usable(object(), "construction in Python", 10 * kernels.LOAD_SECONDS)
+        # a path of unknown cost (a weaker bound): loaded while the time allows
+        assert kernels.usable(object(), "weaker bound")
+    assert notes == []
+    with kernels.collecting(deadline=soon) as notes:
+        assert not kernels.usable(object(), "weaker bound")
+    assert notes == [f"{kernels.NO_TIME}: weaker bound"]
+    # no wall-clock limit (deterministic work budgets wait): loaded
+    with kernels.collecting(wait=True) as notes:
+        assert kernels.usable(object(), "construction in Python", 0.01)
+    with kernels.collecting() as notes:
+        assert kernels.usable(object(), "weaker bound")
+    assert notes == []

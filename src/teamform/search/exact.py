@@ -26,9 +26,12 @@ from teamform.search.outcome import Outcome, Progress, ProgressFn
 from teamform.search.params import DEFAULT_PARAMS, SearchParams
 from teamform.validate import validate
 
-#: Seconds of a wall-clock budget below which CP-SAT is not started: building
-#: its model alone takes longer.
+#: Seconds of a wall-clock budget below which CP-SAT is not started, its model built.
 _LEAST_FOR_CPSAT = 0.05
+#: Seconds building the full model takes per learner and team (0.9 s for the demo's
+#: 60 learners in 15 teams on 2 cores under a load of 5); CP-SAT is started only
+#: with twice that left, to search as long as it took to build.
+_MODEL_SECONDS_PER_PAIR = 1e-3
 
 
 def solve_exact(
@@ -78,7 +81,10 @@ def solve_exact(
     # The model first, where it does not depend on the warm start (no per-team
     # decisions): building it takes up to a second or two at this size on a busy
     # machine, which then comes out of the warm start's share, not out of CP-SAT's.
-    sub = _model(inst, terms) if not deciding and not _no_time(budget) else None
+    # With too little left to build it and then search it, CP-SAT is not started.
+    needs = _LEAST_FOR_CPSAT + 2 * _MODEL_SECONDS_PER_PAIR * inst.n * inst.k
+    alone = not deciding and _no_time(budget, needs)  # no CP-SAT after the warm start
+    sub = _model(inst, terms) if not deciding and not alone else None
     # shares of what is left, not of the whole limit: the process may have spent
     # part of it already (start-up, reading, building, a slow construction)
     time_limit = budget.left()
@@ -87,7 +93,7 @@ def solve_exact(
         # Annealing finds very good teams fast, and re-annealing from the best so far
         # leaves the basin one cooling settles in (measured on the demo course: see
         # benchmarks/README.md); CP-SAT then improves or proves them with what is left.
-        spent = params.anneal_share * time_limit
+        spent = time_limit if alone else params.anneal_share * time_limit
         pre = budget.part(spent)
         runs = max(1, min(params.anneal_runs, int(spent // params.anneal_run_seconds)))
         for r in range(runs):
@@ -127,7 +133,9 @@ def solve_exact(
             ls.run(max_steps=int(params.local_steps_per_team_second * work) * inst.k, cancel=cancel)
         else:
             local = min(params.local_share * time_limit, params.local_max_seconds)
-            ls.run(deadline=time.perf_counter() + local, cancel=cancel)
+            ls.run(
+                deadline=budget.deadline if alone else time.perf_counter() + local, cancel=cancel
+            )
         keep_best()
     if best_decisions is not None:
         for term, d in zip(terms, best_decisions, strict=True):
@@ -136,7 +144,9 @@ def solve_exact(
     state = TeamState(inst, terms, best_assign)
     if state.hard_violations == 0:
         start = list(state.assign)
-    if is_set(cancel) or (_no_time(budget) and state.hard_violations == 0):
+    if sub is not None:
+        needs = _LEAST_FOR_CPSAT
+    if is_set(cancel) or (_no_time(budget, needs) and state.hard_violations == 0):
         # stopped, or no time left for CP-SAT: the teams in hand
         return fallback(inst, terms, start, found_at, best_decisions, state)
     if sub is None:
@@ -196,9 +206,9 @@ def _model(inst: Instance, terms: list[Term]) -> SubModel:
     return SubModel(inst, range(inst.n), range(inst.k), terms)
 
 
-def _no_time(budget: Budget) -> bool:
-    """Whether too little of a wall-clock budget is left to start CP-SAT."""
-    return not budget.work and budget.left() <= _LEAST_FOR_CPSAT
+def _no_time(budget: Budget, needs: float) -> bool:
+    """Whether less than ``needs`` seconds of a wall-clock budget are left."""
+    return not budget.work and budget.left() <= needs
 
 
 def fallback(

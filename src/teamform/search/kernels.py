@@ -68,9 +68,20 @@ _STARTING = threading.Lock()
 _THREAD: list[threading.Thread] = []
 
 
+#: The note of a solve left too little time to load a kernel from the cache.
+NO_TIME = "too little of the time limit left to load the compiled kernels from the cache"
+#: Seconds loading the first kernel from numba's cache takes (numba's own start-up
+#: included; about 0.5 s on an idle machine, 1.1 s under a load of 5 on 2 cores).
+LOAD_SECONDS = 1.0
+#: Seconds of a wall-clock budget below which no kernel is loaded for a Python path
+#: of unknown cost (a weaker bound): what is left goes to the search.
+LOAD_FLOOR = 2.0
+
+
 @dataclass
 class _Watch:
     wait: bool
+    deadline: float | None = None
     notes: list[str] = field(default_factory=list)
     parts: dict[str, list[str]] = field(default_factory=dict)
 
@@ -79,13 +90,15 @@ _WATCH: contextvars.ContextVar[_Watch | None] = contextvars.ContextVar("kernels"
 
 
 @contextlib.contextmanager
-def collecting(*, wait: bool = False) -> Iterator[list[str]]:
+def collecting(*, wait: bool = False, deadline: float | None = None) -> Iterator[list[str]]:
     """Collect, for one solve, why Python code ran where compiled code would have.
 
     With ``wait`` the kernels are compiled at once where needed instead (for
-    deterministic solves).
+    deterministic solves). ``deadline`` (a ``time.perf_counter()`` reading) is
+    when the solve's wall-clock limit runs out: a kernel not loaded yet is
+    loaded only where that pays within it (:func:`usable`).
     """
-    watch = _Watch(wait)
+    watch = _Watch(wait, deadline)
     token = _WATCH.set(watch)
     try:
         yield watch.notes
@@ -111,19 +124,36 @@ def kernels_ready(group: str = "search") -> bool:
     return _READY[group].is_set()
 
 
-def usable(kernel: Any, python_path: str) -> bool:
+def usable(kernel: Any, python_path: str, python_seconds: float | None = None) -> bool:
     """Whether ``kernel`` can run now without compiling (it is loaded, or numba's
     cache holds it: loading one kernel takes a moment); when not, notes that
     ``python_path`` runs instead and starts compiling every kernel in the background.
-    Deterministic solves (and the warm-up itself) compile it at once instead."""
+    Deterministic solves (and the warm-up itself) compile it at once instead.
+
+    Loading from the cache is itself skipped where it does not pay within the
+    solve's wall-clock limit: when ``python_path`` gives the same answer in
+    ``python_seconds`` (an estimate), fewer than loading takes; or, for a path
+    whose cost is not given (a weaker bound), when less than
+    :data:`LOAD_FLOOR` is left (noted).
+    """
     watch = _WATCH.get()
     if getattr(_LOCAL, "warming", False) or (watch is not None and watch.wait):
         return True
-    if _loadable(kernel):
+    if _loaded(kernel):
         return True
-    note(NOT_READY, python_path)
-    warm_up_in_background()
-    return False
+    if not _loadable(kernel):
+        note(NOT_READY, python_path)
+        warm_up_in_background()
+        return False
+    if watch is None or watch.deadline is None:
+        return True
+    if python_seconds is not None:
+        # the same answer either way (a choice of speed, not noted)
+        return python_seconds >= LOAD_SECONDS
+    if watch.deadline - time.perf_counter() < LOAD_FLOOR:
+        note(NO_TIME, python_path)
+        return False
+    return True
 
 
 def ready_now(group: str, python_path: str) -> bool:
@@ -314,6 +344,14 @@ def _cached(group: str) -> bool:
     except Exception:
         return False
     return all(_loadable(kernel) for kernel in kernels)
+
+
+def _loaded(kernel: Any) -> bool:
+    """Whether ``kernel`` (a numba dispatcher) is compiled or loaded in this process."""
+    try:
+        return bool(kernel.overloads)
+    except Exception:
+        return False
 
 
 def _loadable(kernel: Any) -> bool:
