@@ -313,7 +313,10 @@ def search(
         inst,
         terms,
         start,
-        None if deterministic else params.spread_share * time_limit,
+        # its share of the limit, and no more than is left of it (a late start)
+        None
+        if deterministic
+        else min(params.spread_share * time_limit, t0 + time_limit - time.perf_counter()),
         seed,
         any_partner=False,
     )
