@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from conftest import learner, make_instance
-from teamform.criteria import build_terms
+from teamform.criteria import MotivationTerm, build_terms
 from teamform.search import spread
-from teamform.search.spread import spread_assignment
+from teamform.search.local import TeamState
+from teamform.search.spread import spread_assignment, spread_checks
 from teamform.validate import validate
 
 MOTIVATION_AND_OVERLAP = {
@@ -118,3 +119,49 @@ def test_two_swaps_where_no_single_swap_helps(monkeypatch: pytest.MonkeyPatch) -
     after = validate(inst, assignment, terms)
     assert after.ok and after.objective == objective < before.objective
     assert after.penalties["motivation"] < before.penalties["motivation"]
+
+
+def test_exact_regrouping_where_swaps_and_chains_are_not_tried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the hand-worked case of the regrouping tests: pairs must sum to 6 skill points
+    # and hold one intrinsic learner each; with swaps and chains switched off, the
+    # exact regrouping of the team out of range with its partners finds that plan
+    cells = [("i1", "intrinsic", 1), ("i2", "intrinsic", 5), ("i3", "intrinsic", 3),
+             ("p1", "imposed", 5), ("p2", "imposed", 1), ("p3", "imposed", 3)]  # fmt: skip
+    records = [learner(lid, motivation=m, skill_a=str(s)) for lid, m, s in cells]
+    inst = make_instance(records, {"motivation": {"weight": 1}, "skill_balance": {"weight": 1}})
+    terms = build_terms(inst)
+    start = [0, 0, 2, 1, 1, 2]
+    for name in ("_SAME_MASK_TRIES", "_OTHER_TRIES", "_CHAIN_TEAMS", "_REGROUP_CALLS"):
+        monkeypatch.setattr(spread, name, 0)
+    assert spread_assignment(inst, terms, start, None) is None
+    monkeypatch.setattr(spread, "_REGROUP_CALLS", 4)
+    found = spread_assignment(inst, terms, start, None)
+    assert found is not None
+    after = validate(inst, found[0], terms)
+    assert after.ok and after.objective == found[1] == 0
+    teams = {frozenset(inst.ids[i] for i, t in enumerate(found[0]) if t == u) for u in range(3)}
+    assert teams == {frozenset(p) for p in (("i1", "p1"), ("i2", "p2"), ("i3", "p3"))}
+
+
+def test_check_prices_the_fix_where_common_time_forbids_it() -> None:
+    # two intrinsic learners free only on Monday, two imposed ones only on Tuesday:
+    # one intrinsic learner a team means teams without any common hour
+    records = [
+        learner("a1", motivation="intrinsic", availability="Mon 10:00-13:00"),
+        learner("a2", motivation="intrinsic", availability="Mon 10:00-13:00"),
+        learner("b1", availability="Tue 10:00-13:00"),
+        learner("b2", availability="Tue 10:00-13:00"),
+    ]
+    inst = make_instance(records, MOTIVATION_AND_OVERLAP)
+    terms = build_terms(inst)
+    start = [0, 0, 1, 1]
+    state = TeamState(inst, terms, start)
+    term = next(t for t in terms if isinstance(t, MotivationTerm))
+    (first, second) = spread_checks(state, term)
+    assert {first.team, second.team} == {0, 1} and first.off == second.off == 1
+    # the only plan in range pairs each Monday learner with a Tuesday one
+    fixed = validate(inst, [0, 1, 0, 1], terms).objective - validate(inst, start, terms).objective
+    assert first.extra == second.extra == fixed > 0
+    assert spread_assignment(inst, terms, start, None) is None  # so the search keeps it

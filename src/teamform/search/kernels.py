@@ -43,6 +43,8 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         ("teamform.search.compiled", "_run"),
         ("teamform.search.compiled", "_team_cost"),
         ("teamform.search.compiled", "_seed"),
+        ("teamform.search.regroup", "_subset_costs"),
+        ("teamform.search.regroup", "_best_partition"),
         ("teamform.search.construct", "_grow_kernel"),
         ("teamform.criteria.overlap", "_pattern_best_times"),
         ("teamform.criteria.overlap", "_forced_per_level"),
@@ -297,9 +299,10 @@ def _warm_search() -> None:
     from teamform.instance import build_instance
     from teamform.model import FormationModel
     from teamform.roster import Roster
-    from teamform.search.compiled import CompiledLocalSearch
+    from teamform.search.compiled import CompiledLocalSearch, build_records
     from teamform.search.construct import construct
     from teamform.search.local import TeamState
+    from teamform.search.regroup import regroup_exact
 
     records = [
         {
@@ -335,6 +338,7 @@ def _warm_search() -> None:
     search = CompiledLocalSearch(state, seed=0)
     search.run(max_steps=20, temp=1.0)
     search.team_cost([0, 1], 0)
+    regroup_exact(state, build_records(state), [0, 1])
 
 
 def _cached(group: str) -> bool:

@@ -23,7 +23,7 @@ from ortools.sat.python import cp_model
 
 from teamform.cancel import is_set, stopping
 from teamform.cpmodel import SubModel
-from teamform.criteria import OBJECTIVE_SCALE, Term
+from teamform.criteria import OBJECTIVE_SCALE, MotivationTerm, Term
 from teamform.criteria.overlap import OverlapTerm, team_common
 from teamform.criteria.project import ProjectChoiceTerm, ProjectTerm
 from teamform.instance import Instance
@@ -263,6 +263,8 @@ REPAIRS_PER_ROUND = 8
 REPAIR_WORK = 0.1
 #: Full-model repairs of teams short of the target per round (seconds each at 120 learners).
 SHORT_REPAIRS_PER_ROUND = 3
+#: Teams out of the motivation range regrouped exactly per round (each up to two tries).
+MOTIVATION_REGROUPS_PER_ROUND = 4
 #: Teams of a time repair's neighbourhood, and CP-SAT's deterministic time for its solves.
 TIME_REPAIR_TEAMS = 8
 TIME_REPAIR_WORK = 0.2
@@ -347,13 +349,15 @@ def improve(
     windows near the plan regroups, which also proves when no fewer are
     possible); then re-assigns exactly a few teams short of common time with
     the teams their members could join (:func:`repair_neighbourhood`; the same
-    learners never twice). The schedule depends on step counts,
+    learners never twice); then regroups exactly a few teams out of the
+    motivation range with partners that could even them out
+    (:class:`teamform.search.spread.Regroups`). The schedule depends on step counts,
     never on the budget or the clock, and repairs are bounded by CP-SAT's
     deterministic time; so a longer run with the same seed goes through the same
     plans as a shorter one before going further, and, since ``keep_best`` is
     called after every atom, never ends worse. ``units`` is the deterministic
-    budget (steps; a repair costs one atom, a time repair two, a packing four); ``deadline``
-    bounds the wall clock.
+    budget (steps; a repair or a regrouping costs one atom, a time repair two,
+    a packing four); ``deadline`` bounds the wall clock.
     """
     from teamform.search.common_time import (
         fewest_without_time,
@@ -362,6 +366,7 @@ def improve(
         time_repair,
     )
     from teamform.search.compiled import CompiledLocalSearch
+    from teamform.search.spread import Regroups, out_of_range
 
     inst = state.inst
     coefs = [t.coefficient for t in terms if not t.hard and t.coefficient]
@@ -482,6 +487,14 @@ def improve(
         best = keep_best()
         return improved
 
+    motivation = next(
+        (t for t in terms if isinstance(t, MotivationTerm) and t.coefficient and not t.hard), None
+    )
+    regroups = (
+        Regroups(state, motivation, np.random.default_rng(seed), calls=1 << 30)
+        if motivation is not None and not state.deciding
+        else None
+    )
     if overlap is not None:
         time_repairs()
     epoch = 0
@@ -529,6 +542,17 @@ def improve(
             stats.neighbourhoods += 1
             stats.improved += int(improved)
             best = keep_best()
+        if regroups is not None:
+            # teams out of the motivation range, regrouped exactly with their partners
+            for team in out_of_range(state, regroups.term)[:MOTIVATION_REGROUPS_PER_ROUND]:
+                if out_of_budget():
+                    break
+                calls = regroups.calls
+                improved = regroups.team(team, float("inf") if units is not None else deadline)
+                used += atom * (calls - regroups.calls)
+                stats.neighbourhoods += calls - regroups.calls
+                stats.improved += int(improved)
+                best = keep_best()
         search.load()
         epoch += 1
 

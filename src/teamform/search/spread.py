@@ -10,18 +10,31 @@ teams' common time exactly as it was. Every swap is scored by the exact team
 costs of :class:`~teamform.search.local.TeamState` and taken only if it lowers
 the objective, so the pass never makes a plan worse; hard rules (avoid
 pairs, pins) count there as well.
+
+A team that no swap and no chain of two brings into range is regrouped
+exactly (:func:`regroup_neighbourhood`): CP-SAT re-assigns its members and
+those of a few teams that could even it out, among them the teams holding
+learners confined to the same hours. Such a fix often needs most of those
+learners to change places, so that skill balance and common time are won
+back in the same step as the motivation spread.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from teamform.criteria import MotivationTerm, Term
+from teamform.criteria.overlap import OverlapTerm, team_common
 from teamform.instance import Instance
+from teamform.search.compiled import Records, build_records, supported
+from teamform.search.kernels import ready_now
+from teamform.search.lns import solve_neighbourhood
 from teamform.search.local import TeamState
+from teamform.search.regroup import MAX_LEARNERS, cheapest_partition, regroup_exact
 
 #: Same-availability partners tried per member of a team out of range.
 _SAME_MASK_TRIES = 12
@@ -37,6 +50,189 @@ _CHAIN_KEEP = 12
 _CHAIN_SECOND = 48
 #: Teams a call tries chains for at most (a work limit: deterministic runs have no clock).
 _CHAIN_TEAMS = 64
+#: Teams of an exact regrouping: the team out of range and the partners that could even it out.
+REGROUP_TEAMS = 5
+#: Of those, teams holding learners confined to the team's narrowest hours, at most.
+_REGROUP_SIBLINGS = 2
+#: CP-SAT's deterministic time for one regrouping (about a second on a quiet core).
+REGROUP_WORK = 1.0
+#: Regroupings tried per team and call, each with other partners.
+_REGROUP_TRIES = 2
+#: Regroupings a call makes at most (a work limit, as for chains).
+_REGROUP_CALLS = 24
+
+
+def out_of_range(state: TeamState, term: MotivationTerm) -> list[int]:
+    """Teams whose count of intrinsic learners is outside their range."""
+    return [t for t, m in enumerate(state.members) if term.team_penalty(m, t)]
+
+
+def regroup_neighbourhood(
+    state: TeamState,
+    term: MotivationTerm,
+    team: int,
+    rng: np.random.Generator,
+    size: int = REGROUP_TEAMS,
+    shuffle: bool = False,
+) -> list[int]:
+    """``team`` (out of its intrinsic range) with teams that could even it out.
+
+    First, up to :data:`_REGROUP_SIBLINGS` teams of its section holding
+    learners whose hours lie within those of the team's narrowest member:
+    such learners can only sit with it or in teams short of the same hours,
+    so they are the ones a fix trades places with. Then teams that can give
+    a learner of the missing kind (or take one of the surplus), ranked by
+    the common time the team would keep with that learner in place of one
+    of its own (``shuffle``: a random choice among the best, for a second
+    try). Siblings only for a team short of common time. Partners have the
+    team's size; teams holding frozen learners are left out.
+    """
+    inst = state.inst
+    masks = inst.masks
+    intrinsic = inst.intrinsic
+    frozen = state.frozen
+    section = inst.team_section
+    members = state.members[team]
+    lo = term.target(team)[0]
+    count = int(intrinsic[members].sum())
+    kind = count < lo  # the kind the team lacks: intrinsic when below its range
+    counts = np.bincount(np.asarray(state.assign), weights=intrinsic, minlength=inst.k)
+
+    def movable(u: int) -> bool:
+        mem = state.members[u]
+        return (
+            u != team
+            and section[u] == section[team]
+            and len(mem) == len(members)
+            and not any(frozen[i] for i in mem)
+        )
+
+    if any(frozen[i] for i in members):
+        return [team]  # its pinned learners stay: nothing to regroup
+    overlap = next((t for t in state.terms if isinstance(t, OverlapTerm)), None)
+    siblings: list[int] = []
+    if overlap is not None and overlap.team_penalty(members, team):
+        # short of common time: its narrowest member's hours confine it
+        narrow = min((masks[i] for i in members), key=lambda m: (m.bit_count(), m))
+        siblings = sorted(
+            {
+                int(state.assign[i])
+                for i in range(inst.n)
+                if masks[i] & ~narrow == 0 and movable(int(state.assign[i]))
+            }
+        )
+    if len(siblings) > _REGROUP_SIBLINGS:
+        picks = rng.choice(len(siblings), size=_REGROUP_SIBLINGS, replace=False)
+        siblings = [siblings[p] for p in sorted(picks.tolist())]
+    # common time the team keeps without each member of the surplus kind
+    rest = [
+        team_common(masks, [m for m in members if m != y])
+        for y in members
+        if bool(intrinsic[y]) != kind and not frozen[y]
+    ]
+    fit: dict[int, int] = {}
+    for z in np.flatnonzero(intrinsic == kind).tolist():
+        u = int(state.assign[z])
+        lo_u, hi_u = term.target(u)
+        if (counts[u] <= lo_u if kind else counts[u] >= hi_u) or not movable(u):
+            continue  # u cannot give (or take) one without falling out of range itself
+        score = max(((c & masks[z]).bit_count() for c in rest), default=0)
+        if score > fit.get(u, -1):
+            fit[u] = score
+    # ties: teams with more common time first, whose members fit in more places
+    wide = {u: team_common(masks, state.members[u]).bit_count() for u in fit}
+    ranked = sorted((u for u in fit if u not in siblings), key=lambda u: (-fit[u], -wide[u], u))
+    want = max(0, size - 1 - len(siblings))
+    if shuffle and len(ranked) > want:
+        pool = ranked[: 3 * want]
+        ranked = [pool[p] for p in sorted(rng.choice(len(pool), size=want, replace=False).tolist())]
+    return [team, *siblings, *ranked[:want]]
+
+
+def regroup(
+    state: TeamState,
+    teams: Sequence[int],
+    records: Records | None,
+    *,
+    seed: int,
+    workers: int = 1,
+    wall_limit: float | None = None,
+) -> bool:
+    """Re-assign the members of ``teams`` exactly; keep the result if the objective falls.
+
+    With compiled criteria data (``records``) the exact partition of
+    :func:`~teamform.search.regroup.regroup_exact`; where that declines (sizes
+    differ, costs depend on team numbers) or without compiled data, CP-SAT
+    (deterministic work :data:`REGROUP_WORK`).
+    """
+    if records is not None:
+        done = regroup_exact(state, records, teams)
+        if done is not None:
+            return done
+    return solve_neighbourhood(
+        state,
+        teams,
+        time_limit=REGROUP_WORK,
+        seed=seed,
+        workers=workers,
+        deterministic=True,
+        wall_limit=wall_limit,
+    )
+
+
+class Regroups:
+    """Exact regroupings of teams out of their intrinsic range, within a work limit.
+
+    Each team gets up to :data:`_REGROUP_TRIES` neighbourhoods
+    (:func:`regroup_neighbourhood`); a set of learners that found nothing is
+    never tried again, by this object. The compiled criteria data is built
+    at the first regrouping.
+    """
+
+    def __init__(
+        self, state: TeamState, term: MotivationTerm, rng: np.random.Generator, calls: int
+    ) -> None:
+        self.state = state
+        self.term = term
+        self.rng = rng
+        #: regroupings left
+        self.calls = calls
+        #: teams the last successful regrouping changed
+        self.changed: list[int] = []
+        self._tried: set[frozenset[int]] = set()
+        self._records: list[Records | None] = []
+
+    def records(self) -> Records | None:
+        """Compiled criteria data, or None where the exact partition cannot run now."""
+        if not self._records:
+            state = self.state
+            fast = supported(state.terms) and ready_now("search", "regrouping by CP-SAT")
+            self._records.append(build_records(state) if fast else None)
+        return self._records[0]
+
+    def team(self, team: int, deadline: float = float("inf")) -> bool:
+        """Regroup ``team`` with partners that could even it out; whether the plan improved."""
+        state = self.state
+        for attempt in range(_REGROUP_TRIES):
+            if self.calls <= 0 or time.perf_counter() >= deadline:
+                return False
+            records = self.records()
+            size = len(state.members[team])
+            width = REGROUP_TEAMS if records is None else min(REGROUP_TEAMS, MAX_LEARNERS // size)
+            teams = regroup_neighbourhood(
+                state, self.term, team, self.rng, width, shuffle=attempt > 0
+            )
+            key = frozenset(i for u in teams for i in state.members[u])
+            if len(teams) < 2 or key in self._tried:
+                continue  # the same learners found nothing before
+            self._tried.add(key)
+            self.calls -= 1
+            wall = None if deadline == float("inf") else deadline - time.perf_counter()
+            seed = int(self.rng.integers(1 << 30))
+            if regroup(state, teams, records, seed=seed, wall_limit=wall):
+                self.changed = list(teams)
+                return True
+        return False
 
 
 def spread_intrinsic(
@@ -204,9 +400,21 @@ def spread_intrinsic(
             state.apply(t, u, *back[1:])
         return False
 
+    regroups = Regroups(state, term, rng, _REGROUP_CALLS)
+
+    def try_regroup(t: int) -> bool:
+        nonlocal swaps
+        if not regroups.team(t, deadline):
+            return False
+        for u in regroups.changed:
+            count[u] = sum(intrinsic[i] for i in state.members[u])
+        swaps += 1
+        return True
+
     # same-availability swaps everywhere first (cheap, common time unchanged), then
-    # others, then chains of two swaps for the teams no single swap helps
-    for stage in (0, 1, 2) if any_partner else (0,):
+    # others, then chains of two swaps for the teams no single swap helps, then
+    # exact regroupings for the teams no chain helps
+    for stage in (0, 1, 2, 3) if any_partner else (0,):
         progress = True
         while progress and time.perf_counter() < deadline:
             progress = False
@@ -214,6 +422,10 @@ def spread_intrinsic(
                 if time.perf_counter() >= deadline:
                     break
                 lo, hi = ranges[t]
+                if stage == 3:
+                    if not lo <= count[t] <= hi and try_regroup(t):
+                        progress = True
+                    continue
                 for kind in (True, False):
                     while (count[t] < lo if kind else count[t] > hi) and (
                         try_chain(t, kind) if stage == 2 else try_team(t, kind, stage == 1)
@@ -256,3 +468,70 @@ def spread_assignment(
     if spread_intrinsic(state, term, deadline, seed, any_partner=any_partner) == 0:
         return None
     return list(state.assign), state.soft_cost
+
+
+@dataclass(frozen=True)
+class SpreadCheck:
+    """What bringing one team into its intrinsic range would cost, checked exactly near it.
+
+    ``extra`` is the cheapest plan of ``teams`` (the team and the partners of
+    :func:`regroup_neighbourhood`, both tries) in which every one of them is
+    in range, minus what those teams cost now, in objective units: at least 0
+    means that there the fix costs the other criteria more than the
+    motivation spread gains. None: no such plan among these teams. ``group``
+    and ``group_intrinsic`` count the learners whose hours lie within the
+    team's narrowest member's (with it), when the team is short of common
+    time: teams holding them are all short of it too.
+    """
+
+    team: int
+    off: int
+    extra: int | None
+    teams: tuple[int, ...]
+    group: int
+    group_intrinsic: int
+
+
+def spread_checks(state: TeamState, term: MotivationTerm, seed: int = 0) -> list[SpreadCheck]:
+    """:class:`SpreadCheck` of every team out of range (compiled criteria data needed)."""
+    inst = state.inst
+    intrinsic = inst.intrinsic
+    masks = inst.masks
+    rng = np.random.default_rng(seed)
+    records = build_records(state)
+    overlap = next((t for t in state.terms if isinstance(t, OverlapTerm)), None)
+    checks: list[SpreadCheck] = []
+    for team in out_of_range(state, term):
+        members = state.members[team]
+        lo, hi = term.target(team)
+        size = len(members)
+        best: tuple[int | None, tuple[int, ...]] = (None, (team,))
+
+        def in_range(rows: np.ndarray, lo: int = lo, hi: int = hi) -> np.ndarray:
+            count = intrinsic[rows].sum(axis=1)
+            return np.asarray((count >= lo) & (count <= hi))
+
+        for shuffle in (False, True):
+            teams = regroup_neighbourhood(
+                state, term, team, rng, min(REGROUP_TEAMS, MAX_LEARNERS // size), shuffle
+            )
+            if len(teams) < 2 or any(term.target(u) != (lo, hi) for u in teams):
+                continue
+
+            found = cheapest_partition(state, records, teams, in_range)
+            if found is None:
+                continue
+            extra = found[1] - sum(state.cost[u] for u in teams)
+            if best[0] is None or extra < best[0]:
+                best = (extra, tuple(teams))
+        group, group_intrinsic = 0, 0
+        if overlap is not None and overlap.team_penalty(members, team):
+            narrow = min((masks[i] for i in members), key=lambda m: (m.bit_count(), m))
+            inside = [i for i in range(inst.n) if masks[i] & ~narrow == 0]
+            group, group_intrinsic = len(inside), int(intrinsic[inside].sum())
+        checks.append(
+            SpreadCheck(
+                team, term.team_penalty(members, team), best[0], best[1], group, group_intrinsic
+            )
+        )
+    return checks
