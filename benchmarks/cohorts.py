@@ -28,7 +28,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from teamform.instance import Instance
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -47,6 +50,23 @@ def cohort_dir(n: int, workdir: Path) -> Path:
 
         write_cohort(generate_cohort(n, 1), path)
     return path
+
+
+def cohort_instance(directory: Path, model_path: Path = MODEL) -> Instance:
+    """The compiled instance of a cohort directory, as ``teamform form`` builds it here."""
+    from datetime import date
+
+    from teamform import FormationModel, load_roster
+    from teamform.instance import build_instance
+
+    model = FormationModel.from_toml(model_path)
+    data = model.model_dump()
+    data["criteria"]["overlap"]["reference_date"] = date.fromisoformat(REFERENCE_DATE)
+    model = FormationModel.from_dict(data)
+    roster = load_roster(
+        directory / "roster.csv", avoid=directory / "avoid.csv", prefer=directory / "prefer.csv"
+    )
+    return build_instance(roster, model)
 
 
 def timed_form(
@@ -85,27 +105,16 @@ def run_one(
     method: str, directory: Path, budget: float, seed: int, mark: float, model_path: Path = MODEL
 ) -> dict[str, Any]:
     """One run in this process (called in a subprocess by :func:`main`)."""
-    from datetime import date
-
     import numpy as np
 
-    from teamform import FormationModel, load_roster
     from teamform.criteria import OBJECTIVE_SCALE, build_terms
-    from teamform.instance import build_instance
     from teamform.result import Status
     from teamform.search.construct import target_sizes
     from teamform.solve import Progress, solve_instance
     from teamform.validate import validate
 
     t0 = time.perf_counter()
-    model = FormationModel.from_toml(model_path)
-    data = model.model_dump()
-    data["criteria"]["overlap"]["reference_date"] = date.fromisoformat(REFERENCE_DATE)
-    model = FormationModel.from_dict(data)
-    roster = load_roster(
-        directory / "roster.csv", avoid=directory / "avoid.csv", prefer=directory / "prefer.csv"
-    )
-    inst = build_instance(roster, model)
+    inst = cohort_instance(directory, model_path)
     read_time = time.perf_counter() - t0
     terms = build_terms(inst)
     row: dict[str, Any] = {"method": method, "n": inst.n, "teams": inst.k, "seed": seed}

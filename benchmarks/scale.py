@@ -6,6 +6,7 @@ Run from the repository root::
     python -m benchmarks.scale --sizes 50000 --limits 10 --seeds 0
     python -m benchmarks.scale --baseline /path/to/earlier/src  # before/after, back to back
     python -m benchmarks.scale --quick                          # smoke run, a few seconds
+    python -m benchmarks.scale --motivation --name motivation   # the spread at 2 000 / 10 000
 
 Each run is the real command in a fresh process (see :mod:`benchmarks.wallclock`):
 wall time around the process, the phases (start-up, read, build, construction,
@@ -19,6 +20,12 @@ given source tree (an earlier version), then with this checkout's; the Markdown
 table gives this version's wall time and phases as ratios of the baseline's.
 Cohorts: ``instances/synthetic/n2000_s1``; 10 000 and 50 000 learners generated
 from seed 1. Results go to ``benchmarks/results/scale.csv`` and ``.md``.
+
+With ``--motivation`` the plan is 2 000 and 10 000 learners at 10 s and 60 s,
+and every run whose motivation spread is off its bound is checked: for each
+team out of range, what the cheapest plan of it and its partners in range
+costs against the plan's (:func:`spread_check`), so the table says whether
+the learners left off are traded for other criteria there or missed.
 """
 
 from __future__ import annotations
@@ -32,11 +39,58 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cohorts import cohort_dir
+from benchmarks.cohorts import cohort_dir, cohort_instance
 from benchmarks.wallclock import PHASES, RESULTS, run_form
 
 #: (learners, time limit) pairs run by default.
 PLAN = ((2000, 10.0), (2000, 60.0), (10000, 10.0), (10000, 60.0), (50000, 10.0))
+#: The motivation plan (``--motivation``): the spread against its bound at these sizes.
+MOTIVATION_PLAN = ((2000, 10.0), (2000, 60.0), (10000, 10.0), (10000, 60.0))
+
+
+def spread_check(directory: Path, result: dict[str, Any]) -> dict[str, Any]:
+    """For the teams out of the motivation range: what bringing them in costs near them.
+
+    The cohort is rebuilt here and the run's assignment re-scored (the
+    motivation penalty must match the run's); then, for each team out of
+    range, the cheapest plan of it and its partner teams with every one of
+    them in range (:func:`teamform.search.spread.spread_checks`, exact over
+    those teams) against what they cost now.
+    """
+    from teamform.criteria import OBJECTIVE_SCALE, MotivationTerm, build_terms
+    from teamform.search.local import TeamState
+    from teamform.search.spread import spread_checks
+
+    inst = cohort_instance(directory)
+    terms = build_terms(inst)
+    index = {lid: i for i, lid in enumerate(inst.ids)}
+    assignment = [0] * inst.n
+    for lid, team in result["assignment"].items():
+        assignment[index[lid]] = int(team) - 1
+    state = TeamState(inst, terms, assignment)
+    term = next(t for t in terms if isinstance(t, MotivationTerm))
+    checks = spread_checks(state, term)
+    off = sum(c.off for c in checks)
+    score = next(c for c in result["breakdown"] if c["name"] == "motivation")
+    if off != score["penalty"]:
+        raise RuntimeError(
+            f"re-scored {off} learners off the spread, the run said {score['penalty']}"
+        )
+    priced = [c for c in checks if c.extra is not None]
+    return {
+        "off_teams": len(checks),
+        # learners off whose fix costs more than it gains, exactly over their teams' partners
+        "off_traded": sum(c.off for c in priced if c.extra >= 0),
+        # learners off where a cheaper plan in range exists near them (the search missed it)
+        "off_missed": sum(c.off for c in priced if c.extra < 0),
+        "off_unpriced": off - sum(c.off for c in priced),
+        "fix_cost_min": (
+            round(min(c.extra for c in priced) / OBJECTIVE_SCALE, 2) if priced else None
+        ),
+        # off learners in teams short of common time whose narrowest hours hold
+        # more intrinsic learners than the teams they fill can take in range
+        "off_confined": sum(c.off for c in checks if c.group),
+    }
 
 
 def _criteria(result: dict[str, Any]) -> dict[str, Any]:
@@ -55,14 +109,23 @@ def _criteria(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(
-    n: int, limit: float, seed: int, work: Path, src: Path | None, version: str
+    n: int,
+    limit: float,
+    seed: int,
+    work: Path,
+    src: Path | None,
+    version: str,
+    motivation: bool = False,
 ) -> dict[str, Any]:
-    """One run of one version; its row."""
+    """One run of one version; its row (``motivation``: with :func:`spread_check`
+    where the spread is off its bound)."""
     row = run_form(cohort_dir(n, work), limit, seed, work, src)
     result = row.pop("result")
     row.update(_criteria(result))
     row["version"] = version
     row["at_bound"] = row["motivation"] is not None and row["motivation"] <= row["motivation_bound"]
+    if motivation and not row["at_bound"]:
+        row.update(spread_check(cohort_dir(n, work), result))
     return row
 
 
@@ -109,6 +172,29 @@ def markdown(rows: list[dict[str, Any]]) -> str:
                 f"| {a['n']} | {a['limit_s']:g} s | {a['seed']} "
                 f"| {_ratio(a['wall_s'], b['wall_s'])} | {ratios} |"
             )
+    checked = [r for r in rows if "off_traded" in r]
+    if checked:
+        lines += [
+            "",
+            "Runs off the motivation bound: for each team out of range, the cheapest plan of it",
+            "and its partner teams with every one of them in range, exact over those teams",
+            "(`spread_checks`), against what they cost now. Traded: learners off whose fix there",
+            "costs the other criteria more than it gains; missed: a cheaper plan in range exists",
+            "there; confined: off in a team short of common time, among learners whose hours lie",
+            "within its narrowest member's. A local check, not a proof over the whole cohort.",
+            "",
+            "| learners | limit | seed | version | motivation (bound) | teams off | traded "
+            "| missed | not priced | least fix cost (points) | confined |",
+            "|" + "---:|" * 3 + "---|" + "---:|" * 7,
+        ]
+        for r in checked:
+            cost = "-" if r["fix_cost_min"] is None else f"{r['fix_cost_min']:+g}"
+            lines.append(
+                f"| {r['n']} | {r['limit_s']:g} s | {r['seed']} | {r['version']} "
+                f"| {r['motivation']:g} ({r['motivation_bound']:g}) | {r['off_teams']} "
+                f"| {r['off_traded']} | {r['off_missed']} | {r['off_unpriced']} | {cost} "
+                f"| {r['off_confined']} |"
+            )
     mine = [r for r in rows if r["version"] == "this"]
     off = [r for r in mine if not r["at_bound"]]
     lines += [
@@ -136,12 +222,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--baseline", type=Path, help="source tree of the version to compare to")
     parser.add_argument("--quick", action="store_true", help="120 learners, 2 s, seed 0")
+    parser.add_argument(
+        "--motivation",
+        action="store_true",
+        help="2 000 and 10 000 learners at 10 s and 60 s, teams off the spread checked",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--name", default="scale", help="results file name (without suffix)")
     args = parser.parse_args(argv)
     plan = [
         (n, limit)
-        for n, limit in PLAN
+        for n, limit in (MOTIVATION_PLAN if args.motivation else PLAN)
         if (not args.sizes or n in args.sizes) and (not args.limits or limit in args.limits)
     ]
     if args.quick:
@@ -155,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         for n, limit in plan:
             for seed in args.seeds:
                 for version, src in versions:
-                    row = run(n, limit, seed, work, src, version)
+                    row = run(n, limit, seed, work, src, version, args.motivation)
                     rows.append(row)
                     print(
                         f"n={n} limit={limit:g} seed={seed} {version}: wall {row['wall_s']:.2f} s, "

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def run_quick(suite: str, results: Path, timeout: float = 120) -> list[dict[str, str]]:
     """``python -m benchmarks.<suite> --quick``; the rows of its CSV."""
@@ -99,3 +101,34 @@ def test_quick_scale_run(tmp_path: Path) -> None:
     assert float(row["overlap"]) >= float(row["overlap_bound"])
     assert int(row["teams_0h"]) >= 0 and int(row["no_intrinsic"]) >= 0
     assert "motivation (bound)" in (tmp_path / "scale.md").read_text()
+
+
+def test_spread_check_prices_every_team_off_the_spread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent))
+    from benchmarks.cohorts import ROOT, cohort_instance
+    from benchmarks.scale import spread_check
+
+    from teamform.criteria import build_terms
+    from teamform.validate import validate
+
+    directory = ROOT / "instances" / "synthetic" / "n120_s1"
+    inst = cohort_instance(directory)
+    # intrinsic learners packed into the first teams: many teams out of range
+    order = sorted(range(inst.n), key=lambda i: (not inst.intrinsic[i], i))
+    assignment = [0] * inst.n
+    for pos, i in enumerate(order):
+        assignment[i] = pos * inst.k // inst.n
+    check = validate(inst, assignment, build_terms(inst))
+    off = check.penalties["motivation"]
+    assert off > 0
+    result = {
+        "assignment": {inst.ids[i]: t + 1 for i, t in enumerate(assignment)},
+        "breakdown": [{"name": "motivation", "penalty": off}],
+    }
+    row = spread_check(directory, result)
+    assert row["off_traded"] + row["off_missed"] + row["off_unpriced"] == off
+    # such a plan is far from the best near any of its teams
+    assert row["off_missed"] > 0 and row["fix_cost_min"] < 0
+    result["breakdown"][0]["penalty"] = off + 1
+    with pytest.raises(RuntimeError, match="re-scored"):
+        spread_check(directory, result)
