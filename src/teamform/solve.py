@@ -33,6 +33,7 @@ from teamform.distances import model_distances
 from teamform.errors import InputError
 from teamform.gcpause import gc_paused
 from teamform.instance import Instance, build_instance
+from teamform.layout import TeamLayout
 from teamform.model import FormationModel
 from teamform.pins import Pins
 from teamform.result import Result, Status, teams_csv
@@ -393,8 +394,10 @@ def search(
     )
 
 
-#: Teams summarised (and serialised) to measure what finishing a result costs.
-_SAMPLE_TEAMS = 64
+#: Teams summarised (and serialised) to measure what finishing a result costs: enough
+#: that teams that cost more (below their common-time target) are sampled as often as
+#: they occur.
+_SAMPLE_TEAMS = 256
 #: Safety factor on the measured finishing cost: a shared machine's speed varies.
 _RESERVE_MARGIN = 1.5
 #: Seconds for what the sample cannot show: file-system syncs, the printed summary.
@@ -409,15 +412,18 @@ def _reserve(
     deterministic: bool,
     include_writing: bool,
 ) -> float:
-    """Seconds to keep back from the search to finish (and write) inside the limit."""
+    """Seconds to keep back from the search to finish (and write) inside the limit.
+
+    Measured on the first assignment, never capped: when finishing takes more
+    than the time left, the search gets almost nothing and the result's
+    timings show the limit was not met, rather than a reserve that pretends.
+    """
     if deterministic:
         # the same work budget on every run, so the same teams: a fixed estimate
         # (about 0.17 ms per team to summarise plus 5 us per learner to validate)
-        cost = 0.05 + 1.7e-4 * inst.k + 5e-6 * inst.n
-    else:
-        cost = _RESERVE_MARGIN * finishing_cost(inst, terms, start, include_writing)
-        cost += _RESERVE_FIXED
-    return min(0.5 * time_limit, cost)
+        return min(0.5 * time_limit, 0.05 + 1.7e-4 * inst.k + 5e-6 * inst.n)
+    cost = _RESERVE_MARGIN * finishing_cost(inst, terms, start, include_writing)
+    return min(time_limit, cost + _RESERVE_FIXED)
 
 
 def finishing_cost(
@@ -471,13 +477,13 @@ def _summary_costs(
     for _ in range(2):
         # the fixed part: member lists and the per-criterion scores
         begin = time.perf_counter()
-        members = team_members(assignment, inst.k)
+        layout = TeamLayout(assignment, inst.k)
+        members = layout.members
         criterion_scores(terms, check.penalties)
         fixed = min(fixed, time.perf_counter() - begin)
         begin = time.perf_counter()
         teams = [
-            summarize_team(inst, assignment, terms, check.team_penalties, t, members[t])
-            for t in sample
+            summarize_team(inst, layout, terms, check.team_penalties, t, members[t]) for t in sample
         ]
         if include_writing:
             for team in teams:

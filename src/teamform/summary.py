@@ -28,8 +28,9 @@ from teamform.criteria.base import learner_label
 from teamform.criteria.overlap import OverlapTerm, team_common
 from teamform.criteria.prefer import touching_pairs
 from teamform.instance import SKILL_SCALE, Instance, slot_hours
+from teamform.layout import TeamLayout
 from teamform.result import CriterionCheck, CriterionScore, TeamFlag, TeamSummary
-from teamform.validate import Validation, team_members
+from teamform.validate import Validation
 
 #: Below this participation score (0-100) a member counts as low-participation,
 #: unless the model's participation criterion sets its own ``low``.
@@ -51,14 +52,41 @@ def summarize(
 
     ``only`` restricts the summaries to these team indices (to measure their cost).
     """
-    members = team_members(assignment, inst.k)
-    # once, not for every team whose checks look at other teams
-    assign = np.asarray(assignment)
+    # once, not for every team whose checks look at other teams: the layout reads as
+    # the assignment and gives any team's members at once
+    layout = TeamLayout(assignment, inst.k)
+    members = layout.members
     teams = [
-        summarize_team(inst, assign, terms, validation.team_penalties, t, members[t])
+        summarize_team(inst, layout, terms, validation.team_penalties, t, members[t])
         for t in (range(inst.k) if only is None else only)
     ]
     return teams, criterion_scores(terms, validation.penalties)
+
+
+@dataclass
+class _Learners:
+    """The roster's per-learner fields as plain lists, read by every team's summary."""
+
+    names: list[str]
+    timezones: list[str]
+    intrinsic: list[int]
+    #: per skill, every learner's level (hundredths)
+    skills: list[list[int]]
+
+
+def _learners(inst: Instance) -> _Learners:
+    """:class:`_Learners` of an instance, built once (summaries read a few members each)."""
+    cached: _Learners | None = getattr(inst, "_summary_learners", None)
+    if cached is None:
+        learners = inst.roster.learners
+        cached = _Learners(
+            names=[lr.name for lr in learners],
+            timezones=[lr.timezone for lr in learners],
+            intrinsic=inst.intrinsic.astype(int).tolist(),
+            skills=[inst.skills[:, j].tolist() for j in range(len(inst.skill_names))],
+        )
+        inst._summary_learners = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def summarize_team(
@@ -75,25 +103,25 @@ def summarize_team(
     """
     mem = list(mem)
     overlap = next((term for term in terms if isinstance(term, OverlapTerm)), None)
-    learners = inst.roster.learners
+    lists = _learners(inst)
     size = len(mem)
-    # one sum over the members for every skill: the same values as a mean per skill
-    sums = inst.skills[mem].sum(axis=0).tolist() if size else []
+    # plain lists: numpy costs more than it saves on a handful of members
     means = {
-        s: round(sums[j] / size / SKILL_SCALE, 2) if size else 0.0
-        for j, s in enumerate(inst.skill_names)
+        s: round(sum(map(col.__getitem__, mem)) / size / SKILL_SCALE, 2) if size else 0.0
+        for s, col in zip(inst.skill_names, lists.skills, strict=True)
     }
-    intrinsic = int(inst.intrinsic[mem].sum()) if size else 0
+    intrinsic = sum(map(lists.intrinsic.__getitem__, mem))
     pens = {term.name: term.natural(team_penalties[term.name][t]) for term in terms}
     common = None
     if overlap is not None:
         common = slot_hours(overlap.common_slots(mem))
     extra = team_details(inst, terms, assignment, mem, t, team_penalties)
+    ids = inst.ids
     return TeamSummary(
         team=t + 1,
         section=inst.section_names[int(inst.team_section[t])] or None,
-        members=[inst.ids[i] for i in mem],
-        names=[learners[i].name for i in mem],
+        members=[ids[i] for i in mem],
+        names=[lists.names[i] for i in mem],
         size=size,
         skill_means=means,
         intrinsic=intrinsic,
@@ -182,7 +210,6 @@ def team_details(
     TeamDetails
     """
     mem = list(members)
-    learners = inst.roster.learners
     common = team_common(inst.masks, mem) if mem else 0
     targets = _section_skill_means(inst)[int(inst.team_section[team])]
     participation: dict[str, float] = {}
@@ -194,7 +221,7 @@ def team_details(
     criteria = [term.measure(mem, team, int(team_penalties[term.name][team])) for term in terms]
     return TeamDetails(
         common_slots=mask_to_utc_windows(common),
-        timezones={inst.ids[i]: learners[i].timezone for i in mem},
+        timezones={inst.ids[i]: _learners(inst).timezones[i] for i in mem},
         participation=participation,
         skill_targets=targets,
         criteria=criteria,
@@ -234,7 +261,8 @@ def _checks(
     out: list[TeamFlag] = []
     if not mem:
         return out
-    intrinsic = [inst.ids[i] for i in mem if inst.intrinsic[i]]
+    flags = _learners(inst).intrinsic
+    intrinsic = [inst.ids[i] for i in mem if flags[i]]
     if intrinsic:
         n = len(intrinsic)
         out.append(

@@ -19,6 +19,8 @@ import numpy as np
 from teamform.criteria import ProjectChoiceTerm, ProjectTerm, Term, build_terms
 from teamform.criteria.project import ProjectData
 from teamform.instance import Instance
+from teamform.layout import TeamLayout
+from teamform.layout import team_members as team_members  # where older code imports it
 
 
 @dataclass
@@ -44,14 +46,6 @@ class Validation:
     penalties: dict[str, int] = field(default_factory=dict)
     team_penalties: dict[str, list[int]] = field(default_factory=dict)
     objective: int = 0
-
-
-def team_members(assignment: Sequence[int], k: int) -> list[list[int]]:
-    """Members of each team, from a learner-to-team array."""
-    members: list[list[int]] = [[] for _ in range(k)]
-    for i, t in enumerate(assignment):
-        members[int(t)].append(i)
-    return members
 
 
 def validate(
@@ -97,15 +91,30 @@ def validate(
             return Validation(False, violations)
         chosen = list(picked)
 
-    members = team_members(arr.tolist(), inst.k)
-    penalties: dict[str, int] = {term.name: 0 for term in terms}
-    per_team: dict[str, list[int]] = {term.name: [] for term in terms}
-    for t, mem in enumerate(members):
-        check = check_team(inst, terms, mem, t, chosen[t])
-        violations.extend(check.violations)
-        for name, p in check.penalties.items():
-            per_team[name].append(p)
-            penalties[name] += p
+    layout = TeamLayout(arr, inst.k)
+    members = layout.members
+    penalties: dict[str, int] = {}
+    per_team: dict[str, list[int]] = {}
+    suspect = np.zeros(inst.k, dtype=bool)
+    for term in terms:
+        if project_term is not None and isinstance(term, ProjectTerm | ProjectChoiceTerm):
+            values = [_penalty(term, m, t, chosen[t]) for t, m in enumerate(members)]
+        else:
+            # every team at once: the criterion's own evaluation (see Term.team_penalties)
+            values = term.team_penalties(layout).tolist()
+        per_team[term.name] = values
+        penalties[term.name] = sum(values)
+        if term.hard:
+            suspect |= np.asarray(values, dtype=np.int64) > 0
+    # teams that may break a hard rule are checked one by one, for their messages
+    sizes = layout.sizes
+    suspect |= (sizes < inst.team_lo) | (sizes > inst.team_hi)
+    suspect[arr[inst.section != inst.team_section[arr]]] = True
+    if len(inst.avoid):
+        pairs = np.asarray(inst.avoid, dtype=np.int64).reshape(-1, 2)
+        suspect[arr[pairs[arr[pairs[:, 0]] == arr[pairs[:, 1]], 0]]] = True
+    for t in np.flatnonzero(suspect).tolist():
+        violations.extend(check_team(inst, terms, members[t], t, chosen[t]).violations)
     if inst.pins is not None:
         violations.extend(inst.pins.violations(arr.tolist(), inst.ids))
     objective = sum(term.coefficient * penalties[term.name] for term in terms if not term.hard)
@@ -155,16 +164,20 @@ def check_team(
                     )
     penalties: dict[str, int] = {}
     for term in terms:
-        if project is not None and isinstance(term, ProjectTerm):
-            p = term.penalty_with(members, project)
-        elif project is not None and isinstance(term, ProjectChoiceTerm):
-            p = term.owner.misses_with(members, project)
-        else:
-            p = term.team_penalty(members, t)
+        p = _penalty(term, members, t, project)
         penalties[term.name] = p
         if term.hard and p:
             violations.append(f"team {t + 1}: {term.describe_violation(members, t, p)} (hard)")
     return TeamCheck(violations, penalties)
+
+
+def _penalty(term: Term, members: Sequence[int], t: int, project: int | None) -> int:
+    """A team's penalty under ``term``, with the team's ``project`` where one is given."""
+    if project is not None and isinstance(term, ProjectTerm):
+        return term.penalty_with(members, project)
+    if project is not None and isinstance(term, ProjectChoiceTerm):
+        return term.owner.misses_with(members, project)
+    return term.team_penalty(members, t)
 
 
 def _project_violations(data: ProjectData, chosen: Sequence[int]) -> list[str]:

@@ -49,6 +49,7 @@ from teamform.result import CriterionCheck, TeamFlag
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
+    from teamform.layout import IntArray, TeamLayout
     from teamform.search.compiled import CompiledData
 
 #: Objective values are integers in ten-thousandths of a weighted natural unit.
@@ -200,6 +201,19 @@ class Term(ABC):
     @abstractmethod
     def team_penalty(self, members: Sequence[int], team: int) -> int:
         """Penalty of one team, in integer units, from its members alone."""
+
+    def team_penalties(self, layout: TeamLayout) -> IntArray:
+        """:meth:`team_penalty` of every team of ``layout``, in one call.
+
+        The default evaluates each team in turn; a criterion whose penalty is a
+        plain sum over members computes them all at once instead (the same
+        values: tests compare the two).
+        """
+        return np.fromiter(
+            (self.team_penalty(m, t) for t, m in enumerate(layout.members)),
+            dtype=np.int64,
+            count=layout.k,
+        )
 
     @abstractmethod
     def add_to_model(self, sub: SubModel) -> dict[int, cp_model.LinearExprT]:

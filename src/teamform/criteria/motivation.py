@@ -20,6 +20,7 @@ from teamform.result import CriterionCheck
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
+    from teamform.layout import IntArray, TeamLayout
     from teamform.search.compiled import MotivationRecord
 
 
@@ -52,6 +53,7 @@ class MotivationTerm(Term):
                 self.hi[s] = -(-total // teams)
 
         self._intrinsic = inst.intrinsic.astype(int).tolist()
+        self._weights = inst.intrinsic.astype(np.float64)
         self._targets = [self.target(t) for t in range(inst.k)]
 
     def target(self, team: int) -> tuple[int, int]:
@@ -64,6 +66,12 @@ class MotivationTerm(Term):
         count = sum(map(self._intrinsic.__getitem__, members))
         lo, hi = self._targets[team]
         return max(0, lo - count) + max(0, count - hi)
+
+    def team_penalties(self, layout: TeamLayout) -> IntArray:
+        count = np.bincount(layout.assign, weights=self._weights, minlength=layout.k)
+        ranges = np.asarray(self._targets, dtype=np.int64).reshape(-1, 2)
+        count = count.astype(np.int64)
+        return np.maximum(0, ranges[:, 0] - count) + np.maximum(0, count - ranges[:, 1])
 
     def max_penalty(self) -> int:
         """At most every member of every team off the spread."""

@@ -11,7 +11,6 @@ number of teams below the target down, before it trades hours for other goals.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Sequence
 from datetime import date
@@ -37,6 +36,7 @@ from teamform.criteria.base import (
     learner_label,
     learners_named,
 )
+from teamform.layout import TeamLayout
 from teamform.result import CriterionCheck, TeamFlag
 from teamform.search.bitsets import and_block_slots, block_slots, to_words
 from teamform.search.kernels import usable
@@ -123,6 +123,8 @@ class OverlapTerm(Term):
         # block time of common masks already seen: teams repeat them, and summaries
         # ask for each team's several times
         self._slots_of: dict[int, int] = {}
+        # each section's learners, for the swaps the summaries suggest
+        self._section_learners: dict[int, np.ndarray] = {}
 
     def shortfall_penalty(self, common: int) -> int:
         """Penalty (slots) of a team with ``common`` slots of block time."""
@@ -860,15 +862,14 @@ def _swap(
     pinned = inst.pins.team >= 0 if inst.pins is not None else None
     if pinned is not None and pinned[m]:
         return None
-    pool = np.flatnonzero((inst.section == inst.section[m]) & (assign != team))
-    if pinned is not None:
-        pool = pool[~pinned[pool]]
+    pool_ids = _swap_pool(term, assign, team, pinned, int(inst.section[m]))
     base = team_common(inst.masks, rest)
-    masks = inst.masks
-    pool_ids = pool[:SWAP_POOL].tolist()
     # the most time shared with the team first (ties: lower index); only the first few count
-    keys = [-(base & masks[j]).bit_count() for j in pool_ids]
-    tried = [j for _, j in heapq.nsmallest(SWAP_TRIES, zip(keys, pool_ids, strict=True))]
+    words = inst.mask_words
+    base_words = np.frombuffer(base.to_bytes(words.shape[1] * 8, "little"), dtype="<u8")
+    shared = np.bitwise_count(words[pool_ids] & base_words).sum(axis=1, dtype=np.int64)
+    tried = pool_ids[np.argsort(-shared, kind="stable")[:SWAP_TRIES]].tolist()
+    team_members = _members_of(assignment, assign, {int(assign[j]) for j in tried})
     avoid = inst.avoid_adj
     need = term.hours
 
@@ -882,7 +883,7 @@ def _swap(
     best: tuple[float, int, int, float, float, float] | None = None
     for j in tried[:SWAP_TRIES]:
         u = int(assign[j])
-        other = np.flatnonzero(assign == u).tolist()
+        other = team_members[u]
         moved_in = [x for x in other if x != j]
         if any(x in rest for x in avoid[j]) or any(x in moved_in for x in avoid[m]):
             continue
@@ -895,6 +896,43 @@ def _swap(
     if best is None:
         return None
     return best[1], best[2], best[3], best[4], best[5]
+
+
+def _swap_pool(
+    term: OverlapTerm, assign: np.ndarray, team: int, pinned: np.ndarray | None, section: int
+) -> np.ndarray:
+    """The first :data:`SWAP_POOL` learners of ``section`` (by index) outside ``team``
+    and not pinned: a look at the section's first learners, the whole section if
+    too many of them are excluded."""
+    by_section = term._section_learners
+    learners = by_section.get(section)
+    if learners is None:
+        learners = by_section[section] = np.flatnonzero(term.inst.section == section)
+    # a team holds at most its size of them: the first few more than the pool suffice
+    spare = int(term.inst.team_hi.max()) if term.inst.k else 0
+    for look in (learners[: SWAP_POOL + spare], learners):
+        keep = look[assign[look] != team]
+        if pinned is not None:
+            keep = keep[~pinned[keep]]
+        if len(keep) >= SWAP_POOL or len(look) == len(learners):
+            return keep[:SWAP_POOL]
+    return np.zeros(0, dtype=np.int64)
+
+
+def _members_of(
+    assignment: Sequence[int] | np.ndarray, assign: np.ndarray, teams: set[int]
+) -> dict[int, list[int]]:
+    """The members of ``teams``: looked up when ``assignment`` is a
+    :class:`~teamform.layout.TeamLayout`, else found in one pass over the cohort."""
+    if isinstance(assignment, TeamLayout):
+        return {u: assignment.members[u] for u in teams}
+    marked = np.zeros(int(assign.max()) + 1 if assign.size else 0, dtype=bool)
+    marked[list(teams)] = True
+    inside = np.flatnonzero(marked[assign]).tolist()
+    out: dict[int, list[int]] = {u: [] for u in teams}
+    for x, u in zip(inside, assign[inside].tolist(), strict=True):
+        out[u].append(x)
+    return out
 
 
 def _by_pattern(

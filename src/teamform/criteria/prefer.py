@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
 from ortools.sat.python import cp_model
 from pydantic import model_validator
 
@@ -19,6 +20,7 @@ from teamform.result import CriterionCheck
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
+    from teamform.layout import IntArray, TeamLayout
     from teamform.search.compiled import PreferRecord
 
 
@@ -53,6 +55,14 @@ class PreferTerm(Term):
         inside = set(members)
         adj = self.inst.prefer_adj
         return sum(1 for i in members for j in adj[i] if j not in inside)
+
+    def team_penalties(self, layout: TeamLayout) -> IntArray:
+        # each listed pair as two directed edges, as team_penalty counts it from both ends
+        pairs = np.asarray(self.inst.prefer, dtype=np.int64).reshape(-1, 2)
+        ends = np.concatenate((pairs, pairs[:, ::-1]))
+        team = layout.assign
+        split = ends[team[ends[:, 0]] != team[ends[:, 1]], 0]
+        return np.bincount(team[split], minlength=layout.k).astype(np.int64)
 
     def max_penalty(self) -> int:
         """Every pair split, counted by both teams."""

@@ -22,6 +22,7 @@ from teamform.result import CriterionCheck
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
+    from teamform.layout import IntArray, TeamLayout
     from teamform.search.compiled import SkillRecord
 
 
@@ -73,6 +74,11 @@ class SkillBalanceTerm(Term):
         for col, mu in zip(self._cols, mean, strict=True):
             pen += abs(sum(map(col.__getitem__, members)) - size * mu)
         return pen
+
+    def team_penalties(self, layout: TeamLayout) -> IntArray:
+        sums = np.rint(layout.team_sums(self.values)).astype(np.int64)
+        targets = layout.sizes[:, None] * self.mean[self.inst.team_section]
+        return np.abs(sums - targets).sum(axis=1).astype(np.int64)
 
     def max_penalty(self) -> int:
         """Every member at most the skill's spread (plus rounding) from the mean."""

@@ -20,6 +20,7 @@ from teamform.cancel import is_set
 from teamform.criteria import OBJECTIVE_LIMIT, Term
 from teamform.criteria.overlap import team_common
 from teamform.instance import Instance
+from teamform.layout import TeamLayout
 
 #: Cost of one unit of hard-rule violation; above any sum of soft costs (the weights
 #: are range-checked so that the objective stays below ``OBJECTIVE_LIMIT``).
@@ -42,10 +43,9 @@ class TeamState:
     def __init__(self, inst: Instance, terms: Sequence[Term], assignment: Sequence[int]) -> None:
         self.inst = inst
         self.terms = list(terms)
-        self.assign = [int(t) for t in assignment]
-        self.members: list[list[int]] = [[] for _ in range(inst.k)]
-        for i, t in enumerate(self.assign):
-            self.members[t].append(i)
+        layout = TeamLayout(assignment, inst.k)
+        self.assign: list[int] = layout.assign.tolist()
+        self.members: list[list[int]] = layout.members
         self.lo = inst.team_lo.tolist()
         self.hi = inst.team_hi.tolist()
         self.avoid = inst.avoid_adj
@@ -55,8 +55,27 @@ class TeamState:
             inst.pins.frozen.tolist() if inst.pins is not None else [False] * inst.n
         )
         self._scored = [(t, HARD_COST if t.hard else t.coefficient) for t in self.terms]
-        self.cost = [self.team_cost(m, t) for t, m in enumerate(self.members)]
+        self.cost = self._costs(layout)
         self.total = sum(self.cost)
+
+    def _costs(self, layout: TeamLayout) -> list[int]:
+        """:meth:`team_cost` of every team, each criterion scoring all teams at once."""
+        cost = [0] * self.inst.k
+        for term, coef in self._scored:
+            if coef:
+                cost = [
+                    c + coef * p
+                    for c, p in zip(cost, term.team_penalties(layout).tolist(), strict=True)
+                ]
+        if self.pins is not None:
+            for t, m in enumerate(self.members):
+                cost[t] += HARD_COST * self.pins.team_violations(m, t)
+        if self.inst.avoid.size:
+            pairs = np.asarray(self.inst.avoid, dtype=np.int64).reshape(-1, 2)
+            team = layout.assign
+            for t in team[pairs[team[pairs[:, 0]] == team[pairs[:, 1]], 0]].tolist():
+                cost[t] += 2 * HARD_COST  # counted from both ends, as team_cost does
+        return cost
 
     def team_cost(self, members: Sequence[int], team: int) -> int:
         """Weighted soft penalty of a team plus :data:`HARD_COST` per hard breach."""

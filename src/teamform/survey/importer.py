@@ -596,6 +596,11 @@ def import_survey(
     )
 
 
+#: Responses after the header that :func:`read_table` needs to tell the tool (Qualtrics'
+#: second header row and its import ids).
+_TOOL_ROWS = 2
+
+
 def is_roster(path: str | Path, columns: Mapping[str, str] | None = None) -> bool:
     """Whether a file is meant as a teamform roster CSV rather than a survey export.
 
@@ -607,7 +612,8 @@ def is_roster(path: str | Path, columns: Mapping[str, str] | None = None) -> boo
     path = Path(path)
     if path.suffix.lower() in EXCEL_SUFFIXES:
         return False
-    table = read_table(path)
+    # the header and the rows that tell a survey tool apart: the roster is read in full later
+    table = read_table(path, head=_TOOL_ROWS)
     if table.format != "roster":
         return False
     own = {*REQUIRED_COLUMNS, *_TEAMFORM_COLUMNS, *(columns or {}).values()}

@@ -111,7 +111,7 @@ def _read_excel(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, data
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def _read_csv(path: Path, head: int | None = None) -> tuple[list[str], list[tuple[int, list[str]]]]:
     text = read_text(path)
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = max((",", ";", "\t"), key=first.count)  # ties go to the comma
@@ -123,6 +123,8 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
             if any(c.strip() for c in cells):
                 _check_lengths(path, start, cells, rows[0][1] if rows else None)
                 rows.append((start, [c.strip() for c in cells]))
+                if head is not None and len(rows) > head:
+                    break
             start = reader.line_num + 1
     except csv.Error as exc:
         raise InputError(f"malformed CSV ({exc})", file=str(path), row=start) from None
@@ -145,8 +147,11 @@ def _check_lengths(path: Path, row: int, cells: list[str], header: list[str] | N
     raise InputError(too_long(len(cells[wide]), limit), file=str(path), row=row, column=column)
 
 
-def read_table(path: str | Path) -> Table:
+def read_table(path: str | Path, head: int | None = None) -> Table:
     """Read a survey export (CSV or Excel) and detect which tool wrote it.
+
+    With ``head``, only the header and the first ``head`` responses of a CSV
+    file are read: enough to tell the tool (a quick look before the full read).
 
     Raises
     ------
@@ -155,7 +160,7 @@ def read_table(path: str | Path) -> Table:
     """
     path = Path(path)
     excel = path.suffix.lower() in EXCEL_SUFFIXES
-    header, rows = _read_excel(path) if excel else _read_csv(path)
+    header, rows = _read_excel(path) if excel else _read_csv(path, head)
     short: list[str] = []
     fmt = "roster"
     # Qualtrics: short names, question text, then {"ImportId": ...} per column
