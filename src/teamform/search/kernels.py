@@ -266,7 +266,9 @@ def compile_in_child(groups: list[str]) -> None:
     with one_compiler():
         for group in groups:
             warm_up((group,))
-            print(group, flush=True)
+            # the run that started it may have ended: the cache is for the next
+            with contextlib.suppress(OSError):
+                print(group, flush=True)
 
 
 def _warm(group: str) -> None:
