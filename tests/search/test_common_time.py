@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import random
+
 from conftest import learner, make_instance, teams_of
 from teamform.criteria import OverlapTerm, build_terms
 from teamform.search.common_time import (
+    _split,
     fewest_without_time,
+    greedy_packing,
     packing_neighbourhood,
+    packing_neighbourhoods,
+    packing_plan,
+    regroup,
     time_neighbourhood,
     time_repair,
     window_groups,
     window_starts,
 )
-from teamform.search.lns import LnsStats, atom_steps, improve
+from teamform.search.lns import LnsStats, atom_steps, improve, steep_overlap
 from teamform.search.local import TeamState
 from teamform.validate import validate
 
@@ -182,3 +189,134 @@ def test_packing_near_a_plan_shows_the_teams_to_regroup() -> None:
     assert teams == [0, 1]
     assert time_repair(state, term, teams, work=1.0, seed=0)
     assert teams_of(inst, state.assign) == ONE_WAY_TEAMS
+
+
+def test_greedy_packing_places_the_rarest_first() -> None:
+    # a's, b's, c's and r have one window each, p and q two: taking the rarest learner
+    # first (a0), then the rarest mates, gives the one plan where every team has time
+    inst = _instance(ONE_WAY)
+    groups = window_groups(inst, range(inst.n), 4)
+    packed = greedy_packing(range(inst.n), groups, {(4, 4): 3}, inst.avoid_adj, random.Random(0))
+    assert packed is not None
+    assert {frozenset(inst.ids[i] for i in team) for _, _, team in packed} == ONE_WAY_TEAMS
+    for g, _, team in packed:
+        assert set(team) <= groups[g]
+    # and the packing needs no CP-SAT: 0 teams without time is its own proof
+    packing = fewest_without_time(inst, _overlap(inst), time_limit=10, exact=False)
+    assert (packing.found, packing.proven, packing.optimal) == (0, 0, True)
+    assert {frozenset(inst.ids[i] for i in t) for t in packing.teams} == ONE_WAY_TEAMS
+
+
+def test_greedy_packing_keeps_avoid_pairs() -> None:
+    # a0 may not join p, the only other learner free on Monday: no team of a0 has time,
+    # so one team without time is the fewest, and the greedy packing finds it
+    records = [learner(lid, availability=t) for lid, t in ONE_WAY]
+    inst = make_instance(records, team={"size": 4}, avoid=[("a0", "p")])
+    groups = window_groups(inst, range(inst.n), 4)
+    packed = greedy_packing(range(inst.n), groups, {(4, 4): 3}, inst.avoid_adj, random.Random(0))
+    assert packed is not None and len(packed) == 2
+    a0, p = inst.ids.index("a0"), inst.ids.index("p")
+    assert not any(a0 in team and p in team for _, _, team in packed)
+
+
+def _two_weeks(days: tuple[str, str, str], tag: str) -> list[tuple[str, str]]:
+    one, two, three = (f"{d} 10:00-11:00" for d in days)
+    return [
+        *((f"a{j}{tag}", one) for j in range(3)),
+        *((f"b{j}{tag}", two) for j in range(3)),
+        *((f"c{j}{tag}", three) for j in range(3)),
+        (f"p{tag}", f"{one}; {two}"),
+        (f"q{tag}", f"{two}; {three}"),
+        (f"r{tag}", three),
+    ]
+
+
+def test_packing_near_a_plan_splits_its_repairs_into_parts() -> None:
+    # two one-way cohorts on different days, each with a0 and b0 traded: two repairs of
+    # two teams each, apart, and regrouping each as the packing says leaves no team
+    # without common time
+    rows = _two_weeks(("Mon", "Tue", "Wed"), "x") + _two_weeks(("Thu", "Fri", "Sat"), "y")
+    inst = _instance(rows, weights=True)
+    terms = build_terms(inst)
+    term = _overlap(inst)
+    home = {"a": 0, "p": 0, "b": 1, "q": 1, "c": 2, "r": 2}
+    plan = [home[lid[0]] + (3 if lid.endswith("y") else 0) for lid in inst.ids]
+    for tag in "xy":
+        a0, b0 = inst.ids.index(f"a0{tag}"), inst.ids.index(f"b0{tag}")
+        plan[a0], plan[b0] = plan[b0], plan[a0]
+    state = TeamState(inst, terms, plan)
+    assert sum(term.common_slots(m) == 0 for m in state.members) == 4
+    packing = fewest_without_time(inst, term, time_limit=10, near=plan, exact=False)
+    assert packing.found == 0
+    parts = packing_neighbourhoods(state, packing)
+    assert sorted(parts) == [[0, 1], [3, 4]]
+    for teams in parts:
+        regrouped = packing_plan(state, packing, teams)
+        assert regrouped is not None
+        assert regroup(state, teams, regrouped)
+    assert all(term.common_slots(m) > 0 for m in state.members)
+    check = validate(inst, state.assign, terms)
+    assert check.ok and check.objective == state.total
+
+
+def test_regroup_keeps_a_worse_plan_only_when_forced() -> None:
+    # from the one plan with time for all, the mixed plan costs more: refused, unless
+    # forced (no hard rule at stake); the state's costs stay the validator's
+    inst = _instance(ONE_WAY)
+    terms = build_terms(inst)
+    best = {"a": 0, "p": 0, "b": 1, "q": 1, "c": 2, "r": 2}
+    state = TeamState(inst, terms, [best[lid[0]] for lid in inst.ids])
+    before = state.total
+    assert not regroup(state, [0, 1, 2], _mixed(inst))
+    assert state.total == before
+    assert regroup(state, [0, 1, 2], _mixed(inst), force=True)
+    assert state.total > before
+    assert validate(inst, state.assign, terms).objective == state.total
+
+
+def test_split_keeps_the_plan_teams_whole() -> None:
+    # CP-SAT put 8 learners in one window for two teams of 4: the plan's team
+    # {0, 1, 2, 3} stays whole, the others make the second team
+    near = [0, 0, 0, 0, 1, 1, 2, 2]
+    got = _split(list(range(8)), {(4, 4): 2}, near)
+    assert sorted(sorted(team) for _, team in got) == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    # teams of 3 to 5 holding 7: a team of 4 whole leaves 3, which still fits
+    got = _split(list(range(7)), {(3, 5): 2}, near[:7])
+    assert sorted(len(team) for _, team in got) == [3, 4]
+    assert any(sorted(team) == [0, 1, 2, 3] for _, team in got)
+
+
+def test_the_steep_search_never_swaps_away_a_last_common_hour() -> None:
+    # two one-way cohorts, skill 1 in one and 5 in the other, skills weighing so much
+    # that the objective would trade common time for them: from the plan where every team
+    # has time (and all-1 or all-5 skills), some swaps leave a team without any and cost
+    # less; under the moves' own, steep criterion every such swap costs more than it gains
+    rows = [(f"{lid}{c}", text) for c in "xy" for lid, text in ONE_WAY]
+    records = [learner(lid, availability=text, skills={"s": 1 if lid.endswith("x") else 5})
+               for lid, text in rows]  # fmt: skip
+    crit: dict = {"overlap": {"weight": 40, "hours": 3, "block": 1, "below": 1, "none": 12}}
+    crit["overlap"]["reference_date"] = "2026-01-12"
+    crit["skill_balance"] = {"weight": 400}
+    inst = make_instance(records, crit, team={"size": 4})
+    terms = build_terms(inst)
+    overlap = next(t for t in terms if isinstance(t, OverlapTerm))
+    home = {"a": 0, "p": 0, "b": 1, "q": 1, "c": 2, "r": 2}
+    state = TeamState(inst, terms, [home[lid[0]] + 3 * lid.endswith("y") for lid in inst.ids])
+    assert all(overlap.common_slots(m) > 0 for m in state.members)
+    plain = overlap.none_step
+    steep = steep_overlap(state, overlap)
+    assert steep is not None and steep.none_step > plain == overlap.none_step
+    moving = TeamState(inst, [steep if t is overlap else t for t in terms], state.assign)
+    plain_takes = steep_takes = 0
+    for i in range(inst.n):
+        for j in range(i + 1, inst.n):
+            t, u = state.assign[i], state.assign[j]
+            if t == u:
+                continue
+            delta, new_t, new_u, _, _ = moving.swap_delta(i, j)
+            if any(overlap.common_slots(new) == 0 for new in (new_t, new_u)):
+                steep_takes += delta < 0
+                plain_takes += state.swap_delta(i, j)[0] < 0
+    assert plain_takes > 0 and steep_takes == 0
+    # the objective itself is untouched: the state's costs are the validator's
+    assert validate(inst, state.assign, terms).objective == state.total

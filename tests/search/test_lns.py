@@ -10,7 +10,7 @@ from test_compiled import preset_instance
 from teamform.criteria import OverlapTerm, build_terms
 from teamform.search import kernels
 from teamform.search.construct import construct
-from teamform.search.lns import epoch_steps, repair_neighbourhood, run_lns
+from teamform.search.lns import epoch_steps, repair_neighbourhood, run_lns, steep_overlap
 from teamform.search.local import TeamState
 from teamform.validate import validate
 
@@ -85,3 +85,11 @@ def test_kernels_ready_midway_the_compiled_search_takes_over(
     assert out.assignment is not None
     check = validate(inst, out.assignment, terms)
     assert check.ok and check.objective == out.objective
+
+
+def test_no_steep_step_without_a_step_for_teams_without_time() -> None:
+    inst = preset_instance(40, 2)
+    terms = build_terms(inst)
+    overlap = next(t for t in terms if isinstance(t, OverlapTerm))
+    state = TeamState(inst, terms, construct(inst, 2))
+    assert overlap.none_step == 0 and steep_overlap(state, overlap) is None

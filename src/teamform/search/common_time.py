@@ -8,7 +8,12 @@ free in, as whole teams of the allowed sizes, as many teams as possible
 (:func:`fewest_without_time`). Only the windows whose learner sets are
 maximal matter, a few hundred at most, which keeps the packing small enough
 for CP-SAT to solve exactly on cohorts of hundreds, far faster than the full
-model.
+model. A greedy packing that places the learners with the fewest windows
+first (:func:`greedy_packing`), with repairs that free a few teams at a time
+and pack them again (:func:`near_packing`), comes first: when it leaves no
+team without a window, that is its own proof, in a second on 500 learners.
+Near a plan, the same repairs show which teams to regroup, in independent
+parts (:func:`packing_neighbourhoods`), and how (:func:`packing_plan`).
 
 The repair (:func:`time_repair`) works on a neighbourhood of teams: first it
 asks CP-SAT for the fewest teams without common time, then the fewest below
@@ -21,8 +26,9 @@ that member in exchange for one of their own.
 
 from __future__ import annotations
 
+import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -34,7 +40,7 @@ from teamform.criteria.overlap import OverlapTerm
 from teamform.instance import Instance
 from teamform.search.cpsat import solver_for
 from teamform.search.lns import accept_solution
-from teamform.search.local import TeamState
+from teamform.search.local import HARD_COST, TeamState
 
 _WEEK = (1 << SLOTS_PER_WEEK) - 1
 
@@ -74,7 +80,9 @@ class Packing:
     """Fewest teams without common time: ``found`` in a plan, ``proven`` at least.
 
     ``witness`` maps each learner to the group (an index into ``groups``) it
-    shares a window with in the best packing found, or -1.
+    shares a window with in the best packing found, or -1; ``teams`` holds that
+    packing's teams with common time, as learner tuples, when a greedy packing
+    found it (empty when CP-SAT did: its groups are not split into teams).
     """
 
     found: int
@@ -82,6 +90,265 @@ class Packing:
     optimal: bool
     groups: tuple[frozenset[int], ...]
     witness: tuple[int, ...]
+    teams: tuple[tuple[int, ...], ...] = ()
+
+
+#: A team's size bounds, ``(lo, hi)``: teams of one kind are interchangeable in a packing.
+Kind = tuple[int, int]
+#: A packed team: its window group, its kind and its learners.
+Packed = tuple[int, Kind, list[int]]
+#: Randomised runs of the greedy packing from scratch, per section.
+GREEDY_TRIES = 8
+#: Rounds of the repair of a packing near a plan, the teams freed at first and at
+#: most beside a team without a window, and greedy runs per round.
+NEAR_ROUNDS = 40
+NEAR_TEAMS, NEAR_MAX_TEAMS = 2, 16
+NEAR_TRIES = 3
+
+
+def _kinds(inst: Instance, teams: Iterable[int]) -> dict[Kind, int]:
+    """How many of ``teams`` there are of each kind."""
+    kinds: dict[Kind, int] = {}
+    for t in teams:
+        key = (int(inst.team_lo[t]), int(inst.team_hi[t]))
+        kinds[key] = kinds.get(key, 0) + 1
+    return kinds
+
+
+def greedy_packing(
+    learners: Iterable[int],
+    groups: Sequence[frozenset[int]],
+    kinds: dict[Kind, int],
+    avoid: Sequence[Sequence[int]],
+    rng: random.Random,
+    noise: float = 0.0,
+) -> list[Packed] | None:
+    """Teams of ``learners`` sharing a window each, the hardest to place first.
+
+    A learner's *options* are the window groups that can still hold a team
+    with it. The learner with the fewest goes first, into the group whose mates
+    for it (the group's unplaced learners with the fewest options, no avoid
+    pair among them) have the fewest options in all, as a team of the largest
+    kind that fits; ``noise`` adds a random amount below it to every count, for
+    restarts. The learners left over must fill the teams left over: teams are
+    grown up to their kind's ``hi`` from their group when too many are left,
+    and None is returned when that does not suffice.
+    """
+    pool = set(learners)
+    options: dict[int, list[int]] = {i: [] for i in pool}
+    free: list[set[int]] = []
+    for g, group in enumerate(groups):
+        inside = set(group & pool)
+        free.append(inside)
+        for i in inside:
+            options[i].append(g)
+    left = {key: c for key, c in kinds.items() if c > 0}
+
+    def smallest() -> int:
+        return min((lo for (lo, _), c in left.items() if c > 0), default=0)
+
+    need = smallest()
+    live = {i: sum(len(free[g]) >= need for g in options[i]) for i in pool}
+    unplaced = set(pool)
+    stuck: set[int] = set()
+    packed: list[Packed] = []
+
+    def rank(i: int) -> tuple[float, int]:
+        return live[i] + noise * rng.random(), i
+
+    while need:
+        waiting = [i for i in unplaced if i not in stuck]
+        if not waiting:
+            break
+        i = min(waiting, key=rank)
+        best: tuple[float, int, Kind, list[int]] | None = None
+        for g in options[i]:
+            if len(free[g]) < need:
+                continue
+            key = max((kk for kk, c in left.items() if c > 0 and kk[0] <= len(free[g])))
+            mates: list[int] = []
+            for x in sorted((x for x in free[g] if x != i), key=rank):
+                if len(mates) == key[0] - 1:
+                    break
+                if not any(y in avoid[x] for y in (i, *mates)):
+                    mates.append(x)
+            if len(mates) < key[0] - 1:
+                continue
+            score = sum(live[x] for x in mates) + noise * rng.random()
+            if best is None or score < best[0]:
+                best = (score, g, key, mates)
+        if best is None:
+            stuck.add(i)
+            continue
+        _, g, key, mates = best
+        team = [i, *mates]
+        for j in team:
+            unplaced.discard(j)
+            for h in options[j]:
+                before = len(free[h])
+                free[h].discard(j)
+                if before >= need > len(free[h]):
+                    for x in free[h]:
+                        live[x] -= 1
+        packed.append((g, key, team))
+        left[key] -= 1
+        if smallest() != need:
+            need = smallest()
+            live = {x: sum(len(free[h]) >= need for h in options[x]) for x in pool}
+    # the learners left over make the teams left over: grow teams if too many are left
+    room = sum(hi * c for (_, hi), c in left.items())
+    for g, (_, hi), team in packed:
+        for x in sorted(free[g] & unplaced):
+            if len(unplaced) <= room or len(team) >= hi:
+                break
+            if not any(y in avoid[x] for y in team):
+                team.append(x)
+                unplaced.discard(x)
+    return packed if len(unplaced) <= room else None
+
+
+def _best_greedy(
+    learners: Sequence[int],
+    groups: Sequence[frozenset[int]],
+    kinds: dict[Kind, int],
+    avoid: Sequence[Sequence[int]],
+    rng: random.Random,
+    tries: int,
+) -> list[Packed] | None:
+    """The most teams of ``tries`` greedy packings (the first without noise)."""
+    best: list[Packed] | None = None
+    target = sum(kinds.values())
+    for r in range(tries):
+        got = greedy_packing(learners, groups, kinds, avoid, rng, 0.0 if r == 0 else 2.0)
+        if got is not None and (best is None or len(got) > len(best)):
+            best = got
+        if best is not None and len(best) == target:
+            break
+    return best
+
+
+def _as_plan(
+    inst: Instance, learners: Sequence[int], teams: Sequence[int], packing: Sequence[Packed]
+) -> list[int]:
+    """A plan of ``learners`` into ``teams`` holding the teams of ``packing`` (the
+    learners left over fill the other teams, up to their lower bounds first); -1
+    for every other learner."""
+    plan = [-1] * inst.n
+    spare: dict[Kind, list[int]] = {}
+    for t in teams:
+        spare.setdefault((int(inst.team_lo[t]), int(inst.team_hi[t])), []).append(t)
+    for _, key, team in packing:
+        t = spare[key].pop(0)
+        for i in team:
+            plan[i] = t
+    rest = [i for i in learners if plan[i] < 0]
+    for t, team in _fill(inst, [t for ts in spare.values() for t in ts], rest).items():
+        for i in team:
+            plan[i] = t
+    return plan
+
+
+def _fill(inst: Instance, teams: Sequence[int], rest: list[int]) -> dict[int, list[int]]:
+    """``rest`` (emptied) into ``teams``, each up to its lower bound first, then its upper."""
+    members: dict[int, list[int]] = {t: [] for t in teams}
+    for bound in (inst.team_lo, inst.team_hi):
+        for t in teams:
+            while rest and len(members[t]) < int(bound[t]):
+                members[t].append(rest.pop())
+    return members
+
+
+def near_packing(
+    inst: Instance,
+    learners: Sequence[int],
+    groups: Sequence[frozenset[int]],
+    near: Sequence[int],
+    block: int,
+    rng: random.Random,
+    rounds: int = NEAR_ROUNDS,
+    most: int = NEAR_MAX_TEAMS,
+    apart: bool = True,
+) -> list[Packed]:
+    """A packing that keeps the teams of plan ``near`` that share a window, and
+    gives as many of the others one as repairs find.
+
+    Each round frees one of the plan's teams without a window and, for each of
+    its members in turn, the next kept team whose members share most windows
+    with it, and packs the freed learners again (:func:`greedy_packing`); the
+    result is kept when every freed team has a window. A round that fails is
+    tried again with twice as many teams freed, up to ``most``; then the next
+    team. With ``apart``, teams a repair regrouped are not freed again, so the
+    repairs stay apart and each regroups few teams (see
+    :func:`packing_neighbourhoods`). Only the teams of ``learners`` (one
+    section) count.
+    """
+    avoid = inst.avoid_adj
+    members: dict[int, list[int]] = {}
+    for i in learners:
+        members.setdefault(near[i], []).append(i)
+    hosted: dict[int, Packed] = {}  # plan team -> its packed team
+    loose: list[int] = []  # plan teams without a window
+    for t in sorted(members):
+        key = (int(inst.team_lo[t]), int(inst.team_hi[t]))
+        host = next((g for g, grp in enumerate(groups) if grp.issuperset(members[t])), None)
+        if host is None:
+            loose.append(t)
+        else:
+            hosted[t] = (host, key, members[t])
+    starts = {i: window_starts(inst.masks[i], block) for i in learners}
+    width = NEAR_TEAMS
+    turn = 0
+    changed: set[int] = set()  # teams a repair regrouped: never freed again
+    for _ in range(rounds):
+        if turn >= len(loose):
+            break
+        # one team without a window at a time, so that each repair stays small;
+        # the other such teams may help it
+        team = loose[turn]
+        ranked = []
+        for i in members[team]:
+            share = {
+                t: sum(1 for j in members[t] if starts[j] & starts[i])
+                for t in members
+                if t != team and t not in changed and members[t]
+            }
+            ranked.append(sorted(share, key=lambda t: (-share[t], rng.random())))
+        chosen = [team]
+        depth = 0
+        while len(chosen) < 1 + width and depth < max(map(len, ranked), default=0):
+            for order in ranked:
+                if len(chosen) < 1 + width and order[depth] not in chosen:
+                    chosen.append(order[depth])
+            depth += 1
+        freed = [i for t in chosen for i in members[t]]
+        kinds = _kinds(inst, chosen)
+        had = sum(t in hosted for t in chosen)
+        got = _best_greedy(freed, groups, kinds, avoid, rng, NEAR_TRIES)
+        if got is None or len(got) <= had:
+            if width >= min(len(members) - 1 - len(changed), most):
+                turn += 1  # this team cannot be helped: the next one
+                width = NEAR_TEAMS
+            else:
+                width = min(len(members) - 1, most, 2 * width)
+            continue
+        # more of the freed teams with a window now; the rest stay without
+        spare = {key: [t for t in chosen if (int(inst.team_lo[t]), int(inst.team_hi[t])) == key]
+                 for key in kinds}  # fmt: skip
+        for t in chosen:
+            hosted.pop(t, None)
+        placed: set[int] = set()
+        for packed in got:
+            t = spare[packed[1]].pop(0)
+            hosted[t] = packed
+            members[t] = packed[2]
+            placed.update(packed[2])
+        still = [t for ts in spare.values() for t in ts]
+        members.update(_fill(inst, still, [i for i in freed if i not in placed]))
+        loose = [t for t in loose if t not in chosen] + still
+        if apart:
+            changed.update(chosen)
+        width = NEAR_TEAMS
+    return [hosted[t] for t in sorted(hosted)]
 
 
 def fewest_without_time(
@@ -94,6 +361,7 @@ def fewest_without_time(
     near: Sequence[int] | None = None,
     deterministic: bool = False,
     wall_limit: float | None = None,
+    exact: bool = True,
 ) -> Packing:
     """The fewest teams without common time any plan can have, by exact packing.
 
@@ -105,29 +373,50 @@ def fewest_without_time(
     other criteria are ignored, so ``proven`` (CP-SAT's bound) is a lower bound
     for every plan; ``found`` is the packing's own count (a plan may need
     more when avoid pairs forbid its groups).
+
+    Greedy packings come first (:func:`greedy_packing`, which keeps avoid
+    pairs): CP-SAT starts from the best, and is not needed when it leaves no
+    team without a window. With ``near`` (a plan), the packing returned keeps
+    as many of the plan's teams as possible: by repairs of the plan's packing
+    (:func:`near_packing`), or, when CP-SAT packs more teams than those, by a
+    second solve that keeps the most at CP-SAT's count. ``exact=False`` skips
+    CP-SAT: ``proven`` is then 0 unless a packing without such teams is found.
     """
     n = inst.n
+    rng = random.Random(seed)
+    avoid = inst.avoid_adj
     model = cp_model.CpModel()
     place: dict[int, list[cp_model.IntVar]] = {}
     groups: list[frozenset[int]] = []
     var_of: list[dict[int, cp_model.IntVar]] = []
+    count_of: dict[tuple[int, Kind], cp_model.IntVar] = {}
     good: list[cp_model.IntVar] = []
     kept: list[cp_model.IntVar] = []
+    greedy: list[Packed] = []  # best greedy packing, groups indexed globally
+    close: list[Packed] = []  # the one near the plan
     for s in range(len(inst.section_names)):
         teams = inst.teams_of_section(s).tolist()
         if not teams:
             continue
         members = [i for i in range(n) if int(inst.section[i]) == s]
-        # teams by size bounds: (lo, hi) -> how many
-        kinds: dict[tuple[int, int], int] = {}
-        for t in teams:
-            key = (int(inst.team_lo[t]), int(inst.team_hi[t]))
-            kinds[key] = kinds.get(key, 0) + 1
-        per_kind: dict[tuple[int, int], list[cp_model.IntVar]] = {key: [] for key in kinds}
+        kinds = _kinds(inst, teams)
+        per_kind: dict[Kind, list[cp_model.IntVar]] = {key: [] for key in kinds}
         placed_parts = []
         section_groups = window_groups(inst, members, term.block)
+        offset = len(groups)
+        fresh = _best_greedy(members, section_groups, kinds, avoid, rng, GREEDY_TRIES) or []
+        if fresh and len(fresh) < len(teams):
+            # teams left without a window: repaired as if the packing were a plan
+            plan = _as_plan(inst, members, teams, fresh)
+            fresh = near_packing(
+                inst, members, section_groups, plan, term.block, rng,
+                most=len(teams), apart=False,
+            )  # fmt: skip
+        greedy += [(offset + g, key, team) for g, key, team in fresh]
         home: dict[int, int] = {}  # learner -> group of its team in ``near``
         if near is not None:
+            mine = near_packing(inst, members, section_groups, near, term.block, rng)
+            close += [(offset + g, key, team) for g, key, team in mine]
             teams_of: dict[int, list[int]] = {}
             for i in members:
                 teams_of.setdefault(near[i], []).append(i)
@@ -143,12 +432,12 @@ def fewest_without_time(
                 place.setdefault(i, []).append(v)
                 if home.get(i) == h:
                     kept.append(v)
-                    model.add_hint(v, 1)
             head = sum(xs.values())
             lo_sum, hi_sum = [], []
             for (lo, hi), count in kinds.items():
                 c = model.new_int_var(0, min(count, len(g) // max(1, lo)), "")
                 per_kind[(lo, hi)].append(c)
+                count_of[offset + h, (lo, hi)] = c
                 good.append(c)
                 lo_sum.append(lo * c)
                 hi_sum.append(hi * c)
@@ -171,6 +460,35 @@ def fewest_without_time(
         model.add_at_most_one(vs)
     model.maximize(sum(good))
 
+    def packed(best: list[Packed], proven: int, optimal: bool) -> Packing:
+        witness = [-1] * n
+        for g, _, team in best:
+            for i in team:
+                witness[i] = g
+        found = inst.k - len(best)
+        teams = tuple(tuple(team) for _, _, team in best)
+        return Packing(found, proven, optimal, tuple(groups), tuple(witness), teams)
+
+    # the packing to return when CP-SAT does no better: near the plan if one is given
+    mine = close if near is not None else greedy
+    if len(greedy) == inst.k or len(close) == inst.k or not exact:
+        # no team without a window, or no proof asked for: 0 is the bound
+        return packed(mine, 0, len(mine) == inst.k)
+    start = max(greedy, close, key=len)
+    hinted: set[cp_model.IntVar] = set()
+    counts: dict[tuple[int, Kind], int] = {}
+    for at, key, team in start:
+        for i in team:
+            model.add_hint(var_of[at][i], 1)
+            hinted.add(var_of[at][i])
+        counts[at, key] = counts.get((at, key), 0) + 1
+    for where, c in count_of.items():
+        model.add_hint(c, counts.get(where, 0))
+    for xs in var_of:
+        for v in xs.values():
+            if v not in hinted:
+                model.add_hint(v, 0)
+
     def run() -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver]:
         solver = cp_model.CpSolver()
         if deterministic:
@@ -186,10 +504,12 @@ def fewest_without_time(
     code, solver = run()
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         bound = 0 if code != cp_model.INFEASIBLE else inst.k
-        return Packing(inst.k, bound, False, tuple(groups), (-1,) * n)
+        return packed(mine, bound, False)
     most = sum(solver.value(c) for c in good)
-    proven = inst.k - int(solver.best_objective_bound + 1e-6)
+    proven = max(0, inst.k - int(solver.best_objective_bound + 1e-6))
     optimal = code == cp_model.OPTIMAL
+    if most <= len(mine):
+        return packed(mine, proven, optimal and len(mine) == most)
     if kept:
         # as many of the plan's teams kept as that many teams with time allow
         model.clear_hints()
@@ -206,7 +526,52 @@ def fewest_without_time(
             if solver.boolean_value(v):
                 witness[i] = index
     found = inst.k - sum(solver.value(c) for c in good)
-    return Packing(found, max(0, proven), optimal, tuple(groups), tuple(witness))
+    split: list[Packed] = []
+    for index in range(len(groups)):
+        sizes = {key: solver.value(c) for (g, key), c in count_of.items() if g == index}
+        inside = [i for i in var_of[index] if witness[i] == index]
+        split += [(index, key, team) for key, team in _split(inside, sizes, near)]
+    teams = tuple(tuple(team) for _, _, team in split)
+    return Packing(found, proven, optimal, tuple(groups), tuple(witness), teams)
+
+
+def _split(
+    learners: list[int], sizes: dict[Kind, int], near: Sequence[int] | None
+) -> list[tuple[Kind, list[int]]]:
+    """The learners CP-SAT placed in one window group as teams of the kinds it
+    counted there (each of its size bounds, the sum between): a team of
+    ``near`` lying whole in the group first stays whole, where its size fits."""
+    slots = sorted((key for key, c in sizes.items() for _ in range(c)), reverse=True)
+    if not slots:
+        return []
+    by_team: dict[int, list[int]] = {}
+    for i in learners:
+        by_team.setdefault(near[i] if near is not None else -1 - i, []).append(i)
+    whole = [ts for ts in by_team.values() if len(ts) > 1]
+    out: list[tuple[Kind, list[int]]] = []
+    left = len(learners)
+    for team in sorted(whole, key=lambda ts: (-len(ts), ts)):
+        fit = next((key for key in slots if key[0] <= len(team) <= key[1]), None)
+        if fit is None:
+            continue
+        others = list(slots)
+        others.remove(fit)
+        # the learners left must still fill the other teams
+        rest_lo, rest_hi = sum(lo for lo, _ in others), sum(hi for _, hi in others)
+        if not rest_lo <= left - len(team) <= rest_hi:
+            continue
+        slots, left = others, left - len(team)
+        out.append((fit, team))
+    taken = {i for _, team in out for i in team}
+    rest = [i for i in learners if i not in taken]
+    # the others fill the kinds left, each to its lower bound, then up to its upper one
+    made = [(key, [rest.pop() for _ in range(min(key[0], len(rest)))]) for key in slots]
+    for key, team in made:
+        while rest and len(team) < key[1]:
+            team.append(rest.pop())
+    if rest:  # the counts did not hold these: no teams, CP-SAT's witness alone
+        return []
+    return out + [(key, team) for key, team in made if len(team) >= key[0]]
 
 
 def time_neighbourhood(state: TeamState, term: OverlapTerm, team: int, size: int = 8) -> list[int]:
@@ -253,6 +618,86 @@ def packing_neighbourhood(state: TeamState, packing: Packing) -> list[int]:
     ]
 
 
+def packing_neighbourhoods(state: TeamState, packing: Packing) -> list[list[int]]:
+    """The teams a plan as good as ``packing`` must regroup, in independent parts.
+
+    With the packing's teams known, those are the plan's teams that are not
+    one of them, and two are in one part when a team of the packing takes
+    learners from both; each part can be regrouped alone. Otherwise, one part:
+    :func:`packing_neighbourhood`. Largest first.
+    """
+    if not packing.teams:
+        teams = packing_neighbourhood(state, packing)
+        return [teams] if teams else []
+    same = {frozenset(team) for team in packing.teams}
+    teams = [t for t, members in enumerate(state.members) if frozenset(members) not in same]
+    parent = {t: t for t in teams}
+
+    def root(t: int) -> int:
+        while parent[t] != t:
+            parent[t] = parent[parent[t]]
+            t = parent[t]
+        return t
+
+    for team in packing.teams:
+        owners = sorted({state.assign[i] for i in team} & parent.keys())
+        for t in owners[1:]:
+            parent[root(t)] = root(owners[0])
+    parts: dict[int, list[int]] = {}
+    for t in teams:
+        parts.setdefault(root(t), []).append(t)
+    return sorted(parts.values(), key=lambda part: (-len(part), part))
+
+
+def packing_plan(state: TeamState, packing: Packing, teams: Sequence[int]) -> list[int] | None:
+    """The current plan with ``teams`` regrouped as ``packing`` groups their
+    learners: each of its teams lying in ``teams`` takes the team of its size
+    it shares most learners with, the learners left over the others. None when
+    the packing has no teams (CP-SAT's) or its teams do not fit those sizes."""
+    if not packing.teams:
+        return None
+    chosen = set(teams)
+    learners = [i for t in teams for i in state.members[t]]
+    inside = [team for team in packing.teams if all(state.assign[i] in chosen for i in team)]
+    spare = {t: len(state.members[t]) for t in teams}
+    plan = list(state.assign)
+    placed: set[int] = set()
+    for team in inside:
+        shared: dict[int, int] = {}
+        for i in team:
+            shared[state.assign[i]] = shared.get(state.assign[i], 0) + 1
+        fits = [t for t, size in spare.items() if size == len(team)]
+        if not fits:
+            continue  # a team grown past its old size: left to CP-SAT
+        t = max(fits, key=lambda u: (shared.get(u, 0), -u))
+        del spare[t]
+        for i in team:
+            plan[i] = t
+        placed.update(team)
+    rest = [i for i in learners if i not in placed]
+    for t, size in spare.items():
+        for _ in range(size):
+            plan[rest.pop()] = t
+    return plan
+
+
+def regroup(
+    state: TeamState, teams: Sequence[int], plan: Sequence[int], *, force: bool = False
+) -> bool:
+    """Give ``teams`` their members in ``plan`` if that costs less, or with
+    ``force`` if it breaks no more hard rules; returns whether it did."""
+    members: dict[int, list[int]] = {t: [] for t in teams}
+    for t in teams:
+        for i in state.members[t]:
+            members[plan[i]].append(i)
+    before = sum(state.cost[t] for t in teams)
+    after = sum(state.team_cost(members[t], t) for t in teams)
+    if after >= before and not (force and after // HARD_COST <= before // HARD_COST):
+        return False
+    state.set_teams(teams, members)
+    return True
+
+
 def time_repair(
     state: TeamState,
     term: OverlapTerm,
@@ -263,6 +708,7 @@ def time_repair(
     workers: int = 1,
     cancel: threading.Event | None = None,
     wall_limit: float | None = None,
+    hint: Sequence[int] | None = None,
 ) -> bool:
     """Fewer teams without common time among ``teams``, with as few learners
     moved as that allows; kept if the objective improves.
@@ -276,7 +722,8 @@ def time_repair(
     neighbourhood model, with every criterion, takes seconds of CP-SAT's time
     at this size. ``work`` is CP-SAT's deterministic time for both solves
     (``wall_limit`` bounds each one's wall seconds). Returns whether the state
-    improved.
+    improved. ``hint`` (a plan, e.g. :func:`packing_plan`) is where the first
+    solve starts from, instead of the current plan.
     """
     if term.need == 0 or len(teams) < 2:
         return False
@@ -306,7 +753,7 @@ def time_repair(
         empty.append(z)
     model.add(sum(empty) <= have - 1)
     model.minimize(sum(empty))
-    sub.hint(state.assign)
+    sub.hint(state.assign if hint is None else hint)
 
     def run(work: float, seed: int) -> cp_model.CpSolver | None:
         solver = solver_for(work, seed, workers, True)

@@ -12,6 +12,7 @@ objective, and an improvement there is an improvement of the whole.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +34,7 @@ from teamform.search.local import HARD_COST, LocalSearch, TeamState
 from teamform.search.params import DEFAULT_PARAMS, SearchParams
 
 if TYPE_CHECKING:
+    from teamform.search.common_time import Packing
     from teamform.search.outcome import Outcome
 
 #: Work units per second of budget in deterministic mode (one unit ~ one LS step).
@@ -324,6 +326,34 @@ def _short_teams(state: TeamState, terms: Sequence[Term]) -> tuple[list[int], li
     return [t for c, t in have if c < term.need], [t for c, t in have if c == 0]
 
 
+def steep_overlap(state: TeamState, overlap: OverlapTerm | None) -> OverlapTerm | None:
+    """The overlap criterion with a step for a team without common time so steep
+    that no move or swap trades a team's last common hour for the other criteria.
+
+    A move or swap changes two teams and gains at most what they cost in the
+    other criteria; so a step worth twice the most any team of ``state`` costs
+    in them (or the criterion's own step, if larger) makes losing a team's last
+    hour a loss in every case that plan knows. The search uses it for its moves
+    only: plans are still compared by the objective. None when the criterion
+    has no such step, the plan breaks a hard rule, or projects are chosen per
+    team (the copy would share their decisions).
+    """
+    if overlap is None or not overlap.none_step or not overlap.coefficient:
+        return None
+    if state.hard_violations or state.deciding:
+        return None
+    others = max(
+        state.cost[t] - overlap.coefficient * overlap.team_penalty(m, t)
+        for t, m in enumerate(state.members)
+    )
+    step = -(-2 * others // overlap.coefficient)
+    if step <= overlap.none_step:
+        return None
+    steep = copy.copy(overlap)
+    steep.none_step = step
+    return steep
+
+
 def improve(
     state: TeamState,
     terms: Sequence[Term],
@@ -338,30 +368,39 @@ def improve(
 ) -> None:
     """Rounds of compiled annealing and CP-SAT repairs, each from the best plan so far.
 
-    Time repairs come first, from the starting plan. Round ``j`` then anneals
-    for :func:`epoch_steps` ``(j)`` steps, cooling from a sixth of the largest
-    soft coefficient to a hundredth of that; from the best plan, regroups each
-    team without common time with the teams that could take its members, for
-    fewer such teams (:func:`teamform.search.common_time.time_repair`; a
-    neighbourhood that found nothing is tried once more twice as large, and
-    never again as it was; when none helps, on cohorts of up to
-    :data:`PACKING_MAX_TEAMS` teams, the teams a packing of learners into
-    windows near the plan regroups, which also proves when no fewer are
-    possible); then re-assigns exactly a few teams short of common time with
-    the teams their members could join (:func:`repair_neighbourhood`; the same
-    learners never twice); then regroups exactly a few teams out of the
-    motivation range with partners that could even them out
-    (:class:`teamform.search.spread.Regroups`). The schedule depends on step counts,
-    never on the budget or the clock, and repairs are bounded by CP-SAT's
-    deterministic time; so a longer run with the same seed goes through the same
-    plans as a shorter one before going further, and, since ``keep_best`` is
-    called after every atom, never ends worse. ``units`` is the deterministic
-    budget (steps; a repair or a regrouping costs one atom, a time repair two,
-    a packing four); ``deadline`` bounds the wall clock.
+    First, when teams of the starting plan have no common time, the plan is
+    regrouped as a packing of learners into windows near it groups them
+    (:func:`teamform.search.common_time.fewest_without_time`), whatever that
+    costs in the other criteria: annealing mends those, and the starting plan
+    stays the best one until it does. Time repairs follow. Round ``j`` then
+    anneals for :func:`epoch_steps` ``(j)`` steps, cooling from a sixth of the
+    largest soft coefficient to a hundredth of that; the moves see a team's last
+    common hour as dearer than anything two teams can gain in the other criteria
+    (:func:`steep_overlap`), while plans are compared by the objective. From the
+    best plan, each team without common time is regrouped with the teams that
+    could take its members, for fewer such teams
+    (:func:`teamform.search.common_time.time_repair`; a neighbourhood that
+    found nothing is tried once more twice as large, and never again as it was;
+    when none helps, the parts of the regrouping a packing near the plan asks
+    for, each from the packing's plan; on cohorts of up to
+    :data:`PACKING_MAX_TEAMS` teams CP-SAT also proves when no fewer are
+    possible); then a few teams short of common time are re-assigned exactly
+    with the teams their members could join (:func:`repair_neighbourhood`; the
+    same learners never twice); then a few teams out of the motivation range
+    are regrouped exactly with partners that could even them out
+    (:class:`teamform.search.spread.Regroups`). The schedule depends on step counts, never on
+    the budget or the clock, and repairs are bounded by CP-SAT's deterministic
+    time; so a longer run with the same seed goes through the same plans as a
+    shorter one before going further, and, since ``keep_best`` is called after
+    every atom, never ends worse. ``units`` is the deterministic budget (steps;
+    a repair or a regrouping costs one atom, a time repair two, a packing
+    four); ``deadline`` bounds the wall clock.
     """
     from teamform.search.common_time import (
         fewest_without_time,
-        packing_neighbourhood,
+        packing_neighbourhoods,
+        packing_plan,
+        regroup,
         time_neighbourhood,
         time_repair,
     )
@@ -373,7 +412,6 @@ def improve(
     hot = max(coefs) / 6 if coefs else 0.0
     cold = hot / 100
     atom = atom_steps(inst)
-    search = CompiledLocalSearch(state, seed)
     used = 0
     rng = np.random.default_rng(seed)
 
@@ -441,32 +479,59 @@ def improve(
                     break
         if not gained:
             guided_repair()
-        search.load()
+        reload()
 
-    def guided_repair() -> None:
-        # teams without common time left: a packing of learners into windows
-        # near the plan shows which teams to regroup, or proves there are no fewer
-        nonlocal used, best, floor, spent
+    def near_packing() -> Packing | None:
+        # a packing of learners into windows near the plan: which teams to regroup
+        # for fewer teams without common time, and (up to PACKING_MAX_TEAMS teams,
+        # by CP-SAT) a proof of how few there can be
+        nonlocal used, floor, spent
         assert overlap is not None
         have = len(_empty_teams(state, overlap))
-        if have <= floor or inst.k > PACKING_MAX_TEAMS or out_of_budget() or over_share():
-            return
+        if have <= floor or out_of_budget() or over_share():
+            return None
         packing = fewest_without_time(
             inst, overlap, time_limit=PACKING_WORK, workers=workers, seed=seed,
-            near=state.assign, deterministic=True,
+            near=state.assign, deterministic=True, exact=inst.k <= PACKING_MAX_TEAMS,
             wall_limit=None if units is not None else deadline - time.perf_counter(),
         )  # fmt: skip
         used += 4 * atom
         spent += 4 * atom
         floor = max(floor, packing.proven)
-        if packing.found >= have:
-            return
-        teams = packing_neighbourhood(state, packing)
-        if len(teams) > 4 * TIME_REPAIR_TEAMS:
-            return
-        repair(teams, TIME_REPAIR_WORK * 2, 4 * atom)
+        return packing if packing.found < have else None
 
-    def repair(teams: list[int], work: float, charge: int) -> bool:
+    def packing_start() -> None:
+        # the starting plan regrouped as that packing groups its learners, whatever
+        # that costs in the other criteria: annealing mends those, and the best plan
+        # is kept anyway
+        nonlocal best
+        if state.hard_violations or not worth_it():
+            return
+        packing = near_packing()
+        if packing is None:
+            return
+        for teams in packing_neighbourhoods(state, packing):
+            plan = packing_plan(state, packing, teams)
+            if plan is not None and len(teams) > 1:
+                regroup(state, teams, plan, force=True)
+        best = keep_best()
+
+    def guided_repair() -> None:
+        # teams without common time left: each part of the packing's regrouping
+        # in turn, from the packing's plan, kept if the objective improves
+        packing = near_packing()
+        if packing is None:
+            return
+        for teams in packing_neighbourhoods(state, packing):
+            if out_of_budget() or over_share():
+                break
+            if 1 < len(teams) <= 4 * TIME_REPAIR_TEAMS:
+                plan = packing_plan(state, packing, teams)
+                repair(teams, TIME_REPAIR_WORK * 2, 4 * atom, plan)
+
+    def repair(
+        teams: list[int], work: float, charge: int, hint: Sequence[int] | None = None
+    ) -> bool:
         # one regrouping of ``teams`` for time, charged to the budget
         nonlocal used, best, spent
         assert overlap is not None
@@ -479,6 +544,7 @@ def improve(
             workers=workers,
             cancel=cancel,
             wall_limit=None if units is not None else deadline - time.perf_counter(),
+            hint=hint,
         )
         used += charge
         spent += charge
@@ -496,6 +562,22 @@ def improve(
         else None
     )
     if overlap is not None:
+        packing_start()
+    # the moves see a team's last common hour as dearer than anything else two
+    # teams could gain (steep_overlap); plans are still judged by the objective
+    steep = steep_overlap(state, overlap)
+    moving = state
+    if steep is not None:
+        moving = TeamState(inst, [steep if t is overlap else t for t in terms], state.assign)
+    search = CompiledLocalSearch(moving, seed)
+
+    def reload() -> None:
+        # after repairs: the search's state (and arrays) follow the plan
+        if moving is not state:
+            _restore(moving, state.assign)
+        search.load()
+
+    if overlap is not None:
         time_repairs()
     epoch = 0
     while not out_of_budget():
@@ -509,6 +591,8 @@ def improve(
                 temp=hot * (cold / hot) ** frac if hot else 0.0,
                 cancel=cancel,
             )
+            if moving is not state:
+                _restore(state, moving.assign)
             done += atom
             used += atom
             stats.ls_steps += steps
@@ -553,7 +637,7 @@ def improve(
                 stats.neighbourhoods += calls - regroups.calls
                 stats.improved += int(improved)
                 best = keep_best()
-        search.load()
+        reload()
         epoch += 1
 
 
