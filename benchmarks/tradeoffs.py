@@ -22,13 +22,16 @@ both hours short and skill deviation and better on one.
 ``monotone``: ``teamform form`` at 10 s and 30 s on the same cohort and seed,
 each in its own process: does the longer run ever end worse?
 
-``minzero``: the fewest teams without common time each cohort allows: an
-exact packing of learners into the windows they are free in, as whole teams
-(``teamform.search.common_time.fewest_without_time``: the fewest it finds, and
-CP-SAT's proof, ``--budget`` seconds), beside the learner bound (learners whose
-best possible team has no common block).
+``minzero``: the fewest teams without common time, and below the target,
+each cohort allows: exact packings of learners into the windows they are free
+in, and into the sets of learners sharing the target's hours, as whole teams
+(``teamform.search.common_time.fewest_without_time`` and
+``fewest_below_target``: the fewest each finds, and CP-SAT's proof,
+``--budget`` seconds each), beside the learner bound (learners whose best
+possible team has no common block, or falls short). A minimum is proven
+when the fewest found equals the larger bound.
 
-``fewest``: teamform (``--limits``, ``--seeds``) against that proven minimum:
+``fewest``: teamform (``--limits``, ``--seeds``) against those proven minima:
 teams with 0 h and below the target, per size, seed and limit.
 
 ``coldstart``: ``teamform form`` as on a fresh install, per case (``demo:5``: the
@@ -328,22 +331,33 @@ def coldstart(cases: list[str], seed: int = 0) -> list[dict[str, Any]]:
 
 
 def proven_minimum(inst: Any, budget: float) -> dict[str, Any]:
-    """The fewest teams without common time: the exact window packing
-    (:func:`teamform.search.common_time.fewest_without_time`) and the learner bound."""
+    """The fewest teams without common time and below the target: the exact
+    packings over window groups and over target groups
+    (:func:`teamform.search.common_time.fewest_without_time`,
+    :func:`~teamform.search.common_time.fewest_below_target`; the fewest each
+    finds and CP-SAT's proof, ``budget`` seconds each), beside the learner bound
+    (learners whose best possible team has no common block, or falls short)."""
     from teamform.criteria import OverlapTerm, build_terms
-    from teamform.search.common_time import fewest_without_time
+    from teamform.search.common_time import fewest_below_target, fewest_without_time
 
     term = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
+    below, empty = term.forced_teams()
     begin = time.perf_counter()
     packing = fewest_without_time(inst, term, time_limit=budget, workers=1)
-    below, empty = term.forced_teams()
+    middle = time.perf_counter()
+    short = fewest_below_target(inst, term, time_limit=budget, workers=1)
+    proven_below = max(short.proven, below)
     return {
         "learner_bound_0h": empty,
-        "learner_bound_below": below,
         "packing_found_0h": packing.found,
         "proven_0h": max(packing.proven, empty),
-        "packing_optimal": packing.optimal,
-        "packing_s": round(time.perf_counter() - begin, 2),
+        "packing_optimal": packing.optimal or packing.found == empty,
+        "packing_s": round(middle - begin, 2),
+        "learner_bound_below": below,
+        "packing_found_below": short.found,
+        "proven_below": proven_below,
+        "below_optimal": short.found == proven_below,
+        "below_packing_s": round(time.perf_counter() - middle, 2),
     }
 
 
@@ -378,7 +392,8 @@ def fewest(sizes: list[int], limits: list[float], seeds: list[int], proof: float
                             "teams_0h": got["teams_0h"], "proven_0h": floor["proven_0h"],
                             "packing_found_0h": floor["packing_found_0h"],
                             "teams_below": got["teams_below"],
-                            "bound_below": floor["learner_bound_below"],
+                            "proven_below": floor["proven_below"],
+                            "packing_found_below": floor["packing_found_below"],
                             "hours_short": got["hours_short"], "objective": result.objective,
                             "runtime_s": round(result.runtime, 2), "valid": got["valid"],
                         }

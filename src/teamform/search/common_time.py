@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -351,6 +351,77 @@ def near_packing(
     return [hosted[t] for t in sorted(hosted)]
 
 
+def block_part(mask: int, block: int) -> int:
+    """The slots of ``mask`` in runs of at least ``block`` (cyclic), as a bit set."""
+    starts = window_starts(mask, block)
+    out = starts
+    for shift in range(1, block):
+        out |= ((starts << shift) | (starts >> (SLOTS_PER_WEEK - shift))) & _WEEK
+    return out
+
+
+def target_groups(
+    inst: Instance, learners: Sequence[int], term: OverlapTerm
+) -> list[frozenset[int]]:
+    """Maximal sets of ``learners`` sharing at least the target's block time.
+
+    A team meets the target when the block time of its members' common mask
+    reaches ``need``: that mask is the intersection of at most ``hi`` (the
+    largest team) availability patterns, and the team lies in the set of
+    learners free in all of it. So the intersections of up to ``hi`` patterns
+    that reach the target (cut down to their block time, which changes no
+    team's count), level by level, give every set a team at the target lies
+    in; the maximal ones are kept, as in :func:`window_groups`.
+    """
+    if term.need == 0 or not learners:
+        return []
+    block, need = term.block, term.need
+    patterns = sorted({block_part(inst.masks[i], block) for i in learners})
+    level = {m for m in patterns if m.bit_count() >= need}
+    seen = set(level)
+    most = int(inst.team_hi.max())
+    for _ in range(most - 1):
+        nxt = set()
+        for common in level:
+            for m in patterns:
+                both = block_part(common & m, block)
+                if both != common and both not in seen and both.bit_count() >= need:
+                    nxt.add(both)
+        seen |= nxt
+        level = nxt
+    smallest = int(inst.team_lo.min())
+    sets = {frozenset(i for i in learners if inst.masks[i] & common == common) for common in seen}
+    ordered = sorted((g for g in sets if len(g) >= smallest), key=lambda g: (-len(g), sorted(g)))
+    kept: list[frozenset[int]] = []
+    for g in ordered:
+        if not any(g <= other for other in kept):
+            kept.append(g)
+    return sorted(kept, key=sorted)
+
+
+def fewest_below_target(
+    inst: Instance,
+    term: OverlapTerm,
+    *,
+    time_limit: float,
+    workers: int = 1,
+    seed: int = 0,
+    exact: bool = True,
+) -> Packing:
+    """The fewest teams below the common-time target any plan can have.
+
+    The packing of :func:`fewest_without_time` over :func:`target_groups`
+    instead of window groups: a team placed in a group meets the target, and
+    every team that meets it lies in a group. So ``proven`` bounds the teams
+    below the target of every plan (avoid pairs and pins ignored) and
+    ``found`` is a packing's own count.
+    """
+    return _fewest_outside(
+        inst, term, lambda members: target_groups(inst, members, term),
+        time_limit=time_limit, workers=workers, seed=seed, exact=exact,
+    )  # fmt: skip
+
+
 def fewest_without_time(
     inst: Instance,
     term: OverlapTerm,
@@ -382,6 +453,28 @@ def fewest_without_time(
     second solve that keeps the most at CP-SAT's count. ``exact=False`` skips
     CP-SAT: ``proven`` is then 0 unless a packing without such teams is found.
     """
+    return _fewest_outside(
+        inst, term, lambda members: window_groups(inst, members, term.block),
+        time_limit=time_limit, workers=workers, seed=seed, near=near,
+        deterministic=deterministic, wall_limit=wall_limit, exact=exact,
+    )  # fmt: skip
+
+
+def _fewest_outside(
+    inst: Instance,
+    term: OverlapTerm,
+    grouping: Callable[[list[int]], list[frozenset[int]]],
+    *,
+    time_limit: float,
+    workers: int = 1,
+    seed: int = 0,
+    near: Sequence[int] | None = None,
+    deterministic: bool = False,
+    wall_limit: float | None = None,
+    exact: bool = True,
+) -> Packing:
+    """The packing of :func:`fewest_without_time` over the groups ``grouping``
+    gives each section's learners."""
     n = inst.n
     rng = random.Random(seed)
     avoid = inst.avoid_adj
@@ -402,7 +495,7 @@ def fewest_without_time(
         kinds = _kinds(inst, teams)
         per_kind: dict[Kind, list[cp_model.IntVar]] = {key: [] for key in kinds}
         placed_parts = []
-        section_groups = window_groups(inst, members, term.block)
+        section_groups = grouping(members)
         offset = len(groups)
         fresh = _best_greedy(members, section_groups, kinds, avoid, rng, GREEDY_TRIES) or []
         if fresh and len(fresh) < len(teams):
