@@ -288,9 +288,14 @@ def near_packing(
         members.setdefault(near[i], []).append(i)
     hosted: dict[int, Packed] = {}  # plan team -> its packed team
     loose: list[int] = []  # plan teams without a window
+    holding: dict[int, list[int]] = {}  # learner -> the groups holding it
+    for g, grp in enumerate(groups):
+        for i in grp:
+            holding.setdefault(i, []).append(g)
     for t in sorted(members):
         key = (int(inst.team_lo[t]), int(inst.team_hi[t]))
-        host = next((g for g, grp in enumerate(groups) if grp.issuperset(members[t])), None)
+        first = holding.get(members[t][0], [])
+        host = next((g for g in first if groups[g].issuperset(members[t])), None)
         if host is None:
             loose.append(t)
         else:
@@ -487,17 +492,21 @@ def _fewest_outside(
     kept: list[cp_model.IntVar] = []
     greedy: list[Packed] = []  # best greedy packing, groups indexed globally
     close: list[Packed] = []  # the one near the plan
+    sections: list[tuple[list[int], dict[Kind, int], int]] = []  # members, kinds, offset
     for s in range(len(inst.section_names)):
         teams = inst.teams_of_section(s).tolist()
         if not teams:
             continue
         members = [i for i in range(n) if int(inst.section[i]) == s]
         kinds = _kinds(inst, teams)
-        per_kind: dict[Kind, list[cp_model.IntVar]] = {key: [] for key in kinds}
-        placed_parts = []
         section_groups = grouping(members)
         offset = len(groups)
-        fresh = _best_greedy(members, section_groups, kinds, avoid, rng, GREEDY_TRIES) or []
+        groups += section_groups
+        sections.append((members, kinds, offset))
+        # from scratch: the packing to return without a plan, or CP-SAT's start
+        fresh: list[Packed] = []
+        if near is None or exact:
+            fresh = _best_greedy(members, section_groups, kinds, avoid, rng, GREEDY_TRIES) or []
         if fresh and len(fresh) < len(teams):
             # teams left without a window: repaired as if the packing were a plan
             plan = _as_plan(inst, members, teams, fresh)
@@ -506,52 +515,9 @@ def _fewest_outside(
                 most=len(teams), apart=False,
             )  # fmt: skip
         greedy += [(offset + g, key, team) for g, key, team in fresh]
-        home: dict[int, int] = {}  # learner -> group of its team in ``near``
         if near is not None:
             mine = near_packing(inst, members, section_groups, near, term.block, rng)
             close += [(offset + g, key, team) for g, key, team in mine]
-            teams_of: dict[int, list[int]] = {}
-            for i in members:
-                teams_of.setdefault(near[i], []).append(i)
-            for team in teams_of.values():
-                host = next((h for h, g in enumerate(section_groups) if g.issuperset(team)), None)
-                if host is not None:
-                    home.update((i, host) for i in team)
-        for h, g in enumerate(section_groups):
-            xs = {}
-            for i in sorted(g):
-                v = model.new_bool_var("")
-                xs[i] = v
-                place.setdefault(i, []).append(v)
-                if home.get(i) == h:
-                    kept.append(v)
-            head = sum(xs.values())
-            lo_sum, hi_sum = [], []
-            for (lo, hi), count in kinds.items():
-                c = model.new_int_var(0, min(count, len(g) // max(1, lo)), "")
-                per_kind[(lo, hi)].append(c)
-                count_of[offset + h, (lo, hi)] = c
-                good.append(c)
-                lo_sum.append(lo * c)
-                hi_sum.append(hi * c)
-            model.add(head >= sum(lo_sum))
-            model.add(head <= sum(hi_sum))
-            placed_parts.append(head)
-            groups.append(g)
-            var_of.append(xs)
-        used_lo, used_hi = [], []
-        for (lo, hi), count in kinds.items():
-            used = sum(per_kind[(lo, hi)])
-            model.add(used <= count)
-            used_lo.append(lo * (count - used))
-            used_hi.append(hi * (count - used))
-        # the learners left over make the remaining teams
-        left = len(members) - sum(placed_parts)
-        model.add(left >= sum(used_lo))
-        model.add(left <= sum(used_hi))
-    for vs in place.values():
-        model.add_at_most_one(vs)
-    model.maximize(sum(good))
 
     def packed(best: list[Packed], proven: int, optimal: bool) -> Packing:
         witness = [-1] * n
@@ -567,6 +533,55 @@ def _fewest_outside(
     if len(greedy) == inst.k or len(close) == inst.k or not exact:
         # no team without a window, or no proof asked for: 0 is the bound
         return packed(mine, 0, len(mine) == inst.k)
+    # the exact packing (built only now: at tens of thousands of learners it is large)
+    home: dict[int, int] = {}  # learner -> group of its team in ``near``
+    if near is not None:
+        teams_of: dict[int, list[int]] = {}
+        for i in range(n):
+            teams_of.setdefault(near[i], []).append(i)
+        for team in teams_of.values():
+            host = next((h for h, g in enumerate(groups) if g.issuperset(team)), None)
+            if host is not None:
+                home.update((i, host) for i in team)
+    for members, kinds, offset in sections:
+        per_kind: dict[Kind, list[cp_model.IntVar]] = {key: [] for key in kinds}
+        placed_parts = []
+        end = next((o for _, _, o in sections if o > offset), len(groups))
+        for h in range(offset, end):
+            g = groups[h]
+            xs = {}
+            for i in sorted(g):
+                v = model.new_bool_var("")
+                xs[i] = v
+                place.setdefault(i, []).append(v)
+                if home.get(i) == h:
+                    kept.append(v)
+            head = sum(xs.values())
+            lo_sum, hi_sum = [], []
+            for (lo, hi), count in kinds.items():
+                c = model.new_int_var(0, min(count, len(g) // max(1, lo)), "")
+                per_kind[(lo, hi)].append(c)
+                count_of[h, (lo, hi)] = c
+                good.append(c)
+                lo_sum.append(lo * c)
+                hi_sum.append(hi * c)
+            model.add(head >= sum(lo_sum))
+            model.add(head <= sum(hi_sum))
+            placed_parts.append(head)
+            var_of.append(xs)
+        used_lo, used_hi = [], []
+        for (lo, hi), count in kinds.items():
+            used = sum(per_kind[(lo, hi)])
+            model.add(used <= count)
+            used_lo.append(lo * (count - used))
+            used_hi.append(hi * (count - used))
+        # the learners left over make the remaining teams
+        left = len(members) - sum(placed_parts)
+        model.add(left >= sum(used_lo))
+        model.add(left <= sum(used_hi))
+    for vs in place.values():
+        model.add_at_most_one(vs)
+    model.maximize(sum(good))
     start = max(greedy, close, key=len)
     hinted: set[cp_model.IntVar] = set()
     counts: dict[tuple[int, Kind], int] = {}

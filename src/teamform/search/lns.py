@@ -277,8 +277,11 @@ TIME_REPAIR_RATIO = 8
 TIME_REPAIR_SHARE = 0.3
 #: CP-SAT's deterministic time for each solve of the packing that guides time repairs.
 PACKING_WORK = 1.0
-#: Above this many teams the packing takes longer than a search budget: no guided repairs.
+#: Above this many teams CP-SAT's packing takes longer than a search budget: no proof.
 PACKING_MAX_TEAMS = 64
+#: Above this many learners even the greedy packing near the plan does (about 1 s at
+#: 2 000 learners, 11 s at 10 000): no packing start and no guided repairs.
+PACKING_MAX_LEARNERS = 2000
 
 
 def epoch_steps(inst: Instance, index: int) -> int:
@@ -382,7 +385,8 @@ def improve(
     (:func:`teamform.search.common_time.time_repair`; a neighbourhood that
     found nothing is tried once more twice as large, and never again as it was;
     when none helps, the parts of the regrouping a packing near the plan asks
-    for, each from the packing's plan; on cohorts of up to
+    for, each from the packing's plan; packings run on cohorts of up to
+    :data:`PACKING_MAX_LEARNERS` learners, and on cohorts of up to
     :data:`PACKING_MAX_TEAMS` teams CP-SAT also proves when no fewer are
     possible); then a few teams short of common time are re-assigned exactly
     with the teams their members could join (:func:`repair_neighbourhood`; the
@@ -488,7 +492,7 @@ def improve(
         nonlocal used, floor, spent
         assert overlap is not None
         have = len(_empty_teams(state, overlap))
-        if have <= floor or out_of_budget() or over_share():
+        if have <= floor or inst.n > PACKING_MAX_LEARNERS or out_of_budget() or over_share():
             return None
         packing = fewest_without_time(
             inst, overlap, time_limit=PACKING_WORK, workers=workers, seed=seed,
