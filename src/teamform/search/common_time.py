@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -597,12 +598,15 @@ def _fewest_outside(
             if v not in hinted:
                 model.add_hint(v, 0)
 
+    # both solves together keep within ``wall_limit``
+    wall_end = None if wall_limit is None else time.perf_counter() + wall_limit
+
     def run() -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver]:
         solver = cp_model.CpSolver()
         if deterministic:
             solver.parameters.max_deterministic_time = max(0.01, time_limit)
-            if wall_limit is not None:
-                solver.parameters.max_time_in_seconds = max(0.01, wall_limit)
+            if wall_end is not None:
+                solver.parameters.max_time_in_seconds = max(0.01, wall_end - time.perf_counter())
         else:
             solver.parameters.max_time_in_seconds = max(0.01, time_limit)
         solver.parameters.num_workers = max(1, workers)
@@ -829,7 +833,7 @@ def time_repair(
     search's later moves mend the remainder. A cheap model on purpose: the full
     neighbourhood model, with every criterion, takes seconds of CP-SAT's time
     at this size. ``work`` is CP-SAT's deterministic time for both solves
-    (``wall_limit`` bounds each one's wall seconds). Returns whether the state
+    (``wall_limit`` bounds both together). Returns whether the state
     improved. ``hint`` (a plan, e.g. :func:`packing_plan`) is where the first
     solve starts from, instead of the current plan.
     """
@@ -863,10 +867,13 @@ def time_repair(
     model.minimize(sum(empty))
     sub.hint(state.assign if hint is None else hint)
 
+    wall_end = None if wall_limit is None else time.perf_counter() + wall_limit
+
     def run(work: float, seed: int) -> cp_model.CpSolver | None:
+        # both solves together keep within ``wall_limit``
         solver = solver_for(work, seed, workers, True)
-        if wall_limit is not None:
-            solver.parameters.max_time_in_seconds = max(0.01, wall_limit)
+        if wall_end is not None:
+            solver.parameters.max_time_in_seconds = max(0.01, wall_end - time.perf_counter())
         with stopping(solver, cancel):
             code = solver.solve(model)
         return solver if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
