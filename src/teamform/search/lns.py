@@ -485,7 +485,7 @@ def improve(
             guided_repair()
         reload()
 
-    def near_packing(exact: bool) -> Packing | None:
+    def near_packing() -> Packing | None:
         # a packing of learners into windows near the plan: which teams to regroup
         # for fewer teams without common time, and (up to PACKING_MAX_TEAMS teams,
         # by CP-SAT) a proof of how few there can be
@@ -496,7 +496,7 @@ def improve(
             return None
         packing = fewest_without_time(
             inst, overlap, time_limit=PACKING_WORK, workers=workers, seed=seed,
-            near=state.assign, deterministic=True, exact=exact and inst.k <= PACKING_MAX_TEAMS,
+            near=state.assign, deterministic=True, exact=inst.k <= PACKING_MAX_TEAMS,
             wall_limit=None if units is not None else deadline - time.perf_counter(),
         )  # fmt: skip
         used += 4 * atom
@@ -511,7 +511,7 @@ def improve(
         nonlocal best
         if state.hard_violations or not worth_it():
             return
-        packing = near_packing(exact=False)  # the proof can wait: time is short here
+        packing = near_packing()
         if packing is None:
             return
         for teams in packing_neighbourhoods(state, packing):
@@ -523,7 +523,7 @@ def improve(
     def guided_repair() -> None:
         # teams without common time left: each part of the packing's regrouping
         # in turn, from the packing's plan, kept if the objective improves
-        packing = near_packing(exact=True)
+        packing = near_packing()
         if packing is None:
             return
         for teams in packing_neighbourhoods(state, packing):
