@@ -568,8 +568,10 @@ def improve(
     if overlap is not None:
         packing_start()
     # the moves see a team's last common hour as dearer than anything else two
-    # teams could gain (steep_overlap); plans are still judged by the objective
-    steep = steep_overlap(state, overlap)
+    # teams could gain (steep_overlap); plans are still judged by the objective.
+    # Only where time repairs run too: where skills weigh more, the moves must be
+    # free to trade common time for them
+    steep = steep_overlap(state, overlap) if overlap is not None and worth_it() else None
     moving = state
     if steep is not None:
         moving = TeamState(inst, [steep if t is overlap else t for t in terms], state.assign)
