@@ -132,3 +132,9 @@ def test_spread_check_prices_every_team_off_the_spread(monkeypatch: pytest.Monke
     result["breakdown"][0]["penalty"] = off + 1
     with pytest.raises(RuntimeError, match="re-scored"):
         spread_check(directory, result)
+
+def test_quick_overlap_bound_run(tmp_path: Path) -> None:
+    (row,) = run_quick("overlap_bound", tmp_path)
+    # the partition only adds to the bound, and neither is above the plan found
+    assert float(row["before_h"]) <= float(row["after_h"]) <= float(row["found_h"])
+    assert float(row["reported_h"]) == float(row["after_h"])

@@ -1,0 +1,137 @@
+"""The overlap lower bound against the best plans found, before and after the partition bound.
+
+Run from the repository root::
+
+    python -m benchmarks.overlap_bound                        # 120, 500, 2 000, 10 000 learners
+    python -m benchmarks.overlap_bound --sizes 2000 --seeds 0 1 2
+    python -m benchmarks.overlap_bound --quick                # smoke run, a few seconds
+
+Per cohort (the committed ones, 10 000 learners generated from seed 1) under the
+collaborative preset: the overlap bound (hours short, steps included) without
+the partition of the short learners (``before``: the per-learner, layer and
+share bounds) and with it (``after``), computed back to back in one process with
+the compiled kernels loaded, and the seconds each took; then the real ``teamform
+form`` command (fresh process, fixed seeds) for the best plan found: its hours
+short, teams without common time, the bound it reported and the time its
+bounds phase took. The gaps are ``(found - bound) / found`` for the overlap
+criterion alone. Results: ``results/overlap_bound.csv`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.cohorts import MODEL, RESULTS, cohort_dir, machine, timed_form
+from benchmarks.tradeoffs import load
+
+#: (learners, time limit of the command) by default.
+PLAN = {120: 10.0, 500: 10.0, 2000: 60.0, 10000: 60.0}
+
+
+def bounds(inst: Any) -> dict[str, Any]:
+    """The overlap bound without and with the partition, back to back, and their cost."""
+    import teamform.criteria.overlap_partition as partition
+    from teamform.criteria import OverlapTerm, build_terms
+    from teamform.search.kernels import warm_up
+
+    warm_up()
+
+    def fresh() -> OverlapTerm:
+        term = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
+        term.learner_bounds()  # shared by both: timed apart
+        return term
+
+    row: dict[str, Any] = {}
+    keep = partition.MAX_GROUPS
+    for name, limit in (("before", 0), ("after", keep)):
+        partition.MAX_GROUPS = limit
+        try:
+            begin = time.perf_counter()
+            learners = fresh()
+            row["learner_s"] = round(time.perf_counter() - begin, 3)
+            begin = time.perf_counter()
+            value = learners.lower_bound()
+            row[f"{name}_s"] = round(time.perf_counter() - begin, 3)
+            row[f"{name}_h"] = learners.natural(value)
+        finally:
+            partition.MAX_GROUPS = keep
+    term = fresh()
+    begin = time.perf_counter()
+    term.partition_bound(0)
+    row["partition_s"] = round(time.perf_counter() - begin, 3)
+    row["short_learners"] = int((term.learner_bounds() > 0).sum())
+    return row
+
+
+def found(n: int, limit: float, seed: int, work: Path) -> dict[str, Any]:
+    """The best plan of one run of the real command."""
+    out = work / f"n{n}_s{seed}.json"
+    result, wall, _ = timed_form(
+        cohort_dir(n, work), MODEL, limit, seed, out, timeout=limit * 4 + 120
+    )
+    overlap = next(c for c in result["breakdown"] if c["name"] == "overlap")
+    return {
+        "found_h": overlap["penalty"],
+        "reported_h": overlap["lower_bound"],
+        "teams_0h": sum(1 for t in result["teams"] if t["common_hours"] == 0),
+        "bounds_phase_s": round(float(result["timings"].get("bounds", 0.0)), 3),
+        "wall_s": round(wall, 2),
+    }
+
+
+def run(sizes: list[int], seeds: list[int], limits: dict[int, float]) -> list[dict[str, Any]]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for n in sizes:
+            base = {"n": n, **bounds(load(n, work))}
+            for seed in seeds:
+                plan = found(n, limits[n], seed, work)
+                row = {**base, "seed": seed, "limit_s": limits[n], **plan}
+                for name in ("before", "after"):
+                    gap = (row["found_h"] - row[f"{name}_h"]) / max(row["found_h"], 1e-9)
+                    row[f"gap_{name}"] = round(gap, 3)
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    return rows
+
+
+def write(rows: list[dict[str, Any]], results: Path) -> None:
+    """CSV and Markdown table of ``rows``."""
+    results.mkdir(parents=True, exist_ok=True)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    with open(results / "overlap_bound.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = [f"### overlap bound ({machine()})", "", "| " + " | ".join(columns) + " |"]
+    lines.append("|" + "---|" * len(columns))
+    lines += ["| " + " | ".join(str(row.get(c, "-")) for c in columns) + " |" for row in rows]
+    (results / "overlap_bound.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(PLAN))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--limit", type=float, help="time limit of every run (default: per size)")
+    parser.add_argument("--quick", action="store_true", help="30 learners, 2 s, one seed")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    sizes, seeds = ([30], [0]) if args.quick else (args.sizes, args.seeds)
+    limit = 2.0 if args.quick else args.limit
+    limits = {n: limit if limit is not None else PLAN.get(n, 60.0) for n in sizes}
+    print(f"machine: {machine()}, load {os.getloadavg()[0]:.1f}", flush=True)
+    write(run(sizes, seeds, limits), args.results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
