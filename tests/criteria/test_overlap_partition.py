@@ -134,6 +134,24 @@ def test_too_few_teams_for_every_rare_learner_apart() -> None:
     assert term.lower_bound() == 32
 
 
+def test_teams_that_must_lack_common_time_pay_every_step() -> None:
+    # two groups of three, free on different days; teams of exactly two. No learner is
+    # short alone, but each group leaves one learner over, and those two share a team with
+    # nothing in common: 2 h short, 1 h below the target and 2 h without any common time.
+    # The layer bound sees the 2 h; the window packing proves the team, and every step.
+    records = [
+        *(learner(f"m{k}", availability="Mon 10:00-13:00") for k in range(3)),
+        *(learner(f"t{k}", availability="Tue 10:00-13:00") for k in range(3)),
+    ]
+    inst = make_instance(records, overlap(2, below=1, none=2), team={"size": 2})
+    term = term_of(inst)
+    assert term.learner_bounds().tolist() == [0] * 6
+    assert optimum(inst) == 20
+    assert term.layer_bound(0) == 8 and term.share_bound(0) == 0
+    assert partition_bound(term, 0) == 20
+    assert term.lower_bound() == 20
+
+
 WINDOWS = [
     "Mon 10:00-11:00",
     "Mon 10:30-12:00",
@@ -183,17 +201,20 @@ def test_never_above_the_brute_force_optimum(seed: int) -> None:
 def test_above_the_other_bounds_on_many_cohorts(monkeypatch: pytest.MonkeyPatch) -> None:
     import teamform.criteria.overlap_partition as module
 
-    higher = exact = 0
+    higher = alone = exact = 0
     for seed in SEEDS:
         inst = random_cohort(seed)
         new = term_of(inst).lower_bound()
         with monkeypatch.context() as patch:
-            patch.setattr(module, "MAX_GROUPS", 0)  # the bound as it was without the partition
+            # the bound as it was without the partition; the partition without the packing
+            patch.setattr(OverlapTerm, "partition_bound", lambda self, section: 0)
             old = term_of(inst).lower_bound()
+            patch.setattr(module, "PACKING_MAX_LEARNERS", 0)
+            alone += partition_bound(term_of(inst), 0) > old
         higher += new > old
-        exact += partition_bound(term_of(inst), 0) == optimum(inst)
-    # measured: the whole bound higher on 9 of the 48, the partition the optimum on 43
-    assert higher >= 6 and exact >= 36, (higher, exact)
+        exact += new == optimum(inst)
+    # measured: higher on 12 of the 48 (on 9 without the packing), the optimum on 46
+    assert higher >= 9 and alone >= 6 and exact >= 40, (higher, alone, exact)
 
 
 def test_too_many_groups_leave_the_other_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -201,6 +222,8 @@ def test_too_many_groups_leave_the_other_bounds(monkeypatch: pytest.MonkeyPatch)
 
     inst = random_cohort(46)
     assert term_of(inst).lower_bound() == 36 == optimum(inst)
+    monkeypatch.setattr(module, "PACKING_MAX_LEARNERS", 0)
+    assert term_of(inst).lower_bound() == 36  # the partition alone
     monkeypatch.setattr(module, "MAX_GROUPS", 1)
     term = term_of(inst)
     assert partition_bound(term, 0) == 0

@@ -390,8 +390,9 @@ class OverlapTerm(Term):
     def partition_bound(self, section: int) -> int:
         """Penalty, steps included, of the teams holding ``section``'s short learners:
         the least over every way of grouping them into teams, each group paying
-        the best team any plan could build around it
-        (:mod:`teamform.criteria.overlap_partition`)."""
+        the best team any plan could build around it, and on small cohorts at
+        least as many teams without common time as the exact window packing
+        proves (:mod:`teamform.criteria.overlap_partition`)."""
         from teamform.criteria.overlap_partition import partition_bound
 
         return partition_bound(self, section)

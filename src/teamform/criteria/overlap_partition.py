@@ -23,6 +23,12 @@ and avoid pairs and the other criteria are ignored, so this is a relaxation:
 never above the optimum. It sees what a per-learner count cannot: short
 learners who could share their rare hours pay the team's shortfall once
 between them, and those who cannot pay it each.
+
+On small one-section cohorts (up to :data:`PACKING_MAX_LEARNERS`), the exact
+window packing of :func:`~teamform.search.common_time.fewest_without_time`
+proves how many teams must lack common time altogether, short learners or not;
+the partition then has at least that many teams paying ``Z``: those among its
+groups and the rest, which hold no short learner and so add to its cost.
 """
 
 from __future__ import annotations
@@ -47,6 +53,12 @@ MAX_GROUPS = 20000
 PARTITION_WORK = 0.5
 #: Wall-clock seconds the partition may take at most, per section (a loaded machine).
 PARTITION_WALL = 2.0
+#: Cohorts up to this size also count the teams that must lack common time (the exact
+#: window packing, which takes longer than a quick bound should on larger cohorts).
+PACKING_MAX_LEARNERS = 80
+#: CP-SAT's deterministic work and wall-clock seconds for that packing.
+PACKING_WORK = 0.5
+PACKING_WALL = 0.5
 #: Nodes of the partner search per group before its weaker fallback is used.
 _SEARCH_NODES = 20000
 
@@ -58,9 +70,11 @@ def partition_bound(term: OverlapTerm, section: int) -> int:
     if got is None:
         return 0
     teams, members, b = got
+    zero = term.shortfall_penalty(0)
+    without = _fewest_without_time(term, section, len(members))
     short = members[b[members] > 0]
     if not len(short):
-        return 0
+        return zero * without
     if not usable(_enumerate_groups, "overlap bound without the short learners' partition"):
         return 0
     cap = int(inst.team_hi[teams].max())
@@ -81,10 +95,10 @@ def partition_bound(term: OverlapTerm, section: int) -> int:
         _SEARCH_NODES,
     )
     if found < 0:
-        return 0  # too many groups for a quick bound: the others stand
+        return zero * without  # too many groups for a quick bound: the others stand
     groups = [tuple(row[row >= 0].tolist()) for row in kinds[:found]]
     costs = [term.shortfall_penalty(int(t)) for t in best[:found].tolist()]
-    return _solve(groups, costs, counts.tolist(), term.shortfall_penalty(0), cap, len(teams))
+    return _solve(groups, costs, counts.tolist(), zero, cap, len(teams), without)
 
 
 def _solve(
@@ -94,10 +108,12 @@ def _solve(
     zero: int,
     cap: int,
     n_teams: int,
+    without: int = 0,
 ) -> int:
     """Least cost of groups covering every short learner once (the rest in teams
     without common time, ``zero`` each, up to ``cap`` to a team), in at most
-    ``n_teams`` teams: CP-SAT's proven bound."""
+    ``n_teams`` teams, with at least ``without`` teams without common time in
+    all: CP-SAT's proven bound."""
     model = cp_model.CpModel()
     cover: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in counts]
     objective = []
@@ -116,8 +132,11 @@ def _solve(
         model.add(sum(c * y for c, y in cover[p]) + s == count)
         spill.append(s)
     model.add(sum(spill) <= cap * empty)
-    model.add(sum(used) + empty <= n_teams)
-    model.minimize(sum(objective) + zero * empty)
+    # teams without common time and without short learners: the rest of ``without``
+    others = model.new_int_var(0, n_teams, "others")
+    model.add(empty + others >= without)
+    model.add(sum(used) + empty + others <= n_teams)
+    model.minimize(sum(objective) + zero * (empty + others))
     solver = cp_model.CpSolver()
     params = solver.parameters
     params.num_workers = 1
@@ -135,6 +154,21 @@ def _solve(
         return 0
     # costs are integers, so a fractional bound rounds up
     return max(0, math.ceil(bound - 1e-6))
+
+
+def _fewest_without_time(term: OverlapTerm, section: int, learners: int) -> int:
+    """Teams of ``section`` that must lack common time, proven by the exact window
+    packing (:func:`~teamform.search.common_time.fewest_without_time`) within a
+    small limit; 0 when the cohort has several sections or is too large for that."""
+    inst = term.inst
+    if len(inst.section_names) != 1 or learners > PACKING_MAX_LEARNERS:
+        return 0
+    from teamform.search.common_time import fewest_without_time
+
+    packing = fewest_without_time(
+        inst, term, time_limit=PACKING_WORK, deterministic=True, wall_limit=PACKING_WALL
+    )
+    return packing.proven
 
 
 def warm_up() -> None:
