@@ -28,6 +28,7 @@ import numpy as np
 
 from teamform.cancel import is_set
 from teamform.criteria import OBJECTIVE_SCALE, Term, build_terms
+from teamform.criteria.overlap_partition import BOUND_SHARE, wall_limit
 from teamform.diagnose import diagnose, precheck
 from teamform.distances import model_distances
 from teamform.errors import InputError
@@ -328,8 +329,9 @@ def search(
     first = time.perf_counter() - t0
     constructed = time.perf_counter()
     # bounds are needed for the report; computing them now keeps the finish quick
-    for term in terms:
-        term.bound()
+    with wall_limit(None if deterministic else BOUND_SHARE * time_limit):
+        for term in terms:
+            term.bound()
     bounded = time.perf_counter()
     reserve = _reserve(inst, terms, start, time_limit, deterministic, include_writing)
     search_limit = max(0.01, time_limit - reserve)

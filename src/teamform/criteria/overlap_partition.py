@@ -33,7 +33,10 @@ groups and the rest, which hold no short learner and so add to its cost.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -51,14 +54,33 @@ if TYPE_CHECKING:
 MAX_GROUPS = 20000
 #: CP-SAT's deterministic work (roughly seconds) for the partition, per section.
 PARTITION_WORK = 0.5
-#: Wall-clock seconds the partition may take at most, per section (a loaded machine).
+#: Wall-clock seconds the partition (and the packing) may take at most, per section,
+#: unless a solve sets its own share (:func:`wall_limit`).
 PARTITION_WALL = 2.0
+#: Share of a solve's time limit each of them may take.
+BOUND_SHARE = 0.04
+_WALL: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "partition_wall", default=PARTITION_WALL
+)
+
+
+@contextlib.contextmanager
+def wall_limit(seconds: float | None) -> Iterator[None]:
+    """Within the block, CP-SAT's partition and packing stop after ``seconds`` of wall
+    clock each (their proven bounds so far are kept: valid, perhaps weaker); None:
+    only at their deterministic work limits, so the bound is the same on every run."""
+    token = _WALL.set(seconds)
+    try:
+        yield
+    finally:
+        _WALL.reset(token)
+
+
 #: Cohorts up to this size also count the teams that must lack common time (the exact
 #: window packing, which takes longer than a quick bound should on larger cohorts).
 PACKING_MAX_LEARNERS = 80
-#: CP-SAT's deterministic work and wall-clock seconds for that packing.
+#: CP-SAT's deterministic work for that packing.
 PACKING_WORK = 0.5
-PACKING_WALL = 0.5
 #: Nodes of the partner search per group before its weaker fallback is used.
 _SEARCH_NODES = 20000
 
@@ -142,7 +164,9 @@ def _solve(
     params.num_workers = 1
     params.random_seed = 0
     params.max_deterministic_time = PARTITION_WORK
-    params.max_time_in_seconds = PARTITION_WALL
+    wall = _WALL.get()
+    if wall is not None:
+        params.max_time_in_seconds = max(0.01, wall)
     # probing costs more wall time than it saves on these small set-partitioning models
     params.cp_model_probing_level = 0
     params.catch_sigint_signal = False
@@ -166,7 +190,7 @@ def _fewest_without_time(term: OverlapTerm, section: int, learners: int) -> int:
     from teamform.search.common_time import fewest_without_time
 
     packing = fewest_without_time(
-        inst, term, time_limit=PACKING_WORK, deterministic=True, wall_limit=PACKING_WALL
+        inst, term, time_limit=PACKING_WORK, deterministic=True, wall_limit=_WALL.get()
     )
     return packing.proven
 
