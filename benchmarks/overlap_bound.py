@@ -35,9 +35,11 @@ from benchmarks.tradeoffs import load
 PLAN = {30: 10.0, 120: 10.0, 500: 10.0, 2000: 60.0, 10000: 60.0}
 
 
-def bounds(inst: Any) -> dict[str, Any]:
-    """The overlap bound without and with the partition, back to back, and their cost."""
+def bounds(inst: Any, limit: float) -> dict[str, Any]:
+    """The overlap bound without and with the partition, back to back, and their cost,
+    with the wall-clock share a solve of ``limit`` seconds gives the partition."""
     from teamform.criteria import OverlapTerm, build_terms
+    from teamform.criteria.overlap_partition import BOUND_SHARE, wall_limit
     from teamform.search.kernels import warm_up
 
     warm_up()
@@ -55,12 +57,14 @@ def bounds(inst: Any) -> dict[str, Any]:
         if name == "before":  # the bound as it was: no partition, no packing
             learners.partition_bound = lambda section: 0  # type: ignore[method-assign]
         begin = time.perf_counter()
-        value = learners.lower_bound()
+        with wall_limit(BOUND_SHARE * limit):
+            value = learners.lower_bound()
         row[f"{name}_s"] = round(time.perf_counter() - begin, 3)
         row[f"{name}_h"] = learners.natural(value)
     term = fresh()
     begin = time.perf_counter()
-    term.partition_bound(0)
+    with wall_limit(BOUND_SHARE * limit):
+        term.partition_bound(0)
     row["partition_s"] = round(time.perf_counter() - begin, 3)
     row["short_learners"] = int((term.learner_bounds() > 0).sum())
     return row
@@ -87,7 +91,7 @@ def run(sizes: list[int], seeds: list[int], limits: dict[int, float]) -> list[di
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for n in sizes:
-            base = {"n": n, **bounds(load(n, work))}
+            base = {"n": n, **bounds(load(n, work), limits[n])}
             for seed in seeds:
                 plan = found(n, limits[n], seed, work)
                 row = {**base, "seed": seed, "limit_s": limits[n], **plan}

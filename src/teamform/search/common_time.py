@@ -611,6 +611,8 @@ def _fewest_outside(
             solver.parameters.max_time_in_seconds = max(0.01, time_limit)
         solver.parameters.num_workers = max(1, workers)
         solver.parameters.random_seed = seed
+        # Ctrl-C belongs to the caller (it sets the cancel event), not to the solver
+        solver.parameters.catch_sigint_signal = False
         return solver.solve(model), solver
 
     code, solver = run()
