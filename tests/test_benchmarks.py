@@ -133,6 +133,7 @@ def test_spread_check_prices_every_team_off_the_spread(monkeypatch: pytest.Monke
     with pytest.raises(RuntimeError, match="re-scored"):
         spread_check(directory, result)
 
+
 def test_quick_overlap_bound_run(tmp_path: Path) -> None:
     (row,) = run_quick("overlap_bound", tmp_path)
     # the partition only adds to the bound, and neither is above the plan found; the
