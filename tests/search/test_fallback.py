@@ -168,14 +168,17 @@ def test_the_python_construction_matches_the_kernel_on_random_cohorts() -> None:
         mean = float(np.asarray(total, dtype=np.float64).mean())
         sizes = [4] * (inst.n // 4)
         need, block = construct_module._overlap_target(inst)
-        py = construct_module._grow_python(inst, order, need, block, total, mean, sizes, 48)
+        lo, hi = construct_module.intrinsic_ranges(inst, np.arange(len(sizes)))
+        py = construct_module._grow_python(
+            inst, order, need, block, total, mean, sizes, lo.tolist(), hi.tolist(), 48
+        )
         from teamform.search.bitsets import pairs_csr
 
         aptr, aidx = pairs_csr(inst.n, inst.avoid)
         kern = construct_module._grow_kernel(
             np.asarray(order, dtype=np.int64), inst.mask_words, need, block,
             inst.intrinsic.astype(np.int64), np.asarray(total, dtype=np.float64), mean,
-            np.asarray(sizes, dtype=np.int64), aptr, aidx, 48,
+            np.asarray(sizes, dtype=np.int64), lo, hi, aptr, aidx, 48,
         )  # fmt: skip
         assert py.tolist() == kern.tolist()
         assert len(team_of) == inst.n

@@ -25,6 +25,7 @@ from teamform.availability import (
     SLOTS_PER_WEEK,
     common_block_slots,
 )
+from teamform.criteria.motivation import MotivationTerm
 from teamform.criteria.overlap import mask_matrix
 from teamform.instance import Instance
 from teamform.search.bitsets import and_block_slots, pairs_csr
@@ -71,6 +72,21 @@ def target_sizes(inst: Instance, teams: np.ndarray, count: int) -> list[int]:
         sizes[pick] += 1
         rest -= len(pick)
     return sizes.tolist()
+
+
+def intrinsic_ranges(inst: Instance, teams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The intrinsic learners each of ``teams`` should hold, ``[lo, hi]``.
+
+    With a motivation criterion, its even spread (see
+    :class:`~teamform.criteria.MotivationTerm`); without one, any count.
+    """
+    spec = inst.model.criteria.motivation
+    hi_size = inst.team_hi[teams].astype(np.int64)
+    if spec is None or not spec.enabled or not (spec.hard or spec.weight > 0):
+        return np.zeros(len(teams), dtype=np.int64), hi_size
+    term = MotivationTerm(inst, weight=spec.weight, hard=spec.hard)
+    ranges = np.array([term.target(int(t)) for t in teams], dtype=np.int64).reshape(-1, 2)
+    return np.ascontiguousarray(ranges[:, 0]), np.ascontiguousarray(ranges[:, 1])
 
 
 def construct(inst: Instance, seed: int = 0) -> list[int]:
@@ -267,7 +283,8 @@ def _deal(
     n_intr = dict.fromkeys(teams, 0)
     tie = rng.random(len(chunk)).tolist()
     ranked = sorted(
-        range(len(chunk)), key=lambda p: (not intrinsic[chunk[p]], -total[chunk[p]], tie[p])
+        range(len(chunk)),
+        key=lambda p: (not intrinsic[chunk[p]], -total[chunk[p]], tie[p]),
     )
     left: list[int] = []
     for p in ranked:
@@ -288,7 +305,12 @@ def _deal(
 
         if intrinsic[i]:
             t = min(
-                room, key=lambda u: (short(u), n_intr[u], strength[u] / max(1, len(members[u])))
+                room,
+                key=lambda u: (
+                    short(u),
+                    n_intr[u],
+                    strength[u] / max(1, len(members[u])),
+                ),
             )
             n_intr[t] += 1
         else:
@@ -313,14 +335,19 @@ def _grow_teams(
     """Grow one team at a time from the next free learner in time-of-day order.
 
     Each new member is the one, among the next ``window`` free learners, that
-    keeps the most common time (up to the target), then that brings the team
-    its first intrinsic learner, then that keeps its skill total closest to
-    the cohort's average. Returns learners left without a team.
+    keeps the most common time (up to the target), then that keeps the team's
+    intrinsic count able to end inside its range (see :func:`intrinsic_ranges`)
+    without taking an intrinsic learner the teams still to grow need, then
+    that brings the team its first intrinsic learner, then that keeps its
+    skill total closest to the cohort's average. Returns learners left
+    without a team. (Common time first: an hour short costs a team more than
+    a learner off the spread, which same-availability swaps repair after.)
     """
     need, block = _overlap_target(inst)
     order_arr = np.asarray(order, dtype=np.int64)
     totals = np.asarray(total, dtype=np.float64)
     mean_total = float(totals[order_arr].mean()) if len(order_arr) else 0.0
+    lo, hi = intrinsic_ranges(inst, np.asarray(teams, dtype=np.int64))
     # the Python construction makes the same teams; below a few thousand learners
     # it takes less than loading the kernel from the cache
     if usable(_grow_kernel, "construction in Python", _PYTHON_SECONDS_PER_LEARNER * inst.n):
@@ -334,12 +361,25 @@ def _grow_teams(
             totals,
             mean_total,
             np.asarray(sizes, dtype=np.int64),
+            lo,
+            hi,
             aptr,
             aidx,
             window,
         )
     else:
-        team_at = _grow_python(inst, order, need, block, total, mean_total, sizes, window)
+        team_at = _grow_python(
+            inst,
+            order,
+            need,
+            block,
+            total,
+            mean_total,
+            sizes,
+            lo.tolist(),
+            hi.tolist(),
+            window,
+        )
     team_ids = np.asarray(teams, dtype=np.int64)
     placed = team_at >= 0
     for i, t in zip(order_arr[placed].tolist(), team_ids[team_at[placed]].tolist(), strict=True):
@@ -355,6 +395,8 @@ def _grow_python(
     total: list[int],
     mean_total: float,
     sizes: list[int],
+    lo: list[int],
+    hi: list[int],
     window: int,
 ) -> np.ndarray:
     """:func:`_grow_kernel` on Python integers, step for step (the same teams), for
@@ -364,6 +406,9 @@ def _grow_python(
     avoid = inst.avoid_adj
     team_at = [-1] * len(order)
     free = [True] * len(order)
+    # intrinsic learners still free, and what the teams after each one need at least
+    supply = sum(1 for i in order if intrinsic[i])
+    later = _later_needs(lo)
     head = 0
     for t, size in enumerate(sizes):
         while head < len(order) and not free[head]:
@@ -376,6 +421,7 @@ def _grow_python(
         common = masks[head]
         strength = float(total[order[head]])
         n_intr = intrinsic[order[head]]
+        supply -= n_intr
         wpos: list[int] = []
         p = head + 1
         while len(wpos) < window and p < len(order):
@@ -384,25 +430,31 @@ def _grow_python(
             p += 1
         while len(taken) < size and wpos:
             best_at = -1
-            best = (0, 0, 0.0)
+            best = (0, 0, 0, 0, 0.0)  # reach, shared, fits, first, gap
             target = (len(taken) + 1) * mean_total
+            seats = size - len(taken) - 1
             for at, pos in enumerate(wpos):
                 j = order[pos]
                 if any(m in members for m in avoid[j]):
                     continue
+                fits = _fits(n_intr, intrinsic[j], seats, lo[t], hi[t], supply, later[t])
                 shared = min(need, common_block_slots(common & masks[pos], block))
                 first = 1 if intrinsic[j] and n_intr == 0 else 0
                 gap = abs(strength + total[j] - target)
-                if (
-                    best_at < 0
-                    or shared > best[0]
-                    or (shared == best[0] and first > best[1])
-                    or (shared == best[0] and first == best[1] and gap < best[2])
-                ):
-                    best_at, best = at, (shared, first, gap)
-            if best_at < 0:
-                break
-            pos = wpos.pop(best_at)
+                reach = _reach(n_intr + intrinsic[j] + seats >= lo[t], shared, need)
+                key = (reach, shared, fits, first)
+                if best_at < 0 or key > best[:4] or (key == best[:4] and gap < best[4]):
+                    best_at, best = at, (reach, shared, fits, first, gap)
+            pos = -1
+            if seats == 0 and (best_at < 0 or best[0] < _REACHES) and n_intr < lo[t]:
+                pos = _far_python(
+                    order, masks, need, block, intrinsic, free, members, avoid, common, p,
+                    _FAR_LOOK * window,
+                )  # fmt: skip
+            if pos < 0:
+                if best_at < 0:
+                    break
+                pos = wpos.pop(best_at)
             j = order[pos]
             free[pos] = False
             members.add(j)
@@ -410,20 +462,133 @@ def _grow_python(
             common &= masks[pos]
             strength += total[j]
             n_intr += intrinsic[j]
+            supply -= intrinsic[j]
         if len(taken) < size:
             # give back what could not make a full team; leftovers fill it later
             team_at[head] = t
             for pos in taken[1:]:
                 free[pos] = True
+                supply += intrinsic[order[pos]]
         else:
             for pos in taken:
                 team_at[pos] = t
     return np.asarray(team_at, dtype=np.int64)
 
 
+def _far_python(
+    order: list[int],
+    masks: list[int],
+    need: int,
+    block: int,
+    intrinsic: list[int],
+    free: list[bool],
+    members: set[int],
+    avoid: list[list[int]],
+    common: int,
+    start: int,
+    look: int,
+) -> int:
+    """:func:`_far_intrinsic` on Python integers (``masks`` in ``order``)."""
+    best, best_shared = -1, -1
+    for q in range(start, min(len(order), start + look)):
+        j = order[q]
+        if not free[q] or not intrinsic[j] or any(m in members for m in avoid[j]):
+            continue
+        shared = min(need, common_block_slots(common & masks[q], block))
+        if (shared > 0 or need == 0) and shared > best_shared:
+            best, best_shared = q, shared
+    return best
+
+
+def _later_needs(lo: list[int] | np.ndarray) -> np.ndarray:
+    """For each team, the intrinsic learners the teams grown after it need at least."""
+    need = np.asarray(lo, dtype=np.int64)
+    return np.concatenate((np.cumsum(need[::-1])[::-1][1:], [0])).astype(np.int64)
+
+
+def _fits(count: int, intrinsic: int, seats: int, lo: int, hi: int, supply: int, later: int) -> int:
+    """1 when a learner (``intrinsic`` 0/1) keeps a team's intrinsic count able to end
+    in ``[lo, hi]`` with ``seats`` left after them, and takes no intrinsic learner
+    beyond the team's ``lo`` from the ``supply`` the teams after it need (``later``)."""
+    after = count + intrinsic
+    if after > hi or after + seats < lo:
+        return 0
+    if intrinsic and after > lo and supply - 1 < later:
+        return 0
+    return 1
+
+
+#: The best :func:`_reach`: keeps common time and lets the team reach its range.
+_REACHES = 3
+#: Learners after the window looked at for a team's last seat, per window place.
+_FAR_LOOK = 16
+
+
+def _reach(reaches: bool, shared: int, need: int) -> int:
+    """2 for a learner who keeps some common time (or no time is asked for), plus 1
+    when the team can still reach its intrinsic range with them."""
+    return 2 * (1 if shared > 0 or need == 0 else 0) + (1 if reaches else 0)
+
+
+#: :func:`_fits` compiled, for the kernel (the Python construction calls it as it is).
+_fits_compiled = njit(cache=True)(_fits)
+_reach_compiled = njit(cache=True)(_reach)
+
+
+@njit(cache=True)
+def _far_intrinsic(  # type: ignore[no-untyped-def]
+    order,
+    words,
+    need,
+    block,
+    intrinsic,
+    free,
+    stamp,
+    t,
+    aptr,
+    aidx,
+    common,
+    scratch,
+    start,
+    look,
+):
+    """For a team's last seat: the free intrinsic learner among the ``look`` positions
+    of ``order`` from ``start`` who keeps the most common time (some at least, when
+    time is asked for) without an avoid partner in team ``t``; -1 if none."""
+    best, best_shared = -1, -1
+    end = min(order.shape[0], start + look)
+    for q in range(start, end):
+        j = order[q]
+        if not free[q] or not intrinsic[j]:
+            continue
+        clash = False
+        for e in range(aptr[j], aptr[j + 1]):
+            if stamp[aidx[e]] == t:
+                clash = True
+                break
+        if clash:
+            continue
+        shared = min(need, and_block_slots(common, words[j], block, scratch))
+        if (shared > 0 or need == 0) and shared > best_shared:
+            best, best_shared = q, shared
+    return best
+
+
 @njit(cache=True)
 def _grow_kernel(  # type: ignore[no-untyped-def]
-    order, words, need, block, intrinsic, total, mean_total, sizes, aptr, aidx, window
+    order,
+    words,
+    need,
+    block,
+    intrinsic,
+    total,
+    mean_total,
+    sizes,
+    lo,
+    hi,
+    aptr,
+    aidx,
+    window,
 ):
     """Team (index into ``sizes``) of each position of ``order``, -1 if left over.
 
@@ -439,6 +604,12 @@ def _grow_kernel(  # type: ignore[no-untyped-def]
     scratch = np.empty(nw, dtype=np.uint64)
     wpos = np.empty(window, dtype=np.int64)
     mpos = np.empty(sizes.max() if sizes.shape[0] else 1, dtype=np.int64)
+    supply = 0
+    for p in range(n_order):
+        supply += intrinsic[order[p]]
+    later = np.zeros(sizes.shape[0], dtype=np.int64)
+    for t in range(sizes.shape[0] - 2, -1, -1):
+        later[t] = later[t + 1] + lo[t + 1]
     head = 0
     for t in range(sizes.shape[0]):
         size = sizes[t]
@@ -455,6 +626,7 @@ def _grow_kernel(  # type: ignore[no-untyped-def]
             common[w] = words[seed, w]
         strength = total[seed]
         n_intr = intrinsic[seed]
+        supply -= n_intr
         n_win = 0
         p = head + 1
         while n_win < window and p < n_order:
@@ -464,10 +636,13 @@ def _grow_kernel(  # type: ignore[no-untyped-def]
             p += 1
         while count < size and n_win > 0:
             best_at = -1
+            best_fits = 0
+            best_reach = 0
             best_shared = 0
             best_first = 0
             best_gap = 0.0
             target = (count + 1) * mean_total
+            seats = size - count - 1
             for at in range(n_win):
                 j = order[wpos[at]]
                 clash = False
@@ -477,22 +652,57 @@ def _grow_kernel(  # type: ignore[no-untyped-def]
                         break
                 if clash:
                     continue
+                fits = _fits_compiled(n_intr, intrinsic[j], seats, lo[t], hi[t], supply, later[t])
                 shared = min(need, and_block_slots(common, words[j], block, scratch))
                 first = 1 if intrinsic[j] and n_intr == 0 else 0
                 gap = abs(strength + total[j] - target)
+                # first a learner who keeps some common time and lets the team reach its
+                # intrinsic range; then the most common time
+                reach = _reach_compiled(n_intr + intrinsic[j] + seats >= lo[t], shared, need)
+                if reach < best_reach:
+                    continue
+                if reach > best_reach:
+                    best_at = -1
+                    best_reach = reach
                 if (
                     best_at < 0
                     or shared > best_shared
-                    or (shared == best_shared and first > best_first)
-                    or (shared == best_shared and first == best_first and gap < best_gap)
+                    or (shared == best_shared and fits > best_fits)
+                    or (shared == best_shared and fits == best_fits and first > best_first)
+                    or (
+                        fits == best_fits
+                        and shared == best_shared
+                        and first == best_first
+                        and gap < best_gap
+                    )
                 ):
-                    best_at, best_shared, best_first, best_gap = at, shared, first, gap
-            if best_at < 0:
-                break
-            pos = wpos[best_at]
-            for at in range(best_at, n_win - 1):
-                wpos[at] = wpos[at + 1]
-            n_win -= 1
+                    best_at, best_shared, best_fits = at, shared, fits
+                    best_first, best_gap = first, gap
+            pos = -1
+            if seats == 0 and best_reach < _REACHES and n_intr < lo[t]:
+                pos = _far_intrinsic(
+                    order,
+                    words,
+                    need,
+                    block,
+                    intrinsic,
+                    free,
+                    stamp,
+                    t,
+                    aptr,
+                    aidx,
+                    common,
+                    scratch,
+                    p,
+                    _FAR_LOOK * window,
+                )
+            if pos < 0:
+                if best_at < 0:
+                    break
+                pos = wpos[best_at]
+                for at in range(best_at, n_win - 1):
+                    wpos[at] = wpos[at + 1]
+                n_win -= 1
             j = order[pos]
             free[pos] = False
             stamp[j] = t
@@ -502,12 +712,14 @@ def _grow_kernel(  # type: ignore[no-untyped-def]
                 common[w] &= words[j, w]
             strength += total[j]
             n_intr += intrinsic[j]
+            supply -= intrinsic[j]
         if count < size:
             # give back what could not make a full team; leftovers fill it later
             team_at[head] = t
             for m in range(1, count):
                 free[mpos[m]] = True
                 stamp[order[mpos[m]]] = -1
+                supply += intrinsic[order[mpos[m]]]
         else:
             for m in range(count):
                 team_at[mpos[m]] = t
