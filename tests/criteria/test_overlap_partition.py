@@ -160,12 +160,12 @@ def test_the_packing_on_larger_cohorts_only_with_time(monkeypatch: pytest.Monkey
         *(learner(f"t{k}", availability="Tue 10:00-13:00") for k in range(3)),
     ]
     inst = make_instance(records, overlap(2, below=1, none=2), team={"size": 2})
-    monkeypatch.setattr(module, "PACKING_MAX_LEARNERS", 4)  # this cohort counts as larger
+    monkeypatch.setattr(module, "PROOF_MAX_LEARNERS", 4)  # this cohort counts as larger
     with module.wall_limit(0.5):
         assert partition_bound(term_of(inst), 0) == 0  # a short solve: no packing
     with module.wall_limit(None):
         assert partition_bound(term_of(inst), 0) == 20  # work limits only: the packing runs
-    monkeypatch.setattr(module, "PACKING_MORE_LEARNERS", 5)
+    monkeypatch.setattr(module, "PROOF_MORE_LEARNERS", 5)
     with module.wall_limit(None):
         assert partition_bound(term_of(inst), 0) == 0
 
@@ -227,8 +227,8 @@ def test_above_the_other_bounds_on_many_cohorts(monkeypatch: pytest.MonkeyPatch)
             # the bound as it was without the partition; the partition without the packing
             patch.setattr(OverlapTerm, "partition_bound", lambda self, section: 0)
             old = term_of(inst).lower_bound()
-            patch.setattr(module, "PACKING_MAX_LEARNERS", 0)
-            patch.setattr(module, "PACKING_MORE_LEARNERS", 0)
+            patch.setattr(module, "PROOF_MAX_LEARNERS", 0)
+            patch.setattr(module, "PROOF_MORE_LEARNERS", 0)
             alone += partition_bound(term_of(inst), 0) > old
         higher += new > old
         exact += new == optimum(inst)
@@ -241,8 +241,8 @@ def test_too_many_groups_leave_the_other_bounds(monkeypatch: pytest.MonkeyPatch)
 
     inst = random_cohort(46)
     assert term_of(inst).lower_bound() == 36 == optimum(inst)
-    monkeypatch.setattr(module, "PACKING_MAX_LEARNERS", 0)
-    monkeypatch.setattr(module, "PACKING_MORE_LEARNERS", 0)
+    monkeypatch.setattr(module, "PROOF_MAX_LEARNERS", 0)
+    monkeypatch.setattr(module, "PROOF_MORE_LEARNERS", 0)
     assert term_of(inst).lower_bound() == 36  # the partition alone
     monkeypatch.setattr(module, "MAX_GROUPS", 1)
     term = term_of(inst)

@@ -24,8 +24,8 @@ never above the optimum. It sees what a per-learner count cannot: short
 learners who could share their rare hours pay the team's shortfall once
 between them, and those who cannot pay it each.
 
-On small one-section cohorts (up to :data:`PACKING_MAX_LEARNERS`, or
-:data:`PACKING_MORE_LEARNERS` when the bound may take a second), the exact
+On small one-section cohorts (up to :data:`PROOF_MAX_LEARNERS`, or
+:data:`PROOF_MORE_LEARNERS` when the bound may take a second), the exact
 window packing of :func:`~teamform.search.common_time.fewest_without_time`
 proves how many teams must lack common time altogether, short learners or not;
 the partition then has at least that many teams paying ``Z``: those among its
@@ -79,13 +79,13 @@ def wall_limit(seconds: float | None) -> Iterator[None]:
 
 #: Cohorts up to this size also count the teams that must lack common time (the exact
 #: window packing, which takes longer than a quick bound should on larger cohorts) ...
-PACKING_MAX_LEARNERS = 80
-#: ... and up to this size when the bound may take at least :data:`PACKING_MORE_WALL`
+PROOF_MAX_LEARNERS = 80
+#: ... and up to this size when the bound may take at least :data:`PROOF_MORE_WALL`
 #: seconds (a longer solve, or no wall-clock limit at all).
-PACKING_MORE_LEARNERS = 200
-PACKING_MORE_WALL = 1.0
+PROOF_MORE_LEARNERS = 200
+PROOF_MORE_WALL = 1.0
 #: CP-SAT's deterministic work for that packing.
-PACKING_WORK = 0.5
+PROOF_WORK = 0.5
 #: Nodes of the partner search per group before its weaker fallback is used.
 _SEARCH_NODES = 20000
 
@@ -191,14 +191,14 @@ def _fewest_without_time(term: OverlapTerm, section: int, learners: int) -> int:
     small limit; 0 when the cohort has several sections or is too large for that."""
     inst = term.inst
     wall = _WALL.get()
-    roomy = wall is None or wall >= PACKING_MORE_WALL
-    limit = PACKING_MORE_LEARNERS if roomy else PACKING_MAX_LEARNERS
+    roomy = wall is None or wall >= PROOF_MORE_WALL
+    limit = PROOF_MORE_LEARNERS if roomy else PROOF_MAX_LEARNERS
     if len(inst.section_names) != 1 or learners > limit:
         return 0
     from teamform.search.common_time import fewest_without_time
 
     packing = fewest_without_time(
-        inst, term, time_limit=PACKING_WORK, deterministic=True, wall_limit=wall
+        inst, term, time_limit=PROOF_WORK, deterministic=True, wall_limit=wall
     )
     return packing.proven
 
