@@ -18,10 +18,10 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # ---------------------------------------------------------------- lazy top level
 
 
-def _modules_after(code: str) -> set[str]:
-    """``sys.modules`` of a fresh interpreter after running ``code``."""
+def _modules_after(code: str, env: dict[str, str] | None = None) -> set[str]:
+    """``sys.modules`` of a fresh interpreter after running ``code`` (with ``env`` added)."""
     probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
-    env = {"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"}
+    env = {"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin", **(env or {})}
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120
     )
@@ -48,6 +48,36 @@ def test_forming_teams_loads_no_phase_machinery() -> None:
     loaded = _modules_after("from teamform import form, load_roster, FormationModel")
     assert "teamform.solve" in loaded
     assert not {"sqlite3", "teamform.history", "teamform.plan", "teamform.batch"} & loaded
+
+
+def test_a_solve_on_the_python_paths_never_imports_numba(tmp_path: Path) -> None:
+    # an empty cache (a fresh install): every kernel's Python path runs, and the
+    # compilation for the next run is only asked for (not started here)
+    root = Path(__file__).resolve().parents[1]
+    demo = root / "instances" / "demo"
+    code = (
+        "from teamform.search import kernels\n"
+        "asked = []\n"
+        "kernels.warm_up_in_background = lambda: asked.append(1) or kernels._READY\n"
+        "from teamform import FormationModel, form, load_roster\n"
+        f"roster = load_roster({str(demo / 'roster.csv')!r}, avoid={str(demo / 'avoid.csv')!r},"
+        f" prefer={str(demo / 'prefer.csv')!r})\n"
+        f"model = FormationModel.from_toml({str(root / 'models' / 'collaborative.toml')!r})\n"
+        "result = form(roster, model, time_limit=3, seed=0)\n"
+        "assert result.valid and result.status.value in ('feasible', 'optimal'), result.status\n"
+        "assert asked and any('not ready' in n for n in result.python_fallback)\n"
+    )
+    loaded = _modules_after(code, {"NUMBA_CACHE_DIR": str(tmp_path), "TMPDIR": str(tmp_path)})
+    kernel_modules = {
+        "teamform.search.compiled",
+        "teamform.search.regroup",
+        "teamform.search.construct_kernels",
+        "teamform.search.bitset_kernels",
+        "teamform.criteria.overlap_kernels",
+        "teamform.search.diversity_ls",
+    }
+    assert "teamform.solve" in loaded and "ortools" in loaded  # it did solve, with CP-SAT
+    assert not ({"numba", "llvmlite"} | kernel_modules) & loaded
 
 
 def test_every_public_name_resolves() -> None:

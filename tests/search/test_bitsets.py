@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from teamform.availability import FULL_WEEK_MASK, SLOTS_PER_WEEK, common_block_slots
-from teamform.search.bitsets import and_block_slots, block_slots, pairs_csr, to_words
+from teamform.search.bitset_kernels import and_block_slots, block_slots
+from teamform.search.bitsets import pairs_csr, to_words
 
 
 def random_masks(count: int, seed: int) -> list[int]:

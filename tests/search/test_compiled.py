@@ -8,7 +8,8 @@ import pytest
 from conftest import REF, learner, make_instance
 from teamform.availability import SLOTS_PER_WEEK, common_block_slots
 from teamform.criteria import build_terms
-from teamform.search.bitsets import block_slots, to_words
+from teamform.search.bitset_kernels import block_slots
+from teamform.search.bitsets import to_words
 from teamform.search.compiled import CompiledLocalSearch, supported
 from teamform.search.construct import construct
 from teamform.search.local import TeamState

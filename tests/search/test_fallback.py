@@ -13,11 +13,11 @@ from teamform import solve
 from teamform.criteria import DiversityTerm, SkillBalanceTerm, Term, build_terms
 from teamform.criteria.overlap import OverlapTerm
 from teamform.search import construct as construct_module
-from teamform.search import kernels
-from teamform.search.compiled import (
+from teamform.search import construct_kernels, kernels
+from teamform.search.compiled import CompiledLocalSearch
+from teamform.search.compiled_data import (
     KINDS,
     CompiledDataError,
-    CompiledLocalSearch,
     Records,
     SkillRecord,
     build_records,
@@ -118,6 +118,7 @@ def _not_compiled(monkeypatch: pytest.MonkeyPatch) -> dict[str, threading.Event]
     events = {group: threading.Event() for group in kernels.GROUPS}
     monkeypatch.setattr(kernels, "_READY", events)
     monkeypatch.setattr(kernels, "_cached", lambda group: False)
+    monkeypatch.setattr(kernels, "_marked", lambda group: False)
     monkeypatch.setattr(kernels, "_loadable", lambda kernel: False)
     monkeypatch.setattr(kernels, "_loaded", lambda kernel: False)
     monkeypatch.setattr(kernels, "warm_up_in_background", lambda: events)
@@ -132,14 +133,14 @@ def test_with_kernels_not_compiled_a_solve_takes_the_python_path(
     compiled_bounds = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
     full = compiled_bounds.learner_bounds().copy()
     _not_compiled(monkeypatch)
-    kernel = construct_module._grow_kernel
-    monkeypatch.setattr(construct_module, "_grow_kernel", None)  # never called now
+    kernel = construct_kernels._grow_kernel
+    monkeypatch.setattr(construct_kernels, "_grow_kernel", None)  # never called now
     # the Python construction makes the same teams as the kernel
     assert construct(inst, 3) == compiled_start
     weak = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm)).learner_bounds()
     assert (weak <= full).all()  # a weaker bound, never a wrong one
     result = solve_instance(inst, time_limit=4.0, seed=0, strategy="lns")
-    monkeypatch.setattr(construct_module, "_grow_kernel", kernel)
+    monkeypatch.setattr(construct_kernels, "_grow_kernel", kernel)
     assert result.valid and result.status.value in ("feasible", "optimal")
     assert result.objective is not None and result.bound is not None
     assert result.bound <= result.objective
@@ -175,7 +176,7 @@ def test_the_python_construction_matches_the_kernel_on_random_cohorts() -> None:
         from teamform.search.bitsets import pairs_csr
 
         aptr, aidx = pairs_csr(inst.n, inst.avoid)
-        kern = construct_module._grow_kernel(
+        kern = construct_kernels._grow_kernel(
             np.asarray(order, dtype=np.int64), inst.mask_words, need, block,
             inst.intrinsic.astype(np.int64), np.asarray(total, dtype=np.float64), mean,
             np.asarray(sizes, dtype=np.int64), lo, hi, aptr, aidx, 48,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -97,4 +98,68 @@ def test_a_cached_kernel_is_loaded_only_where_that_pays(monkeypatch: pytest.Monk
         assert kernels.usable(object(), "construction in Python", 0.01)
     with kernels.collecting() as notes:
         assert kernels.usable(object(), "weaker bound")
+    assert notes == []
+
+
+def test_without_the_mark_of_a_compilation_nothing_is_imported_to_check_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))  # a cache of its own: no mark yet
+    imported: list[str] = []
+    monkeypatch.setattr(kernels.importlib, "import_module", imported.append)
+    monkeypatch.setattr(kernels.sys, "modules", {})  # no kernel module imported yet
+    kernel = kernels.GROUPS["search"][0]
+    assert not kernels._marked("search")
+    assert not kernels._cached("search") and not kernels._loadable(kernel)
+    assert imported == []
+    # the compilation marks it, for these sources, in this cache only
+    kernels._mark("search")
+    assert kernels._marked("search") and not kernels._marked("diversity")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "other"))
+    assert not kernels._marked("search")
+
+
+def test_a_changed_source_needs_a_new_mark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    before = kernels._mark_path("search")
+    source = Path(kernels.__file__).with_name("regroup.py")
+    stat = source.stat()
+    real_stat = Path.stat
+
+    def touched(self: Path, **kw: object) -> os.stat_result:
+        got = real_stat(self, **kw)  # type: ignore[arg-type]
+        if self == source:
+            fields = list(got)
+            fields[8] += 1  # st_mtime: one second later
+            return os.stat_result(fields)
+        return got
+
+    monkeypatch.setattr(Path, "stat", touched)
+    assert stat.st_size == source.stat().st_size
+    assert kernels._mark_path("search") != before
+
+
+def test_the_search_kernels_are_loaded_only_with_time_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    events = {group: threading.Event() for group in kernels.GROUPS}
+    monkeypatch.setattr(kernels, "_READY", events)
+    monkeypatch.setattr(kernels, "_THREAD", [])
+    marked = [True]
+    monkeypatch.setattr(kernels, "_marked", lambda group: marked[0])
+    soon = time.perf_counter() + kernels.LOAD_FLOOR / 2
+    later = time.perf_counter() + 60
+    with kernels.collecting(deadline=soon) as notes:
+        assert not kernels.load_in_time("search", "local search in Python")
+    assert notes == [f"{kernels.NO_TIME}: local search in Python"]
+    with kernels.collecting(deadline=later) as notes:
+        assert kernels.load_in_time("search", "local search in Python")
+    # nothing in the cache to load: the compilation starts aside, at no cost to this run
+    marked[0] = False
+    with kernels.collecting(deadline=soon) as notes:
+        assert kernels.load_in_time("search", "local search in Python")
+    # deterministic solves wait for them, whatever the time
+    marked[0] = True
+    with kernels.collecting(wait=True, deadline=None) as notes:
+        assert kernels.load_in_time("search", "local search in Python")
     assert notes == []

@@ -8,7 +8,7 @@ import numpy as np
 
 from conftest import learner, make_instance
 from teamform.criteria import build_terms
-from teamform.search.compiled import build_records
+from teamform.search.compiled_data import build_records
 from teamform.search.local import TeamState
 from teamform.search.regroup import regroup_exact
 from teamform.validate import validate

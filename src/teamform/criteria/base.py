@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
     from teamform.layout import IntArray, TeamLayout
-    from teamform.search.compiled import CompiledData
+    from teamform.search.compiled_data import CompiledData
 
 #: Objective values are integers in ten-thousandths of a weighted natural unit.
 OBJECTIVE_SCALE = 10_000
@@ -248,7 +248,7 @@ class Term(ABC):
 
     def compiled_data(self) -> CompiledData | None:
         """This term's data for the compiled search, a record of one of the kinds of
-        :data:`teamform.search.compiled.KINDS`; None (the default) when it has no
+        :data:`teamform.search.compiled_data.KINDS`; None (the default) when it has no
         compiled evaluation, and the search then runs in Python."""
         return None
 

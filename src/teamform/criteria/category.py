@@ -24,7 +24,7 @@ from teamform.result import CriterionCheck, TeamFlag
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
-    from teamform.search.compiled import CategoryRecord
+    from teamform.search.compiled_data import CategoryRecord
 
 
 class CategoryRule(Criterion):
@@ -218,7 +218,7 @@ class CategoryTerm(Term):
         return f"{self.name}: {shown}"
 
     def compiled_data(self) -> CategoryRecord:
-        from teamform.search.compiled import CATEGORY_KIND, CategoryRecord, cost_per_unit
+        from teamform.search.compiled_data import CATEGORY_KIND, CategoryRecord, cost_per_unit
 
         k = self.inst.k
         rec = CategoryRecord.rows(self.inst.n, k, 1, max(1, len(self.labels)))

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
     from teamform.layout import IntArray, TeamLayout
-    from teamform.search.compiled import MotivationRecord
+    from teamform.search.compiled_data import MotivationRecord
 
 
 class Motivation(Criterion):
@@ -108,7 +108,7 @@ class MotivationTerm(Term):
         return f"motivation: {count} intrinsic learners, expected {lo}-{hi}"
 
     def compiled_data(self) -> MotivationRecord:
-        from teamform.search.compiled import MotivationRecord, cost_per_unit
+        from teamform.search.compiled_data import MotivationRecord, cost_per_unit
 
         targets = np.array(self._targets, dtype=np.int64).reshape(-1, 2)
         return MotivationRecord(

@@ -18,7 +18,6 @@ from functools import reduce
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
 from ortools.sat.python import cp_model
 from pydantic import Field, field_validator
 
@@ -38,13 +37,13 @@ from teamform.criteria.base import (
 )
 from teamform.layout import TeamLayout
 from teamform.result import CriterionCheck, TeamFlag
-from teamform.search.bitsets import and_block_slots, block_slots, to_words
+from teamform.search.bitsets import to_words
 from teamform.search.kernels import usable
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
-    from teamform.search.compiled import OverlapRecord
+    from teamform.search.compiled_data import OverlapRecord
 
 
 class Overlap(Criterion):
@@ -74,6 +73,8 @@ class Overlap(Criterion):
 
 
 FULL_WEEK = (1 << SLOTS_PER_WEEK) - 1
+#: Where the bound's compiled kernels live (imported only when one can run).
+KERNELS = "teamform.criteria.overlap_kernels"
 #: Above this many learners short of the target, the pairwise part of the bound is skipped.
 PAIR_BOUND_MAX = 1000
 #: Common masks whose block time is remembered (a few MB at most).
@@ -230,7 +231,12 @@ class OverlapTerm(Term):
                 patterns.setdefault(inst.masks[i], []).append(i)
             # most common patterns first: good partners are found sooner
             items = sorted(patterns.items(), key=lambda kv: -len(kv[1]))
-            if usable(_pattern_best_times, "overlap bound from each learner's own hours (weaker)"):
+            if usable(
+                (KERNELS, "_pattern_best_times"),
+                "overlap bound from each learner's own hours (weaker)",
+            ):
+                from teamform.criteria.overlap_kernels import _pattern_best_times
+
                 best = _pattern_best_times(
                     to_words([mask for mask, _ in items]),
                     np.array([len(group) for _, group in items], dtype=np.int64),
@@ -360,8 +366,12 @@ class OverlapTerm(Term):
         if got is None:
             return 0
         teams, members, b = got
-        if not usable(_short_shares, "overlap bound without the short learners' shares (weaker)"):
+        if not usable(
+            (KERNELS, "_short_shares"), "overlap bound without the short learners' shares (weaker)"
+        ):
             return 0
+        from teamform.criteria.overlap_kernels import _short_shares
+
         short = members[b[members] > 0]
         words, counts, pattern_b = _by_pattern(inst.masks, short, b)
         cap = int(inst.team_hi[teams].max())
@@ -419,8 +429,12 @@ class OverlapTerm(Term):
         if got is None:
             return 0
         teams, members, b = got
-        if not usable(_forced_per_level, "overlap bound without its team-level part (weaker)"):
+        if not usable(
+            (KERNELS, "_forced_per_level"), "overlap bound without its team-level part (weaker)"
+        ):
             return 0
+        from teamform.criteria.overlap_kernels import _forced_per_level
+
         words, counts, pattern_b = _by_pattern(inst.masks, members, b)
         # what whole teams of the allowed sizes can hold, for every head count
         reach = np.zeros(len(members) + 1, dtype=np.bool_)
@@ -523,7 +537,7 @@ class OverlapTerm(Term):
         )
 
     def compiled_data(self) -> OverlapRecord:
-        from teamform.search.compiled import OverlapRecord, cost_per_unit
+        from teamform.search.compiled_data import OverlapRecord, cost_per_unit
 
         return OverlapRecord(
             np.ascontiguousarray(self.inst.mask_words, dtype=np.uint64),
@@ -595,222 +609,6 @@ def _windows(segments: list[tuple[int, int, np.ndarray]], block: int) -> list[tu
         if total >= block:
             found.setdefault(tuple(sorted(span)), None)
     return list(found)
-
-
-#: Patterns tried by the greedy witness before the exact search.
-_QUICK_LOOK = 64
-#: Nodes of the exact search per pattern before falling back on the weaker bound.
-_SEARCH_NODES = 20000
-
-
-@njit(cache=True)
-def _pattern_best_times(words, counts, need, block, partners):  # type: ignore[no-untyped-def]
-    """Most block time (capped at ``need``) a team of ``partners`` others can share
-    with each pattern (rows of ``words``, ``counts`` learners each, most common first).
-
-    A greedy team from the most common patterns that meets the target is a
-    witness for most patterns. Otherwise partners are candidate patterns in
-    decreasing order of their common time with the pattern, each value
-    bounding every team containing it, which prunes a depth-first search;
-    past a node budget, the ``partners``-th best single partner is used.
-    """
-    n_pat = words.shape[0]
-    nw = words.shape[1]
-    out = np.zeros(n_pat, dtype=np.int64)
-    scratch = np.empty(nw, dtype=np.uint64)
-    cur = np.empty(nw, dtype=np.uint64)
-    value = np.empty(n_pat, dtype=np.int64)
-    for p in range(n_pat):
-        if partners <= 0:
-            out[p] = min(need, block_slots(words[p], block))
-            continue
-        # greedy witness among the most common patterns
-        for w in range(nw):
-            cur[w] = words[p, w]
-        left = partners
-        found = False
-        for q in range(min(n_pat, _QUICK_LOOK)):
-            count = counts[q] - (1 if q == p else 0)
-            if count <= 0:
-                continue
-            for w in range(nw):
-                scratch[w] = cur[w] & words[q, w]
-            if block_slots(scratch, block) >= need:
-                for w in range(nw):
-                    cur[w] = scratch[w]
-                left -= count
-                if left <= 0:
-                    found = True
-                    break
-        if found:
-            out[p] = need
-            continue
-        # candidates: patterns sharing some block time with p, best first
-        n_c = 0
-        available = 0
-        for q in range(n_pat):
-            count = counts[q] - (1 if q == p else 0)
-            value[q] = 0
-            if count > 0:
-                value[q] = and_block_slots(words[p], words[q], block, scratch)
-                if value[q] > 0:
-                    n_c += 1
-                    available += count
-        if available < partners:
-            out[p] = 0
-            continue
-        cand = np.argsort(-value, kind="mergesort")[:n_c]
-        fallback = 0
-        left = partners
-        for c in cand:
-            left -= counts[c] - (1 if c == p else 0)
-            if left <= 0:
-                fallback = value[c]
-                break
-        cand_count = counts[cand] - (cand == p).astype(np.int64)
-        best, complete = _search(
-            words[p], partners, words[cand], value[cand], cand_count, need, block, _SEARCH_NODES
-        )
-        out[p] = min(need, best if complete else fallback)
-    return out
-
-
-@njit(cache=True)
-def _search(cur0, partners, cand_words, cand_value, cand_count, need, block, nodes):  # type: ignore[no-untyped-def]
-    """Depth-first search of :func:`_pattern_best_times`: the best block time of a
-    team of ``cur0`` and ``partners`` candidates, and whether ``nodes`` sufficed.
-
-    Iterative (one frame per partner pattern taken), since compiled recursion
-    cannot be cached.
-    """
-    nw = cur0.shape[0]
-    n_c = cand_words.shape[0]
-    depth_max = partners + 1
-    cur = np.empty((depth_max, nw), dtype=np.uint64)
-    nxt = np.empty((depth_max, nw), dtype=np.uint64)
-    idx = np.zeros(depth_max, dtype=np.int64)  # candidate being expanded
-    use = np.zeros(depth_max, dtype=np.int64)  # learners of it to take next (-1: none yet)
-    left = np.zeros(depth_max, dtype=np.int64)
-    cur[0] = cur0
-    left[0] = partners
-    best = 0
-    d = 0
-    entering = True
-    while d >= 0:
-        if entering:
-            entering = False
-            nodes -= 1
-            if left[d] == 0:
-                got = block_slots(cur[d], block)
-                if got > best:
-                    best = got
-                d -= 1
-                continue
-            use[d] = -1
-        if use[d] <= 0:
-            # the next candidate worth expanding (the first one on entry)
-            i = idx[d] if use[d] < 0 else idx[d] + 1
-            done = True
-            while i < n_c:
-                if cand_value[i] <= best or nodes <= 0 or best >= need:
-                    break
-                for w in range(nw):
-                    nxt[d, w] = cur[d, w] & cand_words[i, w]
-                if block_slots(nxt[d], block) > best:
-                    done = False
-                    break
-                i += 1
-            if done:
-                d -= 1
-                continue
-            idx[d] = i
-            use[d] = min(cand_count[i], left[d])
-        # take ``use`` learners of candidate idx, then one fewer next time
-        taken = use[d]
-        use[d] -= 1
-        child = d + 1
-        cur[child] = nxt[d]
-        left[child] = left[d] - taken
-        idx[child] = idx[d] + 1
-        d = child
-        entering = True
-    return best, nodes > 0
-
-
-@njit(cache=True)
-def _forced_per_level(words, counts, pattern_b, need, block, leftover):  # type: ignore[no-untyped-def]
-    """Learners that must be in teams short by more than ``tau``, for each ``tau``.
-
-    See :meth:`OverlapTerm.layer_bound`; patterns stand for their learners.
-    """
-    n_pat = words.shape[0]
-    scratch = np.empty(words.shape[1], dtype=np.uint64)
-    pair = np.zeros((n_pat, n_pat), dtype=np.int64)
-    for p in range(n_pat):
-        for q in range(p + 1, n_pat):
-            pair[p, q] = and_block_slots(words[p], words[q], block, scratch)
-    forced = np.zeros(need, dtype=np.int64)
-    parent = np.empty(n_pat, dtype=np.int64)
-    size = np.zeros(n_pat, dtype=np.int64)
-    for tau in range(need):
-        for p in range(n_pat):
-            parent[p] = p
-        lone = 0
-        for p in range(n_pat):
-            if pattern_b[p] > tau:
-                lone += counts[p]
-                continue
-            for q in range(p + 1, n_pat):
-                if pattern_b[q] <= tau and pair[p, q] >= need - tau:
-                    # union by path halving
-                    a, c = p, q
-                    while parent[a] != a:
-                        parent[a] = parent[parent[a]]
-                        a = parent[a]
-                    while parent[c] != c:
-                        parent[c] = parent[parent[c]]
-                        c = parent[c]
-                    if a != c:
-                        parent[c] = a
-        size[:] = 0
-        for p in range(n_pat):
-            if pattern_b[p] <= tau:
-                a = p
-                while parent[a] != a:
-                    a = parent[a]
-                size[a] += counts[p]
-        for p in range(n_pat):
-            if size[p] > 0:
-                lone += leftover[size[p]]
-        forced[tau] = lone
-    return forced
-
-
-@njit(cache=True)
-def _short_shares(words, counts, pattern_b, need, block, below, zero, cap):  # type: ignore[no-untyped-def]
-    """Penalty each learner of every short pattern accounts for (see
-    :meth:`OverlapTerm.share_bound`)."""
-    n_pat = words.shape[0]
-    scratch = np.empty(words.shape[1], dtype=np.uint64)
-    out = np.zeros(n_pat, dtype=np.float64)
-    for p in range(n_pat):
-        share = zero / cap
-        if pattern_b[p] < need:
-            share = min(share, float(pattern_b[p] + below))
-            # the others of its own pattern share all of its block time
-            others = counts[p] - 1
-            best = block_slots(words[p], block) if others > 0 else 0
-            for q in range(n_pat):
-                if q != p:
-                    got = and_block_slots(words[p], words[q], block, scratch)
-                    if got > 0:
-                        others += counts[q]
-                        best = max(best, got)
-            if others > 0:
-                width = min(cap, 1 + others)
-                share = min(share, (max(pattern_b[p], need - best) + below) / width)
-        out[p] = share
-    return out
 
 
 #: Learners of other teams looked at for a swap that gives a team its common time.

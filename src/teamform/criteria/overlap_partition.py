@@ -41,11 +41,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
 from ortools.sat.python import cp_model
 
-from teamform.criteria.overlap import _by_pattern, _search
-from teamform.search.bitsets import and_block_slots, block_slots, to_words
+from teamform.criteria.overlap import KERNELS, _by_pattern
+from teamform.search.bitsets import to_words
 from teamform.search.kernels import usable
 
 if TYPE_CHECKING:
@@ -102,8 +101,12 @@ def partition_bound(term: OverlapTerm, section: int) -> int:
     short = members[b[members] > 0]
     if not len(short):
         return zero * without
-    if not usable(_enumerate_groups, "overlap bound without the short learners' partition"):
+    if not usable(
+        (KERNELS, "_enumerate_groups"), "overlap bound without the short learners' partition"
+    ):
         return 0
+    from teamform.criteria.overlap_kernels import _enumerate_groups
+
     cap = int(inst.team_hi[teams].max())
     words, counts, pattern_b = _by_pattern(inst.masks, short, b)
     partners = members[b[members] == 0]
@@ -205,100 +208,8 @@ def _fewest_without_time(term: OverlapTerm, section: int, learners: int) -> int:
 
 def warm_up() -> None:
     """Compile (or load) the enumeration's kernel, on one tiny group."""
+    from teamform.criteria.overlap_kernels import _enumerate_groups
+
     week = to_words([(1 << 8) - 1])
     one = np.ones(1, dtype=np.int64)
     _enumerate_groups(week, one, one * 4, week, one, 2, 2, 4, 4, 10, 10)
-
-
-@njit(cache=True)
-def _enumerate_groups(  # type: ignore[no-untyped-def]
-    words, counts, most, partner_words, partner_counts, lo, cap, need, block, max_groups, nodes
-):
-    """Every group of up to ``cap`` short learners sharing block time, as multisets of
-    the patterns ``words`` (``counts`` learners each; at most ``most`` block time in
-    any team), and the most block time a team can have around each.
-
-    Returns the groups (rows of pattern indices, -1 padded), that time (capped at
-    ``need``) and their number, or -1 when there are more than ``max_groups``.
-    Patterns are taken in nondecreasing order, so each multiset comes once.
-    """
-    n_pat = words.shape[0]
-    nw = words.shape[1]
-    kinds = np.full((max_groups, cap), -1, dtype=np.int64)
-    best = np.zeros(max_groups, dtype=np.int64)
-    common = np.empty((cap + 1, nw), dtype=np.uint64)
-    for w in range(nw):
-        common[0, w] = ~np.uint64(0)
-    scratch = np.empty(nw, dtype=np.uint64)
-    value = np.zeros(partner_words.shape[0], dtype=np.int64)
-    choice = np.full(cap, -1, dtype=np.int64)
-    start = np.zeros(cap + 1, dtype=np.int64)  # the next pattern to try at each depth
-    found = 0
-    d = 0
-    while d >= 0:
-        q = start[d]
-        ok = False
-        while q < n_pat:
-            taken = 0
-            for e in range(d):
-                if choice[e] == q:
-                    taken += 1
-            if taken < counts[q]:
-                for w in range(nw):
-                    scratch[w] = common[d, w] & words[q, w]
-                if block_slots(scratch, block) > 0:
-                    ok = True
-                    break
-            q += 1
-        if not ok:
-            d -= 1
-            continue
-        start[d] = q + 1
-        choice[d] = q
-        for w in range(nw):
-            common[d + 1, w] = scratch[w]
-        if found == max_groups:
-            return kinds, best, -1
-        limit = need
-        for e in range(d + 1):
-            kinds[found, e] = choice[e]
-            limit = min(limit, most[choice[e]])
-        time = _best_around(
-            common[d + 1], lo - d - 1, partner_words, partner_counts, need, block, nodes, value
-        )
-        best[found] = min(limit, time)
-        found += 1
-        if d + 1 < cap:
-            d += 1
-            start[d] = q  # the same pattern again, or a later one
-    return kinds, best, found
-
-
-@njit(cache=True)
-def _best_around(common, partners, words, counts, need, block, nodes, value):  # type: ignore[no-untyped-def]
-    """Most block time (capped at ``need``) a team can have around a group with
-    ``common`` availability and ``partners`` more learners from the patterns
-    ``words`` (``counts`` learners each); ``value`` is scratch, one per pattern.
-
-    Partners are tried in decreasing order of their common time with the group
-    (:func:`~teamform.criteria.overlap._search`); past ``nodes``, the group's own
-    block time is used, which no team around it exceeds.
-    """
-    own = block_slots(common, block)
-    if partners <= 0 or own == 0:
-        return min(need, own)
-    scratch = np.empty(common.shape[0], dtype=np.uint64)
-    n_c = 0
-    available = 0
-    for q in range(words.shape[0]):
-        value[q] = and_block_slots(common, words[q], block, scratch)
-        if value[q] > 0:
-            n_c += 1
-            available += counts[q]
-    if available < partners:
-        return 0
-    cand = np.argsort(-value, kind="mergesort")[:n_c]
-    best, complete = _search(
-        common, partners, words[cand], value[cand], counts[cand], need, block, nodes
-    )
-    return min(need, best if complete else own)

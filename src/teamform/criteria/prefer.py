@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
     from teamform.layout import IntArray, TeamLayout
-    from teamform.search.compiled import PreferRecord
+    from teamform.search.compiled_data import PreferRecord
 
 
 class Prefer(Criterion):
@@ -110,7 +110,7 @@ class PreferTerm(Term):
 
     def compiled_data(self) -> PreferRecord:
         from teamform.search.bitsets import pairs_csr
-        from teamform.search.compiled import PreferRecord, cost_per_unit
+        from teamform.search.compiled_data import PreferRecord, cost_per_unit
 
         ptr, idx = pairs_csr(self.inst.n, self.inst.prefer)
         return PreferRecord(ptr, idx, cost_per_unit(self))

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from teamform.instance import Instance
     from teamform.model import FormationModel
     from teamform.roster import Roster
-    from teamform.search.compiled import ProjectRecord
+    from teamform.search.compiled_data import ProjectRecord
 
 
 class Projects(Criterion):
@@ -372,7 +372,7 @@ class ProjectTerm(Term):
 
     def compiled_data(self) -> ProjectRecord:
         """Ranks with each team's project fixed (the moves keep projects)."""
-        from teamform.search.compiled import ProjectRecord, cost_per_unit
+        from teamform.search.compiled_data import ProjectRecord, cost_per_unit
 
         choices = self.data.choices
         ptr = np.zeros(len(choices) + 1, dtype=np.int64)

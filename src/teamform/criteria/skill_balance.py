@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
     from teamform.layout import IntArray, TeamLayout
-    from teamform.search.compiled import SkillRecord
+    from teamform.search.compiled_data import SkillRecord
 
 
 class SkillBalance(Criterion):
@@ -167,7 +167,7 @@ class SkillBalanceTerm(Term):
         return total
 
     def compiled_data(self) -> SkillRecord:
-        from teamform.search.compiled import SkillRecord, cost_per_unit
+        from teamform.search.compiled_data import SkillRecord, cost_per_unit
 
         return SkillRecord(
             np.ascontiguousarray(self.values, dtype=np.int64),

@@ -25,7 +25,7 @@ from teamform.result import CriterionCheck, TeamFlag
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
-    from teamform.search.compiled import CoverageRecord
+    from teamform.search.compiled_data import CoverageRecord
 
 
 class CoverageRule(Settings):
@@ -178,7 +178,7 @@ class SkillCoverageTerm(Term):
         return f"skill_coverage: no member with {', '.join(lacking)}"
 
     def compiled_data(self) -> CoverageRecord:
-        from teamform.search.compiled import CoverageRecord, cost_per_unit
+        from teamform.search.compiled_data import CoverageRecord, cost_per_unit
 
         strong = np.array(self.strong, dtype=np.int64).reshape(len(self.strong), self.inst.n)
         return CoverageRecord(strong, cost_per_unit(self))

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from teamform.availability import (
     FULL_WEEK_MASK,
@@ -28,7 +27,7 @@ from teamform.availability import (
 from teamform.criteria.motivation import MotivationTerm
 from teamform.criteria.overlap import mask_matrix
 from teamform.instance import Instance
-from teamform.search.bitsets import and_block_slots, pairs_csr
+from teamform.search.bitsets import pairs_csr
 from teamform.search.kernels import usable
 
 #: The Python construction's time per learner (0.34 ms at 2 000 learners under a
@@ -350,7 +349,10 @@ def _grow_teams(
     lo, hi = intrinsic_ranges(inst, np.asarray(teams, dtype=np.int64))
     # the Python construction makes the same teams; below a few thousand learners
     # it takes less than loading the kernel from the cache
-    if usable(_grow_kernel, "construction in Python", _PYTHON_SECONDS_PER_LEARNER * inst.n):
+    kernel = ("teamform.search.construct_kernels", "_grow_kernel")
+    if usable(kernel, "construction in Python", _PYTHON_SECONDS_PER_LEARNER * inst.n):
+        from teamform.search.construct_kernels import _grow_kernel
+
         aptr, aidx = pairs_csr(inst.n, inst.avoid)
         team_at = _grow_kernel(
             order_arr,
@@ -528,202 +530,6 @@ def _reach(reaches: bool, shared: int, need: int) -> int:
     """2 for a learner who keeps some common time (or no time is asked for), plus 1
     when the team can still reach its intrinsic range with them."""
     return 2 * (1 if shared > 0 or need == 0 else 0) + (1 if reaches else 0)
-
-
-#: :func:`_fits` compiled, for the kernel (the Python construction calls it as it is).
-_fits_compiled = njit(cache=True)(_fits)
-_reach_compiled = njit(cache=True)(_reach)
-
-
-@njit(cache=True)
-def _far_intrinsic(  # type: ignore[no-untyped-def]
-    order,
-    words,
-    need,
-    block,
-    intrinsic,
-    free,
-    stamp,
-    t,
-    aptr,
-    aidx,
-    common,
-    scratch,
-    start,
-    look,
-):
-    """For a team's last seat: the free intrinsic learner among the ``look`` positions
-    of ``order`` from ``start`` who keeps the most common time (some at least, when
-    time is asked for) without an avoid partner in team ``t``; -1 if none."""
-    best, best_shared = -1, -1
-    end = min(order.shape[0], start + look)
-    for q in range(start, end):
-        j = order[q]
-        if not free[q] or not intrinsic[j]:
-            continue
-        clash = False
-        for e in range(aptr[j], aptr[j + 1]):
-            if stamp[aidx[e]] == t:
-                clash = True
-                break
-        if clash:
-            continue
-        shared = min(need, and_block_slots(common, words[j], block, scratch))
-        if (shared > 0 or need == 0) and shared > best_shared:
-            best, best_shared = q, shared
-    return best
-
-
-@njit(cache=True)
-def _grow_kernel(  # type: ignore[no-untyped-def]
-    order,
-    words,
-    need,
-    block,
-    intrinsic,
-    total,
-    mean_total,
-    sizes,
-    lo,
-    hi,
-    aptr,
-    aidx,
-    window,
-):
-    """Team (index into ``sizes``) of each position of ``order``, -1 if left over.
-
-    See :func:`_grow_teams`; a team that cannot be filled keeps its first
-    member and gives the others back.
-    """
-    n_order = order.shape[0]
-    nw = words.shape[1]
-    team_at = np.full(n_order, -1, dtype=np.int64)
-    free = np.ones(n_order, dtype=np.bool_)
-    stamp = np.full(words.shape[0], -1, dtype=np.int64)
-    common = np.empty(nw, dtype=np.uint64)
-    scratch = np.empty(nw, dtype=np.uint64)
-    wpos = np.empty(window, dtype=np.int64)
-    mpos = np.empty(sizes.max() if sizes.shape[0] else 1, dtype=np.int64)
-    supply = 0
-    for p in range(n_order):
-        supply += intrinsic[order[p]]
-    later = np.zeros(sizes.shape[0], dtype=np.int64)
-    for t in range(sizes.shape[0] - 2, -1, -1):
-        later[t] = later[t + 1] + lo[t + 1]
-    head = 0
-    for t in range(sizes.shape[0]):
-        size = sizes[t]
-        while head < n_order and not free[head]:
-            head += 1
-        if head >= n_order:
-            break
-        free[head] = False
-        seed = order[head]
-        stamp[seed] = t
-        mpos[0] = head
-        count = 1
-        for w in range(nw):
-            common[w] = words[seed, w]
-        strength = total[seed]
-        n_intr = intrinsic[seed]
-        supply -= n_intr
-        n_win = 0
-        p = head + 1
-        while n_win < window and p < n_order:
-            if free[p]:
-                wpos[n_win] = p
-                n_win += 1
-            p += 1
-        while count < size and n_win > 0:
-            best_at = -1
-            best_fits = 0
-            best_reach = 0
-            best_shared = 0
-            best_first = 0
-            best_gap = 0.0
-            target = (count + 1) * mean_total
-            seats = size - count - 1
-            for at in range(n_win):
-                j = order[wpos[at]]
-                clash = False
-                for e in range(aptr[j], aptr[j + 1]):
-                    if stamp[aidx[e]] == t:
-                        clash = True
-                        break
-                if clash:
-                    continue
-                fits = _fits_compiled(n_intr, intrinsic[j], seats, lo[t], hi[t], supply, later[t])
-                shared = min(need, and_block_slots(common, words[j], block, scratch))
-                first = 1 if intrinsic[j] and n_intr == 0 else 0
-                gap = abs(strength + total[j] - target)
-                # first a learner who keeps some common time and lets the team reach its
-                # intrinsic range; then the most common time
-                reach = _reach_compiled(n_intr + intrinsic[j] + seats >= lo[t], shared, need)
-                if reach < best_reach:
-                    continue
-                if reach > best_reach:
-                    best_at = -1
-                    best_reach = reach
-                if (
-                    best_at < 0
-                    or shared > best_shared
-                    or (shared == best_shared and fits > best_fits)
-                    or (shared == best_shared and fits == best_fits and first > best_first)
-                    or (
-                        fits == best_fits
-                        and shared == best_shared
-                        and first == best_first
-                        and gap < best_gap
-                    )
-                ):
-                    best_at, best_shared, best_fits = at, shared, fits
-                    best_first, best_gap = first, gap
-            pos = -1
-            if seats == 0 and best_reach < _REACHES and n_intr < lo[t]:
-                pos = _far_intrinsic(
-                    order,
-                    words,
-                    need,
-                    block,
-                    intrinsic,
-                    free,
-                    stamp,
-                    t,
-                    aptr,
-                    aidx,
-                    common,
-                    scratch,
-                    p,
-                    _FAR_LOOK * window,
-                )
-            if pos < 0:
-                if best_at < 0:
-                    break
-                pos = wpos[best_at]
-                for at in range(best_at, n_win - 1):
-                    wpos[at] = wpos[at + 1]
-                n_win -= 1
-            j = order[pos]
-            free[pos] = False
-            stamp[j] = t
-            mpos[count] = pos
-            count += 1
-            for w in range(nw):
-                common[w] &= words[j, w]
-            strength += total[j]
-            n_intr += intrinsic[j]
-            supply -= intrinsic[j]
-        if count < size:
-            # give back what could not make a full team; leftovers fill it later
-            team_at[head] = t
-            for m in range(1, count):
-                free[mpos[m]] = True
-                stamp[order[mpos[m]]] = -1
-                supply += intrinsic[order[mpos[m]]]
-        else:
-            for m in range(count):
-                team_at[mpos[m]] = t
-    return team_at
 
 
 def _overlap_target(inst: Instance) -> tuple[int, int]:

@@ -35,27 +35,33 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-#: Every kernel called from Python, by module: a group is ready when all are loaded.
-GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
+#: A kernel by reference: its module and its name. The modules holding kernels are
+#: imported only where a kernel runs, so that a solve that takes the Python paths
+#: never imports numba.
+Kernel = tuple[str, str]
+
+#: Every kernel called from Python, by group: a group is ready when all are loaded.
+GROUPS: dict[str, tuple[Kernel, ...]] = {
     "search": (
         ("teamform.search.compiled", "_run"),
         ("teamform.search.compiled", "_team_cost"),
         ("teamform.search.compiled", "_seed"),
         ("teamform.search.regroup", "_subset_costs"),
         ("teamform.search.regroup", "_best_partition"),
-        ("teamform.search.construct", "_grow_kernel"),
-        ("teamform.criteria.overlap", "_pattern_best_times"),
-        ("teamform.criteria.overlap", "_forced_per_level"),
-        ("teamform.criteria.overlap", "_short_shares"),
-        ("teamform.criteria.overlap_partition", "_enumerate_groups"),
+        ("teamform.search.construct_kernels", "_grow_kernel"),
+        ("teamform.criteria.overlap_kernels", "_pattern_best_times"),
+        ("teamform.criteria.overlap_kernels", "_forced_per_level"),
+        ("teamform.criteria.overlap_kernels", "_short_shares"),
+        ("teamform.criteria.overlap_kernels", "_enumerate_groups"),
     ),
     "diversity": (
         ("teamform.search.diversity_ls", "_its"),
         ("teamform.search.diversity_ls", "_random_walk_check"),
     ),
 }
+#: Modules whose kernels the groups' kernels compile inline (their source counts too).
+_INLINED = ("teamform.search.bitset_kernels",)
 
 #: The note of a solve that ran while the kernels compiled.
 NOT_READY = (
@@ -126,7 +132,7 @@ def kernels_ready(group: str = "search") -> bool:
     return _READY[group].is_set()
 
 
-def usable(kernel: Any, python_path: str, python_seconds: float | None = None) -> bool:
+def usable(kernel: Kernel, python_path: str, python_seconds: float | None = None) -> bool:
     """Whether ``kernel`` can run now without compiling (it is loaded, or numba's
     cache holds it: loading one kernel takes a moment); when not, notes that
     ``python_path`` runs instead and starts compiling every kernel in the background.
@@ -136,26 +142,51 @@ def usable(kernel: Any, python_path: str, python_seconds: float | None = None) -
     solve's wall-clock limit: when ``python_path`` gives the same answer in
     ``python_seconds`` (an estimate), fewer than loading takes; or, for a path
     whose cost is not given (a weaker bound), when less than
-    :data:`LOAD_FLOOR` is left (noted).
+    :data:`LOAD_FLOOR` is left (noted). Until it is loaded, the kernel's module
+    (and numba) is not imported to decide.
     """
     watch = _WATCH.get()
     if getattr(_LOCAL, "warming", False) or (watch is not None and watch.wait):
         return True
     if _loaded(kernel):
         return True
+    quicker = python_seconds is not None and python_seconds < LOAD_SECONDS
+    timed = watch is not None and watch.deadline is not None
+    if quicker and timed and _marked(_group_of(kernel)):
+        return False  # the same answer either way (a choice of speed, not noted)
     if not _loadable(kernel):
         note(NOT_READY, python_path)
         warm_up_in_background()
         return False
-    if watch is None or watch.deadline is None:
+    if not timed:
         return True
     if python_seconds is not None:
-        # the same answer either way (a choice of speed, not noted)
-        return python_seconds >= LOAD_SECONDS
-    if watch.deadline - time.perf_counter() < LOAD_FLOOR:
+        return not quicker
+    if not _time_to_load():
         note(NO_TIME, python_path)
         return False
     return True
+
+
+def load_in_time(group: str, python_path: str) -> bool:
+    """Whether :func:`get_ready` may be called for ``group`` now: False (and
+    ``python_path`` noted) when it would load the kernels from the cache with
+    less than :data:`LOAD_FLOOR` of the solve's wall-clock limit left."""
+    watch = _WATCH.get()
+    if _READY[group].is_set() or _THREAD or (watch is not None and watch.wait):
+        return True
+    if _time_to_load() or not _marked(group):
+        return True  # time to load them, or nothing to load: compiling starts aside
+    note(NO_TIME, python_path)
+    return False
+
+
+def _time_to_load() -> bool:
+    """Whether the current solve has time to load kernels from the cache."""
+    watch = _WATCH.get()
+    if watch is None or watch.deadline is None:
+        return True
+    return watch.deadline - time.perf_counter() >= LOAD_FLOOR
 
 
 def ready_now(group: str, python_path: str) -> bool:
@@ -285,6 +316,7 @@ def _warm(group: str) -> None:
                 warm_diversity()
         finally:
             _LOCAL.warming = False
+        _mark(group)
         _READY[group].set()
 
 
@@ -301,7 +333,8 @@ def _warm_search() -> None:
     from teamform.instance import build_instance
     from teamform.model import FormationModel
     from teamform.roster import Roster
-    from teamform.search.compiled import CompiledLocalSearch, build_records
+    from teamform.search.compiled import CompiledLocalSearch
+    from teamform.search.compiled_data import build_records
     from teamform.search.construct import construct
     from teamform.search.local import TeamState
     from teamform.search.regroup import regroup_exact
@@ -344,26 +377,77 @@ def _warm_search() -> None:
 
 
 def _cached(group: str) -> bool:
-    """Whether numba's cache holds every kernel of ``group`` for the current source."""
+    """Whether numba's cache holds every kernel of ``group`` for the current source.
+
+    Without the mark of an earlier compilation (:func:`_marked`) it does not,
+    and numba is not imported to find out.
+    """
+    if not _marked(group):
+        return False
+    return all(_loadable(kernel) for kernel in GROUPS[group])
+
+
+def _group_of(kernel: Kernel) -> str:
+    return next((g for g, kernels in GROUPS.items() if kernel in kernels), "search")
+
+
+def _mark_path(group: str) -> Path:
+    """The mark that ``group`` was compiled into this cache, for these sources.
+
+    numba's cache is valid for a source file of the same size and modification
+    time; so is the mark, which names both for every module of the group.
+    """
+    root = Path(__file__).resolve().parents[1]
+    modules = sorted({m for m, _ in GROUPS[group]} | set(_INLINED))
+    stamps = []
+    for module in modules:
+        try:
+            stat = root.joinpath(*module.split(".")[1:]).with_suffix(".py").stat()
+        except OSError:
+            stamps.append(f"{module}:missing")
+            continue
+        stamps.append(f"{module}:{stat.st_size}:{stat.st_mtime_ns}")
+    digest = hashlib.sha256("|".join(stamps).encode()).hexdigest()[:16]
+    lock = _lock_path()
+    return lock.with_name(f"{lock.stem}-{group}-{digest}.ready")
+
+
+def _marked(group: str) -> bool:
+    """Whether ``group`` was compiled (or loaded) into this cache since its sources
+    last changed: a quick look that needs no numba. A cache filled otherwise
+    (before the marks existed) is found by the background compiler, which loads
+    it at once and marks it."""
     try:
-        kernels = [getattr(importlib.import_module(m), name) for m, name in GROUPS[group]]
+        return _mark_path(group).exists()
+    except OSError:
+        return False
+
+
+def _mark(group: str) -> None:
+    with contextlib.suppress(OSError):
+        _mark_path(group).touch()
+
+
+def _loaded(kernel: Kernel) -> bool:
+    """Whether ``kernel`` is compiled or loaded in this process (its module imported)."""
+    module = sys.modules.get(kernel[0])
+    if module is None:
+        return False
+    try:
+        return bool(getattr(module, kernel[1]).overloads)
     except Exception:
         return False
-    return all(_loadable(kernel) for kernel in kernels)
 
 
-def _loaded(kernel: Any) -> bool:
-    """Whether ``kernel`` (a numba dispatcher) is compiled or loaded in this process."""
-    try:
-        return bool(kernel.overloads)
-    except Exception:
+def _loadable(kernel: Kernel) -> bool:
+    """Whether ``kernel`` is loaded, or held by numba's cache (imports its module)."""
+    if _loaded(kernel):
+        return True
+    if not _marked(_group_of(kernel)):
         return False
-
-
-def _loadable(kernel: Any) -> bool:
-    """Whether ``kernel`` (a numba dispatcher) is loaded, or held by numba's cache."""
     try:
-        return bool(kernel.overloads) or bool(kernel._cache._cache_file._load_index())
+        dispatcher = getattr(importlib.import_module(kernel[0]), kernel[1])
+        return bool(dispatcher._cache._cache_file._load_index())
     except Exception:  # numba's cache layout is its own: when in doubt, compile
         return False
 

@@ -163,7 +163,7 @@ def use_compiled(
     """Whether the compiled search can run: every criterion supported, and a
     budget of at least ``params.compiled_min_seconds`` (its very first use on a
     machine compiles it)."""
-    from teamform.search.compiled import supported
+    from teamform.search.compiled_data import supported
 
     return inst.k >= 2 and time_limit >= params.compiled_min_seconds and supported(terms)
 
@@ -229,15 +229,17 @@ def _teams_first(
     then starts from it. None when the other criteria have no compiled search.
     """
     others = [t for t in terms if not isinstance(t, ProjectTerm | ProjectChoiceTerm)]
-    from teamform.search.compiled import supported
-    from teamform.search.kernels import get_ready
+    from teamform.search.compiled_data import supported
+    from teamform.search.kernels import get_ready, load_in_time
 
     if not others or inst.k < 2 or not supported(others):
         return None
     if budget.work and budget.seconds < params.compiled_min_seconds:
         return None  # as in use_compiled, for the same choice on every machine
-    if not budget.work and get_ready() is not None:
-        return None  # the kernels are compiling: not in this budget
+    if not budget.work:
+        python_path = "teams and projects searched together (no teams-first start)"
+        if not load_in_time("search", python_path) or get_ready("search", python_path) is not None:
+            return None  # the kernels are compiling, or no time to load them: not in this budget
     first = TeamState(inst, others, state.assign)
     best_total, best_assign = first.total, list(first.assign)
 
@@ -723,12 +725,14 @@ def run_lns(
     compiled = use_compiled(inst, terms, budget.left(), params) and not free_groups
     ready: threading.Event | None = None
     if compiled and not deterministic:
-        from teamform.search.kernels import get_ready
+        from teamform.search.kernels import get_ready, load_in_time
 
         # the first use on an install compiles the kernels: in the background,
         # while the Python search below works, so that compiling spends the
-        # budget instead of adding to it
-        ready = get_ready()
+        # budget instead of adding to it; loading them takes time too
+        ready = (
+            get_ready() if load_in_time("search", "local search in Python") else threading.Event()
+        )
 
     def compiled_search() -> None:
         units = None

@@ -24,7 +24,8 @@ from itertools import combinations
 import numpy as np
 from numba import njit
 
-from teamform.search.compiled import Records, _team_cost
+from teamform.search.compiled import _team_cost
+from teamform.search.compiled_data import Records
 from teamform.search.local import TeamState
 
 #: Learners a regrouping takes at most (2^this states).
@@ -131,7 +132,7 @@ def regroup_exact(state: TeamState, records: Records, teams: Sequence[int]) -> b
     """Re-partition the members of ``teams`` at the least cost; keep it if cheaper.
 
     ``records`` are the compiled criteria data
-    (:func:`teamform.search.compiled.build_records` of ``state``). Returns
+    (:func:`teamform.search.compiled_data.build_records` of ``state``). Returns
     whether the state improved, or None when the teams do not fit (see
     :func:`cheapest_partition`). The partition found is scored by the
     criteria themselves before it is taken, so the plan never gets worse.

@@ -30,11 +30,10 @@ import numpy as np
 from teamform.criteria import MotivationTerm, Term
 from teamform.criteria.overlap import OverlapTerm, team_common
 from teamform.instance import Instance
-from teamform.search.compiled import Records, build_records, supported
+from teamform.search.compiled_data import Records, build_records, supported
 from teamform.search.kernels import ready_now
 from teamform.search.lns import solve_neighbourhood
 from teamform.search.local import TeamState
-from teamform.search.regroup import MAX_LEARNERS, cheapest_partition, regroup_exact
 
 #: Same-availability partners tried per member of a team out of range.
 _SAME_MASK_TRIES = 12
@@ -149,6 +148,13 @@ def regroup_neighbourhood(
     return [team, *siblings, *ranked[:want]]
 
 
+def _most_learners() -> int:
+    """Learners the compiled exact regrouping takes at most (once its kernels can run)."""
+    from teamform.search.regroup import MAX_LEARNERS
+
+    return MAX_LEARNERS
+
+
 def regroup(
     state: TeamState,
     teams: Sequence[int],
@@ -166,6 +172,8 @@ def regroup(
     (deterministic work :data:`REGROUP_WORK`).
     """
     if records is not None:
+        from teamform.search.regroup import regroup_exact  # compiled: records exist
+
         done = regroup_exact(state, records, teams)
         if done is not None:
             return done
@@ -218,7 +226,9 @@ class Regroups:
                 return False
             records = self.records()
             size = len(state.members[team])
-            width = REGROUP_TEAMS if records is None else min(REGROUP_TEAMS, MAX_LEARNERS // size)
+            width = (
+                REGROUP_TEAMS if records is None else min(REGROUP_TEAMS, _most_learners() // size)
+            )
             teams = regroup_neighbourhood(
                 state, self.term, team, self.rng, width, shuffle=attempt > 0
             )
@@ -494,6 +504,8 @@ class SpreadCheck:
 
 def spread_checks(state: TeamState, term: MotivationTerm, seed: int = 0) -> list[SpreadCheck]:
     """:class:`SpreadCheck` of every team out of range (compiled criteria data needed)."""
+    from teamform.search.regroup import MAX_LEARNERS, cheapest_partition
+
     inst = state.inst
     intrinsic = inst.intrinsic
     masks = inst.masks
