@@ -170,6 +170,25 @@ def test_the_packing_on_larger_cohorts_only_with_time(monkeypatch: pytest.Monkey
         assert partition_bound(term_of(inst), 0) == 0
 
 
+
+def test_a_partition_past_the_bounds_deadline_is_skipped() -> None:
+    import teamform.criteria.overlap_partition as module
+
+    records = [
+        *(learner(f"m{k}", availability="Mon 10:00-13:00") for k in range(3)),
+        *(learner(f"t{k}", availability="Tue 10:00-13:00") for k in range(3)),
+    ]
+    inst = make_instance(records, overlap(2, below=1, none=2), team={"size": 2})
+    with module.wall_limit(0.0):
+        # the phase's share is used up before the partition starts: it gives nothing
+        assert partition_bound(term_of(inst), 0) == 0
+        # and the bound is still a valid one: the per-learner layers stand
+        assert term_of(inst).lower_bound() == 8
+    with module.wall_limit(5.0):
+        assert 0 < module.wall_left() <= 5.0  # type: ignore[operator]
+        assert partition_bound(term_of(inst), 0) == 20
+    assert module.wall_left() == module.PARTITION_WALL  # outside a block: each solve its own
+
 WINDOWS = [
     "Mon 10:00-11:00",
     "Mon 10:30-12:00",

@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -57,23 +58,35 @@ PARTITION_WORK = 0.5
 #: Wall-clock seconds the partition (and the packing) may take at most, per section,
 #: unless a solve sets its own share (:func:`wall_limit`).
 PARTITION_WALL = 2.0
-#: Share of a solve's time limit each of them may take.
+#: Share of a solve's time limit the criteria's lower bounds may take together.
 BOUND_SHARE = 0.04
-_WALL: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "partition_wall", default=PARTITION_WALL
-)
+#: The wall-clock deadline (``time.perf_counter()``) of the block :func:`wall_limit`
+#: opened; None: no wall clock; unset: :data:`PARTITION_WALL` for each solve.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("partition_deadline")
 
 
 @contextlib.contextmanager
 def wall_limit(seconds: float | None) -> Iterator[None]:
-    """Within the block, CP-SAT's partition and packing stop after ``seconds`` of wall
-    clock each (their proven bounds so far are kept: valid, perhaps weaker); None:
-    only at their deterministic work limits, so the bound is the same on every run."""
-    token = _WALL.set(seconds)
+    """Within the block, CP-SAT's partition and packing stop once ``seconds`` of wall
+    clock have passed since it opened (their proven bounds so far are kept: valid,
+    perhaps weaker), and a partition that would start later is skipped (the other
+    bounds stand); None: only at their deterministic work limits, so the bound is
+    the same on every run."""
+    token = _DEADLINE.set(None if seconds is None else time.perf_counter() + seconds)
     try:
         yield
     finally:
-        _WALL.reset(token)
+        _DEADLINE.reset(token)
+
+
+def wall_left() -> float | None:
+    """Wall-clock seconds the partition (or the packing) may still take; None: no limit."""
+    deadline = _DEADLINE.get(math.nan)
+    if deadline is None:
+        return None
+    if math.isnan(deadline):
+        return PARTITION_WALL
+    return deadline - time.perf_counter()
 
 
 #: Cohorts up to this size also count the teams that must lack common time (the exact
@@ -96,6 +109,8 @@ def partition_bound(term: OverlapTerm, section: int) -> int:
     if got is None:
         return 0
     teams, members, b = got
+    if _out_of_time():
+        return 0
     zero = term.shortfall_penalty(0)
     without = _fewest_without_time(term, section, len(members))
     short = members[b[members] > 0]
@@ -124,11 +139,17 @@ def partition_bound(term: OverlapTerm, section: int) -> int:
         MAX_GROUPS,
         _SEARCH_NODES,
     )
-    if found < 0:
-        return zero * without  # too many groups for a quick bound: the others stand
+    if found < 0 or _out_of_time():
+        # too many groups for a quick bound, or no time left for it: the others stand
+        return zero * without
     groups = [tuple(row[row >= 0].tolist()) for row in kinds[:found]]
     costs = [term.shortfall_penalty(int(t)) for t in best[:found].tolist()]
     return _solve(groups, costs, counts.tolist(), zero, cap, len(teams), without)
+
+
+def _out_of_time() -> bool:
+    left = wall_left()
+    return left is not None and left <= 0
 
 
 def _solve(
@@ -172,7 +193,7 @@ def _solve(
     params.num_workers = 1
     params.random_seed = 0
     params.max_deterministic_time = PARTITION_WORK
-    wall = _WALL.get()
+    wall = wall_left()
     if wall is not None:
         params.max_time_in_seconds = max(0.01, wall)
     # probing costs more wall time than it saves on these small set-partitioning models
@@ -193,7 +214,7 @@ def _fewest_without_time(term: OverlapTerm, section: int, learners: int) -> int:
     packing (:func:`~teamform.search.common_time.fewest_without_time`) within a
     small limit; 0 when the cohort has several sections or is too large for that."""
     inst = term.inst
-    wall = _WALL.get()
+    wall = wall_left()
     roomy = wall is None or wall >= PROOF_MORE_WALL
     limit = PROOF_MORE_LEARNERS if roomy else PROOF_MAX_LEARNERS
     if len(inst.section_names) != 1 or learners > limit:
