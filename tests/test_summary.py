@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from conftest import REF, learner, make_instance
 from teamform.criteria import build_terms
+from teamform.instance import Instance, build_instance
+from teamform.layout import team_members
+from teamform.model import FormationModel
 from teamform.report import build_report, render_markdown
 from teamform.report.compliance import cell_class
 from teamform.result import Result, Status
-from teamform.summary import summarize
+from teamform.roster import Roster
+from teamform.summary import summarize, summarize_team
 from teamform.validate import validate
 
 
@@ -81,3 +88,90 @@ def test_teams_that_meet_every_rule_have_no_flags() -> None:
     result = _result(records, {"overlap": {"hours": 2, "reference_date": REF}}, [0, 0, 1, 1])
     assert all(team.flags == [] for team in result.teams)
     assert all(c.ok for team in result.teams for c in team.checks)
+
+
+ZONES = ["UTC", "Europe/Paris", "America/Los_Angeles", "Asia/Kathmandu"]
+WINDOWS = ["Mon-Fri 18:00-21:00", "Sat 09:00-12:00", "Tue,Thu 06:00-08:30", "daily 12:00-13:00", ""]
+
+
+def _every_criterion(seed: int) -> Instance:
+    """A small cohort in two sections under every criterion, with earlier teammates,
+    current teams, projects, participation, avoid and preferred pairs."""
+    rng = np.random.default_rng(seed)
+    n = 30
+    ids = [f"r{i}" for i in range(n)]
+    records = [
+        learner(
+            lid,
+            timezone=str(rng.choice(ZONES)),
+            availability=str(rng.choice(WINDOWS)),
+            skills={"a": int(rng.integers(1, 6)), "b": float(rng.integers(2, 11)) / 2},
+            motivation=str(rng.choice(["intrinsic", "imposed"])),
+            section="B" if i % 3 == 0 else "",
+            role=str(rng.choice(["x", "y", "z"])),
+            projects=";".join(rng.permutation(["P", "Q", "R", "S"])[: int(rng.integers(0, 3))]),
+            participation="" if i % 7 == 0 else str(int(rng.integers(0, 101))),
+        )
+        for i, lid in enumerate(ids)
+    ]
+
+    def pairs(count: int) -> list[tuple[str, str]]:
+        out = {tuple(sorted(rng.choice(ids, 2, replace=False).tolist())) for _ in range(count)}
+        return sorted(out)  # type: ignore[arg-type]
+
+    avoid = pairs(4)
+    prefer = [p for p in pairs(12) if p not in avoid]
+    criteria = {
+        "skill_balance": {"weight": 2},
+        "motivation": {"weight": 3},
+        "prefer": {"weight": 2},
+        "overlap": {"weight": 5, "hours": 2, "block": 1, "below": 1, "reference_date": REF},
+        "category": [{"column": "role", "rule": "no_isolation", "weight": 1}],
+        "skill_coverage": {"weight": 3, "rules": [{"skill": "a", "level": 4}]},
+        "participation": {"weight": 1},
+        "no_repeat": {"weight": 1},
+        "stability": {"weight": 1},
+        "projects": {"names": ["P", "Q", "R", "S"], "weight": 1, "capacity": 3},
+    }
+    model = FormationModel.from_dict(
+        {"team": {"size": 3}, "criteria": criteria}, source="test-model"
+    )
+    roster = Roster.from_records(records, avoid=avoid, prefer=prefer)
+    history = {p: int(rng.integers(1, 3)) for p in pairs(10)}
+    previous = {lid: int(rng.integers(1, 5)) for lid in ids[::2]}
+    return build_instance(roster, model, history=history, previous=previous)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_summaries_at_once_are_byte_for_byte_each_team_alone(seed: int) -> None:
+    # every team's measures taken over the whole assignment give the same JSON as
+    # the same team summarised alone from a plain member list (the reference path)
+    inst = _every_criterion(seed)
+    terms = build_terms(inst)
+    assert {"no_repeat", "stability", "projects", "participation"} <= {t.name for t in terms}
+    rng = np.random.default_rng(seed)
+    for plan in range(3):
+        # a plan that keeps sections apart, then any plan (broken sizes, empty teams)
+        assignment = np.empty(inst.n, dtype=np.int64)
+        for s in range(len(inst.section_names)):
+            learners = rng.permutation(np.flatnonzero(inst.section == s))
+            teams = inst.teams_of_section(s)
+            assignment[learners] = teams[np.arange(len(learners)) % len(teams)]
+        if plan == 2:
+            assignment = rng.integers(0, inst.k - 1, inst.n)  # the last team stays empty
+        plain = assignment.tolist()
+        for term in terms:
+            term.decide(team_members(plain, inst.k))
+        check = validate(inst, plain, terms)
+        teams, _ = summarize(inst, plain, terms, check)
+        members: list[list[int]] = [[] for _ in range(inst.k)]
+        for i, t in enumerate(plain):
+            members[t].append(i)
+        alone = [
+            summarize_team(inst, plain, terms, check.team_penalties, t, members[t])
+            for t in range(inst.k)
+        ]
+        assert [t.model_dump_json() for t in teams] == [t.model_dump_json() for t in alone]
+        assert any(not c.ok for team in teams for c in team.checks)  # flags are compared too
+        picked = [inst.k - 1, 0, 2]
+        assert summarize(inst, plain, terms, check, only=picked)[0] == [alone[t] for t in picked]

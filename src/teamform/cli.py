@@ -447,8 +447,8 @@ def _write_outputs(
             written.append(("teams", path))
         if json_path is not None:
             path = json_path
-            clock()
-            write_json(result, path)
+            # the timings in the file count its serialisation too
+            write_json(result, path, clock)
             if not _is_stdout(path):
                 written.append(("result", path))
     except OSError as exc:
@@ -467,13 +467,14 @@ def _messages_to_stderr(ctx: typer.Context) -> None:
     ctx.call_on_close(lambda: setattr(out, "stderr", False))
 
 
-def write_json(result: Result, path: Path) -> None:
-    """The full result as JSON, into a file (atomically) or, for ``-``, to stdout."""
+def write_json(result: Result, path: Path, stamp: Callable[[], None] | None = None) -> None:
+    """The full result as JSON, into a file (atomically) or, for ``-``, to stdout;
+    ``stamp`` sets the timings once the rest is serialised (see :meth:`Result.json_text`)."""
     if _is_stdout(path):
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        sys.stdout.write(result.json_text(stamp) + "\n")
         sys.stdout.flush()
     else:
-        result.to_json(path)
+        result.to_json(path, stamp)
 
 
 def progress_line(p: Progress) -> str:

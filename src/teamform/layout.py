@@ -10,14 +10,15 @@ gives both.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from functools import cached_property
-from typing import overload
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
 
 IntArray = npt.NDArray[np.int64]
+_T = TypeVar("_T")
 
 
 class TeamLayout(Sequence[int]):
@@ -52,6 +53,7 @@ class TeamLayout(Sequence[int]):
         self.order: IntArray = np.argsort(self.assign, kind="stable").astype(np.int64)
         counts = np.bincount(self.assign, minlength=k)
         self.starts: IntArray = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        self._memo: dict[Hashable, Any] = {}
 
     def __len__(self) -> int:
         return len(self.assign)
@@ -76,11 +78,23 @@ class TeamLayout(Sequence[int]):
         return np.diff(self.starts)
 
     @cached_property
+    def teams(self) -> list[int]:
+        """The assignment as a plain list (each learner's team)."""
+        return list(self.assign.tolist())
+
+    @cached_property
     def members(self) -> list[list[int]]:
         """Each team's learner indices, in increasing order."""
         order = self.order.tolist()
         bounds = self.starts.tolist()
         return [order[a:b] for a, b in itertools.pairwise(bounds)]
+
+    def memo(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """``compute()``, once per layout and ``key``: a measure of every team that
+        several readers of this assignment ask for (its teams' common time, say)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def team_sums(self, values: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Sum over each team's members of ``values`` (one per learner, or ``(n, m)`` rows)."""

@@ -51,7 +51,7 @@ from teamform.search.outcome import Monotone, Outcome, ProgressFn
 from teamform.search.outcome import Progress as Progress  # imported from here by callers
 from teamform.search.params import DEFAULT_PARAMS, SearchParams
 from teamform.search.spread import spread_assignment
-from teamform.summary import criterion_scores, summarize, summarize_team
+from teamform.summary import summarize
 from teamform.validate import Validation, team_members, validate
 
 log = logging.getLogger("teamform.solve")
@@ -477,16 +477,14 @@ def _summary_costs(
     """
     fixed = per_team = math.inf
     for _ in range(2):
-        # the fixed part: member lists and the per-criterion scores
+        # the fixed part: member lists, every team's measures at once (the layout keeps
+        # them for the next call) and the per-criterion scores
         begin = time.perf_counter()
         layout = TeamLayout(assignment, inst.k)
-        members = layout.members
-        criterion_scores(terms, check.penalties)
+        summarize(inst, layout, terms, check, only=[])
         fixed = min(fixed, time.perf_counter() - begin)
         begin = time.perf_counter()
-        teams = [
-            summarize_team(inst, layout, terms, check.team_penalties, t, members[t]) for t in sample
-        ]
+        teams, _ = summarize(inst, layout, terms, check, only=sample)
         if include_writing:
             for team in teams:
                 team.model_dump_json(indent=2)

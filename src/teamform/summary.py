@@ -25,8 +25,9 @@ import numpy as np
 from teamform.availability import mask_to_utc_windows
 from teamform.criteria import OBJECTIVE_SCALE, ProjectTerm, Term
 from teamform.criteria.base import learner_label
-from teamform.criteria.overlap import OverlapTerm, team_common
-from teamform.criteria.prefer import touching_pairs
+from teamform.criteria.motivation import intrinsic_counts
+from teamform.criteria.overlap import OverlapTerm, team_common, team_commons
+from teamform.criteria.prefer import touching_by_team, touching_pairs
 from teamform.instance import SKILL_SCALE, Instance, slot_hours
 from teamform.layout import TeamLayout
 from teamform.result import CriterionCheck, CriterionScore, TeamFlag, TeamSummary
@@ -43,7 +44,7 @@ MAX_LOW_PARTICIPATION = 1
 
 def summarize(
     inst: Instance,
-    assignment: list[int],
+    assignment: list[int] | TeamLayout,
     terms: list[Term],
     validation: Validation,
     only: Sequence[int] | None = None,
@@ -51,16 +52,73 @@ def summarize(
     """Per-team summaries and per-criterion scores of a validated assignment.
 
     ``only`` restricts the summaries to these team indices (to measure their cost).
+    Every team is measured at once over the assignment's :class:`TeamLayout`
+    (given as one, its measures are kept for the next call); each summary is
+    the one :func:`summarize_team` gives that team alone.
     """
-    # once, not for every team whose checks look at other teams: the layout reads as
-    # the assignment and gives any team's members at once
-    layout = TeamLayout(assignment, inst.k)
+    layout = assignment if isinstance(assignment, TeamLayout) else TeamLayout(assignment, inst.k)
+    teams = range(inst.k) if only is None else only
+    return _summaries(inst, layout, terms, validation.team_penalties, teams), criterion_scores(
+        terms, validation.penalties
+    )
+
+
+def _summaries(
+    inst: Instance,
+    layout: TeamLayout,
+    terms: Sequence[Term],
+    team_penalties: Mapping[str, Sequence[int]],
+    teams: Sequence[int],
+) -> list[TeamSummary]:
+    """:func:`summarize_team` of each of ``teams``, every measure taken over all teams at once."""
+    lists = _learners(inst)
     members = layout.members
-    teams = [
-        summarize_team(inst, layout, terms, validation.team_penalties, t, members[t])
-        for t in (range(inst.k) if only is None else only)
-    ]
-    return teams, criterion_scores(terms, validation.penalties)
+    overlap = next((term for term in terms if isinstance(term, OverlapTerm)), None)
+    skill_means = _skill_means(inst, layout)
+    intrinsic = intrinsic_counts(inst, layout)
+    commons = team_commons(inst, layout)
+    slots = overlap.team_block_slots(layout) if overlap is not None else None
+    criteria = [term.measure_teams(layout, team_penalties[term.name], teams) for term in terms]
+    own_checks = [term.checks_of_teams(layout, teams) for term in terms]
+    touching = touching_by_team(inst, layout)
+    targets = _section_skill_means(inst)
+    ids, zones = inst.ids, lists.timezones
+    windows: dict[int, list[tuple[int, int]]] = {}
+    out = []
+    for pos, t in enumerate(teams):
+        mem = members[t]
+        common = commons[t] if mem else 0
+        window = windows.get(common)
+        if window is None:
+            window = windows[common] = mask_to_utc_windows(common)
+        own = [checks[pos] for checks in own_checks]
+        details = TeamDetails(
+            common_slots=window,
+            timezones={ids[i]: zones[i] for i in mem},
+            participation=_participation(inst, mem),
+            skill_targets=targets[int(inst.team_section[t])],
+            criteria=[measured[pos] for measured in criteria],
+            checks=_checks(inst, layout, mem, t, own, touching[t]),
+        )
+        means = dict(zip(inst.skill_names, skill_means[t], strict=True))
+        hours = None if slots is None else slot_hours(slots[t])
+        out.append(
+            _team_summary(inst, terms, team_penalties, t, mem, means, intrinsic[t], hours, details)
+        )
+    return out
+
+
+def _skill_means(inst: Instance, layout: TeamLayout) -> list[list[float]]:
+    """Each team's mean of each skill (points, to two decimals), as :func:`summarize_team`
+    computes it: the same float operations in the same order."""
+
+    def compute() -> list[list[float]]:
+        sizes = np.maximum(layout.sizes, 1).astype(np.float64)[:, None]
+        raw = (layout.team_sums(inst.skills) / sizes / SKILL_SCALE).tolist()
+        # an empty team's means are 0, as one team alone gives them
+        return [[round(x, 2) for x in row] for row in raw]
+
+    return layout.memo(("skill_means", id(inst)), compute)
 
 
 @dataclass
@@ -111,23 +169,38 @@ def summarize_team(
         for s, col in zip(inst.skill_names, lists.skills, strict=True)
     }
     intrinsic = sum(map(lists.intrinsic.__getitem__, mem))
-    pens = {term.name: term.natural(team_penalties[term.name][t]) for term in terms}
     common = None
     if overlap is not None:
         common = slot_hours(overlap.common_slots(mem))
     extra = team_details(inst, terms, assignment, mem, t, team_penalties)
-    ids = inst.ids
+    return _team_summary(inst, terms, team_penalties, t, mem, means, intrinsic, common, extra)
+
+
+def _team_summary(
+    inst: Instance,
+    terms: Sequence[Term],
+    team_penalties: Mapping[str, Sequence[int]],
+    t: int,
+    mem: list[int],
+    means: dict[str, float],
+    intrinsic: int,
+    common_hours: float | None,
+    extra: TeamDetails,
+) -> TeamSummary:
+    """The summary of team ``t`` from its measures."""
+    ids, names = inst.ids, _learners(inst).names
+    size = len(mem)
     return TeamSummary(
         team=t + 1,
         section=inst.section_names[int(inst.team_section[t])] or None,
         members=[ids[i] for i in mem],
-        names=[lists.names[i] for i in mem],
+        names=[names[i] for i in mem],
         size=size,
         skill_means=means,
         intrinsic=intrinsic,
         imposed=size - intrinsic,
-        common_hours=common,
-        penalties=pens,
+        common_hours=common_hours,
+        penalties={term.name: term.natural(team_penalties[term.name][t]) for term in terms},
         # one flag system: the plain list is the messages of the checks that fail
         flags=[c.message for c in extra.checks if not c.ok],
         common_slots=extra.common_slots,
@@ -212,21 +285,27 @@ def team_details(
     mem = list(members)
     common = team_common(inst.masks, mem) if mem else 0
     targets = _section_skill_means(inst)[int(inst.team_section[team])]
+    criteria = [term.measure(mem, team, int(team_penalties[term.name][team])) for term in terms]
+    own = [term.team_checks(mem, team, assignment) for term in terms]
+    return TeamDetails(
+        common_slots=mask_to_utc_windows(common),
+        timezones={inst.ids[i]: _learners(inst).timezones[i] for i in mem},
+        participation=_participation(inst, mem),
+        skill_targets=targets,
+        criteria=criteria,
+        checks=_checks(inst, assignment, mem, team, own, touching_pairs(inst, mem)),
+    )
+
+
+def _participation(inst: Instance, mem: list[int]) -> dict[str, float]:
+    """Member id to participation score, where the roster gives one."""
     participation: dict[str, float] = {}
     if inst.participation is not None:
         for i in mem:
             value = float(inst.participation[i])
             if not math.isnan(value):
                 participation[inst.ids[i]] = value
-    criteria = [term.measure(mem, team, int(team_penalties[term.name][team])) for term in terms]
-    return TeamDetails(
-        common_slots=mask_to_utc_windows(common),
-        timezones={inst.ids[i]: _learners(inst).timezones[i] for i in mem},
-        participation=participation,
-        skill_targets=targets,
-        criteria=criteria,
-        checks=_checks(inst, terms, assignment, mem, team),
-    )
+    return participation
 
 
 def _section_skill_means(inst: Instance) -> dict[int, dict[str, float]]:
@@ -246,17 +325,20 @@ def _section_skill_means(inst: Instance) -> dict[int, dict[str, float]]:
 
 def _checks(
     inst: Instance,
-    terms: Sequence[Term],
     assignment: Sequence[int] | np.ndarray,
     mem: list[int],
     team: int,
+    own: Sequence[list[TeamFlag]],
+    touching: list[tuple[int, int]],
 ) -> list[TeamFlag]:
     """Tutor-facing checks of one team; ``ok=False`` marks something to act on.
 
-    Each criterion's own checks (:meth:`~teamform.criteria.base.Term.team_checks`)
-    sit between the roster's: motivation, participation, earlier teammates and
-    preferred partners are looked at whenever the roster or history holds them,
-    whether or not a criterion weighs them.
+    Each criterion's own checks (``own``, one list per term: its
+    :meth:`~teamform.criteria.base.Term.team_checks`) sit between the roster's:
+    motivation, participation, earlier teammates and preferred partners
+    (``touching``: the preferred pairs with a member in the team) are looked at
+    whenever the roster or history holds them, whether or not a criterion
+    weighs them.
     """
     out: list[TeamFlag] = []
     if not mem:
@@ -276,8 +358,8 @@ def _checks(
     elif inst.roster.has_column("motivation"):  # without the column, nothing is known
         out.append(TeamFlag(code="motivation", message="no intrinsically motivated member"))
 
-    for term in terms:
-        out.extend(term.team_checks(mem, team, assignment))
+    for checks in own:
+        out.extend(checks)
 
     if inst.participation is not None:
         # the model's thresholds when it has a participation criterion
@@ -332,7 +414,7 @@ def _checks(
             out.append(TeamFlag(code="repeated_pair", ok=True, message=msg))
 
     inside = set(mem)
-    for a, b in touching_pairs(inst, mem):
+    for a, b in touching:
         pair = [inst.ids[a], inst.ids[b]]
         if a in inside and b in inside:
             msg = (

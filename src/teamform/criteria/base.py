@@ -269,6 +269,18 @@ class Term(ABC):
             score=fraction_score(penalty, max(len(members), 1)),
         )
 
+    def measure_teams(
+        self, layout: TeamLayout, penalties: Sequence[int], teams: Sequence[int]
+    ) -> list[CriterionCheck]:
+        """:meth:`measure` of each of ``teams`` of ``layout`` (``penalties``: every team's).
+
+        The default measures each team in turn; a criterion whose measure is a sum
+        over members computes every team's at once instead (the same checks: tests
+        compare the two).
+        """
+        members = layout.members
+        return [self.measure(members[t], t, int(penalties[t])) for t in teams]
+
     def check(self, penalty: int, **fields: Any) -> CriterionCheck:
         """A :class:`~teamform.result.CriterionCheck` of this term (name, hard, penalty set)."""
         return CriterionCheck(
@@ -284,6 +296,11 @@ class Term(ABC):
         None by default: the criterion's score says enough.
         """
         return []
+
+    def checks_of_teams(self, layout: TeamLayout, teams: Sequence[int]) -> list[list[TeamFlag]]:
+        """:meth:`team_checks` of each of ``teams`` of ``layout`` (the default: in turn)."""
+        members = layout.members
+        return [self.team_checks(members[t], t, layout) for t in teams]
 
     # Diagnosis of an infeasible model (hard terms only).
 

@@ -34,6 +34,16 @@ class Motivation(Criterion):
     """
 
 
+def intrinsic_counts(inst: Instance, layout: TeamLayout) -> list[int]:
+    """Intrinsically motivated members of every team of ``layout``."""
+
+    def compute() -> list[int]:
+        counts = np.bincount(layout.assign, weights=inst.intrinsic, minlength=layout.k)
+        return [int(c) for c in counts.tolist()]
+
+    return layout.memo(("intrinsic_counts", id(inst)), compute)
+
+
 class MotivationTerm(Term):
     """Intrinsic learners per team outside [floor(I/k), ceil(I/k)]."""
 
@@ -92,8 +102,16 @@ class MotivationTerm(Term):
 
     def measure(self, members: Sequence[int], team: int, penalty: int) -> CriterionCheck:
         # plain list: numpy costs more than it saves on a handful of members
-        count = sum(map(self._intrinsic.__getitem__, members))
-        lo, hi = self.target(team)
+        return self._measured(sum(map(self._intrinsic.__getitem__, members)), team, penalty)
+
+    def measure_teams(
+        self, layout: TeamLayout, penalties: Sequence[int], teams: Sequence[int]
+    ) -> list[CriterionCheck]:
+        counts = intrinsic_counts(self.inst, layout)
+        return [self._measured(counts[t], t, int(penalties[t])) for t in teams]
+
+    def _measured(self, count: int, team: int, penalty: int) -> CriterionCheck:
+        lo, hi = self._targets[team]
         return self.check(
             penalty,
             value=count,

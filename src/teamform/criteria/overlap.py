@@ -94,6 +94,27 @@ def team_common(masks: Sequence[int], members: Sequence[int]) -> int:
     return reduce(lambda a, i: a & masks[i], members, FULL_WEEK)
 
 
+def team_commons(inst: Instance, layout: TeamLayout) -> list[int]:
+    """:func:`team_common` of every team of ``layout`` (the full week for an empty
+    team), all at once: one AND-reduction of the members' words per team."""
+
+    def compute() -> list[int]:
+        words = inst.mask_words
+        out = [FULL_WEEK] * layout.k
+        sizes = layout.sizes
+        filled = np.flatnonzero(sizes > 0)
+        if len(filled) and words.shape[1]:
+            rows = np.bitwise_and.reduceat(words[layout.order], layout.starts[filled], axis=0)
+            # little-endian words, as the masks were cut into them
+            raw = rows.astype("<u8", copy=False).tobytes()
+            width = rows.shape[1] * 8
+            for p, t in enumerate(filled.tolist()):
+                out[t] = int.from_bytes(raw[p * width : (p + 1) * width], "little")
+        return out
+
+    return layout.memo(("team_commons", id(inst)), compute)
+
+
 class OverlapTerm(Term):
     """Quarter-hours short of the common-time target, per team."""
 
@@ -458,6 +479,9 @@ class OverlapTerm(Term):
 
     def measure(self, members: Sequence[int], team: int, penalty: int) -> CriterionCheck:
         have = self.natural(self.common_slots(members)) if len(members) else 0.0
+        return self._measured(have, penalty)
+
+    def _measured(self, have: float, penalty: int) -> CriterionCheck:
         score = 100.0 if self.hours <= 0 else round(100.0 * min(1.0, have / self.hours), 1)
         return self.check(
             penalty,
@@ -467,14 +491,59 @@ class OverlapTerm(Term):
             score=score,
         )
 
+    def team_block_slots(self, layout: TeamLayout) -> list[int]:
+        """:meth:`common_slots` of every team of ``layout``."""
+
+        def compute() -> list[int]:
+            slots_of = self._slots_of
+            out = []
+            for common in team_commons(self.inst, layout):
+                got = slots_of.get(common)
+                if got is None:
+                    if len(slots_of) >= _SLOTS_CACHE:
+                        slots_of.clear()
+                    got = slots_of[common] = common_block_slots(common, self.block)
+                out.append(got)
+            return out
+
+        return layout.memo(("team_block_slots", id(self)), compute)
+
+    def measure_teams(
+        self, layout: TeamLayout, penalties: Sequence[int], teams: Sequence[int]
+    ) -> list[CriterionCheck]:
+        slots, sizes = self.team_block_slots(layout), layout.sizes.tolist()
+        return [
+            self._measured(self.natural(slots[t]) if sizes[t] else 0.0, int(penalties[t]))
+            for t in teams
+        ]
+
+    def checks_of_teams(self, layout: TeamLayout, teams: Sequence[int]) -> list[list[TeamFlag]]:
+        slots, members = self.team_block_slots(layout), layout.members
+        out = []
+        for t in teams:
+            have = self.natural(slots[t])
+            if have >= self.hours:
+                out.append(self._met(have))
+            else:
+                out.append(self._short(have, layout, members[t]))
+        return out
+
+    def _met(self, have: float) -> list[TeamFlag]:
+        msg = f"common hours {have:g} meet target {self.hours:g}"
+        return [TeamFlag(code="overlap", ok=True, message=msg)]
+
     def team_checks(
         self, members: Sequence[int], team: int, assignment: Sequence[int] | np.ndarray
     ) -> list[TeamFlag]:
         mem = list(members)
         have = self.natural(self.common_slots(mem))
         if have >= self.hours:
-            msg = f"common hours {have:g} meet target {self.hours:g}"
-            return [TeamFlag(code="overlap", ok=True, message=msg)]
+            return self._met(have)
+        return self._short(have, assignment, mem)
+
+    def _short(
+        self, have: float, assignment: Sequence[int] | np.ndarray, mem: list[int]
+    ) -> list[TeamFlag]:
         msg = f"common hours {have:g} below target {self.hours:g}"
         who: list[str] = []
         limit = _limiting_member(self, assignment, mem)

@@ -44,6 +44,32 @@ def touching_pairs(inst: Instance, members: Sequence[int]) -> list[tuple[int, in
     return sorted(pairs)
 
 
+def touching_by_team(inst: Instance, layout: TeamLayout) -> list[list[tuple[int, int]]]:
+    """:func:`touching_pairs` of every team of ``layout``, all at once."""
+
+    def compute() -> list[list[tuple[int, int]]]:
+        out: list[list[tuple[int, int]]] = [[] for _ in range(layout.k)]
+        pairs = np.asarray(inst.prefer, dtype=np.int64).reshape(-1, 2)
+        if not len(pairs):
+            return out
+        lo, hi = pairs.min(axis=1), pairs.max(axis=1)
+        team = layout.assign
+        ta, tb = team[lo], team[hi]
+        apart = ta != tb
+        # each pair once for each team it touches, in (team, pair) order, repeats dropped
+        rows = np.stack(
+            (np.concatenate((ta, tb[apart])), np.concatenate((lo, lo[apart])),
+             np.concatenate((hi, hi[apart]))),
+            axis=1,
+        )  # fmt: skip
+        rows = np.unique(rows, axis=0)
+        for t, a, b in rows.tolist():
+            out[t].append((a, b))
+        return out
+
+    return layout.memo(("touching_by_team", id(inst)), compute)
+
+
 class PreferTerm(Term):
     """Preferred pairs split across teams (half a pair per team side)."""
 
@@ -91,6 +117,19 @@ class PreferTerm(Term):
         inside = set(members)
         touching = touching_pairs(self.inst, members)
         kept = sum(1 for a, b in touching if a in inside and b in inside)
+        return self._measured(touching, kept, penalty)
+
+    def measure_teams(
+        self, layout: TeamLayout, penalties: Sequence[int], teams: Sequence[int]
+    ) -> list[CriterionCheck]:
+        touching, team = touching_by_team(self.inst, layout), layout.teams
+        out = []
+        for t in teams:
+            kept = sum(1 for a, b in touching[t] if team[a] == t and team[b] == t)
+            out.append(self._measured(touching[t], kept, int(penalties[t])))
+        return out
+
+    def _measured(self, touching: list[tuple[int, int]], kept: int, penalty: int) -> CriterionCheck:
         return self.check(
             penalty,
             value=kept,

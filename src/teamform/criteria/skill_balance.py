@@ -121,9 +121,35 @@ class SkillBalanceTerm(Term):
             abs((s / size if size else 0.0) - m) / SKILL_SCALE
             for s, m in zip(sums, targets, strict=True)
         ]
-        value = round(sum(devs) / len(devs), 2) if devs else 0.0
+        return self._measured(sum(devs) / len(devs) if devs else None, section, penalty)
+
+    def measure_teams(
+        self, layout: TeamLayout, penalties: Sequence[int], teams: Sequence[int]
+    ) -> list[CriterionCheck]:
+        def compute() -> list[float] | None:
+            if not self.values.shape[1]:
+                return None
+            sizes = layout.sizes.astype(np.float64)[:, None]
+            # the same float operations, in the same order, as measure(): the same values
+            with np.errstate(divide="ignore", invalid="ignore"):
+                means = np.where(sizes > 0, layout.team_sums(self.values) / sizes, 0.0)
+            devs = np.abs(means - self.mean[self.inst.team_section]) / SKILL_SCALE
+            total = devs[:, 0].copy()
+            for j in range(1, devs.shape[1]):
+                total += devs[:, j]
+            return (total / devs.shape[1]).tolist()
+
+        values = layout.memo(("skill_balance", id(self)), compute)
+        sections = self._team_section
+        return [
+            self._measured(None if values is None else values[t], sections[t], int(penalties[t]))
+            for t in teams
+        ]
+
+    def _measured(self, mean_dev: float | None, section: int, penalty: int) -> CriterionCheck:
+        value = round(mean_dev, 2) if mean_dev is not None else 0.0
         # a quarter of the declared scale off the cohort mean scores 0
-        spread = (inst.model.skills.max - inst.model.skills.min) / 4
+        spread = (self.inst.model.skills.max - self.inst.model.skills.min) / 4
         return self.check(
             penalty,
             value=value,
