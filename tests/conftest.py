@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from ortools.sat.python import cp_model
 
@@ -118,3 +119,13 @@ def _kernels_ready() -> None:
     from teamform.search.kernels import warm_up
 
     warm_up()
+
+
+def section_plan(inst: Instance, rng: np.random.Generator) -> list[int]:
+    """A random plan that keeps sections apart, their learners dealt round their teams."""
+    plan = np.empty(inst.n, dtype=np.int64)
+    for s in range(len(inst.section_names)):
+        learners = rng.permutation(np.flatnonzero(inst.section == s))
+        teams = inst.teams_of_section(s)
+        plan[learners] = teams[np.arange(len(learners)) % len(teams)]
+    return list(plan.tolist())

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import section_plan
 from teamform.criteria import build_terms
 from teamform.generate import generate_cohort, write_cohort
 from teamform.instance import Instance, build_instance
@@ -63,12 +64,7 @@ def _assignments(inst: Instance) -> list[list[int]]:
     out = []
     for _ in range(4):
         # a plan that keeps sections apart, and one that does not (and breaks sizes)
-        plan = np.empty(inst.n, dtype=np.int64)
-        for s in range(len(inst.section_names)):
-            learners = rng.permutation(np.flatnonzero(inst.section == s))
-            teams = inst.teams_of_section(s)
-            plan[learners] = teams[np.arange(len(learners)) % len(teams)]
-        out.append(plan.tolist())
+        out.append(section_plan(inst, rng))
         out.append(rng.integers(0, inst.k, inst.n).tolist())
     return out
 

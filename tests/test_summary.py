@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import REF, learner, make_instance
+from conftest import REF, learner, make_instance, section_plan
 from teamform.criteria import build_terms
 from teamform.instance import Instance, build_instance
 from teamform.layout import team_members
@@ -152,14 +152,9 @@ def test_summaries_at_once_are_byte_for_byte_each_team_alone(seed: int) -> None:
     rng = np.random.default_rng(seed)
     for plan in range(3):
         # a plan that keeps sections apart, then any plan (broken sizes, empty teams)
-        assignment = np.empty(inst.n, dtype=np.int64)
-        for s in range(len(inst.section_names)):
-            learners = rng.permutation(np.flatnonzero(inst.section == s))
-            teams = inst.teams_of_section(s)
-            assignment[learners] = teams[np.arange(len(learners)) % len(teams)]
+        plain = section_plan(inst, rng)
         if plan == 2:
-            assignment = rng.integers(0, inst.k - 1, inst.n)  # the last team stays empty
-        plain = assignment.tolist()
+            plain = rng.integers(0, inst.k - 1, inst.n).tolist()  # the last team stays empty
         for term in terms:
             term.decide(team_members(plain, inst.k))
         check = validate(inst, plain, terms)

@@ -170,7 +170,6 @@ def test_the_packing_on_larger_cohorts_only_with_time(monkeypatch: pytest.Monkey
         assert partition_bound(term_of(inst), 0) == 0
 
 
-
 def test_a_partition_past_the_bounds_deadline_is_skipped() -> None:
     import teamform.criteria.overlap_partition as module
 
@@ -188,6 +187,7 @@ def test_a_partition_past_the_bounds_deadline_is_skipped() -> None:
         assert 0 < module.wall_left() <= 5.0  # type: ignore[operator]
         assert partition_bound(term_of(inst), 0) == 20
     assert module.wall_left() == module.PARTITION_WALL  # outside a block: each solve its own
+
 
 WINDOWS = [
     "Mon 10:00-11:00",
