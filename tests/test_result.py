@@ -32,3 +32,21 @@ def test_timings_set_after_serialising_go_in_as_set(tmp_path: Path) -> None:
     result.to_json(tmp_path / "r.json", stamp)
     assert Result.from_json(tmp_path / "r.json") == result
     assert _result().json_text() == _result().model_dump_json(indent=2)
+
+
+def test_the_file_is_on_disk_before_its_timings_are_stamped(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    result = _result()
+    seen: list[int] = []
+
+    def stamp() -> None:
+        # the teams are written by now: the temporary file beside the target holds them
+        (part,) = [p for p in tmp_path.iterdir() if p.name.startswith(".r.json.")]
+        seen.append(part.stat().st_size)
+        result.timings.write = 0.75
+
+    result.to_json(path, stamp)
+    text = path.read_text(encoding="utf-8")
+    assert text == result.model_dump_json(indent=2)
+    assert 0 < seen[0] < len(text) and text[: seen[0]].count('"teams"') == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]

@@ -11,7 +11,7 @@ import re
 import secrets
 import stat
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -216,14 +216,16 @@ def csv_text(
     return buf.getvalue()
 
 
-def write_atomic(path: str | Path, text: str) -> None:
+def write_atomic(path: str | Path, text: str, then: Callable[[], str] | None = None) -> None:
     """Write UTF-8 text to ``path`` so that readers see the old file or the new
     one, never a part, even after a crash or power loss.
 
     The text goes to a temporary file beside the target, is flushed to disk and
     renamed over it; the directory is then flushed so the rename itself lasts.
     A new file gets the usual permissions (``0o666`` less the umask); a
-    replaced file keeps its own.
+    replaced file keeps its own. ``then``, when given, is called once ``text``
+    is on disk, and what it returns ends the file (a file that records how long
+    writing it took).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -237,6 +239,10 @@ def write_atomic(path: str | Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+            if then is not None:
+                fh.flush()
+                os.fsync(fh.fileno())
+                fh.write(then())
             fh.flush()
             if keep is not None:
                 os.chmod(tmp, keep)

@@ -13,6 +13,9 @@ from teamform.files import csv_text, write_atomic
 from teamform.files import safe_cell as safe_cell  # older imports of it from here
 from teamform.search.params import SearchParams
 
+#: How the result's timings begin in its JSON text.
+_TIMINGS_KEY = '\n  "timings": '
+
 
 class Status(StrEnum):
     """Solve status, in CP-SAT's vocabulary."""
@@ -120,8 +123,8 @@ class Timings(BaseModel):
     finish: float | None = Field(default=None, description="validation and team summaries")
     write: float | None = Field(
         default=None,
-        description="writing the teams CSV and serialising this JSON (the final file write "
-        "of the JSON itself, a few milliseconds, comes after it is measured)",
+        description="writing the teams CSV and serialising and writing this JSON (all "
+        "but its last lines, these timings among them, which come after they are measured)",
     )
     total: float | None = Field(
         default=None, description="from the start of the budget to the JSON being written"
@@ -204,25 +207,43 @@ class Result(BaseModel):
         return self.assignment[learner_id]
 
     def to_json(self, path: str | Path, stamp: Callable[[], None] | None = None) -> None:
-        """Write the full result as JSON (atomically); see :meth:`json_text` for ``stamp``."""
-        write_atomic(Path(path), self.json_text(stamp))
+        """Write the full result as JSON (atomically).
 
-    def json_text(self, stamp: Callable[[], None] | None = None) -> str:
-        """The full result as JSON text, indented by 2.
-
-        ``stamp`` is called once everything else is serialised, to set the
-        timings, which then go in as it left them: so they can count the
-        serialisation itself (at 50 000 learners, most of the writing).
+        ``stamp`` is called once the rest of the file is written, to set the
+        timings, which then end the file as it left them: so they can count
+        serialising and writing the file (at 50 000 learners, most of the
+        writing).
         """
         if stamp is None:
+            write_atomic(Path(path), self.model_dump_json(indent=2))
+            return
+        head, tail = self._around_timings()
+
+        def timings() -> str:
+            stamp()
+            return self._timings_json() + tail
+
+        write_atomic(Path(path), head, timings)
+
+    def json_text(self, stamp: Callable[[], None] | None = None) -> str:
+        """The full result as JSON text, indented by 2; ``stamp`` as for :meth:`to_json`."""
+        if stamp is None:
             return self.model_dump_json(indent=2)
-        key = '\n  "timings": '
-        before = key + _indented(self.timings.model_dump_json(indent=2))
-        text = self.model_dump_json(indent=2)
+        head, tail = self._around_timings()
         stamp()
-        at = text.index(before)  # the top-level key: no string holds an unescaped quote
-        after = key + _indented(self.timings.model_dump_json(indent=2))
-        return text[:at] + after + text[at + len(before) :]
+        return head + self._timings_json() + tail
+
+    def _timings_json(self) -> str:
+        """The ``timings`` entry of the result's JSON text."""
+        # one level down: 2 more spaces a line
+        return _TIMINGS_KEY + self.timings.model_dump_json(indent=2).replace("\n", "\n  ")
+
+    def _around_timings(self) -> tuple[str, str]:
+        """The result's JSON text before its timings and after them."""
+        text = self.model_dump_json(indent=2)
+        timings = self._timings_json()
+        at = text.index(timings)  # the top-level key: no string holds an unescaped quote
+        return text[:at], text[at + len(timings) :]
 
     def to_csv(self, path: str | Path) -> None:
         """Write ``id,name,team`` rows, safe to open in a spreadsheet."""
@@ -232,11 +253,6 @@ class Result(BaseModel):
     def from_json(cls, path: str | Path) -> Result:
         """Read a result written by :meth:`to_json`."""
         return cls.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-def _indented(text: str) -> str:
-    """JSON text as it reads one level down (2 more spaces a line)."""
-    return text.replace("\n", "\n  ")
 
 
 def teams_csv(teams: Sequence[TeamSummary]) -> str:
