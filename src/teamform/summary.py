@@ -74,6 +74,7 @@ def _summaries(
     lists = _learners(inst)
     members = layout.members
     overlap = next((term for term in terms if isinstance(term, OverlapTerm)), None)
+    project = next((term for term in terms if isinstance(term, ProjectTerm)), None)
     skill_means = _skill_means(inst, layout)
     intrinsic = intrinsic_counts(inst, layout)
     commons = team_commons(inst, layout)
@@ -103,7 +104,9 @@ def _summaries(
         means = dict(zip(inst.skill_names, skill_means[t], strict=True))
         hours = None if slots is None else slot_hours(slots[t])
         out.append(
-            _team_summary(inst, terms, team_penalties, t, mem, means, intrinsic[t], hours, details)
+            _team_summary(
+                inst, terms, team_penalties, t, mem, means, intrinsic[t], hours, details, project
+            )
         )
     return out
 
@@ -173,7 +176,10 @@ def summarize_team(
     if overlap is not None:
         common = slot_hours(overlap.common_slots(mem))
     extra = team_details(inst, terms, assignment, mem, t, team_penalties)
-    return _team_summary(inst, terms, team_penalties, t, mem, means, intrinsic, common, extra)
+    project = next((term for term in terms if isinstance(term, ProjectTerm)), None)
+    return _team_summary(
+        inst, terms, team_penalties, t, mem, means, intrinsic, common, extra, project
+    )
 
 
 def _team_summary(
@@ -186,8 +192,9 @@ def _team_summary(
     intrinsic: int,
     common_hours: float | None,
     extra: TeamDetails,
+    project: ProjectTerm | None,
 ) -> TeamSummary:
-    """The summary of team ``t`` from its measures."""
+    """The summary of team ``t`` from its measures (``project``: the terms' projects)."""
     ids, names = inst.ids, _learners(inst).names
     size = len(mem)
     return TeamSummary(
@@ -209,14 +216,13 @@ def _team_summary(
         skill_targets=extra.skill_targets,
         criteria=extra.criteria,
         checks=extra.checks,
-        **_project_fields(inst, terms, mem, t),
+        **_project_fields(inst, project, mem, t),
     )
 
 
 def _project_fields(
-    inst: Instance, terms: Sequence[Term], members: list[int], team: int
+    inst: Instance, term: ProjectTerm | None, members: list[int], team: int
 ) -> dict[str, Any]:
-    term = next((x for x in terms if isinstance(x, ProjectTerm)), None)
     if term is None:
         return {}
     data = term.data
