@@ -140,3 +140,7 @@ def test_quick_overlap_bound_run(tmp_path: Path) -> None:
     # command's own bound may be weaker (with 2 s it loads no bound kernels)
     assert float(row["before_h"]) <= float(row["after_h"]) <= float(row["found_h"])
     assert float(row["reported_h"]) <= float(row["found_h"])
+    # nor above the plan found with common time first; the 30-learner cohort must have
+    # 3 teams without common time (the exact packing), and a split with only 3 exists
+    assert float(row["after_h"]) <= float(row["alone_h"])
+    assert row["packed_0h"] == "3"

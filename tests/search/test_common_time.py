@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+import pytest
+
 from conftest import learner, make_instance, teams_of
 from teamform.criteria import OverlapTerm, build_terms
 from teamform.search.common_time import (
@@ -15,6 +18,7 @@ from teamform.search.common_time import (
     packing_neighbourhood,
     packing_neighbourhoods,
     packing_plan,
+    pattern_packing,
     regroup,
     target_groups,
     time_neighbourhood,
@@ -22,6 +26,7 @@ from teamform.search.common_time import (
     window_groups,
     window_starts,
 )
+from teamform.search.construct import target_sizes
 from teamform.search.lns import LnsStats, atom_steps, improve, steep_overlap
 from teamform.search.local import TeamState
 from teamform.validate import validate
@@ -354,3 +359,50 @@ def test_block_part_keeps_only_long_runs() -> None:
     # a run across the week's end counts whole
     wrap = (1 << 671) | (1 << 670) | 0b11
     assert block_part(wrap, 4) == wrap
+
+
+def _check_pattern_packing(inst, term: OverlapTerm) -> list[list[int]]:  # type: ignore[no-untyped-def]
+    """The pattern packing's teams, checked from the masks alone: distinct learners of
+    one section each, of the sizes of a split of the section, sharing a window."""
+    teams = pattern_packing(inst, term)
+    placed = [i for team in teams for i in team]
+    assert len(placed) == len(set(placed))
+    for team in teams:
+        assert len({int(inst.section[i]) for i in team}) == 1
+        common = (1 << 672) - 1
+        for i in team:
+            common &= inst.masks[i]
+        assert window_starts(common, term.block) != 0
+    for s in range(len(inst.section_names)):
+        sizes = target_sizes(inst, inst.teams_of_section(s), int((inst.section == s).sum()))
+        got = sorted(len(t) for t in teams if int(inst.section[t[0]]) == s)
+        # the packed teams take some of the section's sizes; the rest fill the others
+        left = list(sizes)
+        for z in got:
+            left.remove(z)
+    return teams
+
+
+def test_pattern_packing_by_hand() -> None:
+    # the one regrouping that gives every team common time is found over patterns too
+    inst = _instance(ONE_WAY)
+    teams = _check_pattern_packing(inst, _overlap(inst))
+    assert {frozenset(inst.ids[i] for i in t) for t in teams} == ONE_WAY_TEAMS
+    # r free on Thursday alone: two teams at most share a window
+    inst = _instance([*ONE_WAY[:-1], ("r", THU)])
+    assert len(_check_pattern_packing(inst, _overlap(inst))) == 2
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_pattern_packing_never_beats_the_exact_packing(seed: int) -> None:
+    rng = np.random.default_rng(900 + seed)
+    days = [MON, TUE, WED, THU, f"{MON}; {TUE}", f"{TUE}; {WED}", "Mon-Fri 09:00-21:00"]
+    rows = [(f"x{j}", days[int(rng.integers(len(days)))]) for j in range(int(rng.integers(6, 14)))]
+    size = int(rng.integers(2, 5))
+    inst = _instance(rows, size=size, min=max(2, size - 1), max=size + 1)
+    term = _overlap(inst)
+    teams = _check_pattern_packing(inst, term)
+    packing = fewest_without_time(inst, term, time_limit=10)
+    assert packing.optimal
+    # a split with that many teams sharing a window exists: never more than the most
+    assert inst.k - len(teams) >= packing.proven

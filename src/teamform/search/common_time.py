@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from teamform.availability import SLOTS_PER_WEEK
@@ -464,6 +465,66 @@ def fewest_without_time(
         time_limit=time_limit, workers=workers, seed=seed, near=near,
         deterministic=deterministic, wall_limit=wall_limit, exact=exact,
     )  # fmt: skip
+
+
+def pattern_packing(inst: Instance, term: OverlapTerm) -> list[list[int]]:
+    """Teams sharing a window each, packed over availability patterns: a quick witness.
+
+    Per section, teams of the sizes construction would give them
+    (:func:`~teamform.search.construct.target_sizes`) are packed one at a time:
+    the pattern with the fewest windows still able to hold a team goes first,
+    into its window with the most free learners, with the learners of that
+    window who have the fewest such windows. Learners of one pattern are
+    interchangeable, so the work is per pattern and window, not per learner:
+    seconds at 10 000 learners, where :func:`greedy_packing` takes minutes.
+    Every other learner fills the teams left over, at their sizes, so the
+    teams returned and those make a split of the cohort (avoid pairs and pins
+    ignored): at most ``inst.k - len(result)`` teams need lack common time,
+    which shows how much of a plan's count of such teams no packing argument
+    can force.
+    """
+    from teamform.search.construct import target_sizes
+
+    out: list[list[int]] = []
+    for s in range(len(inst.section_names)):
+        teams = inst.teams_of_section(s)
+        members = np.flatnonzero(inst.section == s)
+        if not len(teams) or not len(members):
+            continue
+        of_pattern: dict[int, list[int]] = {}
+        for i in members.tolist():
+            of_pattern.setdefault(inst.masks[i], []).append(i)
+        masks = list(of_pattern)
+        left = np.array([len(of_pattern[m]) for m in masks], dtype=np.float64)
+        every = np.zeros((len(masks), SLOTS_PER_WEEK), dtype=np.float64)
+        for p, mask in enumerate(masks):
+            bits = window_starts(mask, term.block)
+            every[p] = [(bits >> j) & 1 for j in range(SLOTS_PER_WEEK)]
+        # windows free to the same patterns are one; floats, for a fast product
+        starts = np.unique(every[:, every.any(axis=0)], axis=1)
+        free = left @ starts  # learners free in each window
+        for size in sorted(target_sizes(inst, teams, len(members)), reverse=True):
+            room = (free >= size).astype(np.float64)
+            options = starts @ room
+            ready = np.flatnonzero((left > 0) & (options > 0))
+            if not len(ready):
+                break
+            first = int(ready[np.argmin(options[ready])])  # the lowest index among ties
+            windows = np.flatnonzero(starts[first] * room)
+            window = int(windows[np.argmax(free[windows])])
+            team = [first]
+            left[first] -= 1
+            inside = np.flatnonzero((starts[:, window] > 0) & (left > 0))
+            for q in inside[np.argsort(options[inside], kind="stable")].tolist():
+                take = min(int(left[q]), size - len(team))
+                left[q] -= take
+                team += [q] * take
+                if len(team) == size:
+                    break
+            for q in team:
+                free -= starts[q]
+            out.append([of_pattern[masks[p]].pop() for p in team])
+    return out
 
 
 def _fewest_outside(
