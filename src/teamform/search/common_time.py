@@ -476,7 +476,7 @@ def pattern_packing(inst: Instance, term: OverlapTerm) -> list[list[int]]:
     into its window with the most free learners, with the learners of that
     window who have the fewest such windows. Learners of one pattern are
     interchangeable, so the work is per pattern and window, not per learner:
-    seconds at 10 000 learners, where :func:`greedy_packing` takes minutes.
+    under a minute at 10 000 learners, where :func:`greedy_packing` takes several.
     Every other learner fills the teams left over, at their sizes, so the
     teams returned and those make a split of the cohort (avoid pairs and pins
     ignored): at most ``inst.k - len(result)`` teams need lack common time,
