@@ -27,7 +27,7 @@ from teamform.search.common_time import (
     window_starts,
 )
 from teamform.search.construct import target_sizes
-from teamform.search.lns import LnsStats, atom_steps, improve, steep_overlap
+from teamform.search.lns import LnsStats, atom_steps, improve, steep_overlap, time_worth_it
 from teamform.search.local import TeamState
 from teamform.validate import validate
 
@@ -406,3 +406,91 @@ def test_pattern_packing_never_beats_the_exact_packing(seed: int) -> None:
     assert packing.optimal
     # a split with that many teams sharing a window exists: never more than the most
     assert inst.k - len(teams) >= packing.proven
+
+
+# a's free Monday 10-13 and Tuesday 10-11, b's the other way round: an a and a b share
+# 2 h (Monday and Tuesday 10-11), four a's or four b's 4 h
+SHORT_ROWS = [
+    *((f"a{j}", "Mon 10:00-13:00; Tue 10:00-11:00") for j in range(4)),
+    *((f"b{j}", "Tue 10:00-13:00; Mon 10:00-11:00") for j in range(4)),
+]
+
+
+def test_target_repair_brings_teams_to_the_target_by_hand() -> None:
+    inst = _instance(SHORT_ROWS)
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    # each team three of one kind and one of the other: 2 h each, both below 3 h
+    mixed = {"a0": 0, "a1": 0, "a2": 0, "b3": 0, "b0": 1, "b1": 1, "b2": 1, "a3": 1}
+    state = TeamState(inst, terms, [mixed[lid] for lid in inst.ids])
+    assert [term.common_slots(m) for m in state.members] == [8, 8]
+    # no team lacks common time: a repair for that has nothing to do
+    assert not time_repair(state, term, [0, 1], work=1.0, seed=0)
+    assert time_repair(state, term, [0, 1], work=1.0, seed=0, target=True)
+    assert teams_of(inst, state.assign) == {
+        frozenset(f"a{j}" for j in range(4)),
+        frozenset(f"b{j}" for j in range(4)),
+    }
+    check = validate(inst, state.assign, terms)
+    assert check.ok and check.objective == state.total == 0
+    assert not time_repair(state, term, [0, 1], work=1.0, seed=0, target=True)
+
+
+def test_target_repair_never_leaves_a_team_without_time() -> None:
+    # c0 shares only Monday 12-13 with the a's and nothing with the b's. Plan: the a's
+    # with c0 (1 h), the b's with a3 (2 h). Putting a3 back with the a's (4 h) would
+    # leave c0 with the b's and no common hour: fewer teams below the target, but one
+    # without time, which the repair may not make. Without a step for teams without
+    # time the objective would take it (2 h + 1 h short and two steps, 200, against
+    # 3 h and one step, 160)
+    rows = [*SHORT_ROWS[:7], ("c0", "Mon 12:00-13:00")]
+    records = [learner(lid, availability=text) for lid, text in rows]
+    crit = {"overlap": {"weight": 40, "hours": 3, "block": 1, "below": 1,
+                        "reference_date": "2026-01-12"}}  # fmt: skip
+    inst = make_instance(records, crit, team={"size": 4})
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    plan = {"a0": 0, "a1": 0, "a2": 0, "c0": 0, "b0": 1, "b1": 1, "b2": 1, "a3": 1}
+    state = TeamState(inst, terms, [plan[lid] for lid in inst.ids])
+    assert sorted(term.common_slots(m) for m in state.members) == [4, 8]
+    time_repair(state, term, [0, 1], work=1.0, seed=0, target=True)
+    assert all(term.common_slots(m) > 0 for m in state.members)
+    assert validate(inst, state.assign, terms).ok
+
+
+def test_a_bound_known_already_spares_the_proof(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # r alone on Thursday: one team without common time, which the learner bound proves
+    lonely = [*ONE_WAY[:-1], ("r", THU)]
+    inst = _instance(lonely)
+    term = _overlap(inst)
+    assert term.forced_teams()[1] == 1
+
+    class NoSolver:
+        def __init__(self) -> None:
+            raise AssertionError("CP-SAT asked for a proof the caller has")
+
+    import teamform.search.common_time as common_time
+
+    monkeypatch.setattr(common_time.cp_model, "CpSolver", NoSolver)
+    packing = fewest_without_time(inst, term, time_limit=10, known=1)
+    assert (packing.found, packing.proven, packing.optimal) == (1, 1, True)
+    assert packing.witness[inst.ids.index("r")] == -1
+
+
+def test_time_repairs_run_while_a_team_without_time_outweighs_two_teams() -> None:
+    # a team without time costs 16 h x 40 = 640 here; the plan's teams cost 0 in skills
+    # under weight 0, and far more than 320 each under a huge skill weight
+    rows = [(f"{lid}{c}", text) for c in "xy" for lid, text in ONE_WAY]
+    for weight, expected in ((10, True), (1_000_000, False)):
+        records = [learner(lid, availability=text, skills={"s": 1 + 4 * (p % 2)})
+                   for p, (lid, text) in enumerate(rows)]  # fmt: skip
+        crit: dict = {
+            "overlap": {"weight": 40, "hours": 3, "block": 1, "below": 1, "none": 12,
+                        "reference_date": "2026-01-12"},
+            "skill_balance": {"weight": weight},
+        }  # fmt: skip
+        inst = make_instance(records, crit, team={"size": 4})
+        terms = build_terms(inst)
+        term = next(t for t in terms if isinstance(t, OverlapTerm))
+        state = TeamState(inst, terms, [p % inst.k for p in range(inst.n)])
+        assert time_worth_it(state, term) is expected

@@ -21,7 +21,9 @@ the target, among the neighbourhood's learners with every hard rule kept;
 then, with that count as a constraint, for the best objective. The
 neighbourhoods (:func:`time_neighbourhood`) hold the teams without common
 time of a section and, for each of their members, the teams that could take
-that member in exchange for one of their own.
+that member in exchange for one of their own. The same repair over the
+sets of learners sharing the target's hours (:func:`target_groups`) gives
+fewer teams below the target, with no more teams without common time.
 """
 
 from __future__ import annotations
@@ -440,6 +442,7 @@ def fewest_without_time(
     deterministic: bool = False,
     wall_limit: float | None = None,
     exact: bool = True,
+    known: int = 0,
 ) -> Packing:
     """The fewest teams without common time any plan can have, by exact packing.
 
@@ -459,11 +462,14 @@ def fewest_without_time(
     (:func:`near_packing`), or, when CP-SAT packs more teams than those, by a
     second solve that keeps the most at CP-SAT's count. ``exact=False`` skips
     CP-SAT: ``proven`` is then 0 unless a packing without such teams is found.
+    ``known`` is a lower bound proven already (e.g. the learner bound,
+    :meth:`~teamform.criteria.overlap.OverlapTerm.forced_teams`): a packing
+    that reaches it needs no CP-SAT.
     """
     return _fewest_outside(
         inst, term, lambda members: window_groups(inst, members, term.block),
         time_limit=time_limit, workers=workers, seed=seed, near=near,
-        deterministic=deterministic, wall_limit=wall_limit, exact=exact,
+        deterministic=deterministic, wall_limit=wall_limit, exact=exact, known=known,
     )  # fmt: skip
 
 
@@ -539,6 +545,7 @@ def _fewest_outside(
     deterministic: bool = False,
     wall_limit: float | None = None,
     exact: bool = True,
+    known: int = 0,
 ) -> Packing:
     """The packing of :func:`fewest_without_time` over the groups ``grouping``
     gives each section's learners."""
@@ -592,6 +599,9 @@ def _fewest_outside(
 
     # the packing to return when CP-SAT does no better: near the plan if one is given
     mine = close if near is not None else greedy
+    if inst.k - len(mine) <= known:
+        # the packing returned reaches a bound proven already
+        return packed(mine, known, True)
     if len(greedy) == inst.k or len(close) == inst.k or not exact:
         # no team without a window, or no proof asked for: 0 is the bound
         return packed(mine, 0, len(mine) == inst.k)
@@ -749,20 +759,24 @@ def _split(
     return out + [(key, team) for key, team in made if len(team) >= key[0]]
 
 
-def time_neighbourhood(state: TeamState, term: OverlapTerm, team: int, size: int = 8) -> list[int]:
+def time_neighbourhood(
+    state: TeamState, term: OverlapTerm, team: int, size: int = 8, *, target: bool = False
+) -> list[int]:
     """``team`` (without common time), up to ``size / 2 - 1`` of the section's
     other teams without common time, and, for each member in turn, the next of
     the teams that could take it, until there are ``size`` teams.
 
     Teams that could take a learner are ranked by how many of their members
     share a window of ``block`` with it: where it could join, one of them
-    making room.
+    making room. With ``target``, teams below the target take the place of
+    teams without common time.
     """
     inst = state.inst
     section = int(inst.team_section[team])
     pool = [u for u in inst.teams_of_section(section).tolist() if u != team]
     chosen = [team]
-    empty = [u for u in pool if term.common_slots(state.members[u]) == 0]
+    limit = term.need if target else 1
+    empty = [u for u in pool if term.common_slots(state.members[u]) < limit]
     chosen += empty[: max(0, size // 2 - 1)]
     masks = inst.masks
     ranked = []
@@ -873,6 +887,28 @@ def regroup(
     return True
 
 
+def _outside(sub: SubModel, teams: Sequence[int], groups: Sequence[frozenset[int]]) -> list:
+    """Per team of ``teams``, a literal true when the team lies in none of ``groups``."""
+    inst = sub.inst
+    model = sub.model
+    out = []
+    for t in teams:
+        lo = int(inst.team_lo[t])
+        inside = []
+        for g in groups:
+            if len(g) < lo:
+                continue
+            y = model.new_bool_var("")
+            outside = [v for i, v in sub.members[t] if i not in g]
+            if outside:
+                model.add(sum(outside) == 0).only_enforce_if(y)
+            inside.append(y)
+        z = model.new_bool_var("")
+        model.add_bool_or([*inside, z])
+        out.append(z)
+    return out
+
+
 def time_repair(
     state: TeamState,
     term: OverlapTerm,
@@ -884,6 +920,7 @@ def time_repair(
     cancel: threading.Event | None = None,
     wall_limit: float | None = None,
     hint: Sequence[int] | None = None,
+    target: bool = False,
 ) -> bool:
     """Fewer teams without common time among ``teams``, with as few learners
     moved as that allows; kept if the objective improves.
@@ -899,35 +936,31 @@ def time_repair(
     (``wall_limit`` bounds both together). Returns whether the state
     improved. ``hint`` (a plan, e.g. :func:`packing_plan`) is where the first
     solve starts from, instead of the current plan.
+
+    With ``target``, fewer teams below the target instead: the groups are the
+    neighbourhood's :func:`target_groups`, and the teams without common time
+    may not grow in number.
     """
     if term.need == 0 or len(teams) < 2:
         return False
     inst = state.inst
-    have = sum(term.common_slots(state.members[t]) == 0 for t in teams)
+    common = [term.common_slots(state.members[t]) for t in teams]
+    empty_now = sum(c == 0 for c in common)
+    have = sum(c < term.need for c in common) if target else empty_now
     if have == 0:
         return False
     learners = [i for t in teams for i in state.members[t]]
     hard = [tm for tm in state.terms if tm.hard]
     sub = SubModel(inst, learners, teams, hard)
     model = sub.model
-    groups = [g for g in window_groups(inst, learners, term.block) if len(g) > 1]
-    empty = []
-    for t in teams:
-        lo = int(inst.team_lo[t])
-        inside = []
-        for g in groups:
-            if len(g) < lo:
-                continue
-            y = model.new_bool_var("")
-            outside = [v for i, v in sub.members[t] if i not in g]
-            if outside:
-                model.add(sum(outside) == 0).only_enforce_if(y)
-            inside.append(y)
-        z = model.new_bool_var(f"no_time[{t}]")
-        model.add_bool_or([*inside, z])
-        empty.append(z)
-    model.add(sum(empty) <= have - 1)
-    model.minimize(sum(empty))
+    windows = [g for g in window_groups(inst, learners, term.block) if len(g) > 1]
+    if target:
+        bad = _outside(sub, teams, target_groups(inst, learners, term))
+        model.add(sum(_outside(sub, teams, windows)) <= empty_now)
+    else:
+        bad = _outside(sub, teams, windows)
+    model.add(sum(bad) <= have - 1)
+    model.minimize(sum(bad))
     sub.hint(state.assign if hint is None else hint)
 
     wall_end = None if wall_limit is None else time.perf_counter() + wall_limit
@@ -946,7 +979,7 @@ def time_repair(
         return False
     # then as few learners moved as that count allows, from the count's plan
     plan = sub.read(first)
-    model.add(sum(empty) <= round(first.objective_value))
+    model.add(sum(bad) <= round(first.objective_value))
     stay = [sub.x[i, state.assign[i]] for i in learners if (i, state.assign[i]) in sub.x]
     model.maximize(sum(stay))
     model.clear_hints()

@@ -272,9 +272,8 @@ MOTIVATION_REGROUPS_PER_ROUND = 4
 #: Teams of a time repair's neighbourhood, and CP-SAT's deterministic time for its solves.
 TIME_REPAIR_TEAMS = 8
 TIME_REPAIR_WORK = 0.2
-#: Time repairs run while a team without common time costs at least this many times
-#: what a team costs, on average, in the other criteria.
-TIME_REPAIR_RATIO = 8
+#: Teams below the target regrouped for it per round (time repairs of their own).
+TARGET_REPAIRS_PER_ROUND = 4
 #: Largest share of the work time repairs take after their first pass.
 TIME_REPAIR_SHARE = 0.3
 #: CP-SAT's deterministic time for each solve of the packing that guides time repairs.
@@ -359,6 +358,26 @@ def steep_overlap(state: TeamState, overlap: OverlapTerm | None) -> OverlapTerm 
     return steep
 
 
+def time_worth_it(state: TeamState, overlap: OverlapTerm) -> bool:
+    """Whether a team without common time costs, in the objective, at least what
+    two teams cost on average in the other criteria.
+
+    The least change that gives such a team common time is a swap, which
+    rebuilds two teams; a plan's average team is what a rebuilt team costs in
+    the other criteria when nothing better is known. So time repairs, the
+    packing start and the steep moves (:func:`steep_overlap`) run while the
+    criterion's own step for a team without common time outweighs that: where
+    the other criteria weigh more, the moves must stay free to trade common
+    time for them.
+    """
+    k = len(state.members)
+    if not k or not overlap.coefficient:
+        return False
+    mine = sum(overlap.team_penalty(m, t) for t, m in enumerate(state.members))
+    others = state.soft_cost - overlap.coefficient * mine
+    return overlap.coefficient * overlap.shortfall_penalty(0) * k >= 2 * others
+
+
 def improve(
     state: TeamState,
     terms: Sequence[Term],
@@ -390,7 +409,12 @@ def improve(
     for, each from the packing's plan; packings run on cohorts of up to
     :data:`PACKING_MAX_LEARNERS` learners, and on cohorts of up to
     :data:`PACKING_MAX_TEAMS` teams CP-SAT also proves when no fewer are
-    possible); then a few teams short of common time are re-assigned exactly
+    possible); then a few teams below the target, closest to it first, are
+    regrouped the same way for fewer teams below it, with no more teams without
+    common time (:func:`~teamform.search.common_time.time_repair` with
+    ``target``; kept only when the objective improves, which it may not: a team
+    reaching the target gains one step and the hours it lacked, and the other
+    criteria may lose more); then a few teams short of common time are re-assigned exactly
     with the teams their members could join (:func:`repair_neighbourhood`; the
     same learners never twice); then a few teams out of the motivation range
     are regrouped exactly with partners that could even them out
@@ -400,7 +424,11 @@ def improve(
     shorter one before going further, and, since ``keep_best`` is called after
     every atom, never ends worse. ``units`` is the deterministic budget (steps;
     a repair or a regrouping costs one atom, a time repair two, a packing
-    four); ``deadline`` bounds the wall clock.
+    four); ``deadline`` bounds the wall clock. Time repairs, the packing start
+    and the steep moves run only while a team without common time outweighs two
+    average teams in the other criteria (:func:`time_worth_it`); the packing's
+    proof, when the learner bound does not give it, takes at most
+    :data:`TIME_REPAIR_SHARE` of the wall clock left.
     """
     from teamform.search.common_time import (
         fewest_without_time,
@@ -432,8 +460,9 @@ def improve(
     overlap = next((t for t in terms if isinstance(t, OverlapTerm) and t.need), None)
     # neighbourhoods (by their learners) tried: found nothing, or changed since
     tried: set[frozenset[int]] = set()
-    # teams without common time proven unavoidable
-    floor = 0
+    # teams below the target, and without common time, proven unavoidable (the
+    # learner bound first: a packing may prove more)
+    below_floor, floor = overlap.forced_teams() if overlap is not None else (0, 0)
     # work gone to time repairs: past the first pass, at most a share of all work,
     # so that annealing keeps time for the other criteria
     spent = 0
@@ -443,14 +472,12 @@ def improve(
         return spent >= max(first_pass, TIME_REPAIR_SHARE * used)
 
     def worth_it() -> bool:
-        # a team's last hour must far outweigh what a team costs in the other
-        # criteria: otherwise regrouping for time locks teams that annealing would
-        # rather balance, and costs more than it gains
+        # a team's last hour must outweigh what the least regrouping puts at stake:
+        # a swap, which rebuilds two teams, on average worth what two teams cost in
+        # the other criteria. Below that, regrouping for time locks teams that
+        # annealing would rather balance, and costs more than it gains
         assert overlap is not None
-        mine = sum(overlap.team_penalty(m, t) for t, m in enumerate(state.members))
-        others = state.soft_cost - overlap.coefficient * mine
-        gain = overlap.coefficient * overlap.shortfall_penalty(0) * inst.k
-        return gain >= TIME_REPAIR_RATIO * others
+        return time_worth_it(state, overlap)
 
     def time_repairs() -> None:
         # teams without common time, each regrouped with the teams that could take
@@ -487,6 +514,33 @@ def improve(
             guided_repair()
         reload()
 
+    def target_repairs() -> None:
+        # teams below the target (with some common time: those without had their
+        # own repairs), closest to it first, each regrouped with the teams that
+        # could take its members, for fewer such teams; kept if the objective
+        # improves, and never with more teams without common time
+        assert overlap is not None
+        if state.hard_violations:
+            return
+        short, _ = _short_teams(state, terms)
+        if len(short) <= below_floor:
+            return
+        done = 0
+        for team in reversed(short):
+            if done >= TARGET_REPAIRS_PER_ROUND or out_of_budget() or over_share():
+                break
+            if overlap.common_slots(state.members[team]) in (0, overlap.need):
+                continue  # none at all (time repairs), or a repair already helped it
+            teams = time_neighbourhood(state, overlap, team, TIME_REPAIR_TEAMS, target=True)
+            key = frozenset(i for t in teams for i in state.members[t])
+            if key in tried:
+                continue
+            tried.add(key)
+            done += 1
+            repair(teams, TIME_REPAIR_WORK, 2 * atom, target=True)
+        if done:
+            reload()
+
     def near_packing() -> Packing | None:
         # a packing of learners into windows near the plan: which teams to regroup
         # for fewer teams without common time, and (up to PACKING_MAX_TEAMS teams,
@@ -496,10 +550,16 @@ def improve(
         have = len(_empty_teams(state, overlap))
         if have <= floor or inst.n > PACKING_MAX_LEARNERS or out_of_budget() or over_share():
             return None
+        # a share of the time left, in wall clock: under load CP-SAT's proof could
+        # take a whole budget
         packing = fewest_without_time(
             inst, overlap, time_limit=PACKING_WORK, workers=workers, seed=seed,
             near=state.assign, deterministic=True, exact=inst.k <= PACKING_MAX_TEAMS,
-            wall_limit=None if units is not None else deadline - time.perf_counter(),
+            known=floor,
+            wall_limit=(
+                None if units is not None
+                else TIME_REPAIR_SHARE * max(0.0, deadline - time.perf_counter())
+            ),
         )  # fmt: skip
         used += 4 * atom
         spent += 4 * atom
@@ -536,7 +596,12 @@ def improve(
                 repair(teams, TIME_REPAIR_WORK * 2, 4 * atom, plan)
 
     def repair(
-        teams: list[int], work: float, charge: int, hint: Sequence[int] | None = None
+        teams: list[int],
+        work: float,
+        charge: int,
+        hint: Sequence[int] | None = None,
+        *,
+        target: bool = False,
     ) -> bool:
         # one regrouping of ``teams`` for time, charged to the budget
         nonlocal used, best, spent
@@ -551,6 +616,7 @@ def improve(
             cancel=cancel,
             wall_limit=None if units is not None else deadline - time.perf_counter(),
             hint=hint,
+            target=target,
         )
         used += charge
         spent += charge
@@ -609,6 +675,7 @@ def improve(
         _restore(state, best)
         if overlap is not None:
             time_repairs()
+            target_repairs()
         short, _ = _short_teams(state, terms)
         # each short team with the teams its members could join (those without
         # common time had their own repairs)
