@@ -35,17 +35,23 @@ PHASES = ("startup", "read", "build", "construction", "bounds", "search", "finis
 
 
 def run_form(
-    directory: Path, limit: float, seed: int, work: Path, src: Path | None = None
+    directory: Path,
+    limit: float,
+    seed: int,
+    work: Path,
+    src: Path | None = None,
+    model: Path = MODEL,
 ) -> dict[str, Any]:
     """One ``teamform form`` process on a cohort; its wall time and timings.
 
     ``src`` is the source tree to run (default: this checkout's), e.g. an
-    earlier version's for a baseline in the same session.
+    earlier version's for a baseline in the same session; ``model`` the
+    formation model (default: the collaborative preset).
     """
     out_csv, out_json = work / "teams.csv", work / "result.json"
     env = None if src is None else {"PYTHONPATH": str(src)}
     result, wall, proc = timed_form(
-        directory, MODEL, limit, seed, out_json, "--out", str(out_csv), env=env, timeout=limit + 120
+        directory, model, limit, seed, out_json, "--out", str(out_csv), env=env, timeout=limit + 120
     )
     timings = result["timings"]
     row: dict[str, Any] = {

@@ -267,8 +267,13 @@ REPAIRS_PER_ROUND = 8
 REPAIR_WORK = 0.1
 #: Full-model repairs of teams short of the target per round (seconds each at 120 learners).
 SHORT_REPAIRS_PER_ROUND = 3
-#: Teams out of the motivation range regrouped exactly per round (each up to two tries).
-MOTIVATION_REGROUPS_PER_ROUND = 4
+#: Largest share of the search the exact regroupings of teams out of the motivation
+#: range take (wall time; work in deterministic runs): every such team is regrouped
+#: each round while the share allows, teams furthest off first.
+MOTIVATION_SHARE = 0.25
+#: Of the whole budget, at most this much is kept at the end for a last round of
+#: those regroupings on the best plan (as much as the last round took, per team off).
+MOTIVATION_RESERVE = 0.1
 #: Teams of a time repair's neighbourhood, and CP-SAT's deterministic time for its solves.
 TIME_REPAIR_TEAMS = 8
 TIME_REPAIR_WORK = 0.2
@@ -416,9 +421,13 @@ def improve(
     reaching the target gains one step and the hours it lacked, and the other
     criteria may lose more); then a few teams short of common time are re-assigned exactly
     with the teams their members could join (:func:`repair_neighbourhood`; the
-    same learners never twice); then a few teams out of the motivation range
-    are regrouped exactly with partners that could even them out
-    (:class:`teamform.search.spread.Regroups`). The schedule depends on step counts, never on
+    same learners never twice); then the teams out of the motivation range,
+    furthest off first, are regrouped exactly with partners that could even
+    them out (:class:`teamform.search.spread.Regroups`), all of them while
+    those regroupings have had less than :data:`MOTIVATION_SHARE` of the
+    search; runs on the clock end their annealing early enough (at most
+    :data:`MOTIVATION_RESERVE` of the budget) for a last round of them all on
+    the best plan. The schedule depends on step counts, never on
     the budget or the clock, and repairs are bounded by CP-SAT's deterministic
     time; so a longer run with the same seed goes through the same plans as a
     shorter one before going further, and, since ``keep_best`` is called after
@@ -633,6 +642,30 @@ def improve(
         if motivation is not None and not state.deciding
         else None
     )
+    began = time.perf_counter()
+    # wall seconds per team off in the last round of regroupings, for the reserve
+    # at the end; whether that last round has come
+    per_team = 0.0
+    closing = False
+    # teams out of range after the last round of regroupings
+    pending = 0 if regroups is None else len(out_of_range(state, regroups.term))
+
+    def regroup_share_left() -> bool:
+        assert regroups is not None
+        if units is not None:
+            return regroup_used < MOTIVATION_SHARE * used
+        return regroups.seconds < MOTIVATION_SHARE * (time.perf_counter() - began)
+
+    def last_round() -> bool:
+        # the best plan's teams out of range get their regroupings before the end;
+        # not in deterministic runs, whose rounds must not depend on the budget (a
+        # longer run repeats a shorter one): their final pass regroups instead
+        if regroups is None or closing or units is not None:
+            return False
+        left = deadline - time.perf_counter()
+        return left <= min(MOTIVATION_RESERVE * (deadline - began), pending * per_team)
+
+    regroup_used = 0
     if overlap is not None:
         packing_start()
     # the moves see a team's last common hour as dearer than anything else two
@@ -657,7 +690,7 @@ def improve(
     while not out_of_budget():
         length = epoch_steps(inst, epoch)
         done = 0
-        while done < length and not out_of_budget():
+        while done < length and not out_of_budget() and not last_round():
             frac = done / length
             steps = search.run(
                 deadline=None if units is not None else deadline,
@@ -702,16 +735,29 @@ def improve(
             stats.improved += int(improved)
             best = keep_best()
         if regroups is not None:
-            # teams out of the motivation range, regrouped exactly with their partners
-            for team in out_of_range(state, regroups.term)[:MOTIVATION_REGROUPS_PER_ROUND]:
-                if out_of_budget():
+            # teams out of the motivation range, furthest off first, each regrouped
+            # exactly with partners that could even it out, within their share of the
+            # search (the last round: all of them, in the time kept for it)
+            closing = closing or last_round()
+            term = regroups.term
+            off = sorted(
+                out_of_range(state, term), key=lambda t: -term.team_penalty(state.members[t], t)
+            )
+            seconds, done = regroups.seconds, 0
+            for team in off:
+                if out_of_budget() or not (closing or regroup_share_left()):
                     break
+                done += 1
                 calls = regroups.calls
                 improved = regroups.team(team, float("inf") if units is not None else deadline)
                 used += atom * (calls - regroups.calls)
+                regroup_used += atom * (calls - regroups.calls)
                 stats.neighbourhoods += calls - regroups.calls
                 stats.improved += int(improved)
                 best = keep_best()
+            if done:
+                per_team = (regroups.seconds - seconds) / done
+            pending = len(out_of_range(state, term))
         reload()
         epoch += 1
 

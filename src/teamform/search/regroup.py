@@ -93,6 +93,7 @@ def cheapest_partition(
     teams: Sequence[int],
     allow: Callable[[np.ndarray], np.ndarray] | None = None,
     every_team: bool = True,
+    below_current: bool = False,
 ) -> tuple[dict[int, list[int]], int] | None:
     """The cheapest re-partition of the members of ``teams`` and its cost (compiled costs).
 
@@ -104,6 +105,11 @@ def cheapest_partition(
     Without ``every_team`` subsets are scored in the first team only (five
     times less work for five teams): the partition is then the cheapest only
     if the teams are interchangeable, which the caller checks by scoring it.
+    With ``below_current`` only partitions cheaper than the teams as they are
+    count (an empty plan and the teams' cost now when there is none): a
+    subset that costs, with the cheapest subset in each other team, at least
+    as much as the teams do now can be in none of them, and is left out
+    before the dynamic programme (most are: four to ten times less work).
     """
     sizes = {len(state.members[t]) for t in teams}
     learners = np.asarray([i for t in teams for i in state.members[t]], dtype=np.int64)
@@ -119,11 +125,18 @@ def cheapest_partition(
     if (costs != costs[0]).any():
         return None  # a subset costs differently in different teams: not interchangeable
     keep = np.ones(len(subsets), dtype=bool) if allow is None else allow(learners[subsets])
-    subsets, cost = subsets[keep], costs[0][keep]
     bits = (1 << subsets).sum(axis=1)
+    if below_current:
+        # the learners are in team order: team j is the subset of bits j*size..j*size+size-1
+        whole = (1 << size) - 1
+        now = sum(int(costs[0][bits == whole << (j * size)][0]) for j in range(len(teams)))
+        keep &= costs[0] + (len(teams) - 1) * costs[0].min() < now
+    else:
+        now = 0
+    subsets, cost, bits = subsets[keep], costs[0][keep], bits[keep]
     rows, total = _best_partition(bits, cost, subsets[:, 0].copy(), n)
     if len(rows) != len(teams):
-        return None
+        return ({}, now) if below_current else None
     chosen = zip(teams, rows.tolist(), strict=True)
     return {t: learners[subsets[r]].tolist() for t, r in chosen}, int(total)
 
@@ -137,10 +150,12 @@ def regroup_exact(state: TeamState, records: Records, teams: Sequence[int]) -> b
     :func:`cheapest_partition`). The partition found is scored by the
     criteria themselves before it is taken, so the plan never gets worse.
     """
-    found = cheapest_partition(state, records, teams, every_team=False)
+    found = cheapest_partition(state, records, teams, every_team=False, below_current=True)
     if found is None:
         return None
     members, total = found
+    if not members:
+        return False  # no partition of them is cheaper than theirs
     # the compiled costs leave out broken pins, which no regrouping here changes
     before = sum(state.cost[t] for t in teams)
     if total >= before:

@@ -55,8 +55,10 @@ REGROUP_TEAMS = 5
 _REGROUP_SIBLINGS = 2
 #: CP-SAT's deterministic time for one regrouping (about a second on a quiet core).
 REGROUP_WORK = 1.0
-#: Regroupings tried per team and call, each with other partners.
-_REGROUP_TRIES = 2
+#: Regroupings tried per team and call, cheapest first: the team with two partners
+#: (a few hundred subsets, a millisecond), then with all of them (thousands of subsets,
+#: a tenth of a second), then with partners drawn among the best few times as many.
+REGROUP_TRIES = ((3, False), (REGROUP_TEAMS, False), (REGROUP_TEAMS, True))
 #: Regroupings a call makes at most (a work limit, as for chains).
 _REGROUP_CALLS = 24
 
@@ -79,12 +81,14 @@ def regroup_neighbourhood(
     First, up to :data:`_REGROUP_SIBLINGS` teams of its section holding
     learners whose hours lie within those of the team's narrowest member:
     such learners can only sit with it or in teams short of the same hours,
-    so they are the ones a fix trades places with. Then teams that can give
+    so they are the ones a fix trades places with (those that could even it
+    out first, then those holding most such learners). Then teams that can give
     a learner of the missing kind (or take one of the surplus), ranked by
     the common time the team would keep with that learner in place of one
-    of its own (``shuffle``: a random choice among the best, for a second
-    try). Siblings only for a team short of common time. Partners have the
-    team's size; teams holding frozen learners are left out.
+    of its own (``shuffle``: a random choice among the siblings and among
+    the best partners, for another try). Siblings only for a team short of
+    common time. Partners have the team's size; teams holding frozen
+    learners are left out.
     """
     inst = state.inst
     masks = inst.masks
@@ -95,34 +99,40 @@ def regroup_neighbourhood(
     lo = term.target(team)[0]
     count = int(intrinsic[members].sum())
     kind = count < lo  # the kind the team lacks: intrinsic when below its range
-    counts = np.bincount(np.asarray(state.assign), weights=intrinsic, minlength=inst.k)
-
-    def movable(u: int) -> bool:
-        mem = state.members[u]
-        return (
-            u != team
-            and section[u] == section[team]
-            and len(mem) == len(members)
-            and not any(frozen[i] for i in mem)
-        )
-
     if any(frozen[i] for i in members):
         return [team]  # its pinned learners stay: nothing to regroup
+    assign = np.asarray(state.assign)
+    counts = np.bincount(assign, weights=intrinsic, minlength=inst.k)
+    # teams that may join: of its section and size, without frozen learners
+    movable = (section == section[team]) & (np.bincount(assign, minlength=inst.k) == len(members))
+    movable &= (
+        np.bincount(assign, weights=np.asarray(frozen, dtype=np.float64), minlength=inst.k) == 0
+    )
+    movable[team] = False
+    # teams that can give a learner of the kind (or take one) and stay in range
+    hi_size = inst.team_hi
+    if kind:
+        can = movable & (counts > np.minimum(term.lo[section], hi_size))
+    else:
+        can = movable & (counts < np.minimum(term.hi[section], hi_size))
     overlap = next((t for t in state.terms if isinstance(t, OverlapTerm)), None)
     siblings: list[int] = []
     if overlap is not None and overlap.team_penalty(members, team):
         # short of common time: its narrowest member's hours confine it
         narrow = min((masks[i] for i in members), key=lambda m: (m.bit_count(), m))
-        siblings = sorted(
-            {
-                int(state.assign[i])
-                for i in range(inst.n)
-                if masks[i] & ~narrow == 0 and movable(int(state.assign[i]))
-            }
-        )
+        held: dict[int, int] = {}
+        for i in range(inst.n):
+            if masks[i] & ~narrow == 0 and movable[assign[i]]:
+                held[int(assign[i])] = held.get(int(assign[i]), 0) + 1
+        # those that can even it out first (a learner of the kind to give, or room
+        # for one of the surplus), then those holding most such learners
+        siblings = sorted(held, key=lambda u: (not can[u], -held[u], u))
     if len(siblings) > _REGROUP_SIBLINGS:
-        picks = rng.choice(len(siblings), size=_REGROUP_SIBLINGS, replace=False)
-        siblings = [siblings[p] for p in sorted(picks.tolist())]
+        if shuffle:
+            picks = rng.choice(len(siblings), size=_REGROUP_SIBLINGS, replace=False)
+            siblings = [siblings[p] for p in sorted(picks.tolist())]
+        else:
+            siblings = siblings[:_REGROUP_SIBLINGS]
     # common time the team keeps without each member of the surplus kind
     rest = [
         team_common(masks, [m for m in members if m != y])
@@ -130,18 +140,23 @@ def regroup_neighbourhood(
         if bool(intrinsic[y]) != kind and not frozen[y]
     ]
     fit: dict[int, int] = {}
-    for z in np.flatnonzero(intrinsic == kind).tolist():
-        u = int(state.assign[z])
-        lo_u, hi_u = term.target(u)
-        if (counts[u] <= lo_u if kind else counts[u] >= hi_u) or not movable(u):
-            continue  # u cannot give (or take) one without falling out of range itself
-        score = max(((c & masks[z]).bit_count() for c in rest), default=0)
+    scores: dict[int, int] = {}
+    for z in np.flatnonzero((intrinsic == kind) & can[assign]).tolist():
+        u = int(assign[z])
+        mask = masks[z]
+        score = scores.get(mask)
+        if score is None:
+            score = scores[mask] = max(((c & mask).bit_count() for c in rest), default=0)
         if score > fit.get(u, -1):
             fit[u] = score
-    # ties: teams with more common time first, whose members fit in more places
-    wide = {u: team_common(masks, state.members[u]).bit_count() for u in fit}
-    ranked = sorted((u for u in fit if u not in siblings), key=lambda u: (-fit[u], -wide[u], u))
     want = max(0, size - 1 - len(siblings))
+    # ties: teams with more common time first, whose members fit in more places;
+    # their common time is needed only for the teams that can rank among the first
+    open_fit = sorted((fit[u] for u in fit if u not in siblings), reverse=True)
+    least = open_fit[min(len(open_fit), 3 * want) - 1] if open_fit and want else None
+    near = [u for u in fit if u not in siblings and least is not None and fit[u] >= least]
+    wide = {u: team_common(masks, state.members[u]).bit_count() for u in near}
+    ranked = sorted(near, key=lambda u: (-fit[u], -wide[u], u))
     if shuffle and len(ranked) > want:
         pool = ranked[: 3 * want]
         ranked = [pool[p] for p in sorted(rng.choice(len(pool), size=want, replace=False).tolist())]
@@ -191,10 +206,11 @@ def regroup(
 class Regroups:
     """Exact regroupings of teams out of their intrinsic range, within a work limit.
 
-    Each team gets up to :data:`_REGROUP_TRIES` neighbourhoods
-    (:func:`regroup_neighbourhood`); a set of learners that found nothing is
-    never tried again, by this object. The compiled criteria data is built
-    at the first regrouping.
+    Each team gets up to the neighbourhoods of :data:`REGROUP_TRIES`
+    (:func:`regroup_neighbourhood`), smallest first; a set of learners that
+    found nothing is never tried again, by this object. The compiled
+    criteria data is built at the first regrouping. ``seconds`` adds up the
+    wall time regroupings took, for a caller sharing its budget.
     """
 
     def __init__(
@@ -207,6 +223,8 @@ class Regroups:
         self.calls = calls
         #: teams the last successful regrouping changed
         self.changed: list[int] = []
+        #: wall seconds spent regrouping, over every call
+        self.seconds = 0.0
         self._tried: set[frozenset[int]] = set()
         self._records: list[Records | None] = []
 
@@ -220,18 +238,24 @@ class Regroups:
 
     def team(self, team: int, deadline: float = float("inf")) -> bool:
         """Regroup ``team`` with partners that could even it out; whether the plan improved."""
+        began = time.perf_counter()
+        try:
+            return self._team(team, deadline)
+        finally:
+            self.seconds += time.perf_counter() - began
+
+    def _team(self, team: int, deadline: float) -> bool:
         state = self.state
-        for attempt in range(_REGROUP_TRIES):
+        for width, shuffle in REGROUP_TRIES:
             if self.calls <= 0 or time.perf_counter() >= deadline:
                 return False
             records = self.records()
             size = len(state.members[team])
-            width = (
-                REGROUP_TEAMS if records is None else min(REGROUP_TEAMS, _most_learners() // size)
-            )
-            teams = regroup_neighbourhood(
-                state, self.term, team, self.rng, width, shuffle=attempt > 0
-            )
+            if records is not None:
+                width = min(width, _most_learners() // size)
+            elif width < REGROUP_TEAMS:
+                continue  # CP-SAT: one solve over all partners rather than two
+            teams = regroup_neighbourhood(state, self.term, team, self.rng, width, shuffle)
             key = frozenset(i for u in teams for i in state.members[u])
             if len(teams) < 2 or key in self._tried:
                 continue  # the same learners found nothing before
