@@ -134,6 +134,82 @@ def test_spread_check_prices_every_team_off_the_spread(monkeypatch: pytest.Monke
         spread_check(directory, result)
 
 
+def _two_day_cohort(directory: Path) -> None:
+    """Eight learners, two teams of four: both intrinsic learners and two imposed ones
+    free only on Monday morning, four imposed ones only on Tuesday morning."""
+    directory.mkdir()
+    rows = ["id,name,timezone,availability,skill_programming,motivation"]
+    for lid, day, kind in [("i1", "Mon", "intrinsic"), ("i2", "Mon", "intrinsic"),
+                           ("m1", "Mon", "imposed"), ("m2", "Mon", "imposed"),
+                           ("t1", "Tue", "imposed"), ("t2", "Tue", "imposed"),
+                           ("t3", "Tue", "imposed"), ("t4", "Tue", "imposed")]:  # fmt: skip
+        rows.append(f"{lid},Name {lid},UTC,{day} 10:00-13:00,3,{kind}")
+    (directory / "roster.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    for name in ("avoid.csv", "prefer.csv"):
+        (directory / name).write_text("id_a,id_b\n", encoding="utf-8")
+
+
+def test_motivation_first_says_what_the_bound_costs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent))
+    import tomllib
+    from itertools import combinations
+
+    from benchmarks.cohorts import cohort_instance
+    from benchmarks.scale import MOTIVATION_FIRST, first_model, motivation_first, verdict
+
+    from teamform.criteria import OBJECTIVE_SCALE, build_terms
+    from teamform.validate import validate
+
+    directory = tmp_path / "cohort"
+    _two_day_cohort(directory)
+    inst = cohort_instance(directory)
+    terms = build_terms(inst)
+
+    def result(team_of: dict[str, int]) -> dict[str, object]:
+        assignment = [team_of[lid] for lid in inst.ids]
+        check = validate(inst, assignment, terms)
+        assert check.ok
+        return {
+            "assignment": {lid: t + 1 for lid, t in team_of.items()},
+            "objective": check.objective / OBJECTIVE_SCALE,
+            "motivation": check.penalties["motivation"],
+        }
+
+    # each team with one intrinsic learner (the range is 1-1) puts a Tuesday learner
+    # with a Monday one in both teams: no common hour, 3 h short + 1 + 12 h, at 40
+    # points, in each team; both intrinsic learners together cost 2 x 30 points
+    by_day = result({"i1": 0, "i2": 0, "m1": 0, "m2": 0, "t1": 1, "t2": 1, "t3": 1, "t4": 1})
+    in_range = result({"i1": 0, "i2": 1, "m1": 0, "m2": 0, "t1": 0, "t2": 1, "t3": 1, "t4": 1})
+    assert (by_day["objective"], by_day["motivation"]) == (60, 2)
+    assert (in_range["objective"], in_range["motivation"]) == (2 * 16 * 40, 0)
+    # and no plan in range is cheaper: every one of them, enumerated
+    ids = list(inst.ids)
+    cheapest = min(
+        result({lid: int(lid not in four) for lid in ids})["objective"]
+        for four in map(set, combinations(ids, 4))
+        if len(four & {"i1", "i2"}) == 1
+    )
+    assert cheapest == in_range["objective"]
+    row = {"off_missed": 0, "motivation_bound": 0}
+    row.update(motivation_first(directory, by_day, in_range))
+    assert row == {**row, "first_off": 0, "first_cost": cheapest - 60}
+    assert verdict(row) == f"traded: the bound costs +{cheapest - 60:g} in the plan found at it"
+    # the other way round, the plan off the bound is the cheaper one the run missed
+    row.update(motivation_first(directory, in_range, by_day))
+    assert row["first_cost"] == 60 - cheapest and verdict(row) == "missed"
+    # the run that puts motivation first weighs it ten times, everything else as it was
+    model = tomllib.loads(first_model(tmp_path).read_text(encoding="utf-8"))
+    preset = tomllib.loads((Path(__file__).parent.parent / "models/collaborative.toml").read_text())
+    assert model["criteria"]["motivation"]["weight"] == (
+        MOTIVATION_FIRST * preset["criteria"]["motivation"]["weight"]
+    )
+    model["criteria"]["motivation"].pop("weight")
+    preset["criteria"]["motivation"].pop("weight")
+    assert model == preset
+
+
 def test_quick_overlap_bound_run(tmp_path: Path) -> None:
     (row,) = run_quick("overlap_bound", tmp_path)
     # the partition only adds to the bound, and neither is above the plan found; the

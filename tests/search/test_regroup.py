@@ -5,12 +5,14 @@ from __future__ import annotations
 from itertools import combinations
 
 import numpy as np
+import pytest
 
 from conftest import learner, make_instance
 from teamform.criteria import build_terms
+from teamform.search import spread
 from teamform.search.compiled_data import build_records
 from teamform.search.local import TeamState
-from teamform.search.regroup import regroup_exact
+from teamform.search.regroup import cheapest_partition, regroup_exact
 from teamform.validate import validate
 
 MOTIVATION_AND_SKILL = {"motivation": {"weight": 1}, "skill_balance": {"weight": 1}}
@@ -91,3 +93,53 @@ def test_declines_teams_of_different_sizes() -> None:
     terms = build_terms(inst)
     state = TeamState(inst, terms, [0, 0, 0, 1, 1, 2, 2])
     assert regroup_exact(state, build_records(state), [0, 1]) is None  # sizes 3 and 2
+
+
+def test_nothing_cheaper_is_an_answer_not_a_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    # at the optimum the pruned regrouping says "nothing cheaper" (an empty plan and
+    # the teams' cost), so the motivation repair does not hand the teams to CP-SAT
+    cells = [("i1", "intrinsic", 1), ("i2", "intrinsic", 5), ("i3", "intrinsic", 3),
+             ("p1", "imposed", 5), ("p2", "imposed", 1), ("p3", "imposed", 3)]  # fmt: skip
+    records = [learner(lid, motivation=m, skill_a=str(s)) for lid, m, s in cells]
+    inst = make_instance(records, MOTIVATION_AND_SKILL)
+    terms = build_terms(inst)
+    state = TeamState(inst, terms, [0, 1, 2, 0, 1, 2])
+    assert state.total == 0
+    records_ = build_records(state)
+    assert cheapest_partition(state, records_, [0, 1, 2], below_current=True) == ({}, 0)
+    # without the pruning: the optimum itself
+    found = cheapest_partition(state, records_, [0, 1, 2])
+    assert found is not None and found[1] == 0
+
+    def no_cpsat(*args: object, **kwargs: object) -> bool:
+        raise AssertionError("CP-SAT called")
+
+    monkeypatch.setattr(spread, "solve_neighbourhood", no_cpsat)
+    assert spread.regroup(state, [0, 1, 2], records_, seed=0) is False
+
+
+def test_pruning_keeps_the_cheapest_partition() -> None:
+    # the subsets left out can be in no partition cheaper than the teams as they are:
+    # with and without the pruning, the same cost whenever one is cheaper
+    rng = np.random.default_rng(11)
+    records = [
+        learner(
+            f"r{i:02d}",
+            motivation="intrinsic" if rng.random() < 0.4 else "imposed",
+            skill_a=str(int(rng.integers(1, 6))),
+        )
+        for i in range(12)
+    ]
+    inst = make_instance(records, MOTIVATION_AND_SKILL, team={"size": 4})
+    terms = build_terms(inst)
+    for seed in range(4):
+        state = TeamState(inst, terms, (np.random.default_rng(seed).permutation(12) % 3).tolist())
+        data = build_records(state)
+        full = cheapest_partition(state, data, [0, 1, 2])
+        pruned = cheapest_partition(state, data, [0, 1, 2], below_current=True)
+        assert full is not None and pruned is not None
+        now = sum(state.cost[t] for t in range(3))
+        if full[1] < now:
+            assert pruned[1] == full[1] and pruned[0]
+        else:
+            assert pruned == ({}, now)

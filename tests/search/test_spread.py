@@ -165,3 +165,30 @@ def test_check_prices_the_fix_where_common_time_forbids_it() -> None:
     fixed = validate(inst, [0, 1, 0, 1], terms).objective - validate(inst, start, terms).objective
     assert first.extra == second.extra == fixed > 0
     assert spread_assignment(inst, terms, start, None) is None  # so the search keeps it
+
+
+def test_confined_siblings_that_can_even_the_team_out_come_first() -> None:
+    # team 0 (two imposed learners free Monday 10-11 only: short of common time) lacks
+    # an intrinsic learner; teams 1-3 hold learners confined to that hour too, and only
+    # team 1 has an intrinsic learner to spare; team 2 holds the most confined learners
+    narrow, wide = "Mon 10:00-11:00", "Mon-Fri 09:00-18:00"
+    cells = [("a1", "imposed", narrow), ("a2", "imposed", narrow),
+             ("b1", "intrinsic", narrow), ("b2", "intrinsic", wide),
+             ("c1", "intrinsic", narrow), ("c2", "imposed", narrow),
+             ("d1", "intrinsic", narrow), ("d2", "imposed", wide),
+             ("e1", "intrinsic", wide), ("e2", "intrinsic", wide)]  # fmt: skip
+    records = [learner(lid, motivation=m, availability=a) for lid, m, a in cells]
+    inst = make_instance(records, MOTIVATION_AND_OVERLAP)
+    terms = build_terms(inst)
+    state = TeamState(inst, terms, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4])
+    term = next(t for t in terms if isinstance(t, MotivationTerm))
+    assert term.target(0) == (1, 2) and term.team_penalty(state.members[0], 0) == 1
+    rng = np.random.default_rng(0)
+    # two siblings at most: the one that can give, then the one holding most of them;
+    # then the team with an intrinsic learner to spare
+    assert spread.regroup_neighbourhood(state, term, 0, rng, size=4) == [0, 1, 2, 4]
+    # another try draws among all three siblings
+    tries = {
+        tuple(spread.regroup_neighbourhood(state, term, 0, rng, 4, True)[1:3]) for _ in range(40)
+    }
+    assert tries == {(1, 2), (1, 3), (2, 3)}
