@@ -203,6 +203,10 @@ def verdict(row: dict[str, Any]) -> str:
     return "traded near each team; no plan at the bound found"
 
 
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"
+
+
 def _ratio(value: float | None, base: float | None) -> str:
     if value is None or base is None or base <= 0:
         return "-"
@@ -214,16 +218,18 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
         f"### teamform form on large cohorts ({platform.python_version()}, {os.cpu_count()} CPUs)",
         "",
-        "| learners | limit | seed | version | wall | wall/limit | "
+        "| learners | limit | seed | version | load | wall | reported | wall/reported | "
         + " | ".join(PHASES)
         + " | objective | bound | motivation (bound) | no intrinsic | overlap h (bound) | 0 h |",
-        "|" + "---:|" * 3 + "---|" + "---:|" * (len(PHASES) + 8),
+        "|" + "---:|" * 3 + "---|" + "---:|" * (len(PHASES) + 10),
     ]
     for r in rows:
         phases = " | ".join("-" if r[f"{p}_s"] is None else f"{r[f'{p}_s']:.2f}" for p in PHASES)
         lines.append(
-            f"| {r['n']} | {r['limit_s']:g} s | {r['seed']} | {r['version']} | {r['wall_s']:.2f} s "
-            f"| {r['wall_over_limit']:.2f} | {phases} | {r['objective']:.0f} | {r['bound']:.0f} "
+            f"| {r['n']} | {r['limit_s']:g} s | {r['seed']} | {r['version']} | {r['load']:.1f} "
+            f"| {r['wall_s']:.2f} s | {_seconds(r['reported_s'])} "
+            f"| {_ratio(r['wall_s'], r['reported_s'])} | {phases} "
+            f"| {r['objective']:.0f} | {r['bound']:.0f} "
             f"| {r['motivation']:g} ({r['motivation_bound']:g}) | {r['no_intrinsic']} "
             f"| {r['overlap']:g} ({r['overlap_bound']:g}) | {r['teams_0h']} |"
         )

@@ -65,6 +65,9 @@ def run_form(
         "objective": result["objective"],
         "status": result["status"],
         "reserve_s": round(timings["reserve"], 3),
+        # the command's own account of its time, and the machine's load as it ended
+        "reported_s": None if timings.get("total") is None else round(timings["total"], 3),
+        "load": round(os.getloadavg()[0], 2),
         "printed_lines": proc.stdout.count("\n"),
     }
     for phase in PHASES:

@@ -100,7 +100,10 @@ def test_quick_scale_run(tmp_path: Path) -> None:
     assert float(row["motivation"]) >= float(row["motivation_bound"])
     assert float(row["overlap"]) >= float(row["overlap_bound"])
     assert int(row["teams_0h"]) >= 0 and int(row["no_intrinsic"]) >= 0
+    # the command's own total, never more than the wall time around its process
+    assert 0 < float(row["reported_s"]) <= float(row["wall_s"]) and float(row["load"]) >= 0
     assert "motivation (bound)" in (tmp_path / "scale.md").read_text()
+    assert "wall/reported" in (tmp_path / "scale.md").read_text()
 
 
 def test_spread_check_prices_every_team_off_the_spread(monkeypatch: pytest.MonkeyPatch) -> None:
