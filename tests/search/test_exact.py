@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from ortools.sat.python import cp_model
 
+import teamform.search.cpsat as cpsat
 import teamform.search.exact as exact
 import teamform.search.lns as lns
 from teamform.cpmodel import SubModel
@@ -90,6 +91,10 @@ def test_the_warm_start_shares_what_is_left_of_the_budget(
 
     monkeypatch.setattr(exact, "solver_for", recorded)
     monkeypatch.setattr(exact.Budget, "part", recorded_part)
+    # CP-SAT ending on time here, so that it starts whatever the machine's load
+    on_time = cpsat.Overshoot()
+    on_time.record(2, 1.0, 1.0)
+    monkeypatch.setattr(exact, "OVERSHOOT", on_time)
     # the compiled annealing whatever is left (it has a floor of its own)
     monkeypatch.setattr(lns, "use_compiled", lambda *args, **kwargs: True)
     inst = cohort(40, seed=2)
@@ -99,3 +104,75 @@ def test_the_warm_start_shares_what_is_left_of_the_budget(
     assert result.valid
     assert parts and all(s < 2 for s in parts)
     assert given and all(s < 2 for s in given)
+
+
+def test_cpsat_is_given_its_limit_less_what_it_runs_past_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    given: list[float] = []
+    made = exact.solver_for
+
+    def recorded(seconds: float, *args: Any, **kwargs: Any) -> cp_model.CpSolver:
+        given.append(seconds)
+        return made(seconds, *args, **kwargs)
+
+    monkeypatch.setattr(exact, "solver_for", recorded)
+    monkeypatch.setattr(exact, "OVERSHOOT", cpsat.Overshoot())
+    left: list[float] = []
+    rest = exact.Budget.rest
+
+    def recorded_rest(self: exact.Budget, spent: float) -> exact.Budget:
+        got = rest(self, spent)
+        left.append(got.seconds)
+        return got
+
+    monkeypatch.setattr(exact.Budget, "rest", recorded_rest)
+    monkeypatch.setattr(exact, "_no_time", lambda budget, needs: False)  # CP-SAT starts
+    inst = cohort(40, seed=2)
+    result = solve_instance(inst, time_limit=3, seed=0, strategy="exact", workers=2)
+    assert result.valid and result.feasible
+    # what was left before the deadline, less the expected overshoot of 2 workers
+    assert given and given[0] == pytest.approx(left[-1] - cpsat.Overshoot.PRIOR[1])
+    # and the solve, run to its limit, measured it for the next one
+    if result.status.value != "optimal":
+        assert exact.OVERSHOOT._seconds
+
+
+def test_with_no_time_for_cpsat_past_its_overshoot_the_warm_start_is_the_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_solver(*args: Any, **kwargs: Any) -> cp_model.CpSolver:
+        raise AssertionError("CP-SAT started with no time to end before the limit")
+
+    late = cpsat.Overshoot()
+    late.record(2, 0.0, 60.0)  # a machine where CP-SAT ends a minute late
+    monkeypatch.setattr(exact, "OVERSHOOT", late)
+    monkeypatch.setattr(exact, "solver_for", no_solver)
+    inst = cohort(40, seed=2)
+    result = solve_instance(inst, time_limit=2, seed=0, strategy="exact", workers=2)
+    assert result.valid and result.feasible and not result.defects
+
+
+def test_deterministic_solves_do_not_depend_on_the_measured_overshoot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inst = cohort(28, seed=7)
+    first = solve_instance(inst, time_limit=1, seed=0, strategy="exact", deterministic=True)
+    late = cpsat.Overshoot()
+    late.record(2, 0.0, 0.9)
+    monkeypatch.setattr(exact, "OVERSHOOT", late)
+    again = solve_instance(inst, time_limit=1, seed=0, strategy="exact", deterministic=True)
+    assert again.assignment == first.assignment
+
+
+def test_the_overshoot_is_a_running_mean_of_the_measured_ones() -> None:
+    over = cpsat.Overshoot()
+    assert over.seconds(1) == cpsat.Overshoot.PRIOR[0]
+    assert over.seconds(2) == cpsat.Overshoot.PRIOR[1]
+    over.record(2, 1.0, 1.4)
+    assert over.seconds(2) == pytest.approx(0.4) and over.seconds(8) == pytest.approx(0.4)
+    over.record(2, 1.0, 1.0)
+    assert over.seconds(2) == pytest.approx(0.2)
+    assert over.seconds(1) == cpsat.Overshoot.PRIOR[0]  # one worker: its own
+    assert over.limit(1.0, 2) == pytest.approx(0.8)
+    assert over.limit(0.1, 2) == 0.01  # never nothing

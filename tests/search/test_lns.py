@@ -93,3 +93,31 @@ def test_no_steep_step_without_a_step_for_teams_without_time() -> None:
     overlap = next(t for t in terms if isinstance(t, OverlapTerm))
     state = TeamState(inst, terms, construct(inst, 2))
     assert overlap.none_step == 0 and steep_overlap(state, overlap) is None
+
+
+def test_time_repairs_share_is_of_seconds_on_the_clock() -> None:
+    from teamform.search.lns import TIME_REPAIR_SHARE, RepairShare
+
+    clock = [0.0]
+    atom = 10
+    on_clock = RepairShare(8 * 2 * atom, clock=True, now=lambda: clock[0])
+    in_work = RepairShare(8 * 2 * atom, clock=False)
+    used = 0
+    # annealing did 1 000 atoms in a second; then each repair took a second for its 2 atoms
+    used += 1000 * atom
+    clock[0] += 1.0
+    for _ in range(8):  # the first pass: never over its share
+        assert not on_clock.over(used) and not in_work.over(used)
+        used += 2 * atom
+        clock[0] += 1.0
+        on_clock.charge(2 * atom, 1.0)
+        in_work.charge(2 * atom, 1.0)
+    # 8 of the 9 s went to repairs: on the clock that is over the share, while
+    # the 16 atoms they were charged are a sliver of the work
+    assert on_clock.over(used)
+    assert not in_work.over(used)
+    # annealing that takes the time back gives repairs their turn again
+    clock[0] += 8.0 / TIME_REPAIR_SHARE
+    assert not on_clock.over(used)
+    # in work mode the share counts the atoms, as before
+    assert in_work.units == 16 * atom and in_work.over(int(in_work.units / TIME_REPAIR_SHARE) - 1)

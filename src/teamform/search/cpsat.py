@@ -13,6 +13,47 @@ from teamform.search.outcome import Progress, ProgressFn
 MAX_SEED = 2**31 - 1
 
 
+class Overshoot:
+    """How far past its wall-clock limit CP-SAT ends, measured on this process's solves.
+
+    CP-SAT stops its workers at ``max_time_in_seconds`` and then joins them and
+    hands back the answer: with 2 workers on a loaded 2-core machine that took
+    0.1-0.2 s more (the prior, until a solve of this process that ran to its
+    limit was measured; then a running mean of those). A solve that must end by
+    a deadline is given its limit less this (:meth:`limit`).
+    """
+
+    #: seconds past the limit before any is measured: one worker, and several
+    PRIOR = (0.05, 0.2)
+    #: weight of the latest measurement in the running mean
+    WEIGHT = 0.5
+
+    def __init__(self) -> None:
+        self._seconds: dict[bool, float] = {}
+
+    def seconds(self, workers: int) -> float:
+        """Expected seconds past the limit with ``workers`` workers."""
+        several = workers > 1
+        return self._seconds.get(several, self.PRIOR[several])
+
+    def limit(self, left: float, workers: int) -> float:
+        """CP-SAT's limit for a solve that must end ``left`` seconds from now."""
+        return max(0.01, left - self.seconds(workers))
+
+    def record(self, workers: int, limit: float, took: float) -> None:
+        """A solve given ``limit`` seconds that ran to it took ``took`` seconds."""
+        several = workers > 1
+        late = max(0.0, took - limit)
+        before = self._seconds.get(several)
+        self._seconds[several] = (
+            late if before is None else self.WEIGHT * late + (1 - self.WEIGHT) * before
+        )
+
+
+#: This process's measurements.
+OVERSHOOT = Overshoot()
+
+
 def solver_for(
     time_limit: float, seed: int, workers: int, deterministic: bool
 ) -> cp_model.CpSolver:

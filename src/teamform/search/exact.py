@@ -20,7 +20,7 @@ from teamform.criteria import OBJECTIVE_SCALE, Term
 from teamform.instance import Instance
 from teamform.result import Status
 from teamform.search.budget import Budget
-from teamform.search.cpsat import MAX_SEED, SolutionCallback, solver_for
+from teamform.search.cpsat import MAX_SEED, OVERSHOOT, SolutionCallback, solver_for
 from teamform.search.local import LocalSearch, TeamState
 from teamform.search.outcome import Outcome, Progress, ProgressFn
 from teamform.search.params import DEFAULT_PARAMS, SearchParams
@@ -84,7 +84,8 @@ def solve_exact(
     # decisions): building it takes up to a second or two at this size on a busy
     # machine, which then comes out of the warm start's share, not out of CP-SAT's.
     # With too little left to build it and then search it, CP-SAT is not started.
-    needs = _LEAST_FOR_CPSAT + 2 * _MODEL_SECONDS_PER_PAIR * inst.n * inst.k
+    needs = _LEAST_FOR_CPSAT + OVERSHOOT.seconds(workers)
+    needs += 2 * _MODEL_SECONDS_PER_PAIR * inst.n * inst.k
     alone = not deciding and _no_time(budget, needs)  # no CP-SAT after the warm start
     sub = _model(inst, terms) if not deciding and not alone else None
     # shares of what is left, not of the whole limit: the process may have spent
@@ -147,19 +148,25 @@ def solve_exact(
     if state.hard_violations == 0:
         start = list(state.assign)
     if sub is not None:
-        needs = _LEAST_FOR_CPSAT
+        needs = _LEAST_FOR_CPSAT + OVERSHOOT.seconds(workers)
     if is_set(cancel) or (_no_time(budget, needs) and state.hard_violations == 0):
         # stopped, or no time left for CP-SAT: the teams in hand
         return fallback(inst, terms, start, found_at, best_decisions, state)
     if sub is None:
         sub = _model(inst, terms)
     sub.hint(start)
-    solver = solver_for(budget.rest(spent).seconds, seed, workers, budget.work)
+    limit = budget.rest(spent).seconds
+    if not budget.work:
+        limit = OVERSHOOT.limit(limit, workers)  # CP-SAT ends a little past its limit
+    solver = solver_for(limit, seed, workers, budget.work)
     callback = SolutionCallback(t0, progress)
     if progress is not None:
         solver.best_bound_callback = callback.on_bound
+    began = time.perf_counter()
     with stopping(solver, cancel):
         code = solver.solve(sub.model, callback)
+    if not budget.work and code in (cp_model.FEASIBLE, cp_model.UNKNOWN) and not is_set(cancel):
+        OVERSHOOT.record(workers, limit, time.perf_counter() - began)  # it ran to its limit
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         found = sub.read(solver)
         assignment = [found[i] for i in range(inst.n)]

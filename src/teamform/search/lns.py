@@ -290,6 +290,44 @@ PACKING_MAX_TEAMS = 64
 PACKING_MAX_LEARNERS = 2000
 
 
+class RepairShare:
+    """Time repairs' (and their packings') share of an improvement run.
+
+    Past the first pass (``first_pass`` work units: the first round of repairs),
+    repairs stop once they have taken :data:`TIME_REPAIR_SHARE` of all the run
+    has done. In work mode that is counted in work units, the atoms each is
+    charged; on the clock in seconds, since a repair's CP-SAT solves take far
+    longer than the atoms of annealing they are charged as.
+    """
+
+    def __init__(
+        self, first_pass: int, *, clock: bool, now: Callable[[], float] = time.perf_counter
+    ) -> None:
+        self.first_pass = first_pass
+        self.clock = clock
+        self.now = now
+        self.begun = now()
+        self.units = 0
+        self.seconds: list[float] = []  # of each repair, in turn
+        self._first: float | None = None  # seconds of the first pass
+
+    def charge(self, units: int, seconds: float) -> None:
+        """One repair (or packing): ``units`` charged, ``seconds`` taken."""
+        self.units += units
+        self.seconds.append(seconds)
+        if self._first is None and self.units >= self.first_pass:
+            self._first = sum(self.seconds)
+
+    def over(self, used: int) -> bool:
+        """Whether repairs have had their share, ``used`` units of work done in all."""
+        if not self.clock:
+            return self.units >= max(self.first_pass, TIME_REPAIR_SHARE * used)
+        if self._first is None:
+            return False  # the first pass
+        elapsed = self.now() - self.begun
+        return sum(self.seconds) >= max(self._first, TIME_REPAIR_SHARE * elapsed)
+
+
 def epoch_steps(inst: Instance, index: int) -> int:
     """Length of annealing epoch ``index``: a function of the cohort alone, never
     of the budget, so that a longer run repeats a shorter one before going on."""
@@ -472,13 +510,12 @@ def improve(
     # teams below the target, and without common time, proven unavoidable (the
     # learner bound first: a packing may prove more)
     below_floor, floor = overlap.forced_teams() if overlap is not None else (0, 0)
-    # work gone to time repairs: past the first pass, at most a share of all work,
-    # so that annealing keeps time for the other criteria
-    spent = 0
-    first_pass = REPAIRS_PER_ROUND * 2 * atom
+    # time repairs' share: past the first pass, at most a share of all work, so
+    # that annealing keeps time for the other criteria
+    share = RepairShare(REPAIRS_PER_ROUND * 2 * atom, clock=units is None)
 
     def over_share() -> bool:
-        return spent >= max(first_pass, TIME_REPAIR_SHARE * used)
+        return share.over(used)
 
     def worth_it() -> bool:
         # a team's last hour must outweigh what the least regrouping puts at stake:
@@ -491,7 +528,7 @@ def improve(
     def time_repairs() -> None:
         # teams without common time, each regrouped with the teams that could take
         # its members: by their count first, then by the objective
-        nonlocal used, best, spent
+        nonlocal used, best
         assert overlap is not None
         seen: set[int] = set()
         gained = False
@@ -554,13 +591,14 @@ def improve(
         # a packing of learners into windows near the plan: which teams to regroup
         # for fewer teams without common time, and (up to PACKING_MAX_TEAMS teams,
         # by CP-SAT) a proof of how few there can be
-        nonlocal used, floor, spent
+        nonlocal used, floor
         assert overlap is not None
         have = len(_empty_teams(state, overlap))
         if have <= floor or inst.n > PACKING_MAX_LEARNERS or out_of_budget() or over_share():
             return None
         # a share of the time left, in wall clock: under load CP-SAT's proof could
         # take a whole budget
+        began = time.perf_counter()
         packing = fewest_without_time(
             inst, overlap, time_limit=PACKING_WORK, workers=workers, seed=seed,
             near=state.assign, deterministic=True, exact=inst.k <= PACKING_MAX_TEAMS,
@@ -571,7 +609,7 @@ def improve(
             ),
         )  # fmt: skip
         used += 4 * atom
-        spent += 4 * atom
+        share.charge(4 * atom, time.perf_counter() - began)
         floor = max(floor, packing.proven)
         return packing if packing.found < have else None
 
@@ -613,8 +651,9 @@ def improve(
         target: bool = False,
     ) -> bool:
         # one regrouping of ``teams`` for time, charged to the budget
-        nonlocal used, best, spent
+        nonlocal used, best
         assert overlap is not None
+        began = time.perf_counter()
         improved = time_repair(
             state,
             overlap,
@@ -628,7 +667,7 @@ def improve(
             target=target,
         )
         used += charge
-        spent += charge
+        share.charge(charge, time.perf_counter() - began)
         stats.neighbourhoods += 1
         stats.improved += int(improved)
         best = keep_best()
