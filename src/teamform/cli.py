@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, datetime, time
 from enum import StrEnum
-from importlib import metadata
 from pathlib import Path
 from time import perf_counter
 from typing import Annotated, Any
@@ -28,7 +27,6 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
-from typer.rich_utils import rich_format_error
 
 from teamform.availability import AvailabilityError, canonical_timezone
 from teamform.criteria import build_terms
@@ -81,7 +79,7 @@ class _OneLineErrors(TyperGroup):
             code = super().main(args, prog_name, complete_var, False, **extra)
         except _CLICK.UsageError as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":
-                rich_format_error(exc)  # the help text, as typer shows it
+                _rich_format_error(exc)  # the help text, as typer shows it
             else:
                 where = exc.ctx.command_path if exc.ctx is not None else "teamform"
                 # pydantic, behind typer's coercion, prefixes its own words
@@ -93,7 +91,7 @@ class _OneLineErrors(TyperGroup):
                 )
             sys.exit(exc.exit_code)
         except _CLICK.ClickException as exc:
-            rich_format_error(exc)
+            _rich_format_error(exc)
             sys.exit(exc.exit_code)
         except _ABORT:
             sys.exit(EXIT_INTERRUPTED)
@@ -130,7 +128,16 @@ class ShowTeams(StrEnum):
     SUMMARY = "summary"
 
 
+def _rich_format_error(exc: Exception) -> None:
+    # typer's formatter imports rich's markdown and traceback parts: only on an error
+    from typer.rich_utils import rich_format_error
+
+    rich_format_error(exc)  # type: ignore[arg-type]
+
+
 def _version() -> str:
+    from importlib import metadata
+
     try:
         return metadata.version("teamform")
     except metadata.PackageNotFoundError:  # running from a source tree
