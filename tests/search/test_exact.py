@@ -70,11 +70,8 @@ def test_a_budget_spent_before_the_search_returns_the_teams_in_hand(
     assert result.valid and result.feasible and not result.defects
 
 
-def test_the_warm_start_shares_what_is_left_of_the_budget(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # 3 of 5 s already spent: the annealing gets a share of the 2 s left, and
-    # CP-SAT what remains before the same deadline, not shares of 5 s from now
+def _cpsat_limits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The time limits the exact strategy gives CP-SAT, as it gives them."""
     given: list[float] = []
     made = exact.solver_for
 
@@ -82,6 +79,16 @@ def test_the_warm_start_shares_what_is_left_of_the_budget(
         given.append(seconds)
         return made(seconds, *args, **kwargs)
 
+    monkeypatch.setattr(exact, "solver_for", recorded)
+    return given
+
+
+def test_the_warm_start_shares_what_is_left_of_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 3 of 5 s already spent: the annealing gets a share of the 2 s left, and
+    # CP-SAT what remains before the same deadline, not shares of 5 s from now
+    given = _cpsat_limits(monkeypatch)
     parts: list[float] = []
     part = exact.Budget.part
 
@@ -89,7 +96,6 @@ def test_the_warm_start_shares_what_is_left_of_the_budget(
         parts.append(seconds)
         return part(self, seconds)
 
-    monkeypatch.setattr(exact, "solver_for", recorded)
     monkeypatch.setattr(exact.Budget, "part", recorded_part)
     # CP-SAT ending on time here, so that it starts whatever the machine's load
     on_time = cpsat.Overshoot()
@@ -109,14 +115,7 @@ def test_the_warm_start_shares_what_is_left_of_the_budget(
 def test_cpsat_is_given_its_limit_less_what_it_runs_past_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    given: list[float] = []
-    made = exact.solver_for
-
-    def recorded(seconds: float, *args: Any, **kwargs: Any) -> cp_model.CpSolver:
-        given.append(seconds)
-        return made(seconds, *args, **kwargs)
-
-    monkeypatch.setattr(exact, "solver_for", recorded)
+    given = _cpsat_limits(monkeypatch)
     monkeypatch.setattr(exact, "OVERSHOOT", cpsat.Overshoot())
     left: list[float] = []
     rest = exact.Budget.rest
