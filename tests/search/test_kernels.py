@@ -147,7 +147,7 @@ def test_the_search_kernels_are_loaded_only_with_time_for_it(
     monkeypatch.setattr(kernels, "_THREAD", [])
     marked = [True]
     monkeypatch.setattr(kernels, "_marked", lambda group: marked[0])
-    soon = time.perf_counter() + kernels.LOAD_FLOOR / 2
+    soon = time.perf_counter() + kernels.LOAD_SECONDS / 2
     later = time.perf_counter() + 60
     with kernels.collecting(deadline=soon) as notes:
         assert not kernels.load_in_time("search", "local search in Python")

@@ -171,22 +171,23 @@ def usable(kernel: Kernel, python_path: str, python_seconds: float | None = None
 def load_in_time(group: str, python_path: str) -> bool:
     """Whether :func:`get_ready` may be called for ``group`` now: False (and
     ``python_path`` noted) when it would load the kernels from the cache with
-    less than :data:`LOAD_FLOOR` of the solve's wall-clock limit left."""
+    less of the solve's wall-clock limit left than loading takes
+    (:data:`LOAD_SECONDS`): the search they serve runs in what is left after."""
     watch = _WATCH.get()
     if _READY[group].is_set() or _THREAD or (watch is not None and watch.wait):
         return True
-    if _time_to_load() or not _marked(group):
+    if _time_to_load(LOAD_SECONDS) or not _marked(group):
         return True  # time to load them, or nothing to load: compiling starts aside
     note(NO_TIME, python_path)
     return False
 
 
-def _time_to_load() -> bool:
-    """Whether the current solve has time to load kernels from the cache."""
+def _time_to_load(least: float = LOAD_FLOOR) -> bool:
+    """Whether the current solve has ``least`` seconds left to load kernels from the cache."""
     watch = _WATCH.get()
     if watch is None or watch.deadline is None:
         return True
-    return watch.deadline - time.perf_counter() >= LOAD_FLOOR
+    return watch.deadline - time.perf_counter() >= least
 
 
 def ready_now(group: str, python_path: str) -> bool:
