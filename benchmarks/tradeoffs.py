@@ -29,7 +29,10 @@ in, and into the sets of learners sharing the target's hours, as whole teams
 ``fewest_below_target``: the fewest each finds, and CP-SAT's proof,
 ``--budget`` seconds each), beside the learner bound (learners whose best
 possible team has no common block, or falls short). A minimum is proven
-when the fewest found equals the larger bound.
+when the fewest found equals the larger bound. Cohorts of up to 80 learners also
+get a plan from CP-SAT on the whole model (every hard rule, the count of teams
+below the target first, ``3 * --budget`` seconds): its count equal to the
+bound closes the minimum below the target.
 
 ``fewest``: teamform (``--limits``, ``--seeds``) against those proven minima:
 teams with 0 h and below the target, per size, seed and limit.
@@ -73,8 +76,11 @@ TOLERANCE_SD = 0.2
 OPTIONS: dict[str, Any] = {"model": MODEL}
 
 
-def load(n: int, work: Path, skill_weight: float | None = None) -> Any:
-    """The cohort's instance under the collaborative preset (skill weight overridden)."""
+def load(
+    n: int, work: Path, skill_weight: float | None = None, overlap: dict[str, float] | None = None
+) -> Any:
+    """The cohort's instance under the collaborative preset (skill weight and the
+    overlap criterion's settings in ``overlap`` overridden)."""
     from teamform import FormationModel, load_roster
     from teamform.instance import build_instance
 
@@ -83,6 +89,7 @@ def load(n: int, work: Path, skill_weight: float | None = None) -> Any:
     data["criteria"]["overlap"]["reference_date"] = date.fromisoformat(REFERENCE_DATE)
     if skill_weight is not None:
         data["criteria"]["skill_balance"]["weight"] = skill_weight
+    data["criteria"]["overlap"].update(overlap or {})
     roster = load_roster(
         directory / "roster.csv", avoid=directory / "avoid.csv", prefer=directory / "prefer.csv"
     )
@@ -378,19 +385,77 @@ def proven_minimum(inst: Any, budget: float) -> dict[str, Any]:
     }
 
 
+#: Cohorts up to this many learners get a plan with the fewest teams below the target
+#: from CP-SAT on the whole model (the packing's bound ignores avoid pairs).
+PLAN_MAX_LEARNERS = 80
+
+
+def fewest_below_plan(n: int, work: Path, budget: float) -> dict[str, Any]:
+    """A plan with as few teams below the target as CP-SAT finds in ``budget``
+    seconds: the whole model with every hard rule, minimising the overlap
+    criterion with a step for a team below the target larger than all the hours
+    short together, so that their count comes first. A plan's count bounds the
+    minimum from above: equal to the packing's bound, it is the minimum."""
+    from ortools.sat.python import cp_model
+
+    from teamform.cpmodel import SubModel
+    from teamform.criteria import OverlapTerm, build_terms
+
+    inst = load(n, work, overlap={"below": 100.0, "none": 0.0})
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    assert term.below_step > inst.k * term.need
+    sub = SubModel(inst, list(range(inst.n)), list(range(inst.k)), [t for t in terms if t.hard])
+    sub.model.minimize(sum(term.add_to_model(sub).values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = budget
+    solver.parameters.num_workers = 1
+    begin = time.perf_counter()
+    code = solver.solve(sub.model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return {"plan_below": None, "plan_s": round(time.perf_counter() - begin, 2)}
+    found = sub.read(solver)
+    got = score(load(n, work), [found[i] for i in range(inst.n)])
+    return {
+        "plan_below": got["teams_below"], "plan_0h": got["teams_0h"], "plan_valid": got["valid"],
+        "plan_s": round(time.perf_counter() - begin, 2),
+    }  # fmt: skip
+
+
 def minzero(sizes: list[int], budget: float) -> list[dict[str, Any]]:
     """The fewest teams without common time each cohort allows, and the proof."""
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
-            rows.append({"n": n, **proven_minimum(load(n, Path(tmp)), budget)})
+            row = {"n": n, **proven_minimum(load(n, Path(tmp)), budget)}
+            if n <= PLAN_MAX_LEARNERS:
+                row.update(fewest_below_plan(n, Path(tmp), 3 * budget))
+                row["below_exact"] = row["plan_below"] == row["proven_below"]
+            rows.append(row)
             print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
-def fewest(sizes: list[int], limits: list[float], seeds: list[int], proof: float) -> list[dict]:
-    """teamform's teams without common time and below the target against the proven minimum."""
+def fewest(
+    sizes: list[int],
+    limits: list[float],
+    seeds: list[int],
+    proof: float,
+    below_step: float | None = None,
+) -> list[dict]:
+    """teamform's teams without common time and below the target against the proven minimum.
+
+    With ``below_step``, each seed also runs once at the longest limit with the
+    overlap criterion's step for a team below the target raised to that many
+    hours (and the step for a team without time by as much): a search that puts
+    the count of teams below the target first. Its plan is scored under the
+    preset: its count is a plan's, so an upper bound on the minimum, and its
+    objective against the preset run's says whether the preset's objective
+    itself prefers more teams below the target.
+    """
+    from teamform.criteria import OBJECTIVE_SCALE, OverlapTerm, build_terms
     from teamform.solve import solve_instance
+    from teamform.validate import validate
 
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -398,20 +463,28 @@ def fewest(sizes: list[int], limits: list[float], seeds: list[int], proof: float
             inst = load(n, Path(tmp))
             floor = proven_minimum(inst, proof)
             print(json.dumps({"n": n, **floor}), flush=True)
+            runs: list[tuple[str, Any, float]] = [("preset", inst, limit) for limit in limits]
+            if below_step is not None:
+                term = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
+                steps = {"below": below_step, "none": term.none_step * term.unit + below_step}
+                runs.append(("below_first", load(n, Path(tmp), overlap=steps), max(limits)))
             for seed in seeds:
-                for limit in limits:
-                    result = solve_instance(inst, time_limit=limit, seed=seed, strategy="lns")
+                for mode, model_inst, limit in runs:
+                    result = solve_instance(model_inst, time_limit=limit, seed=seed, strategy="lns")
                     plan = [result.assignment[i] - 1 for i in inst.ids]
                     got = score(inst, plan)
+                    check = validate(inst, plan, build_terms(inst))
                     rows.append(
                         {
-                            "n": n, "seed": seed, "limit_s": limit,
+                            "n": n, "seed": seed, "mode": mode, "limit_s": limit,
                             "teams_0h": got["teams_0h"], "proven_0h": floor["proven_0h"],
                             "packing_found_0h": floor["packing_found_0h"],
                             "teams_below": got["teams_below"],
                             "proven_below": floor["proven_below"],
                             "packing_found_below": floor["packing_found_below"],
-                            "hours_short": got["hours_short"], "objective": result.objective,
+                            "hours_short": got["hours_short"],
+                            "objective": round(check.objective / OBJECTIVE_SCALE, 2),
+                            "skill_dev": got["skill_dev"],
                             "runtime_s": round(result.runtime, 2), "valid": got["valid"],
                         }
                     )  # fmt: skip
@@ -450,6 +523,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-filled", action="store_true", help="coldstart: no run on a filled cache"
     )
+    parser.add_argument(
+        "--below-step",
+        type=float,
+        default=None,
+        help="fewest: also a run that puts teams below the target first, with this step (hours)",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--model", type=Path, default=MODEL, help="formation model (TOML)")
     args = parser.parse_args(argv)
@@ -462,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.suite == "minzero":
         rows = minzero(args.sizes, args.budget)
     elif args.suite == "fewest":
-        rows = fewest(args.sizes, args.limits, args.seeds, args.budget)
+        rows = fewest(args.sizes, args.limits, args.seeds, args.budget, args.below_step)
     else:
         rows = coldstart(args.cases, args.seeds[0], filled=not args.no_filled)
     write(args.suite, rows, args.results)
