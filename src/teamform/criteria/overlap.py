@@ -156,7 +156,10 @@ class OverlapTerm(Term):
 
     def common_slots(self, members: Sequence[int]) -> int:
         """Common slots of a team that lie in long-enough runs."""
-        common = team_common(self.inst.masks, members)
+        return self._block_slots(team_common(self.inst.masks, members))
+
+    def _block_slots(self, common: int) -> int:
+        """:func:`common_block_slots` of a team's common mask, remembered (teams share masks)."""
         got = self._slots_of.get(common)
         if got is None:
             if len(self._slots_of) >= _SLOTS_CACHE:
@@ -495,16 +498,7 @@ class OverlapTerm(Term):
         """:meth:`common_slots` of every team of ``layout``."""
 
         def compute() -> list[int]:
-            slots_of = self._slots_of
-            out = []
-            for common in team_commons(self.inst, layout):
-                got = slots_of.get(common)
-                if got is None:
-                    if len(slots_of) >= _SLOTS_CACHE:
-                        slots_of.clear()
-                    got = slots_of[common] = common_block_slots(common, self.block)
-                out.append(got)
-            return out
+            return [self._block_slots(common) for common in team_commons(self.inst, layout)]
 
         return layout.memo(("team_block_slots", id(self)), compute)
 
