@@ -139,7 +139,7 @@ def test_a_changed_source_needs_a_new_mark(tmp_path: Path, monkeypatch: pytest.M
     assert kernels._mark_path("search") != before
 
 
-def test_the_search_kernels_are_loaded_only_with_time_for_it(
+def test_the_kernels_are_loaded_only_with_time_for_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     events = {group: threading.Event() for group in kernels.GROUPS}
@@ -147,19 +147,38 @@ def test_the_search_kernels_are_loaded_only_with_time_for_it(
     monkeypatch.setattr(kernels, "_THREAD", [])
     marked = [True]
     monkeypatch.setattr(kernels, "_marked", lambda group: marked[0])
+    monkeypatch.setattr(kernels, "_cached", lambda group: marked[0])
+    loaded: list[str] = []
+
+    def load(group: str) -> None:
+        loaded.append(group)
+        events[group].set()
+
+    monkeypatch.setattr(kernels, "_warm", load)
+    started: list[bool] = []
+    monkeypatch.setattr(kernels, "warm_up_in_background", lambda: started.append(True) or events)
     soon = time.perf_counter() + kernels.LOAD_SECONDS / 2
     later = time.perf_counter() + 60
+    # every way in (the search's, and that of the regroupings and the diversity
+    # search) checks the time left: too little, and nothing is loaded or started
     with kernels.collecting(deadline=soon) as notes:
-        assert not kernels.load_in_time("search", "local search in Python")
-    assert notes == [f"{kernels.NO_TIME}: local search in Python"]
+        assert kernels.get_ready("search", "local search in Python") is events["search"]
+        assert not kernels.ready_now("diversity", "diversity by the general search")
+    assert notes == [f"{kernels.NO_TIME}: local search in Python; diversity by the general search"]
+    assert loaded == [] and started == [] and not events["search"].is_set()
     with kernels.collecting(deadline=later) as notes:
-        assert kernels.load_in_time("search", "local search in Python")
+        assert kernels.get_ready("search", "local search in Python") is None
+        assert kernels.ready_now("diversity", "diversity by the general search")
+    assert loaded == ["search", "diversity"] and notes == []
     # nothing in the cache to load: the compilation starts aside, at no cost to this run
+    for event in events.values():
+        event.clear()
     marked[0] = False
     with kernels.collecting(deadline=soon) as notes:
-        assert kernels.load_in_time("search", "local search in Python")
+        assert kernels.get_ready("search", "local search in Python") is events["search"]
+    assert started == [True] and notes == [f"{kernels.NOT_READY}: local search in Python"]
     # deterministic solves wait for them, whatever the time
     marked[0] = True
     with kernels.collecting(wait=True, deadline=None) as notes:
-        assert kernels.load_in_time("search", "local search in Python")
+        assert kernels.get_ready("search", "local search in Python") is None
     assert notes == []

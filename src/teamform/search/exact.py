@@ -73,13 +73,12 @@ def solve_exact(
 
     compiled = use_compiled(inst, terms, budget.left(), params)
     if compiled and not budget.work:
-        from teamform.search.kernels import get_ready, load_in_time
+        from teamform.search.kernels import get_ready
 
         # compiling would eat the budget: the Python search runs this time, and
         # the kernels compile in the background for the next solve; loading them
         # from the cache is done only with the time for it
-        python_path = "local search in Python"
-        compiled = load_in_time("search", python_path) and get_ready("search", python_path) is None
+        compiled = get_ready("search", "local search in Python") is None
     # The model first, where it does not depend on the warm start (no per-team
     # decisions): building it takes up to a second or two at this size on a busy
     # machine, which then comes out of the warm start's share, not out of CP-SAT's.

@@ -168,8 +168,8 @@ def usable(kernel: Kernel, python_path: str, python_seconds: float | None = None
     return True
 
 
-def load_in_time(group: str, python_path: str) -> bool:
-    """Whether :func:`get_ready` may be called for ``group`` now: False (and
+def _load_in_time(group: str, python_path: str) -> bool:
+    """Whether :func:`get_ready` may load ``group`` now: False (and
     ``python_path`` noted) when it would load the kernels from the cache with
     less of the solve's wall-clock limit left than loading takes
     (:data:`LOAD_SECONDS`): the search they serve runs in what is left after."""
@@ -208,11 +208,16 @@ def get_ready(
     """Make the kernels of ``group`` ready now if that is quick, else start getting them ready.
 
     Loading them from numba's cache takes about a second: that is done at once,
-    so that every run with a filled cache searches alike. Compiling takes tens
-    of seconds: it starts in the background (:func:`warm_up_in_background`),
-    whose event for ``group`` is returned; None means the kernels are ready.
-    Until then ``python_path`` runs instead, and that is noted.
+    so that every run with a filled cache searches alike, unless less of the
+    solve's wall-clock limit is left than loading takes (then this solve runs
+    ``python_path``, noted, and the group's event is returned unset). Compiling
+    takes tens of seconds: it starts in the background
+    (:func:`warm_up_in_background`), whose event for ``group`` is returned;
+    None means the kernels are ready. Until then ``python_path`` runs
+    instead, and that is noted.
     """
+    if not _load_in_time(group, python_path):
+        return _READY[group]
     # once the background has started, it loads them itself: no waiting for it here
     if not _READY[group].is_set() and not _THREAD and _cached(group):
         with contextlib.suppress(Exception):

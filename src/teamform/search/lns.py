@@ -230,7 +230,7 @@ def _teams_first(
     """
     others = [t for t in terms if not isinstance(t, ProjectTerm | ProjectChoiceTerm)]
     from teamform.search.compiled_data import supported
-    from teamform.search.kernels import get_ready, load_in_time
+    from teamform.search.kernels import get_ready
 
     if not others or inst.k < 2 or not supported(others):
         return None
@@ -238,7 +238,7 @@ def _teams_first(
         return None  # as in use_compiled, for the same choice on every machine
     if not budget.work:
         python_path = "teams and projects searched together (no teams-first start)"
-        if not load_in_time("search", python_path) or get_ready("search", python_path) is not None:
+        if get_ready("search", python_path) is not None:
             return None  # the kernels are compiling, or no time to load them: not in this budget
     first = TeamState(inst, others, state.assign)
     best_total, best_assign = first.total, list(first.assign)
@@ -877,14 +877,12 @@ def run_lns(
     compiled = use_compiled(inst, terms, budget.left(), params) and not free_groups
     ready: threading.Event | None = None
     if compiled and not deterministic:
-        from teamform.search.kernels import get_ready, load_in_time
+        from teamform.search.kernels import get_ready
 
         # the first use on an install compiles the kernels: in the background,
         # while the Python search below works, so that compiling spends the
         # budget instead of adding to it; loading them takes time too
-        ready = (
-            get_ready() if load_in_time("search", "local search in Python") else threading.Event()
-        )
+        ready = get_ready()
 
     def compiled_search() -> None:
         units = None
