@@ -121,3 +121,33 @@ def test_time_repairs_share_is_of_seconds_on_the_clock() -> None:
     assert not on_clock.over(used)
     # in work mode the share counts the atoms, as before
     assert in_work.units == 16 * atom and in_work.over(int(in_work.units / TIME_REPAIR_SHARE) - 1)
+
+
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_a_neighbourhood_ends_its_overshoot_before_the_deadline(
+    monkeypatch: pytest.MonkeyPatch, deterministic: bool
+) -> None:
+    from teamform.search import cpsat, lns
+
+    late = cpsat.Overshoot()
+    late.record(1, 0.0, 0.3)  # this machine's solves end 0.3 s past their limit
+    monkeypatch.setattr(cpsat, "OVERSHOOT", late)
+    limits: list[float] = []
+    made = lns.solver_for
+
+    def recorded(*args: object, **kwargs: object) -> object:
+        solver = made(*args, **kwargs)  # type: ignore[arg-type]
+        limits.append(solver.parameters.max_time_in_seconds)
+        return solver
+
+    monkeypatch.setattr(lns, "solver_for", recorded)
+    inst = preset_instance(40, 3)
+    state = TeamState(inst, build_terms(inst), construct(inst, 0))
+    for wall in (1.0, 0.1):
+        lns.solve_neighbourhood(
+            state, [0, 1], time_limit=0.5, seed=0, deterministic=deterministic, wall_limit=wall
+        )
+    # the deadline less the overshoot, and never past the solve's own wall limit
+    first = 0.7 if deterministic else 0.5
+    assert limits == [pytest.approx(first), pytest.approx(0.01)]
+    assert validate(inst, state.assign, state.terms).ok

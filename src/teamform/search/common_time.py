@@ -967,9 +967,8 @@ def time_repair(
 
     def run(work: float, seed: int) -> cp_model.CpSolver | None:
         # both solves together keep within ``wall_limit``
-        solver = solver_for(work, seed, workers, True)
-        if wall_end is not None:
-            solver.parameters.max_time_in_seconds = max(0.01, wall_end - time.perf_counter())
+        left = None if wall_end is None else wall_end - time.perf_counter()
+        solver = solver_for(work, seed, workers, True, ends_in=left)
         with stopping(solver, cancel):
             code = solver.solve(model)
         return solver if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None

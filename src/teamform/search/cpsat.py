@@ -55,12 +55,19 @@ OVERSHOOT = Overshoot()
 
 
 def solver_for(
-    time_limit: float, seed: int, workers: int, deterministic: bool
+    time_limit: float,
+    seed: int,
+    workers: int,
+    deterministic: bool,
+    *,
+    ends_in: float | None = None,
 ) -> cp_model.CpSolver:
     """A CP-SAT solver with teamform's parameters.
 
     ``time_limit`` is in seconds, of CP-SAT's deterministic time (its own work
-    measure, roughly seconds) when ``deterministic`` is set.
+    measure, roughly seconds) when ``deterministic`` is set. ``ends_in``: the
+    solve must also be over that many seconds from now (a deadline), so its
+    wall-clock limit is that less the overshoot measured (:data:`OVERSHOOT`).
     """
     solver = cp_model.CpSolver()
     params = solver.parameters
@@ -70,6 +77,9 @@ def solver_for(
         params.interleave_search = workers > 1
     else:
         params.max_time_in_seconds = max(0.01, time_limit)
+    if ends_in is not None:
+        cap = OVERSHOOT.limit(ends_in, workers)
+        params.max_time_in_seconds = cap if deterministic else min(cap, time_limit)
     params.random_seed = seed
     params.num_workers = max(1, workers)
     # Ctrl-C belongs to the caller (it sets the cancel event), not to the solver

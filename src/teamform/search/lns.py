@@ -66,15 +66,13 @@ def solve_neighbourhood(
 ) -> bool:
     """Re-assign the members of ``teams`` exactly; keep the result if it is better.
 
-    ``wall_limit`` also bounds the wall-clock seconds of a deterministic solve.
-    Returns whether the state improved.
+    ``wall_limit``: seconds until the solve must be over (a deadline; CP-SAT's
+    measured overshoot is kept back from it). Returns whether the state improved.
     """
     learners = [i for t in teams for i in state.members[t]]
     sub = SubModel(state.inst, learners, teams, state.terms)
     sub.hint(state.assign)
-    solver = solver_for(time_limit, seed, workers, deterministic)
-    if wall_limit is not None:
-        solver.parameters.max_time_in_seconds = max(0.01, wall_limit)
+    solver = solver_for(time_limit, seed, workers, deterministic, ends_in=wall_limit)
     with stopping(solver, cancel):
         code = solver.solve(sub.model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -943,6 +941,7 @@ def run_lns(
                     workers=workers,
                     deterministic=deterministic,
                     cancel=cancel,
+                    wall_limit=None if deterministic else budget.left(),
                 )
                 meter.spend(params.neighbourhood_units)
                 stats.neighbourhoods += 1
