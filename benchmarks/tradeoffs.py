@@ -20,7 +20,8 @@ means, max - min, beside it). A plan dominates another when it is no worse on
 both hours short and skill deviation and better on one.
 
 ``monotone``: ``teamform form`` at 10 s and 30 s on the same cohort and seed,
-each in its own process: does the longer run ever end worse?
+each in its own process, with wall-clock limits and with ``--deterministic``
+(``--modes clock work``): does the longer run ever end worse?
 
 ``minzero``: the fewest teams without common time, and below the target,
 each cohort allows: exact packings of learners into the windows they are free
@@ -230,16 +231,23 @@ def _dominates(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def form_process(
-    n: int, limit: float, seed: int, work: Path, env: dict[str, str] | None = None
+    n: int,
+    limit: float,
+    seed: int,
+    work: Path,
+    env: dict[str, str] | None = None,
+    deterministic: bool = False,
 ) -> dict[str, Any]:
     """``teamform form`` in a fresh process: wall time, reported runtime and objective."""
     directory = cohort_dir(n, work)
     out = work / f"result-{n}-{limit:g}-{seed}.json"
+    extra = ("--quiet", "--deterministic") if deterministic else ("--quiet",)
     result, wall, _ = timed_form(
-        directory, OPTIONS["model"], limit, seed, out, "--quiet", env=env, timeout=limit + 300
+        directory, OPTIONS["model"], limit, seed, out, *extra, env=env, timeout=4 * limit + 300
     )
     return {
         "n": n,
+        "mode": "work" if deterministic else "clock",
         "limit_s": limit,
         "seed": seed,
         "objective": result["objective"],
@@ -249,18 +257,26 @@ def form_process(
     }
 
 
-def monotone(n: int, limits: list[float], seeds: list[int]) -> list[dict[str, Any]]:
-    """Each limit in its own process, per seed; flags a longer run ending worse."""
+def monotone(
+    sizes: list[int], limits: list[float], seeds: list[int], modes: list[str]
+) -> list[dict[str, Any]]:
+    """Each limit in its own process, per size, mode (``clock``: wall-clock
+    limits; ``work``: ``--deterministic``) and seed; flags a longer run ending worse."""
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for seed in seeds:
-            previous: float | None = None
-            for limit in sorted(limits):
-                row = form_process(n, limit, seed, Path(tmp))
-                row["worse_than_shorter"] = previous is not None and row["objective"] > previous
-                previous = row["objective"]
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+        for n in sizes:
+            for mode in modes:
+                for seed in seeds:
+                    previous: float | None = None
+                    for limit in sorted(limits):
+                        row = form_process(n, limit, seed, Path(tmp), deterministic=mode == "work")
+                        row["worse_than_shorter"] = (
+                            previous is not None and row["objective"] > previous
+                        )
+                        previous = row["objective"]
+                        row["load"] = round(os.getloadavg()[0], 1)
+                        rows.append(row)
+                        print(json.dumps(row), flush=True)
     return rows
 
 
@@ -529,6 +545,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="fewest: also a run that puts teams below the target first, with this step (hours)",
     )
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        choices=["clock", "work"],
+        default=["clock", "work"],
+        help="monotone: wall-clock limits, and --deterministic (work) ones",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--model", type=Path, default=MODEL, help="formation model (TOML)")
     args = parser.parse_args(argv)
@@ -537,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.suite == "pareto":
         rows = pareto(args.sizes, args.weights, args.budget, args.seeds[0])
     elif args.suite == "monotone":
-        rows = monotone(args.sizes[0], args.limits, args.seeds)
+        rows = monotone(args.sizes, args.limits, args.seeds, args.modes)
     elif args.suite == "minzero":
         rows = minzero(args.sizes, args.budget)
     elif args.suite == "fewest":
