@@ -20,6 +20,8 @@ from teamform.search.common_time import (
     packing_plan,
     pattern_packing,
     regroup,
+    start_words,
+    swap_repair,
     target_groups,
     time_neighbourhood,
     time_repair,
@@ -494,3 +496,119 @@ def test_time_repairs_run_while_a_team_without_time_outweighs_two_teams() -> Non
         term = next(t for t in terms if isinstance(t, OverlapTerm))
         state = TeamState(inst, terms, [p % inst.k for p in range(inst.n)])
         assert time_worth_it(state, term) is expected
+
+
+def _empty(term: OverlapTerm, state: TeamState) -> int:
+    return sum(term.common_slots(m) == 0 for m in state.members)
+
+
+def test_swap_repair_reaches_the_forced_number_by_hand() -> None:
+    # every team a mix of days: the one regrouping that gives every team a window takes
+    # more than one swap per team, and no swap alone helps the first team
+    inst = _instance(ONE_WAY)
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    state = TeamState(inst, terms, _mixed(inst))
+    assert _empty(term, state) == 3
+    assert swap_repair(state, term) == 3
+    assert teams_of(inst, state.assign) == ONE_WAY_TEAMS
+    check = validate(inst, state.assign, terms)
+    assert check.ok and check.objective == state.total
+    # r free on Thursday alone: one team must lack common time (the packing proves it),
+    # and the repair leaves exactly that one
+    inst = _instance([*ONE_WAY[:-1], ("r", THU)])
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    assert fewest_without_time(inst, term, time_limit=10).proven == 1
+    state = TeamState(inst, terms, _mixed(inst))
+    assert swap_repair(state, term) == 2
+    assert _empty(term, state) == 1
+    assert term.common_slots(state.members[state.assign[inst.ids.index("r")]]) == 0
+
+
+def test_swap_repair_moves_a_member_where_sizes_allow() -> None:
+    # teams of 3 to 5: the team of the a's and b0 has no common time, b0 joins the b's
+    rows = [*((f"a{j}", MON) for j in range(3)), *((f"b{j}", TUE) for j in range(4))]
+    inst = _instance(rows, size=4, min=3, max=5, balanced=False)
+    assert list(inst.team_lo) == [3, 3] and list(inst.team_hi) == [5, 5]
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    plan = [0 if lid[0] == "a" or lid == "b0" else 1 for lid in inst.ids]
+    state = TeamState(inst, terms, plan)
+    assert _empty(term, state) == 1
+    assert swap_repair(state, term) == 1
+    assert teams_of(inst, state.assign) == {
+        frozenset({"a0", "a1", "a2"}),
+        frozenset({"b0", "b1", "b2", "b3"}),
+    }
+
+
+def test_start_words_tell_the_teams_without_common_time() -> None:
+    rng = random.Random(5)
+    days = [MON, TUE, WED, THU, "Mon 10:30-11:30", "Tue 09:00-10:15"]
+    rows = [(f"l{i}", "; ".join(rng.sample(days, rng.randint(1, 3)))) for i in range(40)]
+    inst = _instance(rows)
+    term = _overlap(inst)
+    patterns, pattern = start_words(inst, term.block)
+    for _ in range(200):
+        team = rng.sample(range(inst.n), rng.randint(1, 5))
+        common = np.bitwise_and.reduce(patterns[pattern[team]], axis=0)
+        assert bool(common.any()) == (term.common_slots(team) > 0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_swap_repair_never_adds_teams_without_time_nor_cost(seed: int) -> None:
+    # random cohorts with skills, motivation, avoid pairs and uneven team sizes, from a
+    # random plan: fewer or as many teams without common time, a lower or equal cost, no
+    # hard rule broken, the motivation guard kept team by team, and the same plan again
+    rng = random.Random(seed)
+    days = [MON, TUE, WED, THU, "Fri 10:00-11:00", "Mon 10:30-11:30", "Sat 08:00-10:00"]
+    n = rng.randint(14, 26)
+    records = [
+        learner(
+            f"l{i}",
+            availability="; ".join(rng.sample(days, rng.randint(1, 3))),
+            skills={"s": rng.randint(1, 5)},
+            motivation=rng.choice(["intrinsic", "imposed"]),
+        )
+        for i in range(n)
+    ]
+    crit: dict = {"overlap": {"weight": 40, "hours": 3, "block": 1, "below": 1, "none": 12}}
+    crit["overlap"]["reference_date"] = "2026-01-12"
+    crit["skill_balance"] = {"weight": 10}
+    crit["motivation"] = {"weight": 30}
+    avoid = [(f"l{a}", f"l{b}") for a, b in (rng.sample(range(n), 2) for _ in range(3))]
+    team = {"size": 4, "min": 3, "max": 5, "balanced": False} if seed % 2 else {"size": 4}
+    if not seed % 2:
+        n -= n % 4
+        records = records[:n]
+        avoid = [(a, b) for a, b in avoid if int(a[1:]) < n and int(b[1:]) < n]
+    inst = make_instance(records, crit, team=team, avoid=avoid)
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    motivation = [t for t in terms if t.name == "motivation"]
+    plans = []
+    for _ in range(2):
+        plan = list(range(inst.n))
+        random.Random(seed).shuffle(plan)
+        sizes = [
+            len(m) for m in TeamState(inst, terms, [p % inst.k for p in range(inst.n)]).members
+        ]
+        assign = [0] * inst.n
+        at = 0
+        for t, size in enumerate(sizes):
+            for i in plan[at : at + size]:
+                assign[i] = t
+            at += size
+        state = TeamState(inst, terms, assign)
+        before, cost, hard = _empty(term, state), state.total, state.hard_violations
+        was = {t: motivation[0].team_penalty(m, t) for t, m in enumerate(state.members)}
+        fewer = swap_repair(state, term, guard=motivation)
+        assert fewer == before - _empty(term, state) >= 0
+        assert state.total <= cost and state.hard_violations <= hard
+        assert sum(motivation[0].team_penalty(m, t) for t, m in enumerate(state.members)) <= sum(
+            was.values()
+        )
+        assert validate(inst, state.assign, terms).objective == state.soft_cost
+        plans.append(list(state.assign))
+    assert plans[0] == plans[1]

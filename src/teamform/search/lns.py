@@ -442,7 +442,10 @@ def improve(
     largest soft coefficient to a hundredth of that; the moves see a team's last
     common hour as dearer than anything two teams can gain in the other criteria
     (:func:`steep_overlap`), while plans are compared by the objective. From the
-    best plan, each team without common time is regrouped with the teams that
+    best plan, teams without common time first get a window by swaps and moves
+    where one lowers the cost (:func:`teamform.search.common_time.swap_repair`,
+    milliseconds a team, motivation no worse in any team it touches); each
+    team still without common time is regrouped with the teams that
     could take its members, for fewer such teams
     (:func:`teamform.search.common_time.time_repair`; a neighbourhood that
     found nothing is tried once more twice as large, and never again as it was;
@@ -480,6 +483,7 @@ def improve(
         packing_neighbourhoods,
         packing_plan,
         regroup,
+        swap_repair,
         time_neighbourhood,
         time_repair,
     )
@@ -515,6 +519,9 @@ def improve(
     def over_share() -> bool:
         return share.over(used)
 
+    # swaps for common time never cost a team its place in the motivation range
+    guard = [t for t in terms if isinstance(t, MotivationTerm) and t.coefficient and not t.hard]
+
     def worth_it() -> bool:
         # a team's last hour must outweigh what the least regrouping puts at stake:
         # a swap, which rebuilds two teams, on average worth what two teams cost in
@@ -534,6 +541,7 @@ def improve(
             return  # hard rules first; or no fewer are possible
         if not worth_it():
             return
+        swaps()
         for _ in range(REPAIRS_PER_ROUND):
             # the teams without common time now: a repair may have given some
             left = [t for t in _empty_teams(state, overlap) if t not in seen]
@@ -557,6 +565,17 @@ def improve(
         if not gained:
             guided_repair()
         reload()
+
+    def swaps() -> None:
+        # swaps toward a window first: milliseconds a team, where CP-SAT takes a
+        # fraction of a second; the repairs below take the teams they leave
+        nonlocal used, best
+        assert overlap is not None
+        began = time.perf_counter()
+        swap_repair(state, overlap, deadline=None if units is not None else deadline, guard=guard)
+        used += atom
+        share.charge(atom, time.perf_counter() - began)
+        best = keep_best()
 
     def target_repairs() -> None:
         # teams below the target (with some common time: those without had their
