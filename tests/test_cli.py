@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -686,3 +687,29 @@ def test_warmup_compiles_the_kernels() -> None:
     assert res.exit_code == 0, res.output
     assert "search kernels ready" in res.output
     assert kernels_ready()
+
+
+def test_form_prints_the_teams_inside_its_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the timings in the JSON end once the teams are printed: the files come last
+    import teamform.cli as cli
+
+    calls: list[str] = []
+    for name in ("print_teams", "print_digest", "_write_outputs"):
+        original = getattr(cli, name)
+
+        def wrapped(*args: Any, _f: Any = original, _n: str = name, **kw: Any) -> Any:
+            calls.append(_n)
+            return _f(*args, **kw)
+
+        monkeypatch.setattr(cli, name, wrapped)
+    files = Files(tmp_path)
+    for show, printer in (("all", "print_teams"), ("summary", "print_digest")):
+        calls.clear()
+        result = invoke(
+            "form", DEMO / "roster.csv", "--model", COLLABORATIVE, "--reference-date",
+            "2026-01-12", "--time-limit", "1", "--json", files.json, "--show-teams", show,
+        )  # fmt: skip
+        assert result.exit_code == 0, (result.stdout, result.exception)
+        assert calls == [printer, "_write_outputs"]

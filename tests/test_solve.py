@@ -219,3 +219,32 @@ def test_exact_strategy_reports_progress() -> None:
     bounds = [p.bound for p in seen if p.bound is not None]
     assert bounds == sorted(bounds)
     assert min(objectives) == pytest.approx(result.objective, abs=1e-6)
+
+
+def test_search_plan_gets_an_intrinsic_member_in_every_team_it_can() -> None:
+    # 24 learners in teams of 4, 6 intrinsic: a plan with two teams holding two each
+    # and two teams without; the swaps keep the objective the validator's
+    from teamform.search.outcome import Outcome
+    from teamform.solve import _intrinsic_everywhere
+
+    records = [
+        learner(
+            f"q{i:02d}",
+            motivation="intrinsic" if i in (0, 1, 4, 5, 8, 12) else "imposed",
+            availability=WINDOWS[i % 2],
+            skills={"p": 1 + i % 5},
+        )
+        for i in range(24)
+    ]
+    inst = make_instance(records, dict(ALL, category=[]), team={"size": 4})
+    terms = build_terms(inst)
+    plan = [i // 4 for i in range(24)]  # teams 0, 1 hold two, 4 and 5 none
+    check = validate(inst, plan, terms)
+    outcome = Outcome(Status.FEASIBLE, list(plan), objective=check.objective)
+    _intrinsic_everywhere(inst, terms, outcome)
+    assert outcome.assignment is not None
+    counts = np.bincount(outcome.assignment, weights=inst.intrinsic, minlength=inst.k)
+    assert counts.min() >= 1
+    after = validate(inst, outcome.assignment, terms)
+    assert after.ok
+    assert outcome.objective == after.objective < check.objective

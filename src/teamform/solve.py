@@ -32,7 +32,7 @@ from teamform.criteria.overlap_partition import BOUND_SHARE, wall_limit
 from teamform.diagnose import diagnose, precheck
 from teamform.distances import model_distances
 from teamform.errors import InputError
-from teamform.gcpause import gc_paused
+from teamform.gcpause import gc_paused, left_off
 from teamform.instance import Instance, build_instance
 from teamform.layout import TeamLayout
 from teamform.model import FormationModel
@@ -40,13 +40,14 @@ from teamform.pins import Pins
 from teamform.result import Result, Status, teams_csv
 from teamform.roster import Roster
 from teamform.search.budget import Budget
-from teamform.search.construct import construct, construct_from_previous
+from teamform.search.construct import construct, construct_from_previous, give_intrinsic
 from teamform.search.cpsat import MAX_SEED
 from teamform.search.cpsat import solver_for as solver_for  # where older code imports it
 from teamform.search.diversity import pure_diversity, solve_diversity
 from teamform.search.exact import solve_exact
 from teamform.search.kernels import collecting, ready_now
 from teamform.search.lns import run_lns
+from teamform.search.local import HARD_COST
 from teamform.search.outcome import Monotone, Outcome, ProgressFn
 from teamform.search.outcome import Progress as Progress  # imported from here by callers
 from teamform.search.params import DEFAULT_PARAMS, SearchParams
@@ -87,6 +88,7 @@ def form(
     include_writing: bool = False,
     previous_projects: Mapping[int, str] | None = None,
     today: date | None = None,
+    exiting: bool = False,
 ) -> Result:
     """Assign every learner of ``roster`` to a team under ``model``.
 
@@ -139,6 +141,10 @@ def form(
     today
         The date in whose week availability is placed when the model sets no
         ``reference_date`` (default: the current date).
+    exiting
+        The process ends once the result is written (the command line): the
+        cyclic garbage collector, paused while the result is built, stays off
+        after the search, instead of walking every new object once more.
 
     Returns
     -------
@@ -174,6 +180,7 @@ def form(
         started=t0,
         cancel=cancel,
         include_writing=include_writing,
+        exiting=exiting,
     )
     result.timings.build = build
     return result
@@ -192,6 +199,7 @@ def solve_instance(
     cancel: threading.Event | None = None,
     include_writing: bool = False,
     params: SearchParams | None = None,
+    exiting: bool = False,
 ) -> Result:
     """Solve a compiled instance (see :func:`form`).
 
@@ -207,7 +215,7 @@ def solve_instance(
     with collecting(wait=deterministic, deadline=deadline) as fallback:
         result, search_end, reserve = _solve(
             inst, time_limit, seed, workers, strategy, deterministic, progress, t0, cancel,
-            include_writing, params,
+            include_writing, params, exiting,
         )  # fmt: skip
     result.python_fallback = list(fallback)
     result.params = params
@@ -230,6 +238,7 @@ def _solve(
     cancel: threading.Event | None,
     include_writing: bool,
     params: SearchParams,
+    exiting: bool = False,
 ) -> tuple[Result, float, float]:
     """The result, when the search ended and the time reserved for finishing."""
     terms = build_terms(inst)
@@ -239,6 +248,8 @@ def _solve(
         include_writing=include_writing, params=params,
     )  # fmt: skip
     search_end = time.perf_counter()
+    if exiting:
+        left_off()
     outcome = found.outcome
     result = _finish(
         inst,
@@ -372,6 +383,7 @@ def search(
             spread = spread_assignment(inst, terms, outcome.assignment, left, seed)
             if spread is not None:
                 outcome.assignment, outcome.objective = spread
+            _intrinsic_everywhere(inst, terms, outcome)
     stopped = "cancelled" if is_set(cancel) else None
     for term, d in zip(terms, outcome.decisions or [], strict=False):
         if d is not None:
@@ -394,6 +406,36 @@ def search(
         constructed - begin,
         bounded - constructed,
     )
+
+
+def _intrinsic_everywhere(inst: Instance, terms: list[Term], outcome: Outcome) -> None:
+    """Give every team of the search's plan an intrinsic member where a swap that
+    lowers the objective can (:func:`~teamform.search.construct.give_intrinsic`).
+
+    The search may leave a team without one when its time ran out first (at
+    50 000 learners in seconds); the few such teams are cheap to look at. Plans
+    with per-team decisions (projects) are left as they are: a swap would make
+    those stale.
+    """
+    assert outcome.assignment is not None
+    if outcome.objective is None or any(t.decisions() is not None for t in terms):
+        return
+    scored = [(t, HARD_COST if t.hard else t.coefficient) for t in terms]
+    avoid = inst.avoid_adj
+
+    def team_cost(members: list[int], team: int) -> int:
+        # as the search counts a team (TeamState.team_cost)
+        cost = sum(coef * term.team_penalty(members, team) for term, coef in scored if coef)
+        if inst.pins is not None:
+            cost += HARD_COST * inst.pins.team_violations(members, team)
+        inside = set(members)
+        return cost + HARD_COST * sum(1 for i in members for j in avoid[i] if j in inside)
+
+    assignment = list(outcome.assignment)
+    swaps, change = give_intrinsic(inst, assignment, team_cost)
+    if swaps:
+        outcome.assignment = assignment
+        outcome.objective += change
 
 
 #: Teams summarised (and serialised) to measure what finishing a result costs: enough

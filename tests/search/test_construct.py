@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import collections
+
 import pytest
 
 from conftest import learner
 from teamform import FormationModel, build_instance, load_roster
 from teamform.criteria import build_terms
 from teamform.instance import Instance
+from teamform.pins import Pins
 from teamform.roster import Roster
-from teamform.search.construct import construct, construct_from_previous
+from teamform.search.construct import construct, construct_from_previous, give_intrinsic
 from teamform.validate import validate
 
 
@@ -100,6 +103,79 @@ def test_construction_spreads_intrinsic_learners_on_a_cohort() -> None:
     inst = build_instance(roster, FormationModel.from_toml("models/collaborative.toml"))
     assert int(inst.intrinsic.sum()) >= inst.k  # enough for every team
     counts = _intrinsic_per_team(inst, construct(inst, seed=0))
-    # the even spread is 1-2 a team; the few teams missing one are left to the search
-    assert sum(1 for c in counts if c == 0) <= inst.k // 100
+    # the even spread is 1-2 a team: none is left without one
+    assert min(counts) >= 1
     assert sum(1 for c in counts if c > 2) <= inst.k // 25
+
+
+def _lacking_instance(pins: Pins | None = None) -> tuple[Instance, list[int]]:
+    """Four teams of four: teams 0 and 1 hold two intrinsic learners each, teams 2
+    and 3 none; every learner's hours are one of two patterns."""
+    records = [
+        learner(
+            f"g{i:02d}",
+            motivation="intrinsic" if i in (0, 1, 4, 5) else "imposed",
+            availability="Mon 10:00-14:00" if i % 2 else "Tue 10:00-14:00",
+            skills={"x": 1 + i % 5},
+        )
+        for i in range(16)
+    ]
+    # g00 may not join g08 (team 2): its partner there must be another
+    roster = Roster.from_records(records, avoid=[("g00", "g08"), ("g00", "g10")])
+    model = FormationModel.from_dict(
+        {
+            "team": {"size": 4},
+            "criteria": {
+                "motivation": {"weight": 30},
+                "overlap": {"weight": 40, "hours": 1, "reference_date": "2026-01-12"},
+            },
+        }
+    )
+    inst = build_instance(roster, model, pins=pins)
+    return inst, [i // 4 for i in range(16)]
+
+
+def test_give_intrinsic_fills_every_team_at_the_same_hours() -> None:
+    inst, assignment = _lacking_instance()
+    before = list(assignment)
+    swaps, change = give_intrinsic(inst, assignment)
+    assert (swaps, change) == (2, 0)
+    assert _intrinsic_per_team(inst, assignment) == [1, 1, 1, 1]
+    assert sorted(collections.Counter(assignment).values()) == [4, 4, 4, 4]
+    moved = [i for i in range(16) if assignment[i] != before[i]]
+    assert len(moved) == 4
+    for i in moved:
+        # each swap partner has the hours of the learner it replaces: common time unchanged
+        (j,) = [j for j in moved if before[j] == assignment[i] and assignment[j] == before[i]]
+        assert inst.masks[i] == inst.masks[j]
+    assert assignment[0] != 2  # g00 avoids g08 and g10
+    assert validate(inst, assignment, build_terms(inst)).ok
+
+
+def test_give_intrinsic_leaves_pinned_learners_and_full_cohorts() -> None:
+    # g00, g01 and g04 pinned where they are: only g05 of team 1 can move
+    pins = Pins(teams={f"g{i:02d}": 1 + i // 4 for i in (0, 1, 4)})
+    inst, assignment = _lacking_instance(pins)
+    swaps, _ = give_intrinsic(inst, assignment)
+    assert swaps == 1
+    assert _intrinsic_per_team(inst, assignment).count(0) == 1
+    assert [assignment[i] for i in (0, 1, 4)] == [0, 0, 1]
+    # no team holds two any more: nothing left to give
+    assert give_intrinsic(inst, assignment) == (0, 0)
+
+
+def test_give_intrinsic_with_costs_only_lowers_them() -> None:
+    inst, assignment = _lacking_instance()
+    terms = build_terms(inst)
+
+    def cost(members: list[int], team: int) -> int:
+        return sum(t.coefficient * t.team_penalty(members, team) for t in terms)
+
+    before = validate(inst, assignment, terms).objective
+    swaps, change = give_intrinsic(inst, assignment, cost)
+    assert swaps == 2 and change < 0
+    assert validate(inst, assignment, terms).objective == before + change
+    # a cost that no swap lowers: nothing changes
+    _, fresh = _lacking_instance()
+    assert give_intrinsic(inst, fresh, lambda m, t: -sum(inst.intrinsic[m] ** 2)) == (0, 0)
+    assert fresh == [i // 4 for i in range(16)]

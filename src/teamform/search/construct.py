@@ -13,7 +13,9 @@ linear work (about half a second for ten thousand learners).
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -150,7 +152,145 @@ def construct(inst: Instance, seed: int = 0) -> list[int]:
         _place_leftovers(inst, assignment, pending, teams, sizes)
     place_pinned(inst, assignment)
     _repair_avoid(inst, assignment, rng)
+    give_intrinsic(inst, assignment)
     return assignment
+
+
+#: Learners of teams with intrinsic members to spare looked at, per member of a team
+#: without one, when none of them is free at exactly that member's hours.
+_INTRINSIC_LOOK = 24
+
+
+def give_intrinsic(
+    inst: Instance,
+    assignment: list[int],
+    team_cost: Callable[[list[int], int], int] | None = None,
+) -> tuple[int, int]:
+    """Swap an intrinsic learner into every team without one, where the cohort allows.
+
+    A team without an intrinsically motivated member takes one from a team of
+    its section holding two or more, in exchange for one of its own members
+    (neither pinned nor grouped, no avoid partner in the new team), so sizes
+    never change and no team is left without one: teams stay without only
+    when no team of their section has one to spare. The partner is free at
+    the same hours where possible (the common time of both teams is then
+    unchanged), else the one that leaves both teams short of the least common
+    time, then the closest in skills.
+
+    With ``team_cost`` (a team's cost from its members, as the search counts
+    it) each swap is the cheapest one found and is made only if it lowers the
+    two teams' cost: the plan never gets worse. Without it (the construction)
+    every such team gets its intrinsic member. Changes ``assignment`` in
+    place; returns the swaps made and, with ``team_cost``, the change of the
+    cost they made (negative; 0 without it).
+    """
+    if not len(assignment) or inst.k == 0:
+        return 0, 0
+    intrinsic = inst.intrinsic.astype(bool)
+    assign = np.asarray(assignment, dtype=np.int64)
+    counts = np.bincount(assign, weights=intrinsic, minlength=inst.k).astype(np.int64)
+    sizes = np.bincount(assign, minlength=inst.k)
+    empty = np.flatnonzero((counts == 0) & (sizes > 0))
+    if not len(empty):
+        return 0, 0
+    team_section = inst.team_section
+    spare_sections = set(team_section[counts >= 2].tolist())
+    lacking: list[int] = [t for t in empty.tolist() if int(team_section[t]) in spare_sections]
+    if not lacking:
+        return 0, 0
+    frozen = inst.pins.frozen if inst.pins is not None else np.zeros(inst.n, dtype=bool)
+    need, block = _overlap_target(inst)
+    masks = inst.masks
+    avoid = inst.avoid_adj
+    total = inst.skills.sum(axis=1).tolist()
+    order = np.argsort(assign, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(sizes))).tolist()
+    members: dict[int, list[int]] = {}
+
+    def team(u: int) -> list[int]:
+        if u not in members:
+            members[u] = order[starts[u] : starts[u + 1]].tolist()
+        return members[u]
+
+    # the intrinsic learners who may move, by section; by hours for those of the teams
+    movable = intrinsic & ~frozen
+    donors = np.flatnonzero(movable & (counts[assign] >= 2))
+    wanted = {(int(team_section[t]), masks[j]) for t in lacking for j in team(t)}
+    by_hours: dict[tuple[int, int], list[int]] = {}
+    for i, s in zip(donors.tolist(), inst.section[donors].tolist(), strict=True):
+        if (s, masks[i]) in wanted:
+            by_hours.setdefault((s, masks[i]), []).append(i)
+    words = inst.mask_words
+    count = counts.tolist()
+    assign_list = assign.tolist()
+
+    def short(team: list[int]) -> int:
+        if not need:
+            return 0
+        common = FULL_WEEK_MASK
+        for x in team:
+            common &= masks[x]
+        return max(0, need - common_block_slots(common, block))
+
+    def clash(i: int, team: list[int], out: int) -> bool:
+        return any(j in team and j != out for j in avoid[i])
+
+    swaps = change = 0
+    for t in lacking:
+        section = int(team_section[t])
+        mine = [j for j in team(t) if not frozen[j]]
+        pool: list[tuple[int, int]] = []  # (imposed member, intrinsic candidate)
+        for j in mine:
+            same = (i for i in by_hours.get((section, masks[j]), ()) if count[assign_list[i]] >= 2)
+            pool.extend((j, i) for i in itertools.islice(same, _INTRINSIC_LOOK))
+        if not pool or team_cost is not None:
+            # the candidates sharing the most of the team's hours (without the member out)
+            cands = donors[
+                (inst.section[donors] == section) & (np.asarray(count)[assign[donors]] >= 2)
+            ]
+            if len(cands):
+                for j in mine:
+                    rest = [x for x in team(t) if x != j]
+                    common = np.bitwise_and.reduce(words[rest], axis=0) if rest else None
+                    if common is None:
+                        near = cands[:_INTRINSIC_LOOK]
+                    else:
+                        shared = np.bitwise_count(words[cands] & common).sum(axis=1)
+                        near = cands[np.argsort(-shared, kind="stable")[:_INTRINSIC_LOOK]]
+                    pool.extend((j, int(i)) for i in near.tolist())
+        best: tuple[tuple[int, ...], int, int] | None = None
+        for j, i in dict.fromkeys(pool):
+            u = assign_list[i]
+            if count[u] < 2 or clash(i, team(t), j) or clash(j, team(u), i):
+                continue
+            new_t = [i if x == j else x for x in team(t)]
+            new_u = [j if x == i else x for x in team(u)]
+            if team_cost is not None:
+                delta = (
+                    team_cost(new_t, t)
+                    + team_cost(new_u, u)
+                    - team_cost(team(t), t)
+                    - team_cost(team(u), u)
+                )
+                key: tuple[int, ...] = (delta, i, j)
+            else:
+                key = (short(new_t) + short(new_u), abs(total[i] - total[j]), i, j)
+            if best is None or key < best[0]:
+                best = (key, i, j)
+        if best is None or (team_cost is not None and best[0][0] >= 0):
+            continue
+        _, i, j = best
+        u = assign_list[i]
+        members[t] = [i if x == j else x for x in team(t)]
+        members[u] = [j if x == i else x for x in team(u)]
+        assign_list[i], assign_list[j] = t, u
+        assign[i], assign[j] = t, u
+        assignment[i], assignment[j] = t, u
+        count[t] += 1
+        count[u] -= 1
+        swaps += 1
+        change += best[0][0] if team_cost is not None else 0
+    return swaps, change
 
 
 def construct_from_previous(inst: Instance) -> list[int]:
