@@ -612,3 +612,23 @@ def test_swap_repair_never_adds_teams_without_time_nor_cost(seed: int) -> None:
         assert validate(inst, state.assign, terms).objective == state.soft_cost
         plans.append(list(state.assign))
     assert plans[0] == plans[1]
+
+
+def test_the_python_search_swaps_for_time_first(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # below the compiled search's budget the Python search runs: the swaps toward a
+    # window come first, once, and their plan is kept
+    from teamform.search import common_time, lns
+
+    inst = _instance(ONE_WAY)
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    calls = []
+
+    def counted(state, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(_empty(term, state))
+        return swap_repair(state, *args, **kwargs)
+
+    monkeypatch.setattr(common_time, "swap_repair", counted)
+    out = lns.run_lns(inst, terms, _mixed(inst), time_limit=0.5, seed=0, deterministic=True)
+    assert calls == [3]
+    assert out.assignment is not None and teams_of(inst, out.assignment) == ONE_WAY_TEAMS

@@ -998,8 +998,10 @@ SWAP_CANDIDATES = 24
 CHAIN_FIRSTS = 6
 #: Windows :meth:`_Windows.regather` tries for a team, of each of its two orders.
 REGATHER_WINDOWS = 8
+#: Partners priced per member swapped out by :meth:`_Windows.regather`.
+REGATHER_CANDIDATES = 12
 #: Passes of :func:`swap_repair` over the teams still without common time.
-SWAP_PASSES = 3
+SWAP_PASSES = 4
 
 
 def start_words(inst: Instance, block: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1037,7 +1039,13 @@ class _Windows:
         self._popular: np.ndarray | None = None
         #: whether a team without a window may take the member swapped out
         self.lenient = False
-        self.refresh(range(inst.k))
+        # every team at once: members in team order, each at its place in its team
+        order = np.argsort(self.assign, kind="stable")
+        sizes = np.bincount(self.assign, minlength=inst.k)
+        first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        table = np.full((inst.k, max(1, int(sizes.max(initial=0)))), inst.n, dtype=np.int64)
+        table[self.assign[order], np.arange(inst.n) - first[self.assign[order]]] = order
+        self._rows(np.arange(inst.k), table)
 
     def refresh(self, teams: Iterable[int]) -> None:
         """Recompute the rows of ``teams`` from their members."""
@@ -1050,6 +1058,11 @@ class _Windows:
         for r, t in enumerate(teams):
             table[r, : len(st.members[t])] = st.members[t]
             self.assign[st.members[t]] = t
+        self._rows(np.asarray(teams, dtype=np.int64), table)
+
+    def _rows(self, teams: np.ndarray, table: np.ndarray) -> None:
+        """The rows of ``teams``, whose members ``table`` lists (``n`` past the last)."""
+        n, width = self.state.inst.n, table.shape[1]
         rows = self._padded[table]
         before = np.bitwise_and.accumulate(rows, axis=1)
         after = np.bitwise_and.accumulate(rows[:, ::-1], axis=1)[:, ::-1]
@@ -1186,6 +1199,9 @@ class _Windows:
             out = [d for d in members if not free[d]]
             if any(st.frozen[d] for d in out):
                 continue
+            takers = pool & free & (self.assign != t)
+            if not all(self._keeps(np.flatnonzero(takers), d).any() for d in out):
+                continue  # a member no one free there can be swapped for: priced never
             done: list[tuple[int, int]] = []
             delta = 0
             for d in sorted(out, key=lambda d: (int(np.bitwise_count(w[d]).sum()), d)):
@@ -1193,7 +1209,7 @@ class _Windows:
                 near = near[self._keeps(near, d)]
                 shared = np.bitwise_count(rest[near] & w[d]).sum(axis=1)
                 best: tuple[int, int] | None = None
-                for x in near[np.argsort(-shared, kind="stable")[:SWAP_CANDIDATES]].tolist():
+                for x in near[np.argsort(-shared, kind="stable")[:REGATHER_CANDIDATES]].tolist():
                     change, new_t, new_u, _, _ = st.swap_delta(d, x)
                     if (best is None or change < best[0]) and self._kept(
                         t, st.assign[x], new_t, new_u
@@ -1260,9 +1276,11 @@ def swap_repair(
     priced); the team gathered in one window, each member not free there
     swapped for a learner who is (:meth:`_Windows.regather`); two swaps, the
     first leaving the partner's team without a window and the second giving
-    it one (:meth:`_Windows.chain`). Then again over the teams still without
-    a window, up to :data:`SWAP_PASSES` passes, where a team without a window
-    may also take the member swapped out (it has nothing to lose).
+    it one (:meth:`_Windows.chain`). The first pass over the teams tries
+    single swaps and moves alone; then passes over the teams still without a
+    window try all three, up to :data:`SWAP_PASSES` passes in all, and from the
+    third on a team without a window may also take the member swapped out (it
+    has nothing to lose).
 
     Every change lowers the cost, no team that has a window loses it, and no
     criterion of ``guard`` gets worse in the teams a change touches. The work
@@ -1277,9 +1295,10 @@ def swap_repair(
     empty = windows.empty()
     before = len(empty)
     for turn in range(SWAP_PASSES):
-        # teams without a window take members swapped out only once the others are
-        # done: such a member may be the one that team cannot have
-        windows.lenient = turn > 0
+        # the cheap single swaps for every team first, so that a short deadline still
+        # sees most teams helped; teams without a window take members swapped out only
+        # once the others are done: such a member may be the one that team cannot have
+        windows.lenient = turn > 1
         for t in empty:
             if deadline is not None and time.perf_counter() >= deadline:
                 return before - len(windows.empty())
@@ -1288,7 +1307,7 @@ def swap_repair(
             fix = windows.best_fix(t)
             if fix is not None:
                 windows.apply(fix)
-            elif not windows.regather(t):
+            elif turn and not windows.regather(t):
                 windows.chain(t)
         empty = windows.empty()
         if not empty:

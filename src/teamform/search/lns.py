@@ -483,7 +483,6 @@ def improve(
         packing_neighbourhoods,
         packing_plan,
         regroup,
-        swap_repair,
         time_neighbourhood,
         time_repair,
     )
@@ -518,9 +517,6 @@ def improve(
 
     def over_share() -> bool:
         return share.over(used)
-
-    # swaps for common time never cost a team its place in the motivation range
-    guard = [t for t in terms if isinstance(t, MotivationTerm) and t.coefficient and not t.hard]
 
     def worth_it() -> bool:
         # a team's last hour must outweigh what the least regrouping puts at stake:
@@ -570,9 +566,8 @@ def improve(
         # swaps toward a window first: milliseconds a team, where CP-SAT takes a
         # fraction of a second; the repairs below take the teams they leave
         nonlocal used, best
-        assert overlap is not None
         began = time.perf_counter()
-        swap_repair(state, overlap, deadline=None if units is not None else deadline, guard=guard)
+        _swaps_for_time(state, terms, None if units is not None else deadline)
         used += atom
         share.charge(atom, time.perf_counter() - began)
         best = keep_best()
@@ -833,6 +828,23 @@ def _restore(state: TeamState, assignment: Sequence[int]) -> None:
     state.set_teams(changed, members)
 
 
+#: Least wall time left for the swaps toward a window before the Python search
+#: (setting them up takes about 0.2 s at 50 000 learners under load).
+SWAP_MIN_SECONDS = 0.5
+
+
+def _swaps_for_time(state: TeamState, terms: Sequence[Term], deadline: float | None) -> None:
+    """:func:`~teamform.search.common_time.swap_repair` on ``state`` where time
+    repairs would run (:func:`time_worth_it`), motivation guarded."""
+    from teamform.search.common_time import swap_repair
+
+    overlap = next((t for t in terms if isinstance(t, OverlapTerm) and t.need), None)
+    if overlap is None or state.hard_violations or not time_worth_it(state, overlap):
+        return
+    guard = [t for t in terms if isinstance(t, MotivationTerm) and t.coefficient and not t.hard]
+    swap_repair(state, overlap, deadline=deadline, guard=guard)
+
+
 def run_lns(
     inst: Instance,
     terms: Sequence[Term],
@@ -927,6 +939,9 @@ def run_lns(
                 for term, d in zip(state.terms, saved, strict=True):
                     if d is not None:
                         term.restore(d)
+        if deterministic or deadline - time.perf_counter() >= SWAP_MIN_SECONDS:
+            _swaps_for_time(state, terms, None if deterministic else deadline)
+            keep_best()
         ls = LocalSearch(state, rng)
         meter = budget.meter(params.lns_units_per_second)
         burst = max(200, 20 * inst.k)
