@@ -21,7 +21,12 @@ time first (an upper bound on the least overlap penalty, which no valid bound
 exceeds), and ``packed_0h``, the teams without common time that a split
 sharing windows (:func:`~teamform.search.common_time.pattern_packing`, or the
 greedy packing per learner where it does better) leaves:
-no bound that counts teams lacking a window can prove more of them.
+no bound that counts teams lacking a window can prove more of them;
+``forced_0h``, the teams without common time the learner bound proves. Per plan,
+where its hours short lie (:func:`gap_parts`): ``short_teams_h`` in the teams
+holding a short learner (``short_excess_h`` of it above the bound, which
+charges only those teams), ``other_h`` in the ``other_below`` teams below the
+target without one (charged by no bound here).
 Results: ``results/overlap_bound.csv`` and ``.md``.
 """
 
@@ -78,6 +83,7 @@ def bounds(inst: Any, limit: float) -> dict[str, Any]:
         term.partition_bound(0)
     row["partition_s"] = round(time.perf_counter() - begin, 3)
     row["short_learners"] = int((term.learner_bounds() > 0).sum())
+    row["forced_0h"] = term.forced_teams()[1]
     from teamform.search.common_time import fewest_without_time, pattern_packing
 
     begin = time.perf_counter()
@@ -106,8 +112,38 @@ def overlap_first(work: Path) -> Path:
     return path
 
 
-def found(n: int, limit: float, seed: int, work: Path, model: Path = MODEL) -> dict[str, Any]:
-    """The best plan of one run of the real command."""
+def gap_parts(inst: Any, assignment: dict[str, int]) -> dict[str, Any]:
+    """Where a plan's hours short lie: in teams holding a short learner (a learner
+    whose best possible team falls short), which are all the partition bound
+    charges, and in the other teams below the target, which no bound here charges."""
+    from teamform.criteria import OverlapTerm, build_terms
+
+    term = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
+    short = term.learner_bounds() > 0
+    index = {lid: i for i, lid in enumerate(inst.ids)}
+    teams: dict[int, list[int]] = {}
+    for lid, t in assignment.items():
+        teams.setdefault(t, []).append(index[lid])
+    with_short = other = other_teams = 0
+    for t, members in teams.items():
+        penalty = term.team_penalty(members, t)
+        if short[members].any():
+            with_short += penalty
+        else:
+            other += penalty
+            other_teams += penalty > 0
+    return {
+        "short_teams_h": term.natural(with_short),
+        "other_below": other_teams,
+        "other_h": term.natural(other),
+    }
+
+
+def found(
+    n: int, limit: float, seed: int, work: Path, model: Path = MODEL, inst: Any = None
+) -> dict[str, Any]:
+    """The best plan of one run of the real command (with ``inst``, where its hours
+    short lie: :func:`gap_parts`)."""
     out = work / f"n{n}_s{seed}_{model.stem}.json"
     result, wall, _ = timed_form(
         cohort_dir(n, work), model, limit, seed, out, timeout=limit * 4 + 120
@@ -117,6 +153,7 @@ def found(n: int, limit: float, seed: int, work: Path, model: Path = MODEL) -> d
         "found_h": overlap["penalty"],
         "reported_h": overlap["lower_bound"],
         "teams_0h": sum(1 for t in result["teams"] if t["common_hours"] == 0),
+        **({} if inst is None else gap_parts(inst, result["assignment"])),
         "bounds_phase_s": round(float(result["timings"].get("bounds", 0.0)), 3),
         "wall_s": round(wall, 2),
     }
@@ -127,11 +164,12 @@ def run(sizes: list[int], seeds: list[int], limits: dict[int, float]) -> list[di
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for n in sizes:
-            base = {"n": n, **bounds(load(n, work), limits[n])}
+            inst = load(n, work)
+            base = {"n": n, **bounds(inst, limits[n])}
             alone = found(n, limits[n], 0, work, overlap_first(work))
             base["alone_h"], base["alone_0h"] = alone["found_h"], alone["teams_0h"]
             for seed in seeds:
-                plan = found(n, limits[n], seed, work)
+                plan = found(n, limits[n], seed, work, inst=inst)
                 row = {**base, "seed": seed, "limit_s": limits[n], **plan}
                 for name in ("before", "after"):
                     gap = (row["found_h"] - row[f"{name}_h"]) / max(row["found_h"], 1e-9)
@@ -139,6 +177,9 @@ def run(sizes: list[int], seeds: list[int], limits: dict[int, float]) -> list[di
                 # the part of the gap left beside the best plan found with overlap first
                 alone = (row["alone_h"] - row["after_h"]) / max(row["alone_h"], 1e-9)
                 row["gap_alone"] = round(alone, 3)
+                # the gap in hours: the short learners' teams above the bound, and the
+                # other teams below the target, which the bound charges nothing
+                row["short_excess_h"] = row["short_teams_h"] - row["after_h"]
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     return rows

@@ -223,3 +223,11 @@ def test_quick_overlap_bound_run(tmp_path: Path) -> None:
     # 3 teams without common time (the exact packing), and a split with only 3 exists
     assert float(row["after_h"]) <= float(row["alone_h"])
     assert row["packed_0h"] == "3"
+    # the plan's hours short are the short learners' teams' and the others', and the
+    # learner bound's teams without common time are at most the plan's
+    parts = float(row["short_teams_h"]) + float(row["other_h"])
+    assert parts == pytest.approx(float(row["found_h"]))
+    assert float(row["short_excess_h"]) == pytest.approx(
+        float(row["short_teams_h"]) - float(row["after_h"])
+    )
+    assert int(row["forced_0h"]) <= min(int(row["packed_0h"]), int(row["teams_0h"]))
