@@ -362,8 +362,15 @@ def search(
         )
     else:
         n_workers = workers or 1
-        # the last part of the search goes to the teams out of the motivation range
-        polish = min(params.polish_share * search_limit, params.polish_max_seconds)
+        # the last part of the search goes to the teams out of the motivation range;
+        # not in deterministic runs, whose answer is the best plan of a search that a
+        # longer budget only extends, so never worse: a polish of the best plan at
+        # the end could leave a longer run worse (their rounds regroup those teams)
+        polish = (
+            0.0
+            if deterministic
+            else min(params.polish_share * search_limit, params.polish_max_seconds)
+        )
         outcome = run_lns(
             inst,
             terms,
@@ -378,9 +385,12 @@ def search(
             cancel=cancel,
             params=params,
         )
-        if outcome.assignment is not None and outcome.status == Status.FEASIBLE:
-            left = None if deterministic else budget.left()
-            spread = spread_assignment(inst, terms, outcome.assignment, left, seed)
+        if (
+            outcome.assignment is not None
+            and outcome.status == Status.FEASIBLE
+            and not deterministic
+        ):
+            spread = spread_assignment(inst, terms, outcome.assignment, budget.left(), seed)
             if spread is not None:
                 outcome.assignment, outcome.objective = spread
             _intrinsic_everywhere(inst, terms, outcome)

@@ -33,6 +33,25 @@ def test_a_larger_work_budget_never_ends_worse(seed: int) -> None:
     assert again.objective == found[1]
 
 
+def test_a_longer_deterministic_solve_never_ends_worse() -> None:
+    # the whole solve, not only its search: nothing after the search may undo it
+    from teamform.search.params import SearchParams
+    from teamform.solve import solve_instance
+
+    inst = preset_instance(60, 1, steps=True)
+    # the compiled search's rounds on short budgets, as on the longer ones
+    params = SearchParams(compiled_min_seconds=0.5)
+    found = []
+    for limit in (0.6, 0.9, 1.3):
+        result = solve_instance(
+            inst, time_limit=limit, seed=0, workers=1, deterministic=True, strategy="lns",
+            params=params,
+        )  # fmt: skip
+        assert result.valid and result.feasible
+        found.append(result.objective)
+    assert found == sorted(found, reverse=True), found
+
+
 def test_epochs_depend_on_the_cohort_not_the_budget() -> None:
     inst = preset_instance(80, 4)
     lengths = [epoch_steps(inst, j) for j in range(6)]
@@ -151,3 +170,35 @@ def test_a_neighbourhood_ends_its_overshoot_before_the_deadline(
     first = 0.7 if deterministic else 0.5
     assert limits == [pytest.approx(first), pytest.approx(0.01)]
     assert validate(inst, state.assign, state.terms).ok
+
+
+class _Stop(Exception):
+    """Ends a search at its first packing."""
+
+
+def test_the_packing_s_wall_limit_does_not_depend_on_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a longer run must go through the same packings as a shorter one: their wall
+    # limit is a constant (and what is left), never a share of the budget
+    from teamform import FormationModel, build_instance, load_roster
+    from teamform.search import common_time, lns
+
+    d = "instances/synthetic/n120_s1"
+    roster = load_roster(f"{d}/roster.csv", avoid=f"{d}/avoid.csv", prefer=f"{d}/prefer.csv")
+    inst = build_instance(roster, FormationModel.from_toml("models/collaborative.toml"))
+    terms = build_terms(inst)
+    start = construct(inst, 0)
+    overlap = next(t for t in terms if isinstance(t, OverlapTerm))
+    assert len(lns._empty_teams(TeamState(inst, terms, start), overlap)) > 0
+    walls: list[float | None] = []
+
+    def first_packing(*args: object, wall_limit: float | None = None, **kwargs: object) -> None:
+        walls.append(wall_limit)
+        raise _Stop
+
+    monkeypatch.setattr(common_time, "fewest_without_time", first_packing)
+    for limit in (8.0, 60.0):
+        with pytest.raises(_Stop):
+            run_lns(inst, terms, start, time_limit=limit, seed=0)
+    assert walls == [lns.PACKING_WALL, lns.PACKING_WALL]

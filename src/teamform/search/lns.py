@@ -281,6 +281,10 @@ TARGET_REPAIRS_PER_ROUND = 4
 TIME_REPAIR_SHARE = 0.3
 #: CP-SAT's deterministic time for each solve of the packing that guides time repairs.
 PACKING_WORK = 1.0
+#: Wall seconds at most for each such packing on the clock (under load its proof can
+#: take a whole budget): a constant, never a share of the budget, so that a longer run
+#: goes through the same packings as a shorter one before going further.
+PACKING_WALL = 3.0
 #: Above this many teams CP-SAT's packing takes longer than a search budget: no proof.
 PACKING_MAX_TEAMS = 64
 #: Above this many learners even the greedy packing near the plan does (about 1 s at
@@ -476,7 +480,7 @@ def improve(
     and the steep moves run only while a team without common time outweighs two
     average teams in the other criteria (:func:`time_worth_it`); the packing's
     proof, when the learner bound does not give it, takes at most
-    :data:`TIME_REPAIR_SHARE` of the wall clock left.
+    :data:`PACKING_WALL` seconds on the clock (and no more than is left).
     """
     from teamform.search.common_time import (
         fewest_without_time,
@@ -608,8 +612,9 @@ def improve(
         have = len(_empty_teams(state, overlap))
         if have <= floor or inst.n > PACKING_MAX_LEARNERS or out_of_budget() or over_share():
             return None
-        # a share of the time left, in wall clock: under load CP-SAT's proof could
-        # take a whole budget
+        # at most PACKING_WALL of wall clock: under load CP-SAT's proof could take a
+        # whole budget; not a share of what is left, which would make the packings
+        # (and all that follows them) depend on the budget
         began = time.perf_counter()
         packing = fewest_without_time(
             inst, overlap, time_limit=PACKING_WORK, workers=workers, seed=seed,
@@ -617,7 +622,7 @@ def improve(
             known=floor,
             wall_limit=(
                 None if units is not None
-                else TIME_REPAIR_SHARE * max(0.0, deadline - time.perf_counter())
+                else min(PACKING_WALL, max(0.0, deadline - time.perf_counter()))
             ),
         )  # fmt: skip
         used += 4 * atom
