@@ -50,3 +50,12 @@ def test_the_file_is_on_disk_before_its_timings_are_stamped(tmp_path: Path) -> N
     assert text == result.model_dump_json(indent=2)
     assert 0 < seen[0] < len(text) and text[: seen[0]].count('"teams"') == 1
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_the_file_holds_the_serialised_text_in_utf8(tmp_path: Path) -> None:
+    result = _result()
+    result.teams[0].names = ["Zoë", "Łukasz 李"]
+    for stamp in (None, lambda: None):
+        path = tmp_path / "r.json"
+        result.to_json(path, stamp)
+        assert path.read_bytes() == result.model_dump_json(indent=2).encode("utf-8")

@@ -248,3 +248,41 @@ def test_search_plan_gets_an_intrinsic_member_in_every_team_it_can() -> None:
     after = validate(inst, outcome.assignment, terms)
     assert after.ok
     assert outcome.objective == after.objective < check.objective
+
+
+def test_finishing_cost_counts_each_part_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # on a clock that moves only when a part of the finish runs: validation 1 s, the
+    # layout-wide measures 2 s, each team summarised 10 ms; warming up is not counted
+    import types
+
+    import teamform.solve as solve
+
+    inst = cohort(120, seed=5)
+    terms = build_terms(inst)
+    start = construct(inst, 0)
+    now = [0.0]
+    monkeypatch.setattr(solve, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
+    real_validate, real_summarize = solve.validate, solve.summarize
+
+    def validate_(*args: object, **kw: object) -> object:
+        now[0] += 1.0
+        return real_validate(*args, **kw)  # type: ignore[arg-type]
+
+    summarised: list[int] = []
+
+    def summarize_(*args: object, only: list[int], **kw: object) -> object:
+        summarised.append(len(only))
+        now[0] += 2.0 if not only else 0.01 * len(only)
+        return real_summarize(*args, only=only, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(solve, "validate", validate_)
+    monkeypatch.setattr(solve, "summarize", summarize_)
+    for writing in (False, True):
+        summarised.clear()
+        cost = solve.finishing_cost(inst, terms, start, include_writing=writing)
+        assert cost == pytest.approx(1.0 + 2.0 + 0.01 * inst.k)
+        # the fixed part, one team to warm up, then the sample (every team of 30)
+        assert summarised == [0, 1, inst.k]
+    reserve = solve._reserve(inst, terms, start, 60.0, False, True)
+    assert reserve == pytest.approx(solve._RESERVE_MARGIN * (3.0 + 0.01 * inst.k) + 0.1)
+    assert solve._reserve(inst, terms, start, 2.0, False, True) == 2.0  # never past the limit

@@ -39,6 +39,7 @@ from teamform.presets import resolve_model_path
 from teamform.result import Result, Status, Timings, write_atomic
 from teamform.roster import Roster
 from teamform.solve import Progress, form
+from teamform.summary import digest
 from teamform.timing import process_start
 
 EXIT_INPUT = 2
@@ -720,38 +721,29 @@ def team_cost(result: Result) -> list[float]:
 
 def print_digest(result: Result) -> None:
     """Totals, the worst teams and what is flagged, instead of every team."""
-    sizes: dict[int, int] = {}
-    for team in result.teams:
-        sizes[team.size] = sizes.get(team.size, 0) + 1
-    size_txt = ", ".join(f"{c} of {s}" for s, c in sorted(sizes.items()))
-    flagged = [team for team in result.teams if team.flags]
+    found = digest(result.teams, result.breakdown, DIGEST_WORST)
+    size_txt = ", ".join(f"{c} of {s}" for s, c in sorted(found.sizes.items()))
     out.print(
         f"{result.n_teams} teams ({result.model_name}) of {result.n_learners} learners: "
-        f"{size_txt}; {len(flagged)} flagged",
+        f"{size_txt}; {found.flagged} flagged",
         soft_wrap=True,
         highlight=False,
     )
-    kinds: dict[str, int] = {}
-    for team in flagged:
-        for check in {c.code for c in team.checks if not c.ok} or {"other"}:
-            kinds[check] = kinds.get(check, 0) + 1
-    if kinds:
+    if found.kinds:
         out.print(
-            "flagged: " + ", ".join(f"{k} {v} teams" for k, v in sorted(kinds.items())),
+            "flagged: " + ", ".join(f"{k} {v} teams" for k, v in sorted(found.kinds.items())),
             soft_wrap=True,
             highlight=False,
         )
-    cost = team_cost(result)
-    worst = sorted(range(len(result.teams)), key=lambda t: (-cost[t], t))[:DIGEST_WORST]
-    table = Table(title=f"worst {len(worst)} teams (weighted penalty)")
+    table = Table(title=f"worst {len(found.worst)} teams (weighted penalty)")
     for col, justify in (("team", "right"), ("penalty", "right"), ("members", "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     table.add_column("flags", style="yellow")
-    for t in worst:
+    for t, cost in found.worst:
         team = result.teams[t]
         table.add_row(
             str(team.team),
-            f"{cost[t]:.1f}",
+            f"{cost:.1f}",
             Text(", ".join(team.members)),
             Text("; ".join(team.flags)),
         )

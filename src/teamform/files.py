@@ -216,9 +216,11 @@ def csv_text(
     return buf.getvalue()
 
 
-def write_atomic(path: str | Path, text: str, then: Callable[[], str] | None = None) -> None:
-    """Write UTF-8 text to ``path`` so that readers see the old file or the new
-    one, never a part, even after a crash or power loss.
+def write_atomic(
+    path: str | Path, text: str | bytes, then: Callable[[], str | bytes] | None = None
+) -> None:
+    """Write UTF-8 text (or bytes, as they are) to ``path`` so that readers see
+    the old file or the new one, never a part, even after a crash or power loss.
 
     The text goes to a temporary file beside the target, is flushed to disk and
     renamed over it; the directory is then flushed so the rename itself lasts.
@@ -237,12 +239,12 @@ def write_atomic(path: str | Path, text: str, then: Callable[[], str] | None = N
     # os.open applies the umask to 0o666; tempfile.mkstemp would force 0o600
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(_utf8(text))
             if then is not None:
                 fh.flush()
                 os.fsync(fh.fileno())
-                fh.write(then())
+                fh.write(_utf8(then()))
             fh.flush()
             if keep is not None:
                 os.chmod(tmp, keep)
@@ -252,6 +254,10 @@ def write_atomic(path: str | Path, text: str, then: Callable[[], str] | None = N
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def _utf8(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
 def _fsync_dir(directory: Path) -> None:

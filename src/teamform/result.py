@@ -215,15 +215,27 @@ class Result(BaseModel):
         writing).
         """
         if stamp is None:
-            write_atomic(Path(path), self.model_dump_json(indent=2))
+            write_atomic(Path(path), self._json_bytes())
             return
-        head, tail = self._around_timings()
+        head, tail = self._around_timings_bytes()
 
-        def timings() -> str:
+        def timings() -> bytes:
             stamp()
-            return self._timings_json() + tail
+            return self._timings_json().encode() + tail
 
         write_atomic(Path(path), head, timings)
+
+    def _json_bytes(self) -> bytes:
+        """:meth:`model_dump_json` (indented by 2) as UTF-8 bytes: at 50 000 learners,
+        decoding the serialiser's bytes and encoding them again takes a tenth of a second."""
+        return self.__pydantic_serializer__.to_json(self, indent=2)
+
+    def _around_timings_bytes(self) -> tuple[bytes, bytes]:
+        """:meth:`_around_timings` as UTF-8 bytes."""
+        text = self._json_bytes()
+        timings = self._timings_json().encode()
+        at = text.index(timings)
+        return text[:at], text[at + len(timings) :]
 
     def json_text(self, stamp: Callable[[], None] | None = None) -> str:
         """The full result as JSON text, indented by 2; ``stamp`` as for :meth:`to_json`."""

@@ -15,9 +15,10 @@ Entry points:
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -435,4 +436,38 @@ def _checks(
                 f"who is in team {int(assignment[away]) + 1}"
             )
             out.append(TeamFlag(code="prefer", message=msg, learners=pair))
+    return out
+
+
+@dataclass
+class Digest:
+    """What the command line prints of a large result instead of every team."""
+
+    #: team size to the number of teams of that size
+    sizes: dict[int, int] = field(default_factory=dict)
+    #: teams with a failing check
+    flagged: int = 0
+    #: check code to the number of teams failing it (``other``: a flag without a check)
+    kinds: dict[str, int] = field(default_factory=dict)
+    #: the costliest teams (positions in the list summarised) with their weighted penalty
+    worst: list[tuple[int, float]] = field(default_factory=list)
+
+
+def digest(
+    teams: Sequence[TeamSummary], scores: Sequence[CriterionScore], worst: int = 5
+) -> Digest:
+    """Sizes, flags and the ``worst`` costliest teams (weight x natural penalty,
+    summed over the soft criteria; ties: the earlier team) of ``teams``."""
+    weight = [(c.name, c.weight) for c in scores if not c.hard]
+    out = Digest()
+    costs = []
+    for pos, team in enumerate(teams):
+        out.sizes[team.size] = out.sizes.get(team.size, 0) + 1
+        if team.flags:
+            out.flagged += 1
+            for code in {c.code for c in team.checks if not c.ok} or {"other"}:
+                out.kinds[code] = out.kinds.get(code, 0) + 1
+        penalties = team.penalties
+        costs.append((-sum(w * penalties.get(name, 0.0) for name, w in weight), pos))
+    out.worst = [(pos, -cost) for cost, pos in heapq.nsmallest(worst, costs)]
     return out
