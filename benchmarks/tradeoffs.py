@@ -30,7 +30,11 @@ in, and into the sets of learners sharing the target's hours, as whole teams
 ``fewest_below_target``: the fewest each finds, and CP-SAT's proof,
 ``--budget`` seconds each), beside the learner bound (learners whose best
 possible team has no common block, or falls short). A minimum is proven
-when the fewest found equals the larger bound. Cohorts of up to 80 learners also
+when the fewest found equals the larger bound. Both packings at once, with no
+more teams without time than the first packing found
+(``fewest_below_with_time``, ``3 * --budget`` seconds), give the fewest teams
+below the target a plan can have with the teams without time at that count
+(``*_below_at_0h``). Cohorts of up to 80 learners also
 get a plan from CP-SAT on the whole model (every hard rule, the count of teams
 below the target first, ``3 * --budget`` seconds): its count equal to the
 bound closes the minimum below the target.
@@ -378,7 +382,12 @@ def proven_minimum(inst: Any, budget: float) -> dict[str, Any]:
     finds and CP-SAT's proof, ``budget`` seconds each), beside the learner bound
     (learners whose best possible team has no common block, or falls short)."""
     from teamform.criteria import OverlapTerm, build_terms
-    from teamform.search.common_time import fewest_below_target, fewest_without_time
+    from teamform.search.common_time import (
+        fewest_below_target,
+        fewest_below_with_time,
+        fewest_without_time,
+        target_plan,
+    )
 
     term = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
     below, empty = term.forced_teams()
@@ -387,6 +396,12 @@ def proven_minimum(inst: Any, budget: float) -> dict[str, Any]:
     middle = time.perf_counter()
     short = fewest_below_target(inst, term, time_limit=budget, workers=1)
     proven_below = max(short.proven, below)
+    joint_begin = time.perf_counter()
+    # with no more teams without time than the packing's plan has: CP-SAT starts there
+    start = target_plan(inst, term, packing, [0] * inst.n)
+    joint = fewest_below_with_time(
+        inst, term, packing.found, time_limit=3 * budget, workers=1, near=start
+    )
     return {
         "learner_bound_0h": empty,
         "packing_found_0h": packing.found,
@@ -397,7 +412,12 @@ def proven_minimum(inst: Any, budget: float) -> dict[str, Any]:
         "packing_found_below": short.found,
         "proven_below": proven_below,
         "below_optimal": short.found == proven_below,
-        "below_packing_s": round(time.perf_counter() - middle, 2),
+        "below_packing_s": round(joint_begin - middle, 2),
+        # the fewest below the target with the fewest teams without time found
+        "found_below_at_0h": joint.found,
+        "proven_below_at_0h": max(joint.proven, proven_below),
+        "below_at_0h_optimal": joint.optimal,
+        "below_at_0h_s": round(time.perf_counter() - joint_begin, 2),
     }
 
 
@@ -498,6 +518,8 @@ def fewest(
                             "teams_below": got["teams_below"],
                             "proven_below": floor["proven_below"],
                             "packing_found_below": floor["packing_found_below"],
+                            "proven_below_at_0h": floor["proven_below_at_0h"],
+                            "found_below_at_0h": floor["found_below_at_0h"],
                             "hours_short": got["hours_short"],
                             "objective": round(check.objective / OBJECTIVE_SCALE, 2),
                             "skill_dev": got["skill_dev"],

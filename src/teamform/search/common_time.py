@@ -24,6 +24,10 @@ time of a section and, for each of their members, the teams that could take
 that member in exchange for one of their own. The same repair over the
 sets of learners sharing the target's hours (:func:`target_groups`) gives
 fewer teams below the target, with no more teams without common time.
+Both packings at once (:func:`fewest_below_with_time`) give the fewest teams
+below the target with no more teams without time than allowed, which can be
+more than the target packing allows alone; near a plan, its plan
+(:func:`target_plan`) guides the target repairs.
 """
 
 from __future__ import annotations
@@ -431,6 +435,230 @@ def fewest_below_target(
         inst, term, lambda members: target_groups(inst, members, term),
         time_limit=time_limit, workers=workers, seed=seed, exact=exact,
     )  # fmt: skip
+
+
+def fewest_below_with_time(
+    inst: Instance,
+    term: OverlapTerm,
+    without_time: int,
+    *,
+    time_limit: float,
+    workers: int = 1,
+    seed: int = 0,
+    deterministic: bool = False,
+    wall_limit: float | None = None,
+    near: Sequence[int] | None = None,
+) -> Packing:
+    """The fewest teams below the target any plan with at most ``without_time``
+    teams without common time can have.
+
+    The two packings at once: per section, teams of each size in the sets of
+    learners sharing the target's hours (:func:`target_groups`) and in the
+    window groups (:func:`window_groups`), each learner in at most one set, the
+    learners left over fitting the remaining teams, and at most
+    ``without_time`` teams in neither; CP-SAT maximises the teams at the
+    target. With ``without_time`` the proven fewest teams without time, this
+    is the fewest below the target that keeps them there, which can be more
+    than :func:`fewest_below_target` allows alone: regrouping for the target
+    may leave learners without any window in common. Avoid pairs and pins are
+    ignored, so ``proven`` bounds every plan with that many teams without time;
+    ``found`` is CP-SAT's packing (``inst.k`` when it found none), and its
+    teams (``teams``) are split out of the sets as in :func:`fewest_without_time`
+    (target sets first in ``groups``). ``time_limit`` is in CP-SAT's
+    deterministic time when ``deterministic`` is set (``wall_limit`` then bounds
+    the wall clock). CP-SAT starts from plan ``near`` when given: each of its
+    teams in the first set that holds it, target sets first.
+    """
+    n = inst.n
+    model = cp_model.CpModel()
+    place: dict[int, list[cp_model.IntVar]] = {}
+    groups: list[frozenset[int]] = []
+    var_of: list[dict[int, cp_model.IntVar]] = []
+    count_of: dict[tuple[int, Kind], cp_model.IntVar] = {}
+    at_target: list[cp_model.IntVar] = []
+    timed: list[cp_model.IntVar] = []
+    for s in range(len(inst.section_names)):
+        teams = inst.teams_of_section(s).tolist()
+        members = [i for i in range(n) if int(inst.section[i]) == s]
+        if not teams or not members:
+            continue
+        kinds = _kinds(inst, teams)
+        per_kind: dict[Kind, list[cp_model.IntVar]] = {key: [] for key in kinds}
+        heads = []
+        families = (
+            (target_groups(inst, members, term), at_target),
+            (window_groups(inst, members, term.block), timed),
+        )
+        for family, counted in families:
+            for g in family:
+                h = len(groups)
+                groups.append(g)
+                xs = {i: model.new_bool_var("") for i in sorted(g)}
+                var_of.append(xs)
+                for i, v in xs.items():
+                    place.setdefault(i, []).append(v)
+                head = sum(xs.values())
+                lo_sum, hi_sum = [], []
+                for (lo, hi), count in kinds.items():
+                    c = model.new_int_var(0, min(count, len(g) // max(1, lo)), "")
+                    per_kind[(lo, hi)].append(c)
+                    count_of[h, (lo, hi)] = c
+                    counted.append(c)
+                    lo_sum.append(lo * c)
+                    hi_sum.append(hi * c)
+                model.add(head >= sum(lo_sum))
+                model.add(head <= sum(hi_sum))
+                heads.append(head)
+        used_lo, used_hi = [], []
+        for (lo, hi), count in kinds.items():
+            used = sum(per_kind[(lo, hi)])
+            model.add(used <= count)
+            used_lo.append(lo * (count - used))
+            used_hi.append(hi * (count - used))
+        left = len(members) - sum(heads)
+        model.add(left >= sum(used_lo))
+        model.add(left <= sum(used_hi))
+    for vs in place.values():
+        model.add_at_most_one(vs)
+    model.add(inst.k - sum(at_target) - sum(timed) <= without_time)
+    model.maximize(sum(at_target))
+    home: list[cp_model.IntVar] = []
+    if near is not None:
+        home = _hint_packing(inst, model, near, groups, var_of, count_of)
+    wall_end = None if wall_limit is None else time.perf_counter() + wall_limit
+
+    def run(limit: float, seed: int) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver]:
+        # both solves together keep within ``wall_limit``
+        solver = solver_for(limit, seed, workers, deterministic)
+        if wall_end is not None:
+            solver.parameters.max_time_in_seconds = max(0.01, wall_end - time.perf_counter())
+        return solver.solve(model), solver
+
+    code, solver = run(time_limit / 2 if home else time_limit, seed)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        proven = inst.k if code == cp_model.INFEASIBLE else 0
+        return Packing(inst.k, proven, False, tuple(groups), tuple([-1] * n))
+    proven = max(0, inst.k - int(solver.best_objective_bound + 1e-6))
+    optimal = code == cp_model.OPTIMAL
+    if home:
+        # as many learners in their team's set as that count allows: the plan's
+        # teams stay whole where they can
+        most = sum(solver.value(c) for c in at_target)
+        model.clear_hints()
+        for xs in var_of:
+            for v in xs.values():
+                model.add_hint(v, solver.value(v))
+        for c in count_of.values():
+            model.add_hint(c, solver.value(c))
+        model.add(sum(at_target) >= most)
+        model.maximize(sum(home))
+        again, second = run(time_limit / 2, seed + 1)
+        if again in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            solver = second
+    witness = [-1] * n
+    for h, xs in enumerate(var_of):
+        for i, v in xs.items():
+            if solver.boolean_value(v):
+                witness[i] = h
+    split: list[tuple[int, ...]] = []
+    for h in range(len(groups)):
+        sizes = {key: solver.value(c) for (g, key), c in count_of.items() if g == h}
+        inside = [i for i in var_of[h] if witness[i] == h]
+        split += [tuple(team) for _, team in _split(inside, sizes, near)]
+    found = inst.k - sum(solver.value(c) for c in at_target)
+    return Packing(found, proven, optimal, tuple(groups), tuple(witness), tuple(split))
+
+
+def _hint_packing(
+    inst: Instance,
+    model: cp_model.CpModel,
+    near: Sequence[int],
+    groups: Sequence[frozenset[int]],
+    var_of: Sequence[dict[int, cp_model.IntVar]],
+    count_of: dict[tuple[int, Kind], cp_model.IntVar],
+) -> list[cp_model.IntVar]:
+    """Hint a packing model with plan ``near``: each team in the first group
+    holding it (in the order of ``groups``), as a team of its kind. Returns the
+    variables placing learners there."""
+    teams: dict[int, list[int]] = {}
+    for i, t in enumerate(near):
+        teams.setdefault(t, []).append(i)
+    holding: dict[int, list[int]] = {}
+    for h, g in enumerate(groups):
+        for i in g:
+            holding.setdefault(i, []).append(h)
+    where = [-1] * inst.n
+    counts: dict[tuple[int, Kind], int] = {}
+    for t, members in teams.items():
+        host = next((h for h in holding.get(members[0], []) if groups[h] >= set(members)), None)
+        if host is None:
+            continue
+        for i in members:
+            where[i] = host
+        key = (host, (int(inst.team_lo[t]), int(inst.team_hi[t])))
+        counts[key] = counts.get(key, 0) + 1
+    home = []
+    for h, xs in enumerate(var_of):
+        for i, v in xs.items():
+            model.add_hint(v, int(where[i] == h))
+            if where[i] == h:
+                home.append(v)
+    for key, c in count_of.items():
+        model.add_hint(c, counts.get(key, 0))
+    return home
+
+
+def target_plan(
+    inst: Instance, term: OverlapTerm, packing: Packing, near: Sequence[int], seed: int = 0
+) -> list[int] | None:
+    """A whole plan holding the teams of ``packing`` (e.g. :func:`fewest_below_target`'s),
+    the other learners of each section packed into windows for the teams left.
+
+    Each packed team takes the team of ``near`` (a plan) it shares most learners
+    with among those whose size bounds it fits, largest packed teams first; the
+    learners left over are packed into the windows they share
+    (:func:`greedy_packing` over their :func:`window_groups`), so that teams
+    outside the packing keep common time where they can, and fill the teams
+    left. None when the packing has no teams or they do not fit the teams'
+    sizes.
+    """
+    if not packing.teams:
+        return None
+    rng = random.Random(seed)
+    plan = [-1] * inst.n
+    for s in range(len(inst.section_names)):
+        teams = inst.teams_of_section(s).tolist()
+        members = [i for i in range(inst.n) if int(inst.section[i]) == s]
+        if not teams or not members:
+            continue
+        free = set(teams)
+        packed = sorted(
+            (team for team in packing.teams if int(inst.section[team[0]]) == s),
+            key=lambda team: (-len(team), team),
+        )
+        for team in packed:
+            shared: dict[int, int] = {}
+            for i in team:
+                shared[near[i]] = shared.get(near[i], 0) + 1
+            fits = [t for t in free if int(inst.team_lo[t]) <= len(team) <= int(inst.team_hi[t])]
+            if not fits:
+                return None
+            t = max(fits, key=lambda u: (shared.get(u, 0), -u))
+            free.discard(t)
+            for i in team:
+                plan[i] = t
+        rest = [i for i in members if plan[i] < 0]
+        spare = sorted(free)
+        room_lo = sum(int(inst.team_lo[t]) for t in spare)
+        room_hi = sum(int(inst.team_hi[t]) for t in spare)
+        if not room_lo <= len(rest) <= room_hi:
+            return None
+        groups = window_groups(inst, rest, term.block)
+        got = _best_greedy(rest, groups, _kinds(inst, spare), inst.avoid_adj, rng, NEAR_TRIES)
+        for i, t in enumerate(_as_plan(inst, rest, spare, got or [])):
+            if t >= 0:
+                plan[i] = t
+    return plan if all(t >= 0 for t in plan) else None
 
 
 def fewest_without_time(

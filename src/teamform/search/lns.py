@@ -285,6 +285,9 @@ PACKING_WORK = 1.0
 #: take a whole budget): a constant, never a share of the budget, so that a longer run
 #: goes through the same packings as a shorter one before going further.
 PACKING_WALL = 3.0
+#: CP-SAT's deterministic time for the packing that guides target repairs (on the
+#: clock at most PACKING_WALL seconds of it, and no more than is left).
+TARGET_PACKING_WORK = 2.0
 #: Above this many teams CP-SAT's packing takes longer than a search budget: no proof.
 PACKING_MAX_TEAMS = 64
 #: Above this many learners even the greedy packing near the plan does (about 1 s at
@@ -382,7 +385,11 @@ def steep_overlap(state: TeamState, overlap: OverlapTerm | None) -> OverlapTerm 
     A move or swap changes two teams and gains at most what they cost in the
     other criteria; so a step worth twice the most any team of ``state`` costs
     in them (or the criterion's own step, if larger) makes losing a team's last
-    hour a loss in every case that plan knows. The search uses it for its moves
+    hour a loss in every case that plan knows. The step for a team below the
+    target is raised to the same, so that no move trades a team's target for
+    them either, while a team just below it outweighs two average teams
+    (:func:`time_worth_it` at ``need - 1`` slots): then the criterion itself
+    puts few teams below the target first. The search uses it for its moves
     only: plans are still compared by the objective. None when the criterion
     has no such step, the plan breaks a hard rule, or projects are chosen per
     team (the copy would share their decisions).
@@ -396,16 +403,26 @@ def steep_overlap(state: TeamState, overlap: OverlapTerm | None) -> OverlapTerm 
         for t, m in enumerate(state.members)
     )
     step = -(-2 * others // overlap.coefficient)
-    if step <= overlap.none_step:
+    # the same for a team falling below the target, where its step says few teams
+    # below it come first (a team below it outweighs two average teams)
+    below = (
+        step
+        if overlap.below_step and time_worth_it(state, overlap, overlap.need - 1)
+        else overlap.below_step
+    )
+    if step <= overlap.none_step and below <= overlap.below_step:
         return None
     steep = copy.copy(overlap)
-    steep.none_step = step
+    steep.below_step = max(below, overlap.below_step)
+    # a swap that takes a team's last hour can bring the other team to the target:
+    # the loss outweighs that gain, whatever the two teams' hours
+    steep.none_step = max(step, overlap.none_step) + steep.below_step - overlap.below_step
     return steep
 
 
-def time_worth_it(state: TeamState, overlap: OverlapTerm) -> bool:
-    """Whether a team without common time costs, in the objective, at least what
-    two teams cost on average in the other criteria.
+def time_worth_it(state: TeamState, overlap: OverlapTerm, common: int = 0) -> bool:
+    """Whether a team without common time (with ``common`` slots of it) costs, in
+    the objective, at least what two teams cost on average in the other criteria.
 
     The least change that gives such a team common time is a swap, which
     rebuilds two teams; a plan's average team is what a rebuilt team costs in
@@ -413,14 +430,15 @@ def time_worth_it(state: TeamState, overlap: OverlapTerm) -> bool:
     packing start and the steep moves (:func:`steep_overlap`) run while the
     criterion's own step for a team without common time outweighs that: where
     the other criteria weigh more, the moves must stay free to trade common
-    time for them.
+    time for them. With ``common = need - 1``, the same for a team just below
+    the target: the target start and the steep step for teams below it.
     """
     k = len(state.members)
     if not k or not overlap.coefficient:
         return False
     mine = sum(overlap.team_penalty(m, t) for t, m in enumerate(state.members))
     others = state.soft_cost - overlap.coefficient * mine
-    return overlap.coefficient * overlap.shortfall_penalty(0) * k >= 2 * others
+    return overlap.coefficient * overlap.shortfall_penalty(common) * k >= 2 * others
 
 
 def improve(
@@ -462,7 +480,13 @@ def improve(
     common time (:func:`~teamform.search.common_time.time_repair` with
     ``target``; kept only when the objective improves, which it may not: a team
     reaching the target gains one step and the hours it lacked, and the other
-    criteria may lose more); then a few teams short of common time are re-assigned exactly
+    criteria may lose more); when none of those is kept, on cohorts of up to
+    :data:`PACKING_MAX_TEAMS` teams, a packing of the plan into the sets sharing
+    the target's hours and the windows at once, near it, with no more teams
+    without common time (:func:`~teamform.search.common_time.fewest_below_with_time`,
+    at most :data:`PACKING_WALL` seconds on the clock) gives the plan
+    to try (kept if the objective improves), else the parts of its regrouping
+    are repaired in turn from it; then a few teams short of common time are re-assigned exactly
     with the teams their members could join (:func:`repair_neighbourhood`; the
     same learners never twice); then the teams out of the motivation range,
     furthest off first, are regrouped exactly with partners that could even
@@ -483,10 +507,12 @@ def improve(
     :data:`PACKING_WALL` seconds on the clock (and no more than is left).
     """
     from teamform.search.common_time import (
+        fewest_below_with_time,
         fewest_without_time,
         packing_neighbourhoods,
         packing_plan,
         regroup,
+        target_plan,
         time_neighbourhood,
         time_repair,
     )
@@ -518,6 +544,11 @@ def improve(
     # time repairs' share: past the first pass, at most a share of all work, so
     # that annealing keeps time for the other criteria
     share = RepairShare(REPAIRS_PER_ROUND * 2 * atom, clock=units is None)
+
+    # plans the guided target repair packed already, and per count of teams without
+    # common time the fewest below the target its packing proved
+    packed: set[int] = set()
+    target_floor: dict[int, int] = {}
 
     def over_share() -> bool:
         return share.over(used)
@@ -587,7 +618,7 @@ def improve(
         short, _ = _short_teams(state, terms)
         if len(short) <= below_floor:
             return
-        done = 0
+        done, gained = 0, False
         for team in reversed(short):
             if done >= TARGET_REPAIRS_PER_ROUND or out_of_budget() or over_share():
                 break
@@ -599,9 +630,53 @@ def improve(
                 continue
             tried.add(key)
             done += 1
-            repair(teams, TIME_REPAIR_WORK, 2 * atom, target=True)
-        if done:
+            gained |= repair(teams, TIME_REPAIR_WORK, 2 * atom, target=True)
+        if not gained:
+            gained = guided_target_repair(len(short))
+        if done or gained:
             reload()
+
+    def guided_target_repair(below_now: int) -> bool:
+        # a packing of the plan into the sets sharing the target's hours and the
+        # windows at once, with no more teams without common time, near the plan
+        # (CP-SAT keeps the learners of its teams in their sets where it can); the
+        # plan it gives, kept if the objective improves, else each part of its
+        # regrouping in turn, from the packing's plan
+        nonlocal used, target_floor
+        assert overlap is not None
+        empty = len(_empty_teams(state, overlap))
+        if inst.k > PACKING_MAX_TEAMS or target_floor.get(empty, 0) >= below_now:
+            return False
+        plan_key = hash(tuple(state.assign))
+        if plan_key in packed or out_of_budget() or over_share():
+            return False
+        packed.add(plan_key)
+        began = time.perf_counter()
+        packing = fewest_below_with_time(
+            inst, overlap, empty, time_limit=TARGET_PACKING_WORK, workers=workers, seed=seed,
+            deterministic=True, near=state.assign,
+            wall_limit=(
+                None if units is not None
+                else min(PACKING_WALL, max(0.0, deadline - time.perf_counter()))
+            ),
+        )  # fmt: skip
+        used += 4 * atom
+        share.charge(4 * atom, time.perf_counter() - began)
+        if packing.optimal:
+            target_floor[empty] = packing.found
+        if packing.found >= below_now:
+            return False
+        plan = target_plan(inst, overlap, packing, state.assign, seed)
+        if plan is not None and regroup(state, list(range(inst.k)), plan):
+            return True
+        gained = False
+        for teams in packing_neighbourhoods(state, packing):
+            if out_of_budget() or over_share():
+                break
+            if 1 < len(teams) <= 4 * TIME_REPAIR_TEAMS:
+                hint = packing_plan(state, packing, teams)
+                gained |= repair(teams, TIME_REPAIR_WORK * 2, 4 * atom, hint, target=True)
+        return gained
 
     def near_packing() -> Packing | None:
         # a packing of learners into windows near the plan: which teams to regroup
