@@ -798,6 +798,10 @@ def improve(
 
     regroup_used = 0
     if overlap is not None:
+        # the swaps first: a packing near the plan takes about 1 s at 2 000 learners,
+        # and may not be needed after them
+        if not state.hard_violations and len(_empty_teams(state, overlap)) > floor:
+            swaps()
         packing_start()
     # the moves see a team's last common hour as dearer than anything else two
     # teams could gain (steep_overlap); plans are still judged by the objective.
@@ -908,9 +912,10 @@ def _restore(state: TeamState, assignment: Sequence[int]) -> None:
     state.set_teams(changed, members)
 
 
-#: Least wall time left for the swaps toward a window before the Python search
-#: (setting them up takes about 0.2 s at 50 000 learners under load).
-SWAP_MIN_SECONDS = 0.5
+#: Least wall time left, per learner, for the swaps toward a window before the
+#: Python search: setting them up takes 0.1-0.2 s at 50 000 learners under load,
+#: and the deadline is checked after that, between teams.
+SWAP_SECONDS_PER_LEARNER = 1e-5
 
 
 def _swaps_for_time(state: TeamState, terms: Sequence[Term], deadline: float | None) -> None:
@@ -1019,7 +1024,7 @@ def run_lns(
                 for term, d in zip(state.terms, saved, strict=True):
                     if d is not None:
                         term.restore(d)
-        if deterministic or deadline - time.perf_counter() >= SWAP_MIN_SECONDS:
+        if deterministic or deadline - time.perf_counter() >= SWAP_SECONDS_PER_LEARNER * inst.n:
             _swaps_for_time(state, terms, None if deterministic else deadline)
             keep_best()
         ls = LocalSearch(state, rng)
