@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+from typing import Any
 
 import pytest
 
@@ -179,3 +180,35 @@ def test_give_intrinsic_with_costs_only_lowers_them() -> None:
     _, fresh = _lacking_instance()
     assert give_intrinsic(inst, fresh, lambda m, t: -sum(inst.intrinsic[m] ** 2)) == (0, 0)
     assert fresh == [i // 4 for i in range(16)]
+
+
+def test_python_construction_narrows_its_window_to_the_time_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the kernel not ready: growing teams in Python (about 0.2 s here by the estimate)
+    # would take more than a quarter of a 0.5 s budget, so each pick looks at fewer
+    import time
+
+    from teamform.search import construct as construction
+    from teamform.search.kernels import collecting
+
+    monkeypatch.setattr(construction, "usable", lambda *args, **kw: False)
+    d = "instances/synthetic/n500_s1"
+    roster = load_roster(f"{d}/roster.csv", avoid=f"{d}/avoid.csv", prefer=f"{d}/prefer.csv")
+    inst = build_instance(roster, FormationModel.from_toml("models/collaborative.toml"))
+    windows: list[int] = []
+    original = construction._grow_python
+
+    def grow(*args: Any) -> Any:
+        windows.append(args[-1])
+        return original(*args)
+
+    monkeypatch.setattr(construction, "_grow_python", grow)
+    for budget, narrower in ((0.5, True), (100.0, False)):
+        windows.clear()
+        with collecting(deadline=time.perf_counter() + budget):
+            start = construct(inst, seed=0)
+        (window,) = windows
+        assert (construction._NARROWEST <= window < 48) if narrower else window == 48
+        assert validate(inst, start, build_terms(inst)).ok  # sizes and avoid pairs
+        assert min(_intrinsic_per_team(inst, start)) >= 1

@@ -30,11 +30,17 @@ from teamform.criteria.motivation import MotivationTerm
 from teamform.criteria.overlap import mask_matrix
 from teamform.instance import Instance
 from teamform.search.bitsets import pairs_csr
-from teamform.search.kernels import usable
+from teamform.search.kernels import seconds_left, usable
 
 #: The Python construction's time per learner (0.34 ms at 2 000 learners under a
 #: load of 4.5 on 2 cores; less on smaller cohorts), rounded up.
 _PYTHON_SECONDS_PER_LEARNER = 4e-4
+#: Largest share of the solve's time left that growing teams in Python may take, the
+#: window it is estimated for (the default of :func:`_grow_teams`), and the narrowest
+#: window a short time left gives it (the teams' cost grows by half at 12 learners).
+_PYTHON_SHARE = 0.25
+_WINDOW = 48
+_NARROWEST = 12
 
 
 def availability_angle(masks: list[int]) -> np.ndarray:
@@ -490,7 +496,18 @@ def _grow_teams(
     # the Python construction makes the same teams; below a few thousand learners
     # it takes less than loading the kernel from the cache
     kernel = ("teamform.search.construct_kernels", "_grow_kernel")
-    if usable(kernel, "construction in Python", _PYTHON_SECONDS_PER_LEARNER * inst.n):
+    python_seconds = _PYTHON_SECONDS_PER_LEARNER * inst.n * window / _WINDOW
+    left = seconds_left()
+    # where the kernel is not ready and growing teams in Python would take much of the
+    # time left (seconds at 50 000 learners), each pick looks at fewer learners: its
+    # cost is in proportion to the window, the teams a little worse
+    narrow = window
+    if left is not None and python_seconds > _PYTHON_SHARE * left:
+        narrow = max(_NARROWEST, min(window, int(window * _PYTHON_SHARE * left / python_seconds)))
+    path = "construction in Python" + (
+        f" (window {narrow}, not {window})" if narrow < window else ""
+    )
+    if usable(kernel, path, python_seconds):
         from teamform.search.construct_kernels import _grow_kernel
 
         aptr, aidx = pairs_csr(inst.n, inst.avoid)
@@ -520,7 +537,7 @@ def _grow_teams(
             sizes,
             lo.tolist(),
             hi.tolist(),
-            window,
+            narrow,
         )
     team_ids = np.asarray(teams, dtype=np.int64)
     placed = team_at >= 0

@@ -182,6 +182,14 @@ def _load_in_time(group: str, python_path: str) -> bool:
     return False
 
 
+def seconds_left() -> float | None:
+    """Seconds of the current solve's wall-clock limit left (None: no such limit)."""
+    watch = _WATCH.get()
+    if watch is None or watch.deadline is None:
+        return None
+    return watch.deadline - time.perf_counter()
+
+
 def _time_to_load(least: float = LOAD_FLOOR) -> bool:
     """Whether the current solve has ``least`` seconds left to load kernels from the cache."""
     watch = _WATCH.get()
