@@ -148,6 +148,8 @@ def spread_check(directory: Path, result: dict[str, Any]) -> dict[str, Any]:
         # off learners in teams short of common time whose narrowest hours hold
         # more intrinsic learners than the teams they fill can take in range
         "off_confined": sum(c.off for c in checks if c.group),
+        # off learners whose cheapest fix near them leaves a team without common time
+        "off_emptying": sum(c.off for c in priced if c.emptied),
     }
 
 
@@ -193,14 +195,20 @@ def run(
 
 
 def verdict(row: dict[str, Any]) -> str:
-    """What a run off the motivation bound says about the bound, from both checks."""
+    """What a run off the motivation bound says about the bound, from both checks,
+    and why it is not reached: missed by the search, or traded (the reason)."""
     if row["off_missed"] or row.get("first_cost", 0) < 0:
         return "missed"  # a cheaper plan exists, near a team or over the cohort
+    why = ""
+    if row.get("off_emptying"):
+        why = f"; {row['off_emptying']} only by leaving a team without common time"
+    elif row.get("off_unpriced"):
+        why = f"; {row['off_unpriced']} with no plan in range near them"
     if "first_cost" not in row:
-        return "traded near each team (no run with motivation first)"
+        return "traded near each team (no run with motivation first)" + why
     if row["first_off"] <= row["motivation_bound"]:
-        return f"traded: the bound costs {row['first_cost']:+g} in the plan found at it"
-    return "traded near each team; no plan at the bound found"
+        return f"traded: the bound costs {row['first_cost']:+g} in the plan found at it" + why
+    return "traded near each team; no plan at the bound found" + why
 
 
 def _seconds(value: float | None) -> str:
@@ -261,16 +269,18 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             "(`spread_checks`), against what they cost now. Traded: learners off whose fix there",
             "costs the other criteria more than it gains; missed: a cheaper plan in range exists",
             "there; confined: off in a team short of common time, among learners whose hours lie",
-            "within its narrowest member's. Over the whole cohort: the same run with motivation",
-            f"weighing {MOTIVATION_FIRST} times as much, its plan scored at the model's weights:",
+            "within its narrowest member's; fix empties a team: off learners whose cheapest fix",
+            "there leaves a team without common time. Over the whole cohort: the same run with",
+            f"motivation weighing {MOTIVATION_FIRST} times as much, its plan scored at the model's",
+            "weights:",
             "learners it leaves off and what it costs more than the run's plan (negative: less,",
             "so the run missed it). Bound: reaching it costs at least the least of that cost and",
             "the local fix costs, as far as the search can tell; missed where either is negative.",
             "",
             "| learners | limit | seed | version | motivation (bound) | teams off | traded "
-            "| missed | not priced | least fix cost (points) | confined "
+            "| missed | not priced | least fix cost (points) | confined | fix empties a team "
             "| motivation first: off | its cost (points) | verdict |",
-            "|" + "---:|" * 3 + "---|" + "---:|" * 9 + "---|",
+            "|" + "---:|" * 3 + "---|" + "---:|" * 10 + "---|",
         ]
         for r in checked:
             cost = "-" if r["fix_cost_min"] is None else f"{r['fix_cost_min']:+g}"
@@ -279,7 +289,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
                 f"| {r['n']} | {r['limit_s']:g} s | {r['seed']} | {r['version']} "
                 f"| {r['motivation']:g} ({r['motivation_bound']:g}) | {r['off_teams']} "
                 f"| {r['off_traded']} | {r['off_missed']} | {r['off_unpriced']} | {cost} "
-                f"| {r['off_confined']} | {first} | {verdict(r)} |"
+                f"| {r['off_confined']} | {r.get('off_emptying', '-')} | {first} | {verdict(r)} |"
             )
     mine = [r for r in rows if r["version"] == "this"]
     off = [r for r in mine if not r["at_bound"]]

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
 from test_compiled import preset_instance
 
-from teamform.criteria import OverlapTerm, build_terms
+from conftest import learner, make_instance
+from teamform.criteria import MotivationTerm, OverlapTerm, Term, build_terms
+from teamform.instance import Instance
 from teamform.search import kernels
+from teamform.search.compiled import CompiledLocalSearch
 from teamform.search.construct import construct
-from teamform.search.lns import epoch_steps, repair_neighbourhood, run_lns, steep_overlap
+from teamform.search.lns import (
+    _restore,
+    epoch_steps,
+    repair_neighbourhood,
+    run_lns,
+    steep_motivation,
+    steep_overlap,
+)
 from teamform.search.local import TeamState
 from teamform.validate import validate
 
@@ -202,3 +213,91 @@ def test_the_packing_s_wall_limit_does_not_depend_on_the_budget(
         with pytest.raises(_Stop):
             run_lns(inst, terms, start, time_limit=limit, seed=0)
     assert walls == [lns.PACKING_WALL, lns.PACKING_WALL]
+
+
+def _skills_against_spread() -> tuple[Instance, list[Term]]:
+    """Two teams of four, two intrinsic learners (one each in range), skills weighing
+    far more than the spread. Skills 2 and 5 for the intrinsic learners, 1, 3, 1, 4, 4, 4
+    for the others: target 12 a team; both intrinsic learners together make 12 with 1 and
+    4 (skills even), apart the least skill penalty is 2 (13 and 11)."""
+    skill = {"i0": 2, "i1": 5, "a": 1, "b": 3, "c": 1, "d": 4, "e": 4, "f": 4}
+    records = [
+        learner(lid, skills={"s": s}, motivation="intrinsic" if lid[0] == "i" else "imposed")
+        for lid, s in skill.items()
+    ]
+    crit = {"motivation": {"weight": 30}, "skill_balance": {"weight": 400}}
+    inst = make_instance(records, crit, team={"size": 4})
+    return inst, build_terms(inst)
+
+
+def _least_skill_at_bound(inst: Instance, terms: list[Term]) -> int:
+    """The least skill penalty of a plan with one intrinsic learner in each team."""
+    splits = (
+        [0 if i in team else 1 for i in range(inst.n)]
+        for team in itertools.combinations(range(inst.n), 4)
+        if (0 in team) != (1 in team)
+    )
+    return min(validate(inst, a, terms).penalties["skill_balance"] for a in splits)
+
+
+def _spread_off(state: TeamState) -> int:
+    term = next(t for t in state.terms if isinstance(t, MotivationTerm))
+    return sum(term.team_penalty(m, t) for t, m in enumerate(state.members))
+
+
+def test_the_steep_moves_keep_the_spread_and_improve_inside_it() -> None:
+    # teams {i0, a, b, c} (skills 7) and {i1, d, e, f} (17): swapping i0 for a 4 evens
+    # the skills more than the spread costs, which the objective takes; swapping a 1 for
+    # a 4 evens them as well, and keeps one intrinsic learner in each team
+    inst, terms = _skills_against_spread()
+    motivation = next(t for t in terms if isinstance(t, MotivationTerm))
+    state = TeamState(inst, terms, [0, 1, 0, 0, 0, 1, 1, 1])
+    assert _spread_off(state) == 0
+    steep = steep_motivation(state, motivation)
+    assert steep is not None and steep.coefficient > motivation.coefficient
+    moving = TeamState(inst, [steep if t is motivation else t for t in terms], state.assign)
+    plain_out = steep_out = inside = 0
+    for i in range(inst.n):
+        for j in range(i + 1, inst.n):
+            if state.assign[i] == state.assign[j]:
+                continue
+            delta, new_t, new_u, _, _ = moving.swap_delta(i, j)
+            if any(motivation.team_penalty(m, 0) for m in (new_t, new_u)):
+                plain_out += state.swap_delta(i, j)[0] < 0
+                steep_out += delta < 0
+            else:
+                inside += delta < 0
+    assert plain_out > 0 and steep_out == 0 and inside > 0
+    # the compiled search on the steep criterion: skills as even as the bound allows
+    search = CompiledLocalSearch(moving, seed=0)
+    search.run(max_steps=2000, temp=0.0)
+    _restore(state, moving.assign)
+    assert _spread_off(state) == 0
+    check = validate(inst, state.assign, terms)
+    assert check.ok and check.penalties["skill_balance"] == _least_skill_at_bound(inst, terms)
+    assert check.objective == state.total
+
+
+def test_the_steep_moves_reach_the_bound_the_objective_would_trade() -> None:
+    # teams {i0, i1, a, b} (skills 11) and {c, d, e, f} (13): plain descent evens the
+    # skills (b for d) and keeps both intrinsic learners together, which the objective
+    # prefers; the steep moves bring the spread to its bound, at the least skill penalty
+    # there. That costs more: plans are still compared by the objective, so the search
+    # keeps whichever is cheaper
+    inst, terms = _skills_against_spread()
+    motivation = next(t for t in terms if isinstance(t, MotivationTerm))
+    start = [0, 0, 0, 0, 1, 1, 1, 1]
+    plain = TeamState(inst, terms, start)
+    CompiledLocalSearch(plain, seed=0).run(max_steps=2000, temp=0.0)
+    assert _spread_off(plain) == 2
+    assert validate(inst, plain.assign, terms).penalties["skill_balance"] == 0
+    state = TeamState(inst, terms, start)
+    steep = steep_motivation(state, motivation)
+    assert steep is not None
+    moving = TeamState(inst, [steep if t is motivation else t for t in terms], start)
+    CompiledLocalSearch(moving, seed=0).run(max_steps=2000, temp=0.0)
+    _restore(state, moving.assign)
+    assert _spread_off(state) == 0
+    check = validate(inst, state.assign, terms)
+    assert check.ok and check.penalties["skill_balance"] == _least_skill_at_bound(inst, terms)
+    assert check.objective > validate(inst, plain.assign, terms).objective

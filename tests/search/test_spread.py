@@ -164,6 +164,8 @@ def test_check_prices_the_fix_where_common_time_forbids_it() -> None:
     # the only plan in range pairs each Monday learner with a Tuesday one
     fixed = validate(inst, [0, 1, 0, 1], terms).objective - validate(inst, start, terms).objective
     assert first.extra == second.extra == fixed > 0
+    # and that plan leaves both teams without common time, where both have some now
+    assert first.emptied == second.emptied == 2
     assert spread_assignment(inst, terms, start, None) is None  # so the search keeps it
 
 

@@ -272,6 +272,11 @@ MOTIVATION_SHARE = 0.25
 #: Of the whole budget, at most this much is kept at the end for a last round of
 #: those regroupings on the best plan (as much as the last round took, per team off).
 MOTIVATION_RESERVE = 0.1
+#: Where the time repairs before the first annealing epoch gave teams common time, the
+#: moves keep the motivation spread (:func:`steep_motivation`) from this epoch on:
+#: the first moves freely, for the teams still without common time, which weigh more
+#: than the spread. Elsewhere they keep it from the first epoch.
+SPREAD_EPOCH = 1
 #: Teams of a time repair's neighbourhood, and CP-SAT's deterministic time for its solves.
 TIME_REPAIR_TEAMS = 8
 TIME_REPAIR_WORK = 0.2
@@ -378,7 +383,9 @@ def _short_teams(state: TeamState, terms: Sequence[Term]) -> tuple[list[int], li
     return [t for c, t in have if c < term.need], [t for c, t in have if c == 0]
 
 
-def steep_overlap(state: TeamState, overlap: OverlapTerm | None) -> OverlapTerm | None:
+def steep_overlap(
+    state: TeamState, overlap: OverlapTerm | None, above: int = 0
+) -> OverlapTerm | None:
     """The overlap criterion with a step for a team without common time so steep
     that no move or swap trades a team's last common hour for the other criteria.
 
@@ -390,9 +397,11 @@ def steep_overlap(state: TeamState, overlap: OverlapTerm | None) -> OverlapTerm 
     them either, while a team just below it outweighs two average teams
     (:func:`time_worth_it` at ``need - 1`` slots): then the criterion itself
     puts few teams below the target first. The search uses it for its moves
-    only: plans are still compared by the objective. None when the criterion
-    has no such step, the plan breaks a hard rule, or projects are chosen per
-    team (the copy would share their decisions).
+    only: plans are still compared by the objective. ``above``: what else a
+    move may gain at most (objective units), which both steps outweigh too
+    (:func:`steep_motivation`'s two learners). None when the criterion has no
+    such step, the plan breaks a hard rule, or projects are chosen per team
+    (the copy would share their decisions).
     """
     if overlap is None or not overlap.none_step or not overlap.coefficient:
         return None
@@ -402,7 +411,7 @@ def steep_overlap(state: TeamState, overlap: OverlapTerm | None) -> OverlapTerm 
         state.cost[t] - overlap.coefficient * overlap.team_penalty(m, t)
         for t, m in enumerate(state.members)
     )
-    step = -(-2 * others // overlap.coefficient)
+    step = -(-(2 * others + above) // overlap.coefficient)
     # the same for a team falling below the target, where its step says few teams
     # below it come first (a team below it outweighs two average teams)
     below = (
@@ -417,6 +426,47 @@ def steep_overlap(state: TeamState, overlap: OverlapTerm | None) -> OverlapTerm 
     # a swap that takes a team's last hour can bring the other team to the target:
     # the loss outweighs that gain, whatever the two teams' hours
     steep.none_step = max(step, overlap.none_step) + steep.below_step - overlap.below_step
+    return steep
+
+
+def steep_motivation(
+    state: TeamState, motivation: MotivationTerm | None, overlap: OverlapTerm | None = None
+) -> MotivationTerm | None:
+    """The motivation criterion with a cost per learner off the even spread so
+    steep that no move or swap takes a team out of its intrinsic range for the
+    other criteria, and every move that brings one into it is worth it, save
+    a team's first common hour.
+
+    As for :func:`steep_overlap`: a move or swap changes two teams and gains at
+    most what they cost in the other criteria, so twice the most any team of
+    ``state`` costs in them is more than any move can gain there. Left out of
+    that: the step of ``overlap`` for a team without common time, which stays
+    dearer than the spread (the caller makes it steeper still). Once every team
+    is in range the moves then stay at the bound and improve the other criteria
+    inside it (a swap of like for like, or of an intrinsic learner for an
+    imposed one between teams that both stay in range). The search uses it
+    for its moves only: plans are still compared by the objective. None when
+    the criterion has no weight, the plan breaks a hard rule, or projects are
+    chosen per team.
+    """
+    if motivation is None or not motivation.coefficient or motivation.hard:
+        return None
+    if state.hard_violations or state.deciding:
+        return None
+    empty = 0 if overlap is None else overlap.coefficient * overlap.none_step
+    others = max(
+        state.cost[t]
+        - motivation.coefficient * motivation.team_penalty(m, t)
+        - (empty if empty and overlap is not None and overlap.common_slots(m) == 0 else 0)
+        for t, m in enumerate(state.members)
+    )
+    per_learner = 2 * others
+    if per_learner <= motivation.coefficient:
+        return None
+    steep = copy.copy(motivation)
+    # the coefficient follows the weight (per natural unit, scaled): one more
+    # than needed, so that rounding never leaves it below ``per_learner``
+    steep.weight = (per_learner + 1) / (OBJECTIVE_SCALE * motivation.unit)
     return steep
 
 
@@ -803,14 +853,29 @@ def improve(
         if not state.hard_violations and len(_empty_teams(state, overlap)) > floor:
             swaps()
         packing_start()
+    empty_at_start = 0 if overlap is None else len(_empty_teams(state, overlap))
     # the moves see a team's last common hour as dearer than anything else two
     # teams could gain (steep_overlap); plans are still judged by the objective.
     # Only where time repairs run too: where skills weigh more, the moves must be
     # free to trade common time for them
-    steep = steep_overlap(state, overlap) if overlap is not None and worth_it() else None
-    moving = state
-    if steep is not None:
-        moving = TeamState(inst, [steep if t is overlap else t for t in terms], state.assign)
+    steep_on = overlap is not None and worth_it()
+
+    def moves(spread: MotivationTerm | None) -> TeamState:
+        # the plan as the moves see it: with ``spread`` (steep_motivation), a learner
+        # off the even spread dearer than anything two teams could gain in the
+        # other criteria, and a team's last common hour dearer still
+        seen = state
+        if spread is not None:
+            seen = TeamState(inst, [spread if t is motivation else t for t in terms], state.assign)
+        # a move changes the spread of two teams by one learner each at most (the
+        # plan's own costs, at the objective's weights, bound the rest of a gain)
+        above = 0 if spread is None else 2 * spread.coefficient
+        steep = steep_overlap(state, overlap, above) if steep_on else None
+        if steep is not None:
+            seen = TeamState(inst, [steep if t is overlap else t for t in seen.terms], state.assign)
+        return seen
+
+    moving = moves(None)
     search = CompiledLocalSearch(moving, seed)
 
     def reload() -> None:
@@ -822,7 +887,17 @@ def improve(
     if overlap is not None:
         time_repairs()
     epoch = 0
+    # the moves keep the motivation spread once they reach it (steep_motivation): from
+    # the first epoch, or, when the time repairs gave teams common time, from the
+    # second, after one epoch of free moves for the teams still without it
+    mended = overlap is not None and len(_empty_teams(state, overlap)) < empty_at_start
+    spread_from = SPREAD_EPOCH if mended else 0
     while not out_of_budget():
+        if epoch == spread_from and motivation is not None:
+            spread = steep_motivation(state, motivation, overlap)
+            if spread is not None:
+                moving = moves(spread)
+                search = CompiledLocalSearch(moving, seed)
         length = epoch_steps(inst, epoch)
         done = 0
         while done < length and not out_of_budget() and not last_round():

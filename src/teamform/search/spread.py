@@ -515,7 +515,8 @@ class SpreadCheck:
     motivation spread gains. None: no such plan among these teams. ``group``
     and ``group_intrinsic`` count the learners whose hours lie within the
     team's narrowest member's (with it), when the team is short of common
-    time: teams holding them are all short of it too.
+    time: teams holding them are all short of it too. ``emptied``: how many
+    more of ``teams`` that cheapest plan in range leaves without any common time.
     """
 
     team: int
@@ -524,6 +525,9 @@ class SpreadCheck:
     teams: tuple[int, ...]
     group: int
     group_intrinsic: int
+    #: teams without common time in that cheapest plan in range, minus those among
+    #: ``teams`` now (None: no such plan): above 0, the fix costs teams their last hour
+    emptied: int | None = None
 
 
 def spread_checks(state: TeamState, term: MotivationTerm, seed: int = 0) -> list[SpreadCheck]:
@@ -542,6 +546,7 @@ def spread_checks(state: TeamState, term: MotivationTerm, seed: int = 0) -> list
         lo, hi = term.target(team)
         size = len(members)
         best: tuple[int | None, tuple[int, ...]] = (None, (team,))
+        emptied: int | None = None
 
         def in_range(rows: np.ndarray, lo: int = lo, hi: int = hi) -> np.ndarray:
             count = intrinsic[rows].sum(axis=1)
@@ -560,6 +565,12 @@ def spread_checks(state: TeamState, term: MotivationTerm, seed: int = 0) -> list
             extra = found[1] - sum(state.cost[u] for u in teams)
             if best[0] is None or extra < best[0]:
                 best = (extra, tuple(teams))
+                if overlap is not None:
+                    emptied = sum(
+                        int(overlap.common_slots(found[0][u]) == 0)
+                        - int(overlap.common_slots(state.members[u]) == 0)
+                        for u in teams
+                    )
         group, group_intrinsic = 0, 0
         if overlap is not None and overlap.team_penalty(members, team):
             narrow = min((masks[i] for i in members), key=lambda m: (m.bit_count(), m))
@@ -567,7 +578,13 @@ def spread_checks(state: TeamState, term: MotivationTerm, seed: int = 0) -> list
             group, group_intrinsic = len(inside), int(intrinsic[inside].sum())
         checks.append(
             SpreadCheck(
-                team, term.team_penalty(members, team), best[0], best[1], group, group_intrinsic
+                team,
+                term.team_penalty(members, team),
+                best[0],
+                best[1],
+                group,
+                group_intrinsic,
+                emptied,
             )
         )
     return checks
