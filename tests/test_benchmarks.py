@@ -181,12 +181,17 @@ def test_motivation_first_says_what_the_bound_costs(
         }
 
     # each team with one intrinsic learner (the range is 1-1) puts a Tuesday learner
-    # with a Monday one in both teams: no common hour, 3 h short + 1 + 12 h, at 40
-    # points, in each team; both intrinsic learners together cost 2 x 30 points
+    # with a Monday one in both teams: no common hour, the target short plus the steps
+    # for a team below it and without any, at the preset's weight, in each team; both
+    # intrinsic learners together cost 2 x 30 points
     by_day = result({"i1": 0, "i2": 0, "m1": 0, "m2": 0, "t1": 1, "t2": 1, "t3": 1, "t4": 1})
     in_range = result({"i1": 0, "i2": 1, "m1": 0, "m2": 0, "t1": 0, "t2": 1, "t3": 1, "t4": 1})
     assert (by_day["objective"], by_day["motivation"]) == (60, 2)
-    assert (in_range["objective"], in_range["motivation"]) == (2 * 16 * 40, 0)
+    preset_path = Path(__file__).parent.parent / "models/collaborative.toml"
+    overlap = tomllib.loads(preset_path.read_text())["criteria"]["overlap"]
+    short = sum(overlap[k] for k in ("hours", "below", "none"))
+    weight = overlap["weight"]
+    assert (in_range["objective"], in_range["motivation"]) == (2 * short * weight, 0)
     # and no plan in range is cheaper: every one of them, enumerated
     ids = list(inst.ids)
     cheapest = min(
