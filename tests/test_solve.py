@@ -281,8 +281,8 @@ def test_finishing_cost_counts_each_part_once(monkeypatch: pytest.MonkeyPatch) -
         summarised.clear()
         cost = solve.finishing_cost(inst, terms, start, include_writing=writing)
         assert cost == pytest.approx(1.0 + 2.0 + 0.01 * inst.k)
-        # the fixed part, one team to warm up, then the sample (every team of 30)
-        assert summarised == [0, 1, inst.k]
+        # the fixed part, one team to warm up, then the sample (every team of 30), twice
+        assert summarised == [0, 1, inst.k, inst.k]
     reserve = solve._reserve(inst, terms, start, 60.0, False, True)
     assert reserve == pytest.approx(solve._RESERVE_MARGIN * (3.0 + 0.01 * inst.k) + 0.1)
     assert solve._reserve(inst, terms, start, 2.0, False, True) == 2.0  # never past the limit
