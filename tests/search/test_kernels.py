@@ -119,10 +119,14 @@ def test_without_the_mark_of_a_compilation_nothing_is_imported_to_check_the_cach
     assert not kernels._marked("search")
 
 
-def test_a_changed_source_needs_a_new_mark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+# regroup.py holds kernels; construct.py helpers the construction's kernel compiles in
+@pytest.mark.parametrize("name", ["regroup.py", "construct.py"])
+def test_a_changed_source_needs_a_new_mark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     before = kernels._mark_path("search")
-    source = Path(kernels.__file__).with_name("regroup.py")
+    source = Path(kernels.__file__).with_name(name)
     stat = source.stat()
     real_stat = Path.stat
 
@@ -182,3 +186,63 @@ def test_the_kernels_are_loaded_only_with_time_for_it(
     with kernels.collecting(wait=True, deadline=None) as notes:
         assert kernels.get_ready("search", "local search in Python") is None
     assert notes == []
+
+
+def test_what_a_kernel_module_compiles_in_is_followed_through() -> None:
+    # the construction's kernel compiles in construct.py's helpers, and the bitset
+    # kernels (and through them availability.py's constants)
+    assert kernels.compiled_in("teamform.search.construct_kernels") == [
+        "teamform.availability",
+        "teamform.search.bitset_kernels",
+        "teamform.search.construct",
+        "teamform.search.construct_kernels",
+    ]
+    assert "teamform.search.bitset_kernels" in kernels.compiled_in("teamform.search.regroup")
+
+
+_KERNEL = """
+from pathlib import Path
+
+from numba import njit
+
+from pkg.helper import step
+from teamform.search.kernels import tie_caches
+
+_step = njit(cache=True)(step)
+
+
+@njit(cache=True)
+def kernel(x):
+    return _step(x)
+
+
+tie_caches(globals(), [("pkg.helper", Path(__file__).with_name("helper.py"))])
+"""
+
+
+def test_a_kernel_compiling_in_a_changed_helper_is_compiled_again(tmp_path: Path) -> None:
+    # numba checks only the kernel's own file: the helper's change must count too,
+    # or the kernel compiled with the old helper is loaded from the cache
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "kernel.py").write_text(_KERNEL)
+    helper = package / "helper.py"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(SRC)]),
+        "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    code = "from pkg.kernel import kernel; print(kernel(1))"
+    found = []
+    for body, shift in (("x + 1", 0), ("x + 10", 10)):
+        helper.write_text(f"def step(x):\n    return {body}\n")
+        stat = helper.stat()
+        os.utime(helper, ns=(stat.st_atime_ns, stat.st_mtime_ns + shift * 10**9))
+        run = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+        )
+        assert run.returncode == 0, run.stderr
+        found.append(int(run.stdout))
+    assert found == [2, 11]
+    assert list((tmp_path / "cache").rglob("*.nbi"))  # it did use the cache

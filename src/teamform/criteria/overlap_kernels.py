@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit
 
 from teamform.search.bitset_kernels import and_block_slots, block_slots
+from teamform.search.kernels import tie_module
 
 #: Patterns tried by the greedy witness before the exact search.
 _QUICK_LOOK = 64
@@ -321,3 +322,7 @@ def _best_around(common, partners, words, counts, need, block, nodes, value):  #
         common, partners, words[cand], value[cand], counts[cand], need, block, nodes
     )
     return min(need, best if complete else own)
+
+
+# numba checks only this file: the modules compiled in count too
+tie_module(globals())

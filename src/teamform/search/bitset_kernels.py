@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit
 
 from teamform.availability import SLOTS_PER_WEEK
+from teamform.search.kernels import tie_module
 
 
 @njit(cache=True, inline="always")
@@ -89,3 +90,7 @@ def and_block_slots(a: np.ndarray, b: np.ndarray, block: int, scratch: np.ndarra
     for w in range(a.shape[0]):
         scratch[w] = a[w] & b[w]
     return block_slots(scratch, block)
+
+
+# numba checks only this file: the modules compiled in count too
+tie_module(globals())

@@ -12,6 +12,7 @@ from numba import njit
 
 from teamform.search.bitset_kernels import and_block_slots
 from teamform.search.construct import _FAR_LOOK, _REACHES, _fits, _reach
+from teamform.search.kernels import tie_module
 
 #: :func:`_fits` compiled, for the kernel (the Python construction calls it as it is).
 _fits_compiled = njit(cache=True)(_fits)
@@ -207,3 +208,7 @@ def _grow_kernel(  # type: ignore[no-untyped-def]
             for m in range(count):
                 team_at[mpos[m]] = t
     return team_at
+
+
+# numba checks only this file: the modules compiled in count too
+tie_module(globals())

@@ -60,8 +60,20 @@ GROUPS: dict[str, tuple[Kernel, ...]] = {
         ("teamform.search.diversity_ls", "_random_walk_check"),
     ),
 }
-#: Modules whose kernels the groups' kernels compile inline (their source counts too).
-_INLINED = ("teamform.search.bitset_kernels",)
+#: Modules whose code or constants a kernel module's kernels compile in: numba checks
+#: a kernel's cache against its own source file only, so these count too, in the
+#: marks and in numba's cache (:func:`tie_caches`).
+_COMPILED_IN: dict[str, tuple[str, ...]] = {
+    "teamform.search.bitset_kernels": ("teamform.availability",),  # SLOTS_PER_WEEK
+    "teamform.search.compiled": ("teamform.search.bitset_kernels",),
+    "teamform.search.regroup": ("teamform.search.compiled",),  # _team_cost
+    # _fits, _reach and the look-ahead constants
+    "teamform.search.construct_kernels": (
+        "teamform.search.construct",
+        "teamform.search.bitset_kernels",
+    ),
+    "teamform.criteria.overlap_kernels": ("teamform.search.bitset_kernels",),
+}
 
 #: The note of a solve that ran while the kernels compiled.
 NOT_READY = (
@@ -405,22 +417,73 @@ def _group_of(kernel: Kernel) -> str:
     return next((g for g, kernels in GROUPS.items() if kernel in kernels), "search")
 
 
+def compiled_in(module: str) -> list[str]:
+    """``module`` and every module whose code or constants its kernels compile in,
+    directly or through another such module (:data:`_COMPILED_IN`)."""
+    found: set[str] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo.extend(_COMPILED_IN.get(name, ()))
+    return sorted(found)
+
+
+def _source(module: str) -> Path:
+    root = Path(__file__).resolve().parents[1]
+    return root.joinpath(*module.split(".")[1:]).with_suffix(".py")
+
+
+def _stamp(path: Path, name: str) -> str:
+    """What numba's cache checks of a source file: its size and modification time."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return f"{name}:missing"
+    return f"{name}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def tie_caches(namespace: dict[str, object], sources: list[tuple[str, Path]]) -> None:
+    """Tie numba's cache of every kernel defined in ``namespace`` (a kernel module's
+    globals, once its kernels are defined) to ``sources`` as well (name and file of
+    each module whose code or constants they compile in).
+
+    numba finds a cached kernel fresh when the kernel's own file is unchanged,
+    and would load one compiled with an older helper or constant from another
+    file; with the stamps of those files added to what it checks, such a kernel
+    is compiled again. Where numba's cache is laid out otherwise, nothing changes.
+    """
+    extra = tuple(_stamp(path, name) for name, path in sources)
+    if not extra:
+        return
+    module = namespace.get("__name__")
+    for value in list(namespace.values()):
+        if getattr(getattr(value, "py_func", None), "__module__", None) != module:
+            continue  # a kernel of another module (its own file is checked)
+        with contextlib.suppress(AttributeError):
+            cache_file = value._cache._cache_file  # type: ignore[attr-defined]
+            own = cache_file._source_stamp
+            if not (isinstance(own, tuple) and len(own) == 2 and own[1:] == (extra,)):
+                cache_file._source_stamp = (own, extra)
+
+
+def tie_module(namespace: dict[str, object]) -> None:
+    """:func:`tie_caches` for a module of this package, to what it compiles in."""
+    module = str(namespace["__name__"])
+    others = [m for m in compiled_in(module) if m != module]
+    tie_caches(namespace, [(m, _source(m)) for m in others])
+
+
 def _mark_path(group: str) -> Path:
     """The mark that ``group`` was compiled into this cache, for these sources.
 
     numba's cache is valid for a source file of the same size and modification
-    time; so is the mark, which names both for every module of the group.
+    time; so is the mark, which names both for every module of the group and
+    every module whose code or constants their kernels compile in.
     """
-    root = Path(__file__).resolve().parents[1]
-    modules = sorted({m for m, _ in GROUPS[group]} | set(_INLINED))
-    stamps = []
-    for module in modules:
-        try:
-            stat = root.joinpath(*module.split(".")[1:]).with_suffix(".py").stat()
-        except OSError:
-            stamps.append(f"{module}:missing")
-            continue
-        stamps.append(f"{module}:{stat.st_size}:{stat.st_mtime_ns}")
+    modules = sorted({s for m, _ in GROUPS[group] for s in compiled_in(m)})
+    stamps = [_stamp(_source(module), module) for module in modules]
     digest = hashlib.sha256("|".join(stamps).encode()).hexdigest()[:16]
     lock = _lock_path()
     return lock.with_name(f"{lock.stem}-{group}-{digest}.ready")

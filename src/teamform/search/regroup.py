@@ -26,6 +26,7 @@ from numba import njit
 
 from teamform.search.compiled import _team_cost
 from teamform.search.compiled_data import Records
+from teamform.search.kernels import tie_module
 from teamform.search.local import TeamState
 
 #: Learners a regrouping takes at most (2^this states).
@@ -165,3 +166,7 @@ def regroup_exact(state: TeamState, records: Records, teams: Sequence[int]) -> b
         return False
     state.set_teams(teams, members)
     return True
+
+
+# numba checks only this file: the modules compiled in count too
+tie_module(globals())
