@@ -7,6 +7,8 @@ and with its Python path otherwise; only then is this module imported.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -19,26 +21,40 @@ _fits_compiled = njit(cache=True)(_fits)
 _reach_compiled = njit(cache=True)(_reach)
 
 
+class _Cohort(NamedTuple):
+    """What the search for a team's last seat reads of the cohort: learners in the
+    construction's ``order``, their weekly ``words`` and ``intrinsic`` flags, avoid
+    pairs (``aptr``/``aidx``, compressed rows), the common-time target ``need`` in
+    slots and the ``block`` length of a common run."""
+
+    order: np.ndarray
+    words: np.ndarray
+    intrinsic: np.ndarray
+    aptr: np.ndarray
+    aidx: np.ndarray
+    need: int
+    block: int
+
+
+class _Growing(NamedTuple):
+    """The teams being grown: which positions of ``order`` are ``free``, each
+    learner's team (``stamp``), the growing team's ``common`` mask and a
+    ``scratch`` mask."""
+
+    free: np.ndarray
+    stamp: np.ndarray
+    common: np.ndarray
+    scratch: np.ndarray
+
+
 @njit(cache=True)
-def _far_intrinsic(  # type: ignore[no-untyped-def]
-    order,
-    words,
-    need,
-    block,
-    intrinsic,
-    free,
-    stamp,
-    t,
-    aptr,
-    aidx,
-    common,
-    scratch,
-    start,
-    look,
-):
+def _far_intrinsic(cohort, growing, t, start, look):  # type: ignore[no-untyped-def]
     """For a team's last seat: the free intrinsic learner among the ``look`` positions
     of ``order`` from ``start`` who keeps the most common time (some at least, when
     time is asked for) without an avoid partner in team ``t``; -1 if none."""
+    order, words, intrinsic = cohort.order, cohort.words, cohort.intrinsic
+    aptr, aidx, need = cohort.aptr, cohort.aidx, cohort.need
+    free, stamp = growing.free, growing.stamp
     best, best_shared = -1, -1
     end = min(order.shape[0], start + look)
     for q in range(start, end):
@@ -52,7 +68,7 @@ def _far_intrinsic(  # type: ignore[no-untyped-def]
                 break
         if clash:
             continue
-        shared = min(need, and_block_slots(common, words[j], block, scratch))
+        shared = min(need, and_block_slots(growing.common, words[j], cohort.block, growing.scratch))
         if (shared > 0 or need == 0) and shared > best_shared:
             best, best_shared = q, shared
     return best
@@ -91,6 +107,8 @@ def _grow_kernel(  # type: ignore[no-untyped-def]
     supply = 0
     for p in range(n_order):
         supply += intrinsic[order[p]]
+    cohort = _Cohort(order, words, intrinsic, aptr, aidx, need, block)
+    growing = _Growing(free, stamp, common, scratch)
     later = np.zeros(sizes.shape[0], dtype=np.int64)
     for t in range(sizes.shape[0] - 2, -1, -1):
         later[t] = later[t + 1] + lo[t + 1]
@@ -164,22 +182,7 @@ def _grow_kernel(  # type: ignore[no-untyped-def]
                     best_first, best_gap = first, gap
             pos = -1
             if seats == 0 and best_reach < _REACHES and n_intr < lo[t]:
-                pos = _far_intrinsic(
-                    order,
-                    words,
-                    need,
-                    block,
-                    intrinsic,
-                    free,
-                    stamp,
-                    t,
-                    aptr,
-                    aidx,
-                    common,
-                    scratch,
-                    p,
-                    _FAR_LOOK * window,
-                )
+                pos = _far_intrinsic(cohort, growing, t, p, _FAR_LOOK * window)
             if pos < 0:
                 if best_at < 0:
                     break
