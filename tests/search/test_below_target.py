@@ -92,3 +92,67 @@ def test_the_search_reaches_the_fewest_below_the_target_with_time_for_every_team
             stats=LnsStats(), keep_best=keep_best)  # fmt: skip
     assert validate(inst, best[0], terms).ok
     assert _counts(term, inst.k, best[0]) == (0, 2)
+
+
+def test_the_packing_near_a_plan_keeps_its_teams_at_the_target() -> None:
+    inst = _instance()
+    term = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
+    home = {"a": 0, "b": 1, "u": 1, "c": 2, "v": 2}
+    plan = [home[lid[0]] for lid in inst.ids]
+    assert _counts(term, inst.k, plan) == (1, 1)
+    # one team may lack time: the plan is a fewest packing already, and stays as it is
+    joint = fewest_below_with_time(inst, term, 1, time_limit=10, near=plan)
+    assert joint.found == 1
+    assert target_plan(inst, term, joint, plan) == plan
+    # none may: v and three a's, a3 with the c's; the b's and u stay whole in team 1
+    joint = fewest_below_with_time(inst, term, 0, time_limit=10, near=plan)
+    moved = target_plan(inst, term, joint, plan)
+    assert moved is not None and _counts(term, inst.k, moved) == (0, 2)
+    assert [inst.ids[i] for i in range(inst.n) if moved[i] == 1] == ["b0x", "b1x", "b2x", "ux"]
+    a3, v = inst.ids.index("a3x"), inst.ids.index("vx")
+    assert moved[a3] == moved[inst.ids.index("c0x")] and moved[v] == moved[0]
+
+
+def test_the_steep_moves_never_swap_away_a_team_at_the_target() -> None:
+    # The a's (skill 5) share Monday 10-13, the b's (skill 1) only 10-12, sixteen
+    # learners of skill 3 make four more teams at the target. From the a's and the b's
+    # apart (skills 8 points off each, at weight 40 320 a team), a swap of an a and a b
+    # evens both teams out (320 gained) and takes the a's below the target: 1 h short
+    # and the 6 h step, 280. The objective takes it; the moves' steep step, twice the
+    # costliest team (640, 16 h) since a team just below the target outweighs two
+    # average teams, does not
+    from teamform.search.lns import steep_overlap, time_worth_it
+
+    rows = [
+        *((f"a{j}", "Mon 10:00-13:00", 5) for j in range(4)),
+        *((f"b{j}", "Mon 10:00-12:00", 1) for j in range(4)),
+        *((f"m{j}", "Mon 10:00-13:00", 3) for j in range(16)),
+    ]
+    records = [learner(lid, availability=text, skills={"s": s}) for lid, text, s in rows]
+    crit = {
+        "overlap": {"weight": 40, "hours": 3, "block": 1, "below": 6, "none": 12,
+                    "reference_date": REF},
+        "skill_balance": {"weight": 40},
+    }  # fmt: skip
+    inst = make_instance(records, crit, team={"size": 4, "min": 4, "max": 4})
+    terms = build_terms(inst)
+    overlap = next(t for t in terms if isinstance(t, OverlapTerm))
+    home = {"a": 0, "b": 1}
+    state = TeamState(inst, terms, [home.get(lid[0], 2 + int(lid[1:]) // 4) for lid in inst.ids])
+    assert time_worth_it(state, overlap, overlap.need - 1)
+    steep = steep_overlap(state, overlap)
+    assert steep is not None and steep.below_step == 64 > overlap.below_step
+    moving = TeamState(inst, [steep if t is overlap else t for t in terms], state.assign)
+    plain_takes = steep_takes = 0
+    for i in range(inst.n):
+        for j in range(i + 1, inst.n):
+            if state.assign[i] == state.assign[j]:
+                continue
+            was = [overlap.common_slots(state.members[state.assign[x]]) for x in (i, j)]
+            delta, new_t, new_u, _, _ = moving.swap_delta(i, j)
+            now = [overlap.common_slots(new) for new in (new_t, new_u)]
+            if any(w >= overlap.need > c for w, c in zip(was, now, strict=True)):
+                steep_takes += delta < 0
+                plain_takes += state.swap_delta(i, j)[0] < 0
+    assert plain_takes > 0 and steep_takes == 0
+    assert validate(inst, state.assign, terms).objective == state.total
