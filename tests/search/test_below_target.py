@@ -111,6 +111,12 @@ def test_the_packing_near_a_plan_keeps_its_teams_at_the_target() -> None:
     assert [inst.ids[i] for i in range(inst.n) if moved[i] == 1] == ["b0x", "b1x", "b2x", "ux"]
     a3, v = inst.ids.index("a3x"), inst.ids.index("vx")
     assert moved[a3] == moved[inst.ids.index("c0x")] and moved[v] == moved[0]
+    # the same within a neighbourhood of teams 0 and 2 alone: team 1 is not touched
+    hood = fewest_below_with_time(inst, term, 0, time_limit=10, near=plan, teams=[0, 2])
+    assert (hood.found, hood.proven) == (2, 2)
+    local = target_plan(inst, term, hood, plan, teams=[0, 2])
+    assert local is not None and _counts(term, inst.k, local) == (0, 2)
+    assert all(local[i] == 1 for i in range(inst.n) if plan[i] == 1)
 
 
 def test_the_steep_moves_never_swap_away_a_team_at_the_target() -> None:

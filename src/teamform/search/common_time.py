@@ -448,6 +448,7 @@ def fewest_below_with_time(
     deterministic: bool = False,
     wall_limit: float | None = None,
     near: Sequence[int] | None = None,
+    teams: Sequence[int] | None = None,
 ) -> Packing:
     """The fewest teams below the target any plan with at most ``without_time``
     teams without common time can have.
@@ -462,13 +463,18 @@ def fewest_below_with_time(
     than :func:`fewest_below_target` allows alone: regrouping for the target
     may leave learners without any window in common. Avoid pairs and pins are
     ignored, so ``proven`` bounds every plan with that many teams without time;
-    ``found`` is CP-SAT's packing (``inst.k`` when it found none), and its
+    ``found`` is CP-SAT's packing (every team when it found none), and its
     teams (``teams``) are split out of the sets as in :func:`fewest_without_time`
     (target sets first in ``groups``). ``time_limit`` is in CP-SAT's
     deterministic time when ``deterministic`` is set (``wall_limit`` then bounds
     the wall clock). CP-SAT starts from plan ``near`` when given: each of its
-    teams in the first set that holds it, target sets first.
+    teams in the first set that holds it, target sets first. With ``teams``
+    (and ``near``), only those teams of ``near`` and their learners are packed:
+    a neighbourhood, the rest of the plan as it is; the counts are then those
+    teams' (``found`` is the neighbourhood's teams below the target).
     """
+    chosen = None if teams is None or near is None else set(teams)
+    k = inst.k if chosen is None else len(chosen)
     n = inst.n
     model = cp_model.CpModel()
     place: dict[int, list[cp_model.IntVar]] = {}
@@ -478,11 +484,16 @@ def fewest_below_with_time(
     at_target: list[cp_model.IntVar] = []
     timed: list[cp_model.IntVar] = []
     for s in range(len(inst.section_names)):
-        teams = inst.teams_of_section(s).tolist()
-        members = [i for i in range(n) if int(inst.section[i]) == s]
-        if not teams or not members:
+        section = inst.teams_of_section(s).tolist()
+        if chosen is None:
+            members = [i for i in range(n) if int(inst.section[i]) == s]
+        else:
+            assert near is not None
+            section = [t for t in section if t in chosen]
+            members = [i for i in range(n) if near[i] in chosen and int(inst.section[i]) == s]
+        if not section or not members:
             continue
-        kinds = _kinds(inst, teams)
+        kinds = _kinds(inst, section)
         per_kind: dict[Kind, list[cp_model.IntVar]] = {key: [] for key in kinds}
         heads = []
         families = (
@@ -520,7 +531,7 @@ def fewest_below_with_time(
         model.add(left <= sum(used_hi))
     for vs in place.values():
         model.add_at_most_one(vs)
-    model.add(inst.k - sum(at_target) - sum(timed) <= without_time)
+    model.add(k - sum(at_target) - sum(timed) <= without_time)
     model.maximize(sum(at_target))
     home: list[cp_model.IntVar] = []
     if near is not None:
@@ -536,9 +547,9 @@ def fewest_below_with_time(
 
     code, solver = run(time_limit / 2 if home else time_limit, seed)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        proven = inst.k if code == cp_model.INFEASIBLE else 0
-        return Packing(inst.k, proven, False, tuple(groups), tuple([-1] * n))
-    proven = max(0, inst.k - int(solver.best_objective_bound + 1e-6))
+        proven = k if code == cp_model.INFEASIBLE else 0
+        return Packing(k, proven, False, tuple(groups), tuple([-1] * n))
+    proven = max(0, k - int(solver.best_objective_bound + 1e-6))
     optimal = code == cp_model.OPTIMAL
     if home:
         # as many learners in their team's set as that count allows: the plan's
@@ -565,7 +576,7 @@ def fewest_below_with_time(
         sizes = {key: solver.value(c) for (g, key), c in count_of.items() if g == h}
         inside = [i for i in var_of[h] if witness[i] == h]
         split += [tuple(team) for _, team in _split(inside, sizes, near)]
-    found = inst.k - sum(solver.value(c) for c in at_target)
+    found = k - sum(solver.value(c) for c in at_target)
     return Packing(found, proven, optimal, tuple(groups), tuple(witness), tuple(split))
 
 
@@ -609,7 +620,12 @@ def _hint_packing(
 
 
 def target_plan(
-    inst: Instance, term: OverlapTerm, packing: Packing, near: Sequence[int], seed: int = 0
+    inst: Instance,
+    term: OverlapTerm,
+    packing: Packing,
+    near: Sequence[int],
+    seed: int = 0,
+    teams: Sequence[int] | None = None,
 ) -> list[int] | None:
     """A whole plan holding the teams of ``packing`` (e.g. :func:`fewest_below_target`'s),
     the other learners of each section packed into windows for the teams left.
@@ -619,19 +635,23 @@ def target_plan(
     learners left over are packed into the windows they share
     (:func:`greedy_packing` over their :func:`window_groups`), so that teams
     outside the packing keep common time where they can, and fill the teams
-    left. None when the packing has no teams or they do not fit the teams'
-    sizes.
+    left. With ``teams``, only those teams of ``near`` are regrouped (the
+    packing's teams must lie in them), the others kept. None when the packing
+    has no teams or they do not fit the teams' sizes.
     """
     if not packing.teams:
         return None
     rng = random.Random(seed)
-    plan = [-1] * inst.n
+    chosen = None if teams is None else set(teams)
+    plan = [-1 if chosen is None or near[i] in chosen else near[i] for i in range(inst.n)]
     for s in range(len(inst.section_names)):
-        teams = inst.teams_of_section(s).tolist()
-        members = [i for i in range(inst.n) if int(inst.section[i]) == s]
-        if not teams or not members:
+        section = inst.teams_of_section(s).tolist()
+        if chosen is not None:
+            section = [t for t in section if t in chosen]
+        members = [i for i in range(inst.n) if int(inst.section[i]) == s and plan[i] < 0]
+        if not section or not members:
             continue
-        free = set(teams)
+        free = set(section)
         packed = sorted(
             (team for team in packing.teams if int(inst.section[team[0]]) == s),
             key=lambda team: (-len(team), team),

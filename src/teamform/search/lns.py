@@ -293,6 +293,8 @@ PACKING_WALL = 3.0
 #: CP-SAT's deterministic time for the packing that guides target repairs (on the
 #: clock at most PACKING_WALL seconds of it, and no more than is left).
 TARGET_PACKING_WORK = 2.0
+#: Teams of each such packing's neighbourhood on cohorts of more than PACKING_MAX_TEAMS.
+TARGET_PACKING_TEAMS = 16
 #: Above this many teams CP-SAT's packing takes longer than a search budget: no proof.
 PACKING_MAX_TEAMS = 64
 #: Above this many learners even the greedy packing near the plan does (about 1 s at
@@ -530,19 +532,23 @@ def improve(
     common time (:func:`~teamform.search.common_time.time_repair` with
     ``target``; kept only when the objective improves, which it may not: a team
     reaching the target gains one step and the hours it lacked, and the other
-    criteria may lose more); when none of those is kept, on cohorts of up to
-    :data:`PACKING_MAX_TEAMS` teams, a packing of the plan into the sets sharing
-    the target's hours and the windows at once, near it, with no more teams
-    without common time (:func:`~teamform.search.common_time.fewest_below_with_time`,
-    at most :data:`PACKING_WALL` seconds on the clock) gives the plan
-    to try (kept if the objective improves), else the parts of its regrouping
-    are repaired in turn from it; then a few teams short of common time are re-assigned exactly
-    with the teams their members could join (:func:`repair_neighbourhood`; the
-    same learners never twice); then the teams out of the motivation range,
-    furthest off first, are regrouped exactly with partners that could even
-    them out (:class:`teamform.search.spread.Regroups`), all of them while
-    those regroupings have had less than :data:`MOTIVATION_SHARE` of the
-    search; runs on the clock end their annealing early enough (at most
+    criteria may lose more); when none of those is kept, a packing into the
+    sets sharing the target's hours and the windows at once, near the plan,
+    with no more teams without common time
+    (:func:`~teamform.search.common_time.fewest_below_with_time`, at most
+    :data:`PACKING_WALL` seconds on the clock), of the whole plan on cohorts of
+    up to :data:`PACKING_MAX_TEAMS` teams and else of up to
+    :data:`TARGET_REPAIRS_PER_ROUND` neighbourhoods of
+    :data:`TARGET_PACKING_TEAMS` teams around teams below the target, gives
+    the plan to try (kept if the objective improves), else the parts of its
+    regrouping are repaired in turn from it; then a few teams short of common
+    time are re-assigned exactly with the teams their members could join
+    (:func:`repair_neighbourhood`; the same learners never twice); then the
+    teams out of the motivation range, furthest off first, are regrouped
+    exactly with partners that could even them out
+    (:class:`teamform.search.spread.Regroups`), all of them while those
+    regroupings have had less than :data:`MOTIVATION_SHARE` of the search;
+    runs on the clock end their annealing early enough (at most
     :data:`MOTIVATION_RESERVE` of the budget) for a last round of them all on
     the best plan. The schedule depends on step counts, never on
     the budget or the clock, and repairs are bounded by CP-SAT's deterministic
@@ -682,29 +688,53 @@ def improve(
             done += 1
             gained |= repair(teams, TIME_REPAIR_WORK, 2 * atom, target=True)
         if not gained:
-            gained = guided_target_repair(len(short))
+            gained = guided_target_repair(short)
         if done or gained:
             reload()
 
-    def guided_target_repair(below_now: int) -> bool:
-        # a packing of the plan into the sets sharing the target's hours and the
-        # windows at once, with no more teams without common time, near the plan
-        # (CP-SAT keeps the learners of its teams in their sets where it can); the
-        # plan it gives, kept if the objective improves, else each part of its
-        # regrouping in turn, from the packing's plan
-        nonlocal used, target_floor
+    def guided_target_repair(short: list[int]) -> bool:
+        # a packing into the sets sharing the target's hours and the windows at
+        # once, with no more teams without common time, near the plan (CP-SAT keeps
+        # the learners of its teams in their sets where it can): of the whole plan
+        # on cohorts of up to PACKING_MAX_TEAMS teams, else of neighbourhoods around
+        # teams below the target, closest to it first. The plan it gives is kept if
+        # the objective improves, else each part of its regrouping is repaired in
+        # turn from it
         assert overlap is not None
-        empty = len(_empty_teams(state, overlap))
-        if inst.k > PACKING_MAX_TEAMS or target_floor.get(empty, 0) >= below_now:
+        if inst.k <= TARGET_PACKING_TEAMS:
+            empty = len(_empty_teams(state, overlap))
+            if target_floor.get(empty, 0) >= len(short):
+                return False
+            return packed_repair(list(range(inst.k)), hash(tuple(state.assign)), whole=True)
+        gained, done = False, 0
+        for team in reversed(short):
+            if done >= TARGET_REPAIRS_PER_ROUND or out_of_budget() or over_share():
+                break
+            if overlap.common_slots(state.members[team]) in (0, overlap.need):
+                continue
+            hood = time_neighbourhood(state, overlap, team, TARGET_PACKING_TEAMS, target=True)
+            key = hash(frozenset(i for t in hood for i in state.members[t]))
+            if key in packed:
+                continue
+            done += 1
+            gained |= packed_repair(hood, key, whole=False)
+        return gained
+
+    def packed_repair(teams: list[int], key: int, *, whole: bool) -> bool:
+        # one packing of ``teams`` (all of them when ``whole``) and its regrouping
+        nonlocal used
+        assert overlap is not None
+        if key in packed or out_of_budget() or over_share():
             return False
-        plan_key = hash(tuple(state.assign))
-        if plan_key in packed or out_of_budget() or over_share():
-            return False
-        packed.add(plan_key)
+        packed.add(key)
+        common = [overlap.common_slots(state.members[t]) for t in teams]
+        empty = sum(c == 0 for c in common)
+        below_now = sum(c < overlap.need for c in common)
+        hood = None if whole else teams
         began = time.perf_counter()
         packing = fewest_below_with_time(
             inst, overlap, empty, time_limit=TARGET_PACKING_WORK, workers=workers, seed=seed,
-            deterministic=True, near=state.assign,
+            deterministic=True, near=state.assign, teams=hood,
             wall_limit=(
                 None if units is not None
                 else min(PACKING_WALL, max(0.0, deadline - time.perf_counter()))
@@ -712,20 +742,21 @@ def improve(
         )  # fmt: skip
         used += 4 * atom
         share.charge(4 * atom, time.perf_counter() - began)
-        if packing.optimal:
+        if whole and packing.optimal:
             target_floor[empty] = packing.found
         if packing.found >= below_now:
             return False
-        plan = target_plan(inst, overlap, packing, state.assign, seed)
-        if plan is not None and regroup(state, list(range(inst.k)), plan):
+        plan = target_plan(inst, overlap, packing, state.assign, seed, teams=hood)
+        if plan is not None and regroup(state, teams, plan):
             return True
         gained = False
-        for teams in packing_neighbourhoods(state, packing):
+        for part in packing_neighbourhoods(state, packing):
             if out_of_budget() or over_share():
                 break
-            if 1 < len(teams) <= 4 * TIME_REPAIR_TEAMS:
-                hint = packing_plan(state, packing, teams)
-                gained |= repair(teams, TIME_REPAIR_WORK * 2, 4 * atom, hint, target=True)
+            part = [t for t in part if t in teams]
+            if 1 < len(part) <= 4 * TIME_REPAIR_TEAMS:
+                hint = packing_plan(state, packing, part)
+                gained |= repair(part, TIME_REPAIR_WORK * 2, 4 * atom, hint, target=True)
         return gained
 
     def near_packing() -> Packing | None:
