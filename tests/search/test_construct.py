@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 from typing import Any
 
+import numpy as np
 import pytest
 
 from conftest import learner
@@ -212,3 +213,29 @@ def test_python_construction_narrows_its_window_to_the_time_left(
         assert (construction._NARROWEST <= window < 48) if narrower else window == 48
         assert validate(inst, start, build_terms(inst)).ok  # sizes and avoid pairs
         assert min(_intrinsic_per_team(inst, start)) >= 1
+
+
+def test_intrinsic_ranges_are_the_criterion_s_targets() -> None:
+    # two sections of different sizes and intrinsic shares, teams of 2-3
+    from teamform.criteria.motivation import MotivationTerm
+    from teamform.search.construct import intrinsic_ranges
+
+    records = [
+        learner(
+            f"r{i:02d}",
+            section="A" if i < 17 else "B",
+            motivation="intrinsic" if (i < 17 and i % 2) or (i >= 17 and i % 5 == 0) else "imposed",
+        )
+        for i in range(29)
+    ]
+    model = FormationModel.from_dict(
+        {"team": {"size": 3, "min": 2, "max": 3}, "criteria": {"motivation": {"weight": 5}}}
+    )
+    inst = build_instance(Roster.from_records(records), model)
+    teams = np.arange(inst.k)
+    lo, hi = intrinsic_ranges(inst, teams)
+    term = MotivationTerm(inst, weight=5, hard=False)
+    assert [(int(a), int(b)) for a, b in zip(lo, hi, strict=True)] == [
+        term.target(int(t)) for t in teams
+    ]
+    assert len(set(zip(lo.tolist(), hi.tolist(), strict=True))) > 1  # the sections differ
