@@ -170,3 +170,33 @@ def test_summaries_at_once_are_byte_for_byte_each_team_alone(seed: int) -> None:
         assert any(not c.ok for team in teams for c in team.checks)  # flags are compared too
         picked = [inst.k - 1, 0, 2]
         assert summarize(inst, plain, terms, check, only=picked)[0] == [alone[t] for t in picked]
+
+
+@pytest.mark.parametrize("preset", ["collaborative", "cooperative"])
+def test_summaries_without_projects_are_those_of_each_team_alone(preset: str) -> None:
+    # the bulk summaries are built without validating them again: the same objects,
+    # of the same types, and the same JSON as each team validated on its own
+    from teamform import FormationModel, build_instance, load_roster
+    from teamform.search.construct import construct
+
+    d = "instances/synthetic/n500_s1"
+    roster = load_roster(f"{d}/roster.csv", avoid=f"{d}/avoid.csv", prefer=f"{d}/prefer.csv")
+    inst = build_instance(roster, FormationModel.from_toml(f"models/{preset}.toml"))
+    terms = build_terms(inst)
+    rng = np.random.default_rng(3)
+    for plain in (construct(inst, 0), rng.integers(0, inst.k - 1, inst.n).tolist()):
+        check = validate(inst, plain, terms)
+        teams, _ = summarize(inst, plain, terms, check)
+        members: list[list[int]] = [[] for _ in range(inst.k)]
+        for i, t in enumerate(plain):
+            members[t].append(i)
+        alone = [
+            summarize_team(inst, plain, terms, check.team_penalties, t, members[t])
+            for t in range(inst.k)
+        ]
+        assert teams == alone
+        assert [t.model_dump_json() for t in teams] == [t.model_dump_json() for t in alone]
+        for team, other in zip(teams, alone, strict=True):
+            assert {k: type(v) for k, v in team.__dict__.items()} == {
+                k: type(v) for k, v in other.__dict__.items()
+            }

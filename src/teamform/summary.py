@@ -104,11 +104,11 @@ def _summaries(
         )
         means = dict(zip(inst.skill_names, skill_means[t], strict=True))
         hours = None if slots is None else slot_hours(slots[t])
-        out.append(
-            _team_summary(
-                inst, terms, team_penalties, t, mem, means, intrinsic[t], hours, details, project
-            )
-        )
+        summary = _team_summary(
+            inst, terms, team_penalties, t, mem, means, intrinsic[t], hours, details, project,
+            direct=True,
+        )  # fmt: skip
+        out.append(summary)
     return out
 
 
@@ -194,10 +194,39 @@ def _team_summary(
     common_hours: float | None,
     extra: TeamDetails,
     project: ProjectTerm | None,
+    direct: bool = False,
 ) -> TeamSummary:
-    """The summary of team ``t`` from its measures (``project``: the terms' projects)."""
+    """The summary of team ``t`` from its measures (``project``: the terms' projects).
+
+    ``direct`` builds it from values already of its fields' types (:func:`_direct`),
+    as :func:`_summaries` does for every team; without projects only.
+    """
     ids, names = inst.ids, _learners(inst).names
     size = len(mem)
+    if direct and project is None:
+        return _direct(
+            team=int(t) + 1,
+            section=inst.section_names[int(inst.team_section[t])] or None,
+            members=[ids[i] for i in mem],
+            names=[names[i] for i in mem],
+            size=size,
+            skill_means=means,
+            intrinsic=int(intrinsic),
+            imposed=size - int(intrinsic),
+            common_hours=None if common_hours is None else float(common_hours),
+            penalties={
+                term.name: float(term.natural(team_penalties[term.name][t])) for term in terms
+            },
+            flags=[c.message for c in extra.checks if not c.ok],
+            common_slots=list(extra.common_slots),
+            timezones=extra.timezones,
+            participation=extra.participation,
+            skill_targets=dict(extra.skill_targets),
+            criteria=extra.criteria,
+            checks=extra.checks,
+            project=None,
+            project_ranks={},
+        )
     return TeamSummary(
         team=t + 1,
         section=inst.section_names[int(inst.team_section[t])] or None,
@@ -219,6 +248,23 @@ def _team_summary(
         checks=extra.checks,
         **_project_fields(inst, project, mem, t),
     )
+
+
+def _direct(**values: Any) -> TeamSummary:
+    """A :class:`TeamSummary` of ``values`` (every field, each of its declared type), set
+    as they are, without validating them again.
+
+    Validating took about a fifth of a millisecond a team, a fifth of summarising
+    12 500 teams; what validation would change (integers in float fields, arrays'
+    integers, tuples) is converted by the caller. The summaries are the same
+    either way (tested against :func:`summarize_team`, which validates).
+    """
+    summary = TeamSummary.__new__(TeamSummary)
+    object.__setattr__(summary, "__dict__", values)
+    object.__setattr__(summary, "__pydantic_fields_set__", set(values))
+    object.__setattr__(summary, "__pydantic_extra__", None)
+    object.__setattr__(summary, "__pydantic_private__", None)
+    return summary
 
 
 def _project_fields(
