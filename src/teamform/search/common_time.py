@@ -1248,6 +1248,8 @@ CHAIN_FIRSTS = 6
 REGATHER_WINDOWS = 8
 #: Partners priced per member swapped out by :meth:`_Windows.regather`.
 REGATHER_CANDIDATES = 12
+#: Partners the guard is checked on, per partner priced, before pricing stops.
+GUARD_SCAN = 8
 #: Passes of :func:`swap_repair` over the teams still without common time.
 SWAP_PASSES = 4
 
@@ -1339,6 +1341,28 @@ class _Windows:
             keeps |= ~self.team[self.assign[near]].any(axis=1)
         return keeps
 
+    def _best_swap(self, t: int, d: int, ranked: np.ndarray, limit: int) -> tuple[int, int] | None:
+        """The cheapest swap of ``d`` (in team ``t``) with one of the first
+        ``limit`` learners of ``ranked`` the guard allows (the guard is checked
+        first, on at most :data:`GUARD_SCAN` times as many): (cost change,
+        learner), or None."""
+        st = self.state
+        best: tuple[int, int] | None = None
+        priced = 0
+        for x in ranked[: GUARD_SCAN * limit].tolist():
+            u = st.assign[x]
+            new_t = [x if m == d else m for m in st.members[t]]
+            new_u = [d if m == x else m for m in st.members[u]]
+            if not self._kept(t, u, new_t, new_u):
+                continue
+            change = st.swap_delta(d, x)[0]
+            if best is None or change < best[0]:
+                best = (change, x)
+            priced += 1
+            if priced >= limit:
+                break
+        return best
+
     def _kept(self, t: int, u: int, new_t: list[int], new_u: list[int]) -> bool:
         """Whether the guarded criteria are no worse in teams ``t`` and ``u``."""
         st = self.state
@@ -1372,12 +1396,9 @@ class _Windows:
             shared = np.bitwise_count(w[near] & others).sum(axis=1) + np.bitwise_count(
                 rest[near] & w[d]
             ).sum(axis=1)
-            order = np.argsort(-shared, kind="stable")[:SWAP_CANDIDATES]
-            for x in near[order].tolist():
-                delta, new_t, new_u, _, _ = st.swap_delta(d, x)
-                u = st.assign[x]
-                if (best is None or delta < best[0]) and self._kept(t, u, new_t, new_u):
-                    best = (delta, d, x, False)
+            got = self._best_swap(t, d, near[np.argsort(-shared, kind="stable")], SWAP_CANDIDATES)
+            if got is not None and (best is None or got[0] < best[0]):
+                best = (got[0], d, got[1], False)
             if len(st.members[t]) <= st.lo[t]:
                 continue
             # moves: d into a team with room that keeps a window with it
@@ -1390,10 +1411,10 @@ class _Windows:
             for u in room.tolist()[:SWAP_CANDIDATES]:
                 if u in (t, avoid):
                     continue
-                got = st.move_delta(d, u)
-                if got is None:
+                moved = st.move_delta(d, u)
+                if moved is None:
                     continue
-                delta, new_t, new_u, _, _ = got
+                delta, new_t, new_u, _, _ = moved
                 if (best is None or delta < best[0]) and self._kept(t, u, new_t, new_u):
                     best = (delta, d, u, True)
         return best if best is not None and best[0] < 0 else None
@@ -1456,13 +1477,8 @@ class _Windows:
                 near = np.flatnonzero(pool & free & (self.assign != t))
                 near = near[self._keeps(near, d)]
                 shared = np.bitwise_count(rest[near] & w[d]).sum(axis=1)
-                best: tuple[int, int] | None = None
-                for x in near[np.argsort(-shared, kind="stable")[:REGATHER_CANDIDATES]].tolist():
-                    change, new_t, new_u, _, _ = st.swap_delta(d, x)
-                    if (best is None or change < best[0]) and self._kept(
-                        t, st.assign[x], new_t, new_u
-                    ):
-                        best = (change, x)
+                ranked = near[np.argsort(-shared, kind="stable")]
+                best = self._best_swap(t, d, ranked, REGATHER_CANDIDATES)
                 if best is None:
                     break
                 self.apply((best[0], d, best[1], False))
