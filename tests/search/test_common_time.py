@@ -603,7 +603,11 @@ def test_swap_repair_never_adds_teams_without_time_nor_cost(seed: int) -> None:
         state = TeamState(inst, terms, assign)
         before, cost, hard = _empty(term, state), state.total, state.hard_violations
         was = {t: motivation[0].team_penalty(m, t) for t, m in enumerate(state.members)}
-        fewer = swap_repair(state, term, guard=motivation)
+        intrinsic = inst.intrinsic.tolist()
+        had = [any(intrinsic[i] for i in m) for m in state.members]
+        fewer = swap_repair(state, term, guard=motivation, keep=intrinsic)
+        # no team loses its last intrinsic member
+        assert all(any(intrinsic[i] for i in m) for t, m in enumerate(state.members) if had[t])
         assert fewer == before - _empty(term, state) >= 0
         assert state.total <= cost and state.hard_violations <= hard
         assert sum(motivation[0].team_penalty(m, t) for t, m in enumerate(state.members)) <= sum(

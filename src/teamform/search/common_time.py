@@ -1272,10 +1272,18 @@ class _Windows:
     """Window starts of every team of ``state``, and of every team without each
     of its members, kept up to date as :func:`swap_repair` changes teams."""
 
-    def __init__(self, state: TeamState, block: int, guard: Sequence[Term]) -> None:
+    def __init__(
+        self,
+        state: TeamState,
+        block: int,
+        guard: Sequence[Term],
+        keep: Sequence[bool] | None = None,
+    ) -> None:
         inst = state.inst
         self.state = state
         self.guard = guard
+        #: learners a team keeps at least one of, once it has one
+        self.keep = None if keep is None else list(map(bool, keep))
         # learners of one pattern are alike here: tests over every learner run per pattern
         self.patterns, self.pattern = start_words(inst, block)
         self.w = self.patterns[self.pattern]
@@ -1364,8 +1372,15 @@ class _Windows:
         return best
 
     def _kept(self, t: int, u: int, new_t: list[int], new_u: list[int]) -> bool:
-        """Whether the guarded criteria are no worse in teams ``t`` and ``u``."""
+        """Whether the guarded criteria are no worse in teams ``t`` and ``u``, and
+        neither loses its last learner of :attr:`keep`."""
         st = self.state
+        if self.keep is not None:
+            for team, new in ((t, new_t), (u, new_u)):
+                if not any(self.keep[i] for i in new) and any(
+                    self.keep[i] for i in st.members[team]
+                ):
+                    return False
         for term in self.guard:
             was = term.team_penalty(st.members[t], t) + term.team_penalty(st.members[u], u)
             if term.team_penalty(new_t, t) + term.team_penalty(new_u, u) > was:
@@ -1528,6 +1543,7 @@ def swap_repair(
     *,
     deadline: float | None = None,
     guard: Sequence[Term] = (),
+    keep: Sequence[bool] | None = None,
 ) -> int:
     """Teams without common time given a window by swaps and moves; returns how
     many fewer such teams there are.
@@ -1546,8 +1562,10 @@ def swap_repair(
     third on a team without a window may also take the member swapped out (it
     has nothing to lose).
 
-    Every change lowers the cost, no team that has a window loses it, and no
-    criterion of ``guard`` gets worse in the teams a change touches. The work
+    Every change lowers the cost, no team that has a window loses it, no
+    criterion of ``guard`` gets worse in the teams a change touches, and no
+    team with a learner of ``keep`` (a flag per learner, e.g. intrinsically
+    motivated) loses the last one. The work
     is a few AND-reductions over the window starts of the availability
     patterns per member (milliseconds a team at 50 000 learners), against
     CP-SAT's fraction of a second per :func:`time_repair`. ``deadline`` (wall
@@ -1555,7 +1573,7 @@ def swap_repair(
     """
     if term.need == 0 or state.deciding or state.inst.k < 2:
         return 0
-    windows = _Windows(state, term.block, guard)
+    windows = _Windows(state, term.block, guard, keep)
     empty = windows.empty()
     before = len(empty)
     for turn in range(SWAP_PASSES):

@@ -1026,14 +1026,17 @@ SWAP_SECONDS_PER_LEARNER = 1e-5
 
 def _swaps_for_time(state: TeamState, terms: Sequence[Term], deadline: float | None) -> None:
     """:func:`~teamform.search.common_time.swap_repair` on ``state`` where time
-    repairs would run (:func:`time_worth_it`), motivation guarded."""
+    repairs would run (:func:`time_worth_it`), motivation guarded: no team's
+    spread worse, and no team without its last intrinsic member."""
     from teamform.search.common_time import swap_repair
 
     overlap = next((t for t in terms if isinstance(t, OverlapTerm) and t.need), None)
     if overlap is None or state.hard_violations or not time_worth_it(state, overlap):
         return
     guard = [t for t in terms if isinstance(t, MotivationTerm) and t.coefficient and not t.hard]
-    swap_repair(state, overlap, deadline=deadline, guard=guard)
+    # nor any team its last intrinsic member, which the motivation range may allow
+    keep = state.inst.intrinsic.tolist() if guard else None
+    swap_repair(state, overlap, deadline=deadline, guard=guard, keep=keep)
 
 
 def run_lns(
