@@ -162,6 +162,10 @@ def _criteria(result: dict[str, Any]) -> dict[str, Any]:
         score = scores.get(name)
         row[name] = None if score is None else score["penalty"]
         row[f"{name}_bound"] = None if score is None else score["lower_bound"]
+    # the other criteria, to see that reaching one bound did not cost them
+    for name in ("skill_balance", "prefer"):
+        score = scores.get(name)
+        row[name] = None if score is None else score["penalty"]
     row["no_intrinsic"] = sum(1 for t in teams if t["size"] and t["intrinsic"] == 0)
     row["teams_0h"] = sum(1 for t in teams if t["common_hours"] == 0)
     row["bound"] = result["bound"]
@@ -201,7 +205,7 @@ def verdict(row: dict[str, Any]) -> str:
         return "missed"  # a cheaper plan exists, near a team or over the cohort
     why = ""
     if row.get("off_emptying"):
-        why = f"; {row['off_emptying']} only by leaving a team without common time"
+        why = f"; for {row['off_emptying']} the cheapest fix near them leaves a team without time"
     elif row.get("off_unpriced"):
         why = f"; {row['off_unpriced']} with no plan in range near them"
     if "first_cost" not in row:
@@ -300,7 +304,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             "; not reached: "
             + ", ".join(
                 f"{r['n']} learners at {r['limit_s']:g} s, seed {r['seed']} "
-                f"({r['motivation']:g} off)"
+                f"({r['motivation']:g} off" + (f": {verdict(r)}" if "off_traded" in r else "") + ")"
                 for r in off
             )
             if off

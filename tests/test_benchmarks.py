@@ -206,7 +206,7 @@ def test_motivation_first_says_what_the_bound_costs(
     assert verdict(row) == f"traded: the bound costs +{cheapest - 60:g} in the plan found at it"
     # where the fix near the teams off leaves a team without common time, it says so
     row["off_emptying"] = 2
-    assert verdict(row).endswith("; 2 only by leaving a team without common time")
+    assert verdict(row).endswith("; for 2 the cheapest fix near them leaves a team without time")
     # the other way round, the plan off the bound is the cheaper one the run missed
     row.update(motivation_first(directory, in_range, by_day))
     assert row["first_cost"] == 60 - cheapest and verdict(row) == "missed"
