@@ -200,3 +200,28 @@ def test_summaries_without_projects_are_those_of_each_team_alone(preset: str) ->
             assert {k: type(v) for k, v in team.__dict__.items()} == {
                 k: type(v) for k, v in other.__dict__.items()
             }
+
+
+def test_criterion_checks_are_those_validation_gives() -> None:
+    # each criterion's checks are set without validating them: the same values, of the
+    # same types, as validating them gives
+    from teamform import FormationModel, build_instance, load_roster
+    from teamform.result import CriterionCheck
+    from teamform.search.construct import construct
+
+    d = "instances/synthetic/n500_s1"
+    roster = load_roster(f"{d}/roster.csv", avoid=f"{d}/avoid.csv", prefer=f"{d}/prefer.csv")
+    for preset in ("collaborative", "cooperative"):
+        inst = build_instance(roster, FormationModel.from_toml(f"models/{preset}.toml"))
+        terms = build_terms(inst)
+        plain = construct(inst, 0)
+        teams, _ = summarize(inst, plain, terms, validate(inst, plain, terms))
+        checks = [c for team in teams for c in team.criteria]
+        assert len(checks) == len(teams) * len(terms)
+        for check in checks:
+            again = CriterionCheck(**check.__dict__)
+            assert check == again
+            assert {k: type(v) for k, v in check.__dict__.items()} == {
+                k: type(v) for k, v in again.__dict__.items()
+            }
+            assert check.model_dump_json() == again.model_dump_json()

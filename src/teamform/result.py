@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -49,6 +50,43 @@ class CriterionCheck(BaseModel):
     unit: str = ""
     penalty: float = Field(default=0.0, description="the team's penalty in natural units")
     score: float = Field(default=100.0, description="0-100; 100 when the target is met")
+
+
+def criterion_check(
+    name: str, hard: bool, penalty: float, value: float, target: str, **rest: Any
+) -> CriterionCheck:
+    """A :class:`CriterionCheck` of these values, set as they are (numbers as floats)
+    where every value has its field's type, otherwise validated.
+
+    Every criterion measures every team of a plan: at 50 000 learners validating
+    those 50 000 checks took about a quarter of summarising them.
+    """
+    unit, score = rest.pop("unit", ""), rest.pop("score", 100.0)
+    if (
+        rest
+        or not isinstance(target, str)
+        or not isinstance(unit, str)
+        or not all(isinstance(v, int | float) for v in (value, penalty, score))
+    ):
+        return CriterionCheck(
+            name=name, hard=hard, penalty=penalty, value=value, target=target,
+            unit=unit, score=score, **rest,
+        )  # fmt: skip
+    check = CriterionCheck.__new__(CriterionCheck)
+    values = {
+        "name": name,
+        "hard": bool(hard),
+        "value": float(value),
+        "target": target,
+        "unit": unit,
+        "penalty": float(penalty),
+        "score": float(score),
+    }
+    object.__setattr__(check, "__dict__", values)
+    object.__setattr__(check, "__pydantic_fields_set__", set(values))
+    object.__setattr__(check, "__pydantic_extra__", None)
+    object.__setattr__(check, "__pydantic_private__", None)
+    return check
 
 
 class TeamFlag(BaseModel):

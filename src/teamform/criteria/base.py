@@ -44,7 +44,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
 
-from teamform.result import CriterionCheck, TeamFlag
+from teamform.result import CriterionCheck, TeamFlag, criterion_check
 
 if TYPE_CHECKING:
     from teamform.cpmodel import SubModel
@@ -283,9 +283,7 @@ class Term(ABC):
 
     def check(self, penalty: int, **fields: Any) -> CriterionCheck:
         """A :class:`~teamform.result.CriterionCheck` of this term (name, hard, penalty set)."""
-        return CriterionCheck(
-            name=self.name, hard=self.hard, penalty=self.natural(penalty), **fields
-        )
+        return criterion_check(self.name, self.hard, self.natural(penalty), **fields)
 
     def team_checks(
         self, members: Sequence[int], team: int, assignment: Sequence[int] | np.ndarray
