@@ -419,13 +419,17 @@ def search(
 
 
 def _intrinsic_everywhere(inst: Instance, terms: list[Term], outcome: Outcome) -> None:
-    """Give every team of the search's plan an intrinsic member where a swap that
-    lowers the objective can (:func:`~teamform.search.construct.give_intrinsic`).
+    """Give every team of the search's plan an intrinsic member where the cohort allows
+    (:func:`~teamform.search.construct.give_intrinsic`), by the cheapest swap that
+    breaks no hard rule.
 
-    The search may leave a team without one when its time ran out first (at
-    50 000 learners in seconds); the few such teams are cheap to look at. Plans
-    with per-team decisions (projects) are left as they are: a swap would make
-    those stale.
+    The motivation criterion promises no team made only of imposed learners when
+    there are enough intrinsic ones; a search may still trade one for common
+    time, or run out of time first (at 50 000 learners in seconds). The few such
+    teams are cheap to look at; the swap's cost (usually a fraction of what the
+    team saves on the spread, sometimes a little more) is counted in the
+    objective. Plans with per-team decisions (projects) are left as they are: a
+    swap would make those stale.
     """
     assert outcome.assignment is not None
     if outcome.objective is None or any(t.decisions() is not None for t in terms):
@@ -442,7 +446,7 @@ def _intrinsic_everywhere(inst: Instance, terms: list[Term], outcome: Outcome) -
         return cost + HARD_COST * sum(1 for i in members for j in avoid[i] if j in inside)
 
     assignment = list(outcome.assignment)
-    swaps, change = give_intrinsic(inst, assignment, team_cost)
+    swaps, change = give_intrinsic(inst, assignment, team_cost, ceiling=HARD_COST)
     if swaps:
         outcome.assignment = assignment
         outcome.objective += change

@@ -177,10 +177,21 @@ def test_give_intrinsic_with_costs_only_lowers_them() -> None:
     swaps, change = give_intrinsic(inst, assignment, cost)
     assert swaps == 2 and change < 0
     assert validate(inst, assignment, terms).objective == before + change
-    # a cost that no swap lowers: nothing changes
+    # a cost that no swap lowers: nothing changes, unless a higher ceiling allows it
     _, fresh = _lacking_instance()
-    assert give_intrinsic(inst, fresh, lambda m, t: -sum(inst.intrinsic[m] ** 2)) == (0, 0)
+
+    def flat(members: list[int], team: int) -> int:
+        return 5 - int(sum(inst.intrinsic[members]))  # a swap changes the sum by 0
+
+    assert give_intrinsic(inst, fresh, flat) == (0, 0)
     assert fresh == [i // 4 for i in range(16)]
+
+    def dearer(members: list[int], team: int) -> int:
+        return 7 * int(team in (2, 3) and inst.intrinsic[members].any())  # 7 a team
+
+    assert give_intrinsic(inst, fresh, dearer, ceiling=7) == (0, 0)  # not below 7
+    assert give_intrinsic(inst, fresh, dearer, ceiling=8) == (2, 14)
+    assert _intrinsic_per_team(inst, fresh) == [1, 1, 1, 1]
 
 
 def test_python_construction_narrows_its_window_to_the_time_left(

@@ -179,6 +179,7 @@ def give_intrinsic(
     inst: Instance,
     assignment: list[int],
     team_cost: Callable[[list[int], int], int] | None = None,
+    ceiling: int = 0,
 ) -> tuple[int, int]:
     """Swap an intrinsic learner into every team without one, where the cohort allows.
 
@@ -192,11 +193,12 @@ def give_intrinsic(
     time, then the closest in skills.
 
     With ``team_cost`` (a team's cost from its members, as the search counts
-    it) each swap is the cheapest one found and is made only if it lowers the
-    two teams' cost: the plan never gets worse. Without it (the construction)
-    every such team gets its intrinsic member. Changes ``assignment`` in
-    place; returns the swaps made and, with ``team_cost``, the change of the
-    cost they made (negative; 0 without it).
+    it) each swap is the cheapest one found and is made only if it changes the
+    two teams' cost by less than ``ceiling`` (0: only swaps that lower it, so
+    the plan never gets worse). Without it (the construction) every such team
+    gets its intrinsic member. Changes ``assignment`` in place; returns the
+    swaps made and, with ``team_cost``, the change of the cost they made (0
+    without it).
     """
     if not len(assignment) or inst.k == 0:
         return 0, 0
@@ -291,7 +293,7 @@ def give_intrinsic(
                 key = (short(new_t) + short(new_u), abs(total[i] - total[j]), i, j)
             if best is None or key < best[0]:
                 best = (key, i, j)
-        if best is None or (team_cost is not None and best[0][0] >= 0):
+        if best is None or (team_cost is not None and best[0][0] >= ceiling):
             continue
         _, i, j = best
         u = assign_list[i]
