@@ -1,4 +1,4 @@
-"""The collaborative preset's step for a team below the common-time target, by hand."""
+"""The collaborative preset's steps for a team below the target and without time, by hand."""
 
 from __future__ import annotations
 
@@ -64,3 +64,52 @@ def test_the_preset_puts_few_teams_below_the_target_before_balanced_skills() -> 
     objective, plan = solve_exact(inst)
     assert teams_of(inst, plan) == BY_TIME
     assert objective / OBJECTIVE_SCALE == pytest.approx(40 * (1 + below) + 160)
+
+
+# Three cores free Monday, Tuesday and Wednesday 10-13 (three learners each), three
+# learners free everywhere 10-13 (Monday to Thursday), three "blockers" with one hour on
+# Monday, Tuesday and Wednesday, and w with Monday 10-11. Every team holding a blocker or w
+# has 1 h at most; z1 and w can share one. So with every team given time, three teams are
+# 2 h short (z1 and w, z2, z3, each with learners of their day), and the fourth, the rest,
+# meets the target: 3 x (2 + 6) = 24 h. Putting the blockers and w together leaves that team
+# without time and every other team at the target: 3 + 6 + none hours
+DUMP_ROWS = [
+    *((f"a{j}", "Mon 10:00-13:00") for j in range(3)),
+    *((f"b{j}", "Tue 10:00-13:00") for j in range(3)),
+    *((f"c{j}", "Wed 10:00-13:00") for j in range(3)),
+    *((f"f{j}", "Mon-Thu 10:00-13:00") for j in range(3)),
+    ("z1", "Mon 10:00-11:00"),
+    ("z2", "Tue 10:00-11:00"),
+    ("z3", "Wed 10:00-11:00"),
+    ("w", "Mon 10:00-11:00"),
+]
+
+
+def _dump_instance(none: float):  # type: ignore[no-untyped-def]
+    overlap = {k: _preset()["criteria"]["overlap"][k] for k in ("weight", "hours", "block")}
+    below = _preset()["criteria"]["overlap"]["below"]
+    crit = {"overlap": {**overlap, "below": below, "none": none, "reference_date": REF}}
+    records = [learner(lid, availability=text) for lid, text in DUMP_ROWS]
+    return make_instance(records, crit, team={"size": 4, "min": 4, "max": 4})
+
+
+def test_the_preset_keeps_every_team_its_time_before_teams_at_the_target() -> None:
+    from teamform.criteria import OverlapTerm
+
+    preset = _preset()["criteria"]["overlap"]
+    for none, without_time in ((12.0, 1), (float(preset["none"]), 0)):
+        inst = _dump_instance(none)
+        term = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
+        objective, plan = solve_exact(inst)
+        members: list[list[int]] = [[] for _ in range(inst.k)]
+        for i, t in enumerate(plan):
+            members[t].append(i)
+        common = [term.common_slots(m) for m in members]
+        assert sum(c == 0 for c in common) == without_time, none
+        if without_time:
+            # the blockers and w together, 3 + 6 + 12 = 21 h: less than 24 h
+            assert objective / OBJECTIVE_SCALE == 40 * (3 + preset["below"] + none)
+            assert teams_of(inst, plan) >= {frozenset({"z1", "z2", "z3", "w"})}
+        else:
+            assert sum(c < term.need for c in common) == 3
+            assert objective / OBJECTIVE_SCALE == 40 * 3 * (2 + preset["below"])
