@@ -250,6 +250,30 @@ def test_search_plan_gets_an_intrinsic_member_in_every_team_it_can() -> None:
     assert outcome.objective == after.objective < check.objective
 
 
+def test_deterministic_search_gives_every_team_an_intrinsic_member() -> None:
+    # 96 learners, 24 teams, 24 intrinsic with skills 5 or 1 among imposed 3s: skill
+    # balance (weighed 50 to motivation's 1) pairs a 5 with a 1 and leaves teams of
+    # imposed learners; the deterministic run must still end with one in every team
+    records = [
+        learner(
+            f"d{i:02d}",
+            motivation="intrinsic" if i < 24 else "imposed",
+            availability=WINDOWS[0],
+            skills={"p": (5 if i % 2 else 1) if i < 24 else 3},
+        )
+        for i in range(96)
+    ]
+    criteria = {"skill_balance": {"weight": 50}, "motivation": {"weight": 1}}
+    inst = make_instance(records, criteria, team={"size": 4})
+    result = solve_instance(inst, time_limit=1.0, seed=0, strategy="lns", deterministic=True)
+    assert result.feasible
+    plan = [result.assignment[i] - 1 for i in inst.ids]
+    counts = np.bincount(plan, weights=inst.intrinsic, minlength=inst.k)
+    assert counts.min() >= 1
+    check = validate(inst, plan)
+    assert check.ok and check.objective == round(result.objective * OBJECTIVE_SCALE)
+
+
 def test_finishing_cost_counts_each_part_once(monkeypatch: pytest.MonkeyPatch) -> None:
     # on a clock that moves only when a part of the finish runs: validation 1 s, the
     # layout-wide measures 2 s, each team summarised 10 ms; warming up is not counted

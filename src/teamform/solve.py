@@ -385,14 +385,13 @@ def search(
             cancel=cancel,
             params=params,
         )
-        if (
-            outcome.assignment is not None
-            and outcome.status == Status.FEASIBLE
-            and not deterministic
-        ):
-            spread = spread_assignment(inst, terms, outcome.assignment, budget.left(), seed)
-            if spread is not None:
-                outcome.assignment, outcome.objective = spread
+        if outcome.assignment is not None and outcome.status == Status.FEASIBLE:
+            if not deterministic:
+                spread = spread_assignment(inst, terms, outcome.assignment, budget.left(), seed)
+                if spread is not None:
+                    outcome.assignment, outcome.objective = spread
+            # a promise of the motivation criterion, kept in deterministic runs too: the
+            # swaps depend on the plan alone, never on the clock
             _intrinsic_everywhere(inst, terms, outcome)
     stopped = "cancelled" if is_set(cancel) else None
     for term, d in zip(terms, outcome.decisions or [], strict=False):
