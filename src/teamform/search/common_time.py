@@ -125,6 +125,50 @@ def _kinds(inst: Instance, teams: Iterable[int]) -> dict[Kind, int]:
     return kinds
 
 
+def _group_teams(
+    model: cp_model.CpModel,
+    kinds: dict[Kind, int],
+    h: int,
+    size: int,
+    head: cp_model.LinearExprT,
+    per_kind: dict[Kind, list[cp_model.IntVar]],
+    count_of: dict[tuple[int, Kind], cp_model.IntVar],
+    counted: list[cp_model.IntVar],
+) -> None:
+    """Split the ``head`` learners placed in group ``h`` (of ``size``) into whole teams.
+
+    One count of teams per kind, noted in ``per_kind``, ``count_of`` and
+    ``counted``; the learners placed must fill those teams within their bounds.
+    """
+    lo_sum, hi_sum = [], []
+    for (lo, hi), count in kinds.items():
+        c = model.new_int_var(0, min(count, size // max(1, lo)), "")
+        per_kind[(lo, hi)].append(c)
+        count_of[h, (lo, hi)] = c
+        counted.append(c)
+        lo_sum.append(lo * c)
+        hi_sum.append(hi * c)
+    model.add(head >= sum(lo_sum))
+    model.add(head <= sum(hi_sum))
+
+
+def _rest_teams(
+    model: cp_model.CpModel,
+    kinds: dict[Kind, int],
+    per_kind: dict[Kind, list[cp_model.IntVar]],
+    left: cp_model.LinearExprT,
+) -> None:
+    """The teams the groups leave, of each kind, must hold the ``left`` learners."""
+    used_lo, used_hi = [], []
+    for (lo, hi), count in kinds.items():
+        used = sum(per_kind[(lo, hi)])
+        model.add(used <= count)
+        used_lo.append(lo * (count - used))
+        used_hi.append(hi * (count - used))
+    model.add(left >= sum(used_lo))
+    model.add(left <= sum(used_hi))
+
+
 def greedy_packing(
     learners: Iterable[int],
     groups: Sequence[frozenset[int]],
@@ -509,26 +553,9 @@ def fewest_below_with_time(
                 for i, v in xs.items():
                     place.setdefault(i, []).append(v)
                 head = sum(xs.values())
-                lo_sum, hi_sum = [], []
-                for (lo, hi), count in kinds.items():
-                    c = model.new_int_var(0, min(count, len(g) // max(1, lo)), "")
-                    per_kind[(lo, hi)].append(c)
-                    count_of[h, (lo, hi)] = c
-                    counted.append(c)
-                    lo_sum.append(lo * c)
-                    hi_sum.append(hi * c)
-                model.add(head >= sum(lo_sum))
-                model.add(head <= sum(hi_sum))
+                _group_teams(model, kinds, h, len(g), head, per_kind, count_of, counted)
                 heads.append(head)
-        used_lo, used_hi = [], []
-        for (lo, hi), count in kinds.items():
-            used = sum(per_kind[(lo, hi)])
-            model.add(used <= count)
-            used_lo.append(lo * (count - used))
-            used_hi.append(hi * (count - used))
-        left = len(members) - sum(heads)
-        model.add(left >= sum(used_lo))
-        model.add(left <= sum(used_hi))
+        _rest_teams(model, kinds, per_kind, len(members) - sum(heads))
     for vs in place.values():
         model.add_at_most_one(vs)
     model.add(k - sum(at_target) - sum(timed) <= without_time)
@@ -879,28 +906,11 @@ def _fewest_outside(
                 if home.get(i) == h:
                     kept.append(v)
             head = sum(xs.values())
-            lo_sum, hi_sum = [], []
-            for (lo, hi), count in kinds.items():
-                c = model.new_int_var(0, min(count, len(g) // max(1, lo)), "")
-                per_kind[(lo, hi)].append(c)
-                count_of[h, (lo, hi)] = c
-                good.append(c)
-                lo_sum.append(lo * c)
-                hi_sum.append(hi * c)
-            model.add(head >= sum(lo_sum))
-            model.add(head <= sum(hi_sum))
+            _group_teams(model, kinds, h, len(g), head, per_kind, count_of, good)
             placed_parts.append(head)
             var_of.append(xs)
-        used_lo, used_hi = [], []
-        for (lo, hi), count in kinds.items():
-            used = sum(per_kind[(lo, hi)])
-            model.add(used <= count)
-            used_lo.append(lo * (count - used))
-            used_hi.append(hi * (count - used))
         # the learners left over make the remaining teams
-        left = len(members) - sum(placed_parts)
-        model.add(left >= sum(used_lo))
-        model.add(left <= sum(used_hi))
+        _rest_teams(model, kinds, per_kind, len(members) - sum(placed_parts))
     for vs in place.values():
         model.add_at_most_one(vs)
     model.maximize(sum(good))

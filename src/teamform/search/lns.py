@@ -692,6 +692,15 @@ def improve(
         if done or gained:
             reload()
 
+    def packing_wall() -> float | None:
+        # at most PACKING_WALL of wall clock for a packing: under load CP-SAT's proof
+        # could take a whole budget; not a share of what is left, which would make the
+        # packings (and all that follows them) depend on the budget
+        return (
+            None if units is not None
+            else min(PACKING_WALL, max(0.0, deadline - time.perf_counter()))
+        )  # fmt: skip
+
     def guided_target_repair(short: list[int]) -> bool:
         # a packing into the sets sharing the target's hours and the windows at
         # once, with no more teams without common time, near the plan (CP-SAT keeps
@@ -735,10 +744,7 @@ def improve(
         packing = fewest_below_with_time(
             inst, overlap, empty, time_limit=TARGET_PACKING_WORK, workers=workers, seed=seed,
             deterministic=True, near=state.assign, teams=hood,
-            wall_limit=(
-                None if units is not None
-                else min(PACKING_WALL, max(0.0, deadline - time.perf_counter()))
-            ),
+            wall_limit=packing_wall(),
         )  # fmt: skip
         used += 4 * atom
         share.charge(4 * atom, time.perf_counter() - began)
@@ -768,18 +774,12 @@ def improve(
         have = len(_empty_teams(state, overlap))
         if have <= floor or inst.n > PACKING_MAX_LEARNERS or out_of_budget() or over_share():
             return None
-        # at most PACKING_WALL of wall clock: under load CP-SAT's proof could take a
-        # whole budget; not a share of what is left, which would make the packings
-        # (and all that follows them) depend on the budget
         began = time.perf_counter()
         packing = fewest_without_time(
             inst, overlap, time_limit=PACKING_WORK, workers=workers, seed=seed,
             near=state.assign, deterministic=True, exact=inst.k <= PACKING_MAX_TEAMS,
             known=floor,
-            wall_limit=(
-                None if units is not None
-                else min(PACKING_WALL, max(0.0, deadline - time.perf_counter()))
-            ),
+            wall_limit=packing_wall(),
         )  # fmt: skip
         used += 4 * atom
         share.charge(4 * atom, time.perf_counter() - began)
