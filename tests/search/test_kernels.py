@@ -41,6 +41,28 @@ def test_one_compiler_at_a_time_the_next_waits_for_it(tmp_path: Path) -> None:
         assert child.wait(timeout=60) == 0
 
 
+def test_python_and_python3_of_one_environment_share_the_marks() -> None:
+    # the console script starts as bin/python3, `python -m teamform` as bin/python:
+    # one cache, so a warmup by either must be found by the other
+    names = [Path(sys.executable).with_name(n) for n in ("python", "python3")]
+    if not all(p.exists() for p in names):
+        pytest.skip("this environment has no python and python3 side by side")
+    code = "from teamform.search import kernels; print(kernels._lock_path())"
+    env = {**os.environ, "PYTHONPATH": str(Path(kernels.__file__).resolve().parents[2])}
+    paths = {
+        subprocess.run(
+            [str(exe), "-c", code],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=True,
+        ).stdout.strip()
+        for exe in names
+    }
+    assert len(paths) == 1
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="fcntl locks")
 def test_another_cache_has_a_lock_of_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -305,10 +305,16 @@ def _locked(path: Path, on_wait: Callable[[], None] | None) -> Iterator[None]:
 
 
 def _lock_path() -> Path:
-    """One lock per cache: per copy of the package, interpreter and ``NUMBA_CACHE_DIR``."""
+    """One lock per cache: per copy of the package, environment, interpreter and
+    ``NUMBA_CACHE_DIR``.
+
+    The interpreter is named by its environment and real file, not by the name it
+    was started as: ``python -m teamform`` and the ``teamform`` script (whose
+    first line may say ``python3``) share the cache, so they share the marks.
+    """
     key = "|".join(
-        (str(Path(__file__).resolve().parents[1]), sys.executable, sys.version,
-         os.environ.get("NUMBA_CACHE_DIR", ""))
+        (str(Path(__file__).resolve().parents[1]), sys.prefix,
+         os.path.realpath(sys.executable), sys.version, os.environ.get("NUMBA_CACHE_DIR", ""))
     )  # fmt: skip
     user = getattr(os, "getuid", lambda: 0)()
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
