@@ -567,9 +567,8 @@ def fewest_below_with_time(
 
     def run(limit: float, seed: int) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver]:
         # both solves together keep within ``wall_limit``
-        solver = solver_for(limit, seed, workers, deterministic)
-        if wall_end is not None:
-            solver.parameters.max_time_in_seconds = max(0.01, wall_end - time.perf_counter())
+        left = None if wall_end is None else wall_end - time.perf_counter()
+        solver = solver_for(limit, seed, workers, deterministic, ends_in=left)
         return solver.solve(model), solver
 
     code, solver = run(time_limit / 2 if home else time_limit, seed)
@@ -593,18 +592,31 @@ def fewest_below_with_time(
         again, second = run(time_limit / 2, seed + 1)
         if again in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             solver = second
+    witness, split = _solved(solver, n, var_of, count_of, near)
+    found = k - sum(solver.value(c) for c in at_target)
+    return Packing(found, proven, optimal, tuple(groups), witness, split)
+
+
+def _solved(
+    solver: cp_model.CpSolver,
+    n: int,
+    var_of: Sequence[dict[int, cp_model.IntVar]],
+    count_of: dict[tuple[int, Kind], cp_model.IntVar],
+    near: Sequence[int] | None,
+) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
+    """A solved packing model read back: each learner's group (-1 for none), and
+    the teams each group's learners make (:func:`_split`, near plan ``near``)."""
     witness = [-1] * n
     for h, xs in enumerate(var_of):
         for i, v in xs.items():
             if solver.boolean_value(v):
                 witness[i] = h
     split: list[tuple[int, ...]] = []
-    for h in range(len(groups)):
+    for h in range(len(var_of)):
         sizes = {key: solver.value(c) for (g, key), c in count_of.items() if g == h}
         inside = [i for i in var_of[h] if witness[i] == h]
         split += [tuple(team) for _, team in _split(inside, sizes, near)]
-    found = k - sum(solver.value(c) for c in at_target)
-    return Packing(found, proven, optimal, tuple(groups), tuple(witness), tuple(split))
+    return tuple(witness), tuple(split)
 
 
 def _hint_packing(
@@ -965,19 +977,9 @@ def _fewest_outside(
         again, second = run()
         if again in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             solver = second
-    witness = [-1] * n
-    for index, xs in enumerate(var_of):
-        for i, v in xs.items():
-            if solver.boolean_value(v):
-                witness[i] = index
+    witness, teams = _solved(solver, n, var_of, count_of, near)
     found = inst.k - sum(solver.value(c) for c in good)
-    split: list[Packed] = []
-    for index in range(len(groups)):
-        sizes = {key: solver.value(c) for (g, key), c in count_of.items() if g == index}
-        inside = [i for i in var_of[index] if witness[i] == index]
-        split += [(index, key, team) for key, team in _split(inside, sizes, near)]
-    teams = tuple(tuple(team) for _, _, team in split)
-    return Packing(found, proven, optimal, tuple(groups), tuple(witness), teams)
+    return Packing(found, proven, optimal, tuple(groups), witness, teams)
 
 
 def _split(
