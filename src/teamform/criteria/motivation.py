@@ -44,6 +44,23 @@ def intrinsic_counts(inst: Instance, layout: TeamLayout) -> list[int]:
     return layout.memo(("intrinsic_counts", id(inst)), compute)
 
 
+def spread_ranges(inst: Instance) -> tuple[IntArray, IntArray]:
+    """The even spread's range of intrinsic learners for every team, ``[lo, hi]``:
+    the floor and ceiling of its section's intrinsic learners per team, never
+    above the team's size."""
+    n_sec = len(inst.section_names)
+    total = np.bincount(inst.section[inst.intrinsic.astype(bool)], minlength=n_sec)
+    count = np.bincount(inst.team_section, minlength=n_sec)
+    per = np.maximum(count, 1)
+    lo_sec = np.where(count > 0, total // per, 0).astype(np.int64)
+    hi_sec = np.where(count > 0, -(-total // per), 0).astype(np.int64)
+    section = inst.team_section
+    hi_size = inst.team_hi.astype(np.int64)
+    lo = np.minimum(lo_sec[section], hi_size)
+    hi = np.minimum(hi_sec[section], hi_size)
+    return np.ascontiguousarray(lo, dtype=np.int64), np.ascontiguousarray(hi, dtype=np.int64)
+
+
 class MotivationTerm(Term):
     """Intrinsic learners per team outside [floor(I/k), ceil(I/k)]."""
 
@@ -52,25 +69,15 @@ class MotivationTerm(Term):
 
     def __init__(self, inst: Instance, *, weight: float, hard: bool) -> None:
         super().__init__(inst, weight=weight, hard=hard)
-        n_sec = len(inst.section_names)
-        self.lo = np.zeros(n_sec, dtype=np.int64)
-        self.hi = np.zeros(n_sec, dtype=np.int64)
-        for s in range(n_sec):
-            total = int(np.count_nonzero(inst.intrinsic & (inst.section == s)))
-            teams = int((inst.team_section == s).sum())
-            if teams:
-                self.lo[s] = total // teams
-                self.hi[s] = -(-total // teams)
-
         self._intrinsic = inst.intrinsic.astype(int).tolist()
         self._weights = inst.intrinsic.astype(np.float64)
-        self._targets = [self.target(t) for t in range(inst.k)]
+        #: the range of intrinsic learners of every team (:func:`spread_ranges`)
+        self.lo, self.hi = spread_ranges(inst)
+        self._targets = list(zip(self.lo.tolist(), self.hi.tolist(), strict=True))
 
     def target(self, team: int) -> tuple[int, int]:
         """Allowed range of intrinsic learners in ``team``."""
-        s = int(self.inst.team_section[team])
-        hi_size = int(self.inst.team_hi[team])
-        return min(int(self.lo[s]), hi_size), min(int(self.hi[s]), hi_size)
+        return self._targets[team]
 
     def team_penalty(self, members: Sequence[int], team: int) -> int:
         count = sum(map(self._intrinsic.__getitem__, members))

@@ -26,6 +26,7 @@ from teamform.availability import (
     SLOTS_PER_WEEK,
     common_block_slots,
 )
+from teamform.criteria.motivation import spread_ranges
 from teamform.criteria.overlap import mask_matrix
 from teamform.instance import Instance
 from teamform.search.bitsets import pairs_csr
@@ -90,18 +91,8 @@ def intrinsic_ranges(inst: Instance, teams: np.ndarray) -> tuple[np.ndarray, np.
     hi_size = inst.team_hi[teams].astype(np.int64)
     if spec is None or not spec.enabled or not (spec.hard or spec.weight > 0):
         return np.zeros(len(teams), dtype=np.int64), hi_size
-    # MotivationTerm.target for every team at once: floor and ceiling of the section's
-    # intrinsic learners per team, never above the team's size
-    n_sec = len(inst.section_names)
-    total = np.bincount(inst.section[inst.intrinsic.astype(bool)], minlength=n_sec)
-    count = np.bincount(inst.team_section, minlength=n_sec)
-    per = np.maximum(count, 1)
-    lo_sec = np.where(count > 0, total // per, 0).astype(np.int64)
-    hi_sec = np.where(count > 0, -(-total // per), 0).astype(np.int64)
-    section = inst.team_section[teams]
-    lo = np.minimum(lo_sec[section], hi_size)
-    hi = np.minimum(hi_sec[section], hi_size)
-    return np.ascontiguousarray(lo, dtype=np.int64), np.ascontiguousarray(hi, dtype=np.int64)
+    lo, hi = spread_ranges(inst)
+    return np.ascontiguousarray(lo[teams]), np.ascontiguousarray(hi[teams])
 
 
 def construct(inst: Instance, seed: int = 0) -> list[int]:

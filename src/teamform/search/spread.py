@@ -110,11 +110,7 @@ def regroup_neighbourhood(
     )
     movable[team] = False
     # teams that can give a learner of the kind (or take one) and stay in range
-    hi_size = inst.team_hi
-    if kind:
-        can = movable & (counts > np.minimum(term.lo[section], hi_size))
-    else:
-        can = movable & (counts < np.minimum(term.hi[section], hi_size))
+    can = movable & ((counts > term.lo) if kind else (counts < term.hi))
     overlap = next((t for t in state.terms if isinstance(t, OverlapTerm)), None)
     siblings: list[int] = []
     if overlap is not None and overlap.team_penalty(members, team):
