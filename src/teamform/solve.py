@@ -420,7 +420,7 @@ def search(
 def _intrinsic_everywhere(inst: Instance, terms: list[Term], outcome: Outcome) -> None:
     """Give every team of the search's plan an intrinsic member where the cohort allows
     (:func:`~teamform.search.construct.give_intrinsic`), by the cheapest swap that
-    breaks no hard rule.
+    breaks no hard rule and takes no team's last common block.
 
     The motivation criterion promises no team made only of imposed learners when
     there are enough intrinsic ones; a search may still trade one for common
@@ -445,7 +445,7 @@ def _intrinsic_everywhere(inst: Instance, terms: list[Term], outcome: Outcome) -
         return cost + HARD_COST * sum(1 for i in members for j in avoid[i] if j in inside)
 
     assignment = list(outcome.assignment)
-    swaps, change = give_intrinsic(inst, assignment, team_cost, ceiling=HARD_COST)
+    swaps, change = give_intrinsic(inst, assignment, team_cost, ceiling=HARD_COST, keep_time=True)
     if swaps:
         outcome.assignment = assignment
         outcome.objective += change

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import learner
 from teamform import FormationModel, build_instance, load_roster
-from teamform.criteria import build_terms
+from teamform.criteria import OBJECTIVE_SCALE, build_terms
 from teamform.instance import Instance
 from teamform.pins import Pins
 from teamform.roster import Roster
@@ -192,6 +192,42 @@ def test_give_intrinsic_with_costs_only_lowers_them() -> None:
     assert give_intrinsic(inst, fresh, dearer, ceiling=7) == (0, 0)  # not below 7
     assert give_intrinsic(inst, fresh, dearer, ceiling=8) == (2, 14)
     assert _intrinsic_per_team(inst, fresh) == [1, 1, 1, 1]
+
+
+def test_give_intrinsic_after_a_search_takes_no_team_s_last_common_block() -> None:
+    # team 0: two intrinsic learners, one free Monday and Tuesday, one Monday only;
+    # team 1: two imposed learners free Tuesday only. Each swap giving team 1 an
+    # intrinsic member leaves one of the teams with no common hour.
+    records = [
+        learner("a", motivation="intrinsic", availability="Mon 10:00-12:00; Tue 10:00-12:00"),
+        learner("b", motivation="intrinsic", availability="Mon 10:00-12:00"),
+        learner("c", availability="Tue 10:00-12:00"),
+        learner("d", availability="Tue 10:00-12:00"),
+    ]
+
+    def swaps(none_step: float, keep_time: bool) -> tuple[list[int], int, int]:
+        overlap = {"weight": 40, "hours": 1, "none": none_step, "reference_date": "2026-01-12"}
+        model = FormationModel.from_dict(
+            {"team": {"size": 2}, "criteria": {"motivation": {"weight": 30}, "overlap": overlap}}
+        )
+        inst = build_instance(Roster.from_records(records), model)
+        terms = build_terms(inst)
+
+        def cost(members: list[int], team: int) -> int:
+            return sum(t.coefficient * t.team_penalty(members, team) for t in terms)
+
+        plan = [0, 0, 1, 1]
+        made, change = give_intrinsic(inst, plan, cost, 10**9, keep_time=keep_time)
+        return plan, made, change
+
+    # the team without time costs 1 h + 2 h (120) against the 2 learners off the
+    # spread (60): with the guard the teams stay, without it the ceiling lets it by
+    assert swaps(2, keep_time=True) == ([0, 0, 1, 1], 0, 0)
+    plan, made, change = swaps(2, keep_time=False)
+    assert made == 1 and change == 60 * OBJECTIVE_SCALE and sorted(plan) == [0, 0, 1, 1]
+    # without the step the swap lowers the cost (40 against 60): it is made either way
+    plan, made, change = swaps(0, keep_time=True)
+    assert made == 1 and change < 0
 
 
 def test_python_construction_narrows_its_window_to_the_time_left(

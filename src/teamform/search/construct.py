@@ -171,6 +171,8 @@ def give_intrinsic(
     assignment: list[int],
     team_cost: Callable[[list[int], int], int] | None = None,
     ceiling: int = 0,
+    *,
+    keep_time: bool = False,
 ) -> tuple[int, int]:
     """Swap an intrinsic learner into every team without one, where the cohort allows.
 
@@ -187,9 +189,11 @@ def give_intrinsic(
     it) each swap is the cheapest one found and is made only if it changes the
     two teams' cost by less than ``ceiling`` (0: only swaps that lower it, so
     the plan never gets worse). Without it (the construction) every such team
-    gets its intrinsic member. Changes ``assignment`` in place; returns the
-    swaps made and, with ``team_cost``, the change of the cost they made (0
-    without it).
+    gets its intrinsic member. With ``keep_time`` (and ``team_cost``) no swap
+    that raises the cost takes a team's last common block: a team that cannot
+    meet is a worse outcome than one made only of imposed learners. Changes
+    ``assignment`` in place; returns the swaps made and, with ``team_cost``,
+    the change of the cost they made (0 without it).
     """
     if not len(assignment) or inst.k == 0:
         return 0, 0
@@ -239,9 +243,16 @@ def give_intrinsic(
             common &= masks[x]
         return max(0, need - common_block_slots(common, block))
 
+    def meets(team: list[int]) -> bool:
+        common = FULL_WEEK_MASK
+        for x in team:
+            common &= masks[x]
+        return common_block_slots(common, block) > 0
+
     def clash(i: int, team: list[int], out: int) -> bool:
         return any(j in team and j != out for j in avoid[i])
 
+    guard = keep_time and bool(need)
     swaps = change = 0
     for t in lacking:
         section = int(team_section[t])
@@ -279,6 +290,15 @@ def give_intrinsic(
                     - team_cost(team(t), t)
                     - team_cost(team(u), u)
                 )
+                if (
+                    guard
+                    and delta > 0
+                    and (
+                        (meets(team(t)) and not meets(new_t))
+                        or (meets(team(u)) and not meets(new_u))
+                    )
+                ):
+                    continue  # paid for with a team's last common block
                 key: tuple[int, ...] = (delta, i, j)
             else:
                 key = (short(new_t) + short(new_u), abs(total[i] - total[j]), i, j)
