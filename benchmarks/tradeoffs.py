@@ -34,7 +34,10 @@ when the fewest found equals the larger bound. Both packings at once, with no
 more teams without time than the first packing found
 (``fewest_below_with_time``, ``3 * --budget`` seconds), give the fewest teams
 below the target a plan can have with the teams without time at that count
-(``*_below_at_0h``). Cohorts of up to 80 learners also
+(``*_below_at_0h``); its bound is the largest of CP-SAT's
+(``joint_bound_below_at_0h``), the target packing's and the teams the
+learners in no set sharing the target's hours need with a window each
+(``stranded_teams``, ``stranded_below_at_0h``). Cohorts of up to 80 learners also
 get a plan from CP-SAT on the whole model (every hard rule, the count of teams
 below the target first, ``3 * --budget`` seconds): its count equal to the
 bound closes the minimum below the target.
@@ -386,6 +389,7 @@ def proven_minimum(inst: Any, budget: float) -> dict[str, Any]:
         fewest_below_target,
         fewest_below_with_time,
         fewest_without_time,
+        stranded_teams,
     )
 
     term = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
@@ -398,6 +402,10 @@ def proven_minimum(inst: Any, budget: float) -> dict[str, Any]:
     joint_begin = time.perf_counter()
     # with no more teams without time than the packing found; one solve, for the bound
     joint = fewest_below_with_time(inst, term, packing.found, time_limit=3 * budget, workers=1)
+    joint_end = time.perf_counter()
+    # the learners no team at the target can hold, in teams with a window each
+    stranded = stranded_teams(inst, term, packing.found, time_limit=budget)
+    proven_at_0h = max(joint.proven, proven_below, stranded)
     return {
         "learner_bound_0h": empty,
         "packing_found_0h": packing.found,
@@ -411,9 +419,12 @@ def proven_minimum(inst: Any, budget: float) -> dict[str, Any]:
         "below_packing_s": round(joint_begin - middle, 2),
         # the fewest below the target with the fewest teams without time found
         "found_below_at_0h": joint.found,
-        "proven_below_at_0h": max(joint.proven, proven_below),
-        "below_at_0h_optimal": joint.optimal,
-        "below_at_0h_s": round(time.perf_counter() - joint_begin, 2),
+        "joint_bound_below_at_0h": joint.proven,
+        "stranded_below_at_0h": stranded,
+        "proven_below_at_0h": proven_at_0h,
+        "below_at_0h_optimal": joint.optimal or joint.found == proven_at_0h,
+        "below_at_0h_s": round(joint_end - joint_begin, 2),
+        "stranded_s": round(time.perf_counter() - joint_end, 2),
     }
 
 
@@ -515,6 +526,7 @@ def fewest(
                             "proven_below": floor["proven_below"],
                             "packing_found_below": floor["packing_found_below"],
                             "proven_below_at_0h": floor["proven_below_at_0h"],
+                            "stranded_below_at_0h": floor["stranded_below_at_0h"],
                             "found_below_at_0h": floor["found_below_at_0h"],
                             "hours_short": got["hours_short"],
                             "objective": round(check.objective / OBJECTIVE_SCALE, 2),

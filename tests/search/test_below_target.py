@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import random
+
 from conftest import REF, learner, make_instance
 from teamform.criteria import OverlapTerm, build_terms
 from teamform.search.common_time import (
     fewest_below_target,
     fewest_below_with_time,
     fewest_without_time,
+    stranded_teams,
     target_plan,
 )
 from teamform.search.lns import LnsStats, atom_steps, improve
@@ -65,6 +69,74 @@ def test_fewest_below_the_target_with_every_team_given_time_by_hand() -> None:
     assert plan is not None and _counts(term, inst.k, plan) == (0, 2)
     # one team allowed without time: one below the target again
     assert fewest_below_with_time(inst, term, 1, time_limit=10).proven == 1
+
+
+def test_the_stranded_learners_bound_the_teams_below_the_target_by_hand() -> None:
+    # The c's and v share no 3 h with three others: every team holding one is below
+    # the target, and a team with time holds them only where they share a window. The
+    # c's share Wednesday, v only Monday: two teams, none without time, where the
+    # learner bound and the target packing alone give one; the joint packing agrees
+    inst = _instance()
+    term = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
+    assert term.forced_teams()[0] == 1
+    assert fewest_below_target(inst, term, time_limit=10).proven == 1
+    assert stranded_teams(inst, term, 0) == 2
+    # one team may lack time: v and the c's in it
+    assert stranded_teams(inst, term, 1) == 1
+    # three copies: nine c's share 3 h, so only the three v's are stranded (Monday):
+    # one team, where the joint packing proves two (the a3's cost a team too)
+    inst = _instance(copies=3)
+    term = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
+    assert stranded_teams(inst, term, 0) == 1
+
+
+def _fewest_below_by_brute_force(inst, term: OverlapTerm, without_time: int) -> int:  # type: ignore[no-untyped-def]
+    """The fewest teams below the target over every split of the cohort into teams of
+    four with at most ``without_time`` teams without common time."""
+    best = inst.k + 1
+
+    def split(left: list[int], teams: list[list[int]]) -> None:
+        nonlocal best
+        if not left:
+            common = [term.common_slots(team) for team in teams]
+            if sum(c == 0 for c in common) <= without_time:
+                best = min(best, sum(c < term.need for c in common))
+            return
+        first, rest = left[0], left[1:]
+        for mates in itertools.combinations(rest, 3):
+            split([i for i in rest if i not in mates], [*teams, [first, *mates]])
+
+    split(list(range(inst.n)), [])
+    return best
+
+
+def test_the_stranded_bound_never_exceeds_the_fewest_below_the_target() -> None:
+    # twelve learners, each free in one or two of six stretches of the week (1-3 h
+    # each): the bound against every split into teams of four, for each number of
+    # teams allowed without time; on some it must be reached, and on some pass the
+    # learner bound
+    stretches = [
+        "Mon 10:00-13:00", "Mon 12:00-13:00", "Tue 09:00-11:00", "Tue 10:00-13:00",
+        "Wed 10:00-11:00", "Thu 10:00-13:00",
+    ]  # fmt: skip
+    rng = random.Random(7)
+    reached = above = 0
+    for _ in range(12):
+        rows = []
+        for j in range(12):
+            chosen = rng.sample(stretches, rng.randint(1, 2))
+            rows.append((f"l{j}", "; ".join(sorted(chosen))))
+        records = [learner(lid, availability=text) for lid, text in rows]
+        crit: dict = {"overlap": {"weight": 40, "hours": 3, "block": 1, "reference_date": REF}}
+        inst = make_instance(records, crit, team={"size": 4, "min": 4, "max": 4})
+        term = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
+        for allowed in range(inst.k + 1):
+            exact = _fewest_below_by_brute_force(inst, term, allowed)
+            bound = stranded_teams(inst, term, allowed)
+            assert bound <= exact
+            reached += bound == exact
+            above += bound > term.forced_teams()[0]
+    assert reached > 0 and above > 0
 
 
 def test_the_search_reaches_the_fewest_below_the_target_with_time_for_every_team() -> None:

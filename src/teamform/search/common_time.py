@@ -27,7 +27,10 @@ fewer teams below the target, with no more teams without common time.
 Both packings at once (:func:`fewest_below_with_time`) give the fewest teams
 below the target with no more teams without time than allowed, which can be
 more than the target packing allows alone; near a plan, its plan
-(:func:`target_plan`) guides the target repairs.
+(:func:`target_plan`) guides the target repairs. Its bound stays near the
+learner bound on hundreds of learners; the learners in no set sharing the
+target's hours, covered by teams in the windows they share
+(:func:`stranded_teams`), bound it far closer, in milliseconds.
 """
 
 from __future__ import annotations
@@ -595,6 +598,80 @@ def fewest_below_with_time(
     witness, split = _solved(solver, n, var_of, count_of, near)
     found = k - sum(solver.value(c) for c in at_target)
     return Packing(found, proven, optimal, tuple(groups), witness, split)
+
+
+def stranded_teams(
+    inst: Instance,
+    term: OverlapTerm,
+    without_time: int,
+    *,
+    time_limit: float = 10.0,
+    workers: int = 1,
+    seed: int = 0,
+) -> int:
+    """A lower bound on the teams below the target of every plan with at most
+    ``without_time`` teams without common time: the fewest teams the
+    *stranded* learners need.
+
+    A learner in none of its section's :func:`target_groups` is stranded: every
+    team holding one falls short of the target. A team with common time lies in
+    a window, so the stranded learners it holds share one, at most its size
+    bound of them: per section, CP-SAT covers the stranded learners with teams
+    in their :func:`window_groups` (their own, maximal sets sharing a window),
+    at most ``without_time`` teams in all in none, and the fewest teams it needs
+    (its proven bound) bound the teams below the target. The other members those
+    teams need, and every other learner, are left out, as are avoid pairs and
+    pins: a few dozen stranded learners, solved in milliseconds where the joint
+    packing (:func:`fewest_below_with_time`) of hundreds of learners leaves its
+    bound near the learner bound. ``inst.k`` when no such cover exists.
+    """
+    if not term.need:
+        return 0
+    model = cp_model.CpModel()
+    used: list[cp_model.IntVar] = []
+    outside: list[cp_model.IntVar] = []
+    for s in range(len(inst.section_names)):
+        teams = inst.teams_of_section(s).tolist()
+        members = [i for i in range(inst.n) if int(inst.section[i]) == s]
+        if not teams or not members:
+            continue
+        inside = set().union(*target_groups(inst, members, term))
+        stranded = [i for i in members if i not in inside]
+        if not stranded:
+            continue
+        kinds = _kinds(inst, teams)
+        per_kind: dict[Kind, list[cp_model.IntVar]] = {key: [] for key in kinds}
+        ways: dict[int, list[cp_model.IntVar]] = {i: [] for i in stranded}
+        # each window the stranded learners share, then the teams in none
+        for group in [*window_groups(inst, stranded, term.block), None]:
+            inner = stranded if group is None else sorted(group)
+            xs = [model.new_bool_var("") for _ in inner]
+            for i, x in zip(inner, xs, strict=True):
+                ways[i].append(x)
+            room = []
+            for (lo, hi), count in kinds.items():
+                c = model.new_int_var(0, min(count, len(inner)), "")
+                per_kind[(lo, hi)].append(c)
+                used.append(c)
+                room.append(hi * c)
+                if group is None:
+                    outside.append(c)
+            model.add(sum(xs) <= sum(room))
+        for i in stranded:
+            model.add_exactly_one(ways[i])
+        for key, count in kinds.items():
+            model.add(sum(per_kind[key]) <= count)
+    if not used:
+        return 0
+    model.add(sum(outside) <= without_time)
+    model.minimize(sum(used))
+    solver = solver_for(time_limit, seed, workers, False)
+    code = solver.solve(model)
+    if code == cp_model.INFEASIBLE:
+        return inst.k
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return 0
+    return int(np.ceil(solver.best_objective_bound - 1e-6))
 
 
 def _solved(
