@@ -636,3 +636,44 @@ def test_the_python_search_swaps_for_time_first(monkeypatch) -> None:  # type: i
     out = lns.run_lns(inst, terms, _mixed(inst), time_limit=0.5, seed=0, deterministic=True)
     assert calls == [3]
     assert out.assignment is not None and teams_of(inst, out.assignment) == ONE_WAY_TEAMS
+
+
+# Teams of 3. t = {d1, d2, a}: d1 free Monday only, d2 Friday only, a Tuesday only, so no
+# swap of one member gives t a window, and gathering it on Monday, Tuesday or Friday swaps
+# out two members for learners free there whose teams keep no window with them. The one
+# way: t on Tuesday with y1 and y2; d2 takes y2's place (the z's share Friday with it), and
+# d1 takes x1's place among the u's (Monday), x1 going on to y1's place among the v's
+# (Wednesday), an ejection chain through a third team.
+EJECT = [
+    ("d1", MON), ("d2", "Fri 10:00-11:00"), ("a", TUE),
+    *((f"u{j}", f"{MON}; {WED}") for j in range(2)), ("x1", WED),
+    *((f"v{j}", f"{WED}; {THU}") for j in range(2)), ("y1", f"{TUE}; {THU}"),
+    *((f"z{j}", "Fri 10:00-11:00; Sat 10:00-11:00") for j in range(2)),
+    ("y2", f"{TUE}; Sat 10:00-11:00"),
+]  # fmt: skip
+EJECT_TEAMS = {
+    frozenset({"a", "y1", "y2"}),
+    frozenset({"u0", "u1", "d1"}),
+    frozenset({"v0", "v1", "x1"}),
+    frozenset({"z0", "z1", "d2"}),
+}
+
+
+def _eject_plan(inst) -> list[int]:  # type: ignore[no-untyped-def]
+    teams = {"d": 0, "a": 0, "u": 1, "x": 1, "v": 2, "y1": 2, "z": 3, "y2": 3}
+    return [teams.get(lid, teams.get(lid[0], -1)) for lid in inst.ids]
+
+
+def test_swap_repair_gives_time_by_an_ejection_chain() -> None:
+    inst = _instance(EJECT, size=3)
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    assert fewest_without_time(inst, term, time_limit=10).proven == 0
+    state = TeamState(inst, terms, _eject_plan(inst))
+    assert _empty(term, state) == 1
+    cost = state.total
+    assert swap_repair(state, term) == 1
+    assert teams_of(inst, state.assign) == EJECT_TEAMS
+    assert state.total < cost
+    check = validate(inst, state.assign, terms)
+    assert check.ok and check.objective == state.total

@@ -47,7 +47,7 @@ from ortools.sat.python import cp_model
 from teamform.availability import SLOTS_PER_WEEK
 from teamform.cancel import stopping
 from teamform.cpmodel import SubModel
-from teamform.criteria.base import Term
+from teamform.criteria.base import SKILL_SCALE, Term
 from teamform.criteria.overlap import OverlapTerm
 from teamform.instance import Instance
 from teamform.search.bitsets import to_words
@@ -1339,6 +1339,10 @@ REGATHER_WINDOWS = 8
 REGATHER_CANDIDATES = 12
 #: Partners the guard is checked on, per partner priced, before pricing stops.
 GUARD_SCAN = 8
+#: Learners :meth:`_Windows._ejection` tries to move a member into the place of
+#: (those closest to it first), and chains it prices.
+EJECT_HOSTS = 48
+EJECT_CANDIDATES = 32
 #: Passes of :func:`swap_repair` over the teams still without common time.
 SWAP_PASSES = 4
 
@@ -1542,6 +1546,25 @@ class _Windows:
             self._popular = weight @ bits.astype(np.int64)
         return self._popular
 
+    def _gather_order(self, t: int, tries: int) -> list[int]:
+        """Window starts to gather team ``t`` in: those most of its members are
+        free in, the ones most learners are free in first, and as many of those
+        of the member with the fewest windows (the one hardest to swap out)."""
+        members = list(self.state.members[t])
+        bits = np.unpackbits(self.w[members].view(np.uint8), axis=1, bitorder="little")
+        count = bits.sum(axis=0, dtype=np.int64)
+        ranked = np.lexsort((-self._free_counts(), -count))
+        hardest = bits[int(np.argmin(bits.sum(axis=1)))].astype(np.bool_)
+        order = np.concatenate([ranked[:tries], ranked[hardest[ranked]][:tries]])
+        order = order[np.sort(np.unique(order, return_index=True)[1])]
+        return [s for s in order.tolist() if count[s]]
+
+    def _free_in(self, start: int) -> np.ndarray:
+        """Per learner, whether it is free in the window at ``start``."""
+        word, bit = divmod(start, 64)
+        column = self.patterns[:, word] >> np.uint64(bit)
+        return (column & np.uint64(1)).astype(np.bool_)[self.pattern]
+
     def regather(self, t: int, tries: int = REGATHER_WINDOWS) -> bool:
         """Team ``t`` gathered in one window: its members free there stay, each
         of the others is swapped for a learner free there whose team keeps a
@@ -1553,22 +1576,9 @@ class _Windows:
         inst = st.inst
         w, rest = self.w, self.rest
         members = list(st.members[t])
-        bits = np.unpackbits(w[members].view(np.uint8), axis=1, bitorder="little")
-        count = bits.sum(axis=0, dtype=np.int64)
-        if count.max() == 0:
-            return False
-        ranked = np.lexsort((-self._free_counts(), -count))
-        # the hardest member's windows too: it is the one hardest to swap out
-        hardest = bits[int(np.argmin(bits.sum(axis=1)))].astype(np.bool_)
-        order = np.concatenate([ranked[:tries], ranked[hardest[ranked]][:tries]])
-        order = order[np.sort(np.unique(order, return_index=True)[1])]
         pool = (self.section == int(inst.team_section[t])) & self.movable
-        for start in order.tolist():
-            if count[start] == 0:
-                break
-            word, bit = divmod(start, 64)
-            column = self.patterns[:, word] >> np.uint64(bit)
-            free = (column & np.uint64(1)).astype(np.bool_)[self.pattern]
+        for start in self._gather_order(t, tries):
+            free = self._free_in(start)
             out = [d for d in members if not free[d]]
             if any(st.frozen[d] for d in out):
                 continue
@@ -1626,6 +1636,119 @@ class _Windows:
         return False
 
 
+    def _keeps_intrinsic(self, changed: Sequence[tuple[int, list[int]]]) -> bool:
+        """Whether no team of ``changed`` (team, new members) loses its last
+        learner of :attr:`keep`."""
+        if self.keep is None:
+            return True
+        st, keep = self.state, self.keep
+        return all(
+            any(keep[i] for i in new) or not any(keep[i] for i in st.members[team])
+            for team, new in changed
+        )
+
+    def _ejection(self, t: int, d: int, takers: np.ndarray) -> tuple[int, list[tuple[int, int]]]:
+        """The cheapest way out of team ``t`` for member ``d``, by which a learner
+        of ``takers`` (free in the window ``t`` gathers in) takes its place.
+
+        Either ``d`` swapped with such a learner ``y`` whose team keeps a window
+        with ``d``, or a chain through a third team: ``d`` takes the place of a
+        learner ``x`` in a team that keeps a window with ``d``, ``x`` the place
+        of ``y`` in a team that keeps one with ``x``, and ``y`` the place of
+        ``d``. Every team it touches but ``t`` keeps (or gains) a window.
+        Priced by the full objective: :data:`EJECT_HOSTS` learners ``x``, and
+        of all pairs the :data:`EJECT_CANDIDATES` closest in skills and
+        motivation to the learner each replaces. Returns (cost change, the
+        swaps in order), or None.
+        """
+        st = self.state
+        inst = st.inst
+        w, rest = self.w, self.rest
+        skills, intrinsic = inst.skills, np.asarray(inst.intrinsic, dtype=np.int64)
+
+        def unlike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            # how far a learner is from the one it replaces: skill points, and a
+            # learner off the spread counted as three of them (the preset's ratio)
+            gap = np.abs(skills[a] - skills[b]).sum(axis=1)
+            return gap + 3 * SKILL_SCALE * (intrinsic[a] != intrinsic[b])
+
+        pool = (self.section == int(inst.team_section[t])) & self.movable & (self.assign != t)
+        hosts = np.flatnonzero(pool & (rest & w[d]).any(axis=1))
+        ys = np.flatnonzero(takers & pool)
+        if not len(hosts) or not len(ys):
+            return None
+        # (likeness, x, y): x = -1 for the single swap of d with y
+        found: list[tuple[int, int, int]] = []
+        direct = ys[(rest[ys] & w[d]).any(axis=1)]
+        found += zip((2 * unlike(direct, np.full(len(direct), d))).tolist(), [-1] * len(direct),
+                     direct.tolist(), strict=True)  # fmt: skip
+        near = unlike(hosts, np.full(len(hosts), d))
+        for x in hosts[np.argsort(near, kind="stable")[:EJECT_HOSTS]].tolist():
+            fit = ys[(self.assign[ys] != self.assign[x]) & (rest[ys] & w[x]).any(axis=1)]
+            if not len(fit):
+                continue
+            one = np.full(len(fit), x)
+            cycle = unlike(one, np.full(len(fit), d)) + unlike(fit, one)
+            cycle += unlike(np.full(len(fit), d), fit)
+            keep = np.argsort(cycle, kind="stable")[:EJECT_CANDIDATES]
+            found += ((c, x, y) for c, y in zip(cycle[keep].tolist(), fit[keep].tolist(), strict=True))
+        found.sort()
+        best: tuple[int, list[tuple[int, int]]] | None = None
+        for _, x, y in found[:EJECT_CANDIDATES]:
+            new_t = [y if m == d else m for m in st.members[t]]
+            v = st.assign[y]
+            if x < 0:
+                changed = [(t, new_t), (v, [d if m == y else m for m in st.members[v]])]
+                swaps = [(d, y)]
+            else:
+                u = st.assign[x]
+                changed = [
+                    (t, new_t),
+                    (u, [d if m == x else m for m in st.members[u]]),
+                    (v, [x if m == y else m for m in st.members[v]]),
+                ]
+                swaps = [(d, x), (x, y)]
+            if not self._keeps_intrinsic(changed):
+                continue
+            change = sum(st.team_cost(new, team) - st.cost[team] for team, new in changed)
+            if best is None or change < best[0]:
+                best = (change, swaps)
+        return best
+
+    def eject(self, t: int, tries: int = REGATHER_WINDOWS) -> bool:
+        """Team ``t`` gathered in one window by ejection chains: its members free
+        there stay, each of the others leaves by :meth:`_ejection` (into a team
+        that keeps a window with it, whose learner it replaces goes on to a third
+        team when no one free there can be swapped for it directly), and learners
+        free there take their places. The windows of :meth:`regather`; kept
+        when the whole lowers the cost, by the full objective: a member hard to
+        place may cost some motivation or skill balance where the objective
+        says the team's time is worth it."""
+        st = self.state
+        members = list(st.members[t])
+        for start in self._gather_order(t, tries):
+            free = self._free_in(start)
+            out = [d for d in members if not free[d]]
+            if not out or any(st.frozen[d] for d in out):
+                continue
+            done: list[tuple[int, int]] = []
+            delta = 0
+            for d in sorted(out, key=lambda d: (int(np.bitwise_count(self.w[d]).sum()), d)):
+                way = self._ejection(t, d, free)
+                if way is None:
+                    delta = 0
+                    break
+                delta += way[0]
+                for a, b in way[1]:
+                    self.apply((0, a, b, False))
+                    done.append((a, b))
+            if delta < 0:
+                return True
+            for a, b in reversed(done):  # back as it was
+                self.apply((0, a, b, False))
+        return False
+
+
 def swap_repair(
     state: TeamState,
     term: OverlapTerm,
@@ -1678,8 +1801,8 @@ def swap_repair(
             fix = windows.best_fix(t)
             if fix is not None:
                 windows.apply(fix)
-            elif turn and not windows.regather(t):
-                windows.chain(t)
+            elif turn and not windows.regather(t) and not windows.chain(t):
+                windows.eject(t)
         empty = windows.empty()
         if not empty:
             break
