@@ -1635,7 +1635,6 @@ class _Windows:
                 self.refresh((t, u))
         return False
 
-
     def _keeps_intrinsic(self, changed: Sequence[tuple[int, list[int]]]) -> bool:
         """Whether no team of ``changed`` (team, new members) loses its last
         learner of :attr:`keep`."""
@@ -1647,7 +1646,9 @@ class _Windows:
             for team, new in changed
         )
 
-    def _ejection(self, t: int, d: int, takers: np.ndarray) -> tuple[int, list[tuple[int, int]]]:
+    def _ejection(
+        self, t: int, d: int, takers: np.ndarray
+    ) -> tuple[int, list[tuple[int, int]]] | None:
         """The cheapest way out of team ``t`` for member ``d``, by which a learner
         of ``takers`` (free in the window ``t`` gathers in) takes its place.
 
@@ -1680,8 +1681,8 @@ class _Windows:
         # (likeness, x, y): x = -1 for the single swap of d with y
         found: list[tuple[int, int, int]] = []
         direct = ys[(rest[ys] & w[d]).any(axis=1)]
-        found += zip((2 * unlike(direct, np.full(len(direct), d))).tolist(), [-1] * len(direct),
-                     direct.tolist(), strict=True)  # fmt: skip
+        alone = 2 * unlike(direct, np.full(len(direct), d))
+        found += ((c, -1, y) for c, y in zip(alone.tolist(), direct.tolist(), strict=True))
         near = unlike(hosts, np.full(len(hosts), d))
         for x in hosts[np.argsort(near, kind="stable")[:EJECT_HOSTS]].tolist():
             fit = ys[(self.assign[ys] != self.assign[x]) & (rest[ys] & w[x]).any(axis=1)]
@@ -1691,7 +1692,8 @@ class _Windows:
             cycle = unlike(one, np.full(len(fit), d)) + unlike(fit, one)
             cycle += unlike(np.full(len(fit), d), fit)
             keep = np.argsort(cycle, kind="stable")[:EJECT_CANDIDATES]
-            found += ((c, x, y) for c, y in zip(cycle[keep].tolist(), fit[keep].tolist(), strict=True))
+            pairs = zip(cycle[keep].tolist(), fit[keep].tolist(), strict=True)
+            found += ((c, x, y) for c, y in pairs)
         found.sort()
         best: tuple[int, list[tuple[int, int]]] | None = None
         for _, x, y in found[:EJECT_CANDIDATES]:
@@ -1768,14 +1770,21 @@ def swap_repair(
     priced); the team gathered in one window, each member not free there
     swapped for a learner who is (:meth:`_Windows.regather`); two swaps, the
     first leaving the partner's team without a window and the second giving
-    it one (:meth:`_Windows.chain`). The first pass over the teams tries
+    it one (:meth:`_Windows.chain`); the team gathered in one window by
+    ejection chains, each member not free there taking a place in a team that
+    keeps a window with it, the learner it replaces going on to a third team
+    where no direct swap fits (:meth:`_Windows.eject`: several members of
+    rare windows at once, which the single changes above cannot move). The
+    first pass over the teams tries
     single swaps and moves alone; then passes over the teams still without a
     window try all three, up to :data:`SWAP_PASSES` passes in all, and from the
     third on a team without a window may also take the member swapped out (it
     has nothing to lose).
 
     Every change lowers the cost, no team that has a window loses it, no
-    criterion of ``guard`` gets worse in the teams a change touches, and no
+    criterion of ``guard`` gets worse in the teams a change touches (save in
+    the ejection chains, which the full objective alone accepts: a team's
+    first window is worth some of the guarded criteria there), and no
     team with a learner of ``keep`` (a flag per learner, e.g. intrinsically
     motivated) loses the last one. The work
     is a few AND-reductions over the window starts of the availability
