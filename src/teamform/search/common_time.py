@@ -1657,51 +1657,51 @@ class _Windows:
         learner ``x`` in a team that keeps a window with ``d``, ``x`` the place
         of ``y`` in a team that keeps one with ``x``, and ``y`` the place of
         ``d``. Every team it touches but ``t`` keeps (or gains) a window.
-        Priced by the full objective: :data:`EJECT_HOSTS` learners ``x``, and
-        of all pairs the :data:`EJECT_CANDIDATES` closest in skills and
-        motivation to the learner each replaces. Returns (cost change, the
-        swaps in order), or None.
+        Priced by the full objective, team by team: what ``t`` gains with each
+        ``y`` and what ``x``'s team gains with ``d`` (of the :data:`EJECT_HOSTS`
+        learners of each kind closest in skills and motivation to the one they
+        replace), then ``y``'s team with ``x`` for the :data:`EJECT_CANDIDATES`
+        pairs cheapest in the other two. Returns (cost change, the swaps in
+        order), or None.
         """
         st = self.state
         inst = st.inst
         w, rest = self.w, self.rest
         skills, intrinsic = inst.skills, np.asarray(inst.intrinsic, dtype=np.int64)
 
-        def unlike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            # how far a learner is from the one it replaces: skill points, and a
-            # learner off the spread counted as three of them (the preset's ratio)
-            gap = np.abs(skills[a] - skills[b]).sum(axis=1)
-            return gap + 3 * SKILL_SCALE * (intrinsic[a] != intrinsic[b])
+        def closest(learners: np.ndarray, to: int) -> list[int]:
+            # skill points apart, a learner off the spread counted as three (the
+            # preset's ratio): the ones likeliest to keep the other criteria
+            gap = np.abs(skills[learners] - skills[to]).sum(axis=1)
+            gap += 3 * SKILL_SCALE * (intrinsic[learners] != intrinsic[to])
+            return learners[np.argsort(gap, kind="stable")[:EJECT_HOSTS]].tolist()
+
+        def change(team: int, out: int, into: int) -> int:
+            new = [into if m == out else m for m in st.members[team]]
+            return st.team_cost(new, team) - st.cost[team]
 
         pool = (self.section == int(inst.team_section[t])) & self.movable & (self.assign != t)
-        hosts = np.flatnonzero(pool & (rest & w[d]).any(axis=1))
-        ys = np.flatnonzero(takers & pool)
-        if not len(hosts) or not len(ys):
+        hosts = closest(np.flatnonzero(pool & (rest & w[d]).any(axis=1)), d)
+        ys = np.asarray(closest(np.flatnonzero(takers & pool), d), dtype=np.int64)
+        if not hosts or not len(ys):
             return None
-        # (likeness, x, y): x = -1 for the single swap of d with y
+        into_t = {y: change(t, d, y) for y in ys.tolist()}
+        # (the cost change known so far, x, y): x = -1 for d swapped with y
         found: list[tuple[int, int, int]] = []
-        direct = ys[(rest[ys] & w[d]).any(axis=1)]
-        alone = 2 * unlike(direct, np.full(len(direct), d))
-        found += ((c, -1, y) for c, y in zip(alone.tolist(), direct.tolist(), strict=True))
-        near = unlike(hosts, np.full(len(hosts), d))
-        for x in hosts[np.argsort(near, kind="stable")[:EJECT_HOSTS]].tolist():
+        for y in ys[(rest[ys] & w[d]).any(axis=1)].tolist():
+            found.append((into_t[y] + change(st.assign[y], y, d), -1, y))
+        for x in hosts:
+            gain = change(st.assign[x], x, d)
             fit = ys[(self.assign[ys] != self.assign[x]) & (rest[ys] & w[x]).any(axis=1)]
-            if not len(fit):
-                continue
-            one = np.full(len(fit), x)
-            cycle = unlike(one, np.full(len(fit), d)) + unlike(fit, one)
-            cycle += unlike(np.full(len(fit), d), fit)
-            keep = np.argsort(cycle, kind="stable")[:EJECT_CANDIDATES]
-            pairs = zip(cycle[keep].tolist(), fit[keep].tolist(), strict=True)
-            found += ((c, x, y) for c, y in pairs)
+            found += ((gain + into_t[y], x, y) for y in fit.tolist())
         found.sort()
         best: tuple[int, list[tuple[int, int]]] | None = None
-        for _, x, y in found[:EJECT_CANDIDATES]:
-            new_t = [y if m == d else m for m in st.members[t]]
+        for known, x, y in found[:EJECT_CANDIDATES]:
             v = st.assign[y]
+            new_t = [y if m == d else m for m in st.members[t]]
             if x < 0:
                 changed = [(t, new_t), (v, [d if m == y else m for m in st.members[v]])]
-                swaps = [(d, y)]
+                cost, swaps = known, [(d, y)]
             else:
                 u = st.assign[x]
                 changed = [
@@ -1709,12 +1709,9 @@ class _Windows:
                     (u, [d if m == x else m for m in st.members[u]]),
                     (v, [x if m == y else m for m in st.members[v]]),
                 ]
-                swaps = [(d, x), (x, y)]
-            if not self._keeps_intrinsic(changed):
-                continue
-            change = sum(st.team_cost(new, team) - st.cost[team] for team, new in changed)
-            if best is None or change < best[0]:
-                best = (change, swaps)
+                cost, swaps = known + change(v, y, x), [(d, x), (x, y)]
+            if (best is None or cost < best[0]) and self._keeps_intrinsic(changed):
+                best = (cost, swaps)
         return best
 
     def eject(self, t: int, tries: int = REGATHER_WINDOWS) -> bool:
