@@ -560,7 +560,8 @@ def test_start_words_tell_the_teams_without_common_time() -> None:
 def test_swap_repair_never_adds_teams_without_time_nor_cost(seed: int) -> None:
     # random cohorts with skills, motivation, avoid pairs and uneven team sizes, from a
     # random plan: fewer or as many teams without common time, a lower or equal cost, no
-    # hard rule broken, the motivation guard kept team by team, and the same plan again
+    # hard rule broken, the motivation guard kept where no team got time, and the same
+    # plan again
     rng = random.Random(seed)
     days = [MON, TUE, WED, THU, "Fri 10:00-11:00", "Mon 10:30-11:30", "Sat 08:00-10:00"]
     n = rng.randint(14, 26)
@@ -610,9 +611,10 @@ def test_swap_repair_never_adds_teams_without_time_nor_cost(seed: int) -> None:
         assert all(any(intrinsic[i] for i in m) for t, m in enumerate(state.members) if had[t])
         assert fewer == before - _empty(term, state) >= 0
         assert state.total <= cost and state.hard_violations <= hard
-        assert sum(motivation[0].team_penalty(m, t) for t, m in enumerate(state.members)) <= sum(
-            was.values()
-        )
+        # the guard holds team by team, save in the ejection chains, which give a team
+        # its first window (the objective alone accepts them)
+        spread = sum(motivation[0].team_penalty(m, t) for t, m in enumerate(state.members))
+        assert spread <= sum(was.values()) or fewer > 0
         assert validate(inst, state.assign, terms).objective == state.soft_cost
         plans.append(list(state.assign))
     assert plans[0] == plans[1]
@@ -674,6 +676,38 @@ def test_swap_repair_gives_time_by_an_ejection_chain() -> None:
     cost = state.total
     assert swap_repair(state, term) == 1
     assert teams_of(inst, state.assign) == EJECT_TEAMS
+    assert state.total < cost
+    check = validate(inst, state.assign, terms)
+    assert check.ok and check.objective == state.total
+
+
+def test_an_ejection_chain_may_cost_motivation_the_objective_outweighs() -> None:
+    # the same cohort with a, y1, y2, u0, v0 and z0 intrinsic (1-2 a team on the even
+    # spread): the chain puts three in t, one learner off the spread (30), for a team's
+    # only common hour (40 x (3 h short + 1 h below + 12 h without any) = 640). The
+    # guarded search swaps take it; no team loses its last intrinsic member
+    from teamform.criteria import MotivationTerm
+    from teamform.search.lns import _swaps_for_time
+
+    intrinsic = {"a", "y1", "y2", "u0", "v0", "z0"}
+    records = [
+        learner(lid, availability=text, motivation="intrinsic" if lid in intrinsic else "imposed")
+        for lid, text in EJECT
+    ]
+    crit: dict = {"overlap": {"weight": 40, "hours": 3, "block": 1, "below": 1, "none": 12}}
+    crit["overlap"]["reference_date"] = "2026-01-12"
+    crit["motivation"] = {"weight": 30}
+    inst = make_instance(records, crit, team={"size": 3})
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    spread = next(t for t in terms if isinstance(t, MotivationTerm))
+    state = TeamState(inst, terms, _eject_plan(inst))
+    assert _empty(term, state) == 1
+    assert sum(spread.team_penalty(m, t) for t, m in enumerate(state.members)) == 0
+    cost = state.total
+    _swaps_for_time(state, terms, None)
+    assert teams_of(inst, state.assign) == EJECT_TEAMS
+    assert sum(spread.team_penalty(m, t) for t, m in enumerate(state.members)) == 1
     assert state.total < cost
     check = validate(inst, state.assign, terms)
     assert check.ok and check.objective == state.total
