@@ -45,7 +45,7 @@ from teamform.search.cpsat import solver_for as solver_for  # where older code i
 from teamform.search.diversity import pure_diversity, solve_diversity
 from teamform.search.exact import solve_exact
 from teamform.search.kernels import collecting, ready_now
-from teamform.search.lns import run_lns
+from teamform.search.lns import last_swaps_for_time, run_lns
 from teamform.search.local import HARD_COST
 from teamform.search.outcome import Monotone, Outcome, ProgressFn
 from teamform.search.outcome import Progress as Progress  # imported from here by callers
@@ -387,6 +387,14 @@ def search(
         )
         if outcome.assignment is not None and outcome.status == Status.FEASIBLE:
             if not deterministic:
+                # the best plan may come from annealing after the last swaps toward a
+                # window (not in deterministic runs, whose rounds end with them); half
+                # of what is left at most, the rest for the motivation spread
+                swapped = last_swaps_for_time(
+                    inst, terms, outcome.assignment, time.perf_counter() + budget.left() / 2
+                )
+                if swapped is not None:
+                    outcome.assignment, outcome.objective = swapped
                 spread = spread_assignment(inst, terms, outcome.assignment, budget.left(), seed)
                 if spread is not None:
                     outcome.assignment, outcome.objective = spread

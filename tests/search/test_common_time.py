@@ -711,3 +711,21 @@ def test_an_ejection_chain_may_cost_motivation_the_objective_outweighs() -> None
     assert state.total < cost
     check = validate(inst, state.assign, terms)
     assert check.ok and check.objective == state.total
+
+
+def test_a_finished_plan_gets_the_swaps_toward_a_window_once_more() -> None:
+    # the plan a search ends with, the team without time given one by the chain; with
+    # too little time left (a microsecond a learner is not enough), left as it is
+    import time
+
+    from teamform.search.lns import last_swaps_for_time
+
+    inst = _instance(EJECT, size=3)
+    terms = build_terms(inst)
+    plan = _eject_plan(inst)
+    got = last_swaps_for_time(inst, terms, plan, time.perf_counter() + 10)
+    assert got is not None
+    assert teams_of(inst, got[0]) == EJECT_TEAMS
+    assert validate(inst, got[0], terms).objective == got[1] < TeamState(inst, terms, plan).total
+    assert last_swaps_for_time(inst, terms, plan, time.perf_counter()) is None
+    assert last_swaps_for_time(inst, terms, got[0], time.perf_counter() + 10) is None

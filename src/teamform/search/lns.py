@@ -1039,6 +1039,34 @@ def _swaps_for_time(state: TeamState, terms: Sequence[Term], deadline: float | N
     swap_repair(state, overlap, deadline=deadline, guard=guard, keep=keep)
 
 
+def last_swaps_for_time(
+    inst: Instance, terms: Sequence[Term], assignment: Sequence[int], deadline: float
+) -> tuple[list[int], int] | None:
+    """The swaps toward a window (:func:`_swaps_for_time`) on a finished search's
+    plan: (plan, total) when they lower its cost, else None.
+
+    On the clock the last round of annealing may find the best plan after the
+    last repairs, or with too little time left for them; a team without common
+    time it leaves is given a window here when one lowers the cost (the
+    ejection chains of :func:`~teamform.search.common_time.swap_repair` take a
+    tenth of a second a team at 2 000 learners). Only with at least
+    :data:`SWAP_SECONDS_PER_LEARNER` a learner left before ``deadline`` (wall
+    clock), which is checked between teams.
+    """
+    overlap = next((t for t in terms if isinstance(t, OverlapTerm) and t.need), None)
+    if overlap is None or deadline - time.perf_counter() < SWAP_SECONDS_PER_LEARNER * inst.n:
+        return None
+    members: list[list[int]] = [[] for _ in range(inst.k)]
+    for i, t in enumerate(assignment):
+        members[t].append(i)
+    if all(overlap.common_slots(m) for m in members if m):
+        return None
+    state = TeamState(inst, terms, assignment)
+    total = state.total
+    _swaps_for_time(state, terms, deadline)
+    return (list(state.assign), state.total) if state.total < total else None
+
+
 def run_lns(
     inst: Instance,
     terms: Sequence[Term],
