@@ -80,6 +80,28 @@ def test_a_solve_on_the_python_paths_never_imports_numba(tmp_path: Path) -> None
     assert not ({"numba", "llvmlite"} | kernel_modules) & loaded
 
 
+def test_the_command_line_starts_without_cp_sat() -> None:
+    # cp_model imports pandas: half the start-up of a large cohort's run, which
+    # builds no CP-SAT model; it is imported where a model or solver is made
+    loaded = _modules_after("import teamform.cli, teamform.search.common_time")
+    assert {"teamform.solve", "teamform.diagnose", "teamform.search.lns"} <= loaded
+    cp_sat = {"ortools.sat.python.cp_model", "ortools.graph.python.min_cost_flow", "pandas"}
+    assert not cp_sat & loaded
+
+
+def test_the_lazy_cp_model_is_the_module_once_used() -> None:
+    code = (
+        "from teamform.lazy import cp_model\n"
+        "import sys\n"
+        "assert 'ortools.sat.python.cp_model' not in sys.modules\n"
+        "model = cp_model.CpModel()\n"
+        "real = sys.modules['ortools.sat.python.cp_model']\n"
+        "assert cp_model.CpModel is real.CpModel and cp_model.OPTIMAL == real.OPTIMAL\n"
+        "assert cp_model.module() is real\n"
+    )
+    assert "ortools.sat.python.cp_model" in _modules_after(code)
+
+
 def test_every_public_name_resolves() -> None:
     assert sorted(teamform.__all__) == sorted(teamform._HOMES)
     for name in teamform.__all__:

@@ -13,8 +13,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from ortools.sat.python import cp_model
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
 
 #: How often (seconds) a watcher looks at the event while CP-SAT runs.
 POLL_SECONDS = 0.02

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-
-from ortools.sat.python import cp_model
+from typing import TYPE_CHECKING
 
 from teamform.criteria.base import Term
 from teamform.instance import Instance
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+else:
+    from teamform.lazy import cp_model  # imported when a model is first made
 
 
 class SubModel:

@@ -22,9 +22,9 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from teamform.cpmodel import SubModel
 from teamform.criteria import Term
@@ -32,6 +32,11 @@ from teamform.criteria.base import MAX_LISTED as MAX_LISTED
 from teamform.criteria.base import Relaxation, learners_named
 from teamform.instance import Instance
 from teamform.search.construct import construct
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+else:
+    from teamform.lazy import cp_model  # imported when a model is first made
 
 #: Beyond this many learner-team pairs, a rule guarded per learner is guarded as one rule.
 MAX_LEARNER_GUARDS = 40_000

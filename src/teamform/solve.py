@@ -43,7 +43,6 @@ from teamform.search.construct import construct, construct_from_previous, give_i
 from teamform.search.cpsat import MAX_SEED
 from teamform.search.cpsat import solver_for as solver_for  # where older code imports it
 from teamform.search.diversity import pure_diversity, solve_diversity
-from teamform.search.exact import solve_exact
 from teamform.search.kernels import collecting, ready_now
 from teamform.search.lns import last_swaps_for_time, run_lns
 from teamform.search.local import HARD_COST
@@ -356,6 +355,9 @@ def search(
         used = "diversity"
         outcome = solve_diversity(inst, start, budget, seed, cancel, params)
     elif used == "exact":
+        # the full model's module subclasses CP-SAT's callback: imported only where it runs
+        from teamform.search.exact import solve_exact
+
         n_workers = workers or 2
         outcome = solve_exact(
             inst, terms, start, budget, seed, n_workers, report, first, cancel, params

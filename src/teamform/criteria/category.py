@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from ortools.sat.python import cp_model
 from pydantic import Field
 
 from teamform.criteria.base import Criterion, Term, fraction_score, learner_label
 from teamform.result import CriterionCheck, TeamFlag
 
 if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
     from teamform.search.compiled_data import CategoryRecord

@@ -18,12 +18,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from ortools.sat.python import cp_model
 from pydantic import Field, model_validator
 
 from teamform.criteria.base import Criterion, Term
 
 if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
 

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from teamform.criteria.base import Criterion, Term, fraction_score
 from teamform.result import CriterionCheck
 
 if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
     from teamform.layout import IntArray, TeamLayout

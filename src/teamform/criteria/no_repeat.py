@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ortools.sat.python import cp_model
-
 from teamform.criteria.base import Criterion, Term
 
 if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
 

@@ -18,7 +18,6 @@ from functools import reduce
 from typing import TYPE_CHECKING
 
 import numpy as np
-from ortools.sat.python import cp_model
 from pydantic import Field, field_validator
 
 from teamform.availability import (
@@ -41,9 +40,13 @@ from teamform.search.bitsets import to_words
 from teamform.search.kernels import usable
 
 if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
     from teamform.search.compiled_data import OverlapRecord
+else:
+    from teamform.lazy import cp_model  # imported when a model is first made
 
 
 class Overlap(Criterion):

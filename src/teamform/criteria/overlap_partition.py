@@ -42,14 +42,17 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from teamform.criteria.overlap import KERNELS, _by_pattern
 from teamform.search.bitsets import to_words
 from teamform.search.kernels import usable
 
 if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
     from teamform.criteria.overlap import OverlapTerm
+else:
+    from teamform.lazy import cp_model  # imported when a model is first made
 
 #: Groups enumerated per section before the bound gives up (and the other bounds stand).
 MAX_GROUPS = 20000

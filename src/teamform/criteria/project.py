@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from ortools.graph.python import min_cost_flow
-from ortools.sat.python import cp_model
 from pydantic import Field, model_validator
 
 from teamform.criteria.base import Criterion, Term
 from teamform.errors import InputError
 
 if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
     from teamform.model import FormationModel
@@ -443,6 +443,9 @@ class _Flow:
 
     def solve(self, sources: int, sink: int) -> tuple[int, list[int]] | None:
         """Optimal cost and the flow on each arc, or None when infeasible."""
+        # only models with projects get here: the others start without it
+        from ortools.graph.python import min_cost_flow
+
         flow = min_cost_flow.SimpleMinCostFlow()
         arcs = flow.add_arcs_with_capacity_and_unit_cost(
             np.array(self.tails), np.array(self.heads), np.array(self.caps), np.array(self.costs)

@@ -13,17 +13,20 @@ from math import gcd
 from typing import TYPE_CHECKING
 
 import numpy as np
-from ortools.sat.python import cp_model
 from pydantic import Field
 
 from teamform.criteria.base import SKILL_SCALE, Criterion, Term, fraction_score
 from teamform.result import CriterionCheck
 
 if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
     from teamform.layout import IntArray, TeamLayout
     from teamform.search.compiled_data import SkillRecord
+else:
+    from teamform.lazy import cp_model  # imported when a model is first made
 
 
 class SkillBalance(Criterion):

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from ortools.sat.python import cp_model
 from pydantic import Field
 
 from teamform.criteria.base import (
@@ -23,6 +22,8 @@ from teamform.criteria.base import (
 from teamform.result import CriterionCheck, TeamFlag
 
 if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
     from teamform.cpmodel import SubModel
     from teamform.instance import Instance
     from teamform.search.compiled_data import CoverageRecord

@@ -40,9 +40,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from teamform.availability import SLOTS_PER_WEEK
 from teamform.cancel import stopping
@@ -54,6 +54,11 @@ from teamform.search.bitsets import to_words
 from teamform.search.cpsat import solver_for
 from teamform.search.lns import accept_solution
 from teamform.search.local import HARD_COST, TeamState
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+else:
+    from teamform.lazy import cp_model  # imported when a model is first made
 
 _WEEK = (1 << SLOTS_PER_WEEK) - 1
 

@@ -20,7 +20,7 @@ from teamform.criteria import OBJECTIVE_SCALE, Term
 from teamform.instance import Instance
 from teamform.result import Status
 from teamform.search.budget import Budget
-from teamform.search.cpsat import MAX_SEED, OVERSHOOT, SolutionCallback, solver_for
+from teamform.search.cpsat import MAX_SEED, OVERSHOOT, solver_for
 from teamform.search.local import LocalSearch, TeamState
 from teamform.search.outcome import Outcome, Progress, ProgressFn
 from teamform.search.params import DEFAULT_PARAMS, SearchParams
@@ -32,6 +32,35 @@ _LEAST_FOR_CPSAT = 0.05
 #: 60 learners in 15 teams on 2 cores under a load of 5); CP-SAT is started only
 #: with twice that left, to search as long as it took to build.
 _MODEL_SECONDS_PER_PAIR = 1e-3
+
+
+class SolutionCallback(cp_model.CpSolverSolutionCallback):
+    """Records when the first solution came and reports each one (and each bound)."""
+
+    def __init__(self, t0: float, progress: ProgressFn | None) -> None:
+        super().__init__()
+        self.t0 = t0
+        self.progress = progress
+        self.first: float | None = None
+
+    def on_solution_callback(self) -> None:
+        now = time.perf_counter() - self.t0
+        if self.first is None:
+            self.first = now
+        if self.progress is not None:
+            self.progress(
+                Progress(
+                    self.objective_value / OBJECTIVE_SCALE,
+                    self.best_objective_bound / OBJECTIVE_SCALE,
+                    now,
+                )
+            )
+
+    def on_bound(self, bound: float) -> None:
+        """CP-SAT proved a better lower bound."""
+        if self.progress is not None:
+            elapsed = time.perf_counter() - self.t0
+            self.progress(Progress(None, bound / OBJECTIVE_SCALE, elapsed))
 
 
 def solve_exact(

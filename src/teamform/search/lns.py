@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from teamform.cancel import is_set, stopping
 from teamform.cpmodel import SubModel
@@ -34,8 +33,12 @@ from teamform.search.local import HARD_COST, LocalSearch, TeamState
 from teamform.search.params import DEFAULT_PARAMS, SearchParams
 
 if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
     from teamform.search.common_time import Packing
     from teamform.search.outcome import Outcome
+else:
+    from teamform.lazy import cp_model  # imported when a model is first made
 
 #: Work units per second of budget in deterministic mode (one unit ~ one LS step).
 DETERMINISTIC_UNITS_PER_SECOND = DEFAULT_PARAMS.lns_units_per_second
