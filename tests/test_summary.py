@@ -225,3 +225,29 @@ def test_criterion_checks_are_those_validation_gives() -> None:
                 k: type(v) for k, v in again.__dict__.items()
             }
             assert check.model_dump_json() == again.model_dump_json()
+
+
+def test_team_flags_are_those_validation_gives() -> None:
+    # every team's flags are set without validating them: the same values, of the same
+    # types, as validating them gives; values of other types are validated
+    from teamform import FormationModel, build_instance, load_roster
+    from teamform.result import TeamFlag, team_flag
+    from teamform.search.construct import construct
+
+    d = "instances/synthetic/n500_s1"
+    roster = load_roster(f"{d}/roster.csv", avoid=f"{d}/avoid.csv", prefer=f"{d}/prefer.csv")
+    inst = build_instance(roster, FormationModel.from_toml("models/collaborative.toml"))
+    terms = build_terms(inst)
+    plain = construct(inst, 0)
+    teams, _ = summarize(inst, plain, terms, validate(inst, plain, terms))
+    flags = [f for team in teams for f in team.checks]
+    assert {f.code for f in flags} >= {"motivation", "overlap", "prefer"}
+    assert any(f.learners for f in flags) and any(not f.ok for f in flags)
+    for flag in flags:
+        again = TeamFlag(**flag.__dict__)
+        assert flag == again and flag.model_dump_json() == again.model_dump_json()
+        assert {k: type(v) for k, v in flag.__dict__.items()} == {
+            k: type(v) for k, v in again.__dict__.items()
+        }
+    converted = team_flag("prefer", "m", learners=("a", "b"))  # type: ignore[arg-type]
+    assert converted.learners == ["a", "b"] and type(converted.learners) is list

@@ -31,7 +31,7 @@ from teamform.criteria.overlap import OverlapTerm, team_common, team_commons
 from teamform.criteria.prefer import touching_by_team, touching_pairs
 from teamform.instance import SKILL_SCALE, Instance, slot_hours
 from teamform.layout import TeamLayout
-from teamform.result import CriterionCheck, CriterionScore, TeamFlag, TeamSummary
+from teamform.result import CriterionCheck, CriterionScore, TeamFlag, TeamSummary, team_flag
 from teamform.validate import Validation
 
 #: Below this participation score (0-100) a member counts as low-participation,
@@ -401,7 +401,7 @@ def _checks(
     if intrinsic:
         n = len(intrinsic)
         out.append(
-            TeamFlag(
+            team_flag(
                 code="motivation",
                 ok=True,
                 message=f"{n} intrinsically motivated member{'s' if n != 1 else ''}",
@@ -409,7 +409,7 @@ def _checks(
             )
         )
     elif inst.roster.has_column("motivation"):  # without the column, nothing is known
-        out.append(TeamFlag(code="motivation", message="no intrinsically motivated member"))
+        out.append(team_flag(code="motivation", message="no intrinsically motivated member"))
 
     for checks in own:
         out.extend(checks)
@@ -431,7 +431,7 @@ def _checks(
                 if not strong:
                     reasons.append(f"no member at {high_at:g} or above")
                 out.append(
-                    TeamFlag(
+                    team_flag(
                         code="participation",
                         message="low participation concentrated: " + ", ".join(reasons),
                         learners=[inst.ids[i] for i in (low or [i for i, _ in known])],
@@ -439,7 +439,7 @@ def _checks(
                 )
             else:
                 out.append(
-                    TeamFlag(code="participation", ok=True, message="participation mix is fine")
+                    team_flag(code="participation", ok=True, message="participation mix is fine")
                 )
 
     history = getattr(inst, "history", None) or {}
@@ -453,7 +453,7 @@ def _checks(
         for i, j, c in again:
             phases = f"{c} earlier phase{'s' if c != 1 else ''}"
             out.append(
-                TeamFlag(
+                team_flag(
                     code="repeated_pair",
                     message=(
                         f"{learner_label(inst, i)} and {learner_label(inst, j)} already worked "
@@ -464,7 +464,7 @@ def _checks(
             )
         if not again:
             msg = "no pair from an earlier phase repeated"
-            out.append(TeamFlag(code="repeated_pair", ok=True, message=msg))
+            out.append(team_flag(code="repeated_pair", ok=True, message=msg))
 
     inside = set(mem)
     for a, b in touching:
@@ -474,14 +474,14 @@ def _checks(
                 f"{learner_label(inst, a)} and {learner_label(inst, b)} asked to work "
                 "together: together"
             )
-            out.append(TeamFlag(code="prefer", ok=True, message=msg, learners=pair))
+            out.append(team_flag(code="prefer", ok=True, message=msg, learners=pair))
         else:
             here, away = (a, b) if a in inside else (b, a)
             msg = (
                 f"{learner_label(inst, here)} asked to work with {learner_label(inst, away)}, "
                 f"who is in team {int(assignment[away]) + 1}"
             )
-            out.append(TeamFlag(code="prefer", message=msg, learners=pair))
+            out.append(team_flag(code="prefer", message=msg, learners=pair))
     return out
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import Field
 
 from teamform.criteria.base import Criterion, Term, fraction_score, learner_label
-from teamform.result import CriterionCheck, TeamFlag
+from teamform.result import CriterionCheck, TeamFlag, team_flag
 
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
@@ -181,7 +181,7 @@ class CategoryTerm(Term):
         for v in lonely:
             i = next(i for i in members if self.codes[i] == v)
             out.append(
-                TeamFlag(
+                team_flag(
                     code="isolation",
                     message=(
                         f"{learner_label(inst, i)} is the only member with "
@@ -192,7 +192,7 @@ class CategoryTerm(Term):
             )
         if not lonely:
             msg = f"no member alone with their {self.column}"
-            out.append(TeamFlag(code="isolation", ok=True, message=msg))
+            out.append(team_flag(code="isolation", ok=True, message=msg))
         return out
 
     def precheck(self) -> list[str]:

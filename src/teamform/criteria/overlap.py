@@ -35,7 +35,7 @@ from teamform.criteria.base import (
     learners_named,
 )
 from teamform.layout import TeamLayout
-from teamform.result import CriterionCheck, TeamFlag
+from teamform.result import CriterionCheck, TeamFlag, team_flag
 from teamform.search.bitsets import to_words
 from teamform.search.kernels import usable
 
@@ -527,7 +527,7 @@ class OverlapTerm(Term):
 
     def _met(self, have: float) -> list[TeamFlag]:
         msg = f"common hours {have:g} meet target {self.hours:g}"
-        return [TeamFlag(code="overlap", ok=True, message=msg)]
+        return [team_flag(code="overlap", ok=True, message=msg)]
 
     def team_checks(
         self, members: Sequence[int], team: int, assignment: Sequence[int] | np.ndarray
@@ -546,7 +546,7 @@ class OverlapTerm(Term):
         limit = _limiting_member(self, assignment, mem)
         if limit is not None:
             msg, who = f"{msg}; {limit[0]}", limit[1]
-        return [TeamFlag(code="overlap", message=msg, learners=who)]
+        return [team_flag(code="overlap", message=msg, learners=who)]
 
     def precheck(self) -> list[str]:
         inst = self.inst
@@ -735,16 +735,18 @@ def _swap(
     shared = np.bitwise_count(words[pool_ids] & base_words).sum(axis=1, dtype=np.int64)
     tried = pool_ids[np.argsort(-shared, kind="stable")[:SWAP_TRIES]].tolist()
     team_members = _members_of(assignment, assign, {int(assign[j]) for j in tried})
-    avoid = inst.avoid_adj
+    avoid, masks = inst.avoid_adj, inst.masks
     need = term.hours
+    # the other teams' time as it is: every team's at once where the summaries keep it
+    now = term.team_block_slots(assignment) if isinstance(assignment, TeamLayout) else None
 
     def short(hours: float) -> float:
         return max(0.0, need - hours)
 
-    def hours(members: list[int]) -> float:
-        return term.natural(term.common_slots(members))
+    def hours(common: int) -> float:
+        return term.natural(term._block_slots(common))
 
-    before = hours(mem)
+    before = hours(base & masks[m])
     best: tuple[float, int, int, float, float, float] | None = None
     for j in tried[:SWAP_TRIES]:
         u = int(assign[j])
@@ -752,9 +754,9 @@ def _swap(
         moved_in = [x for x in other if x != j]
         if any(x in rest for x in avoid[j]) or any(x in moved_in for x in avoid[m]):
             continue
-        ht = hours([*rest, j])
-        hu_before = hours(other)
-        hu = hours([*moved_in, m])
+        ht = hours(base & masks[j])
+        hu_before = term.natural(now[u]) if now is not None else hours(team_common(masks, other))
+        hu = hours(team_common(masks, moved_in) & masks[m])
         change = short(ht) + short(hu) - short(before) - short(hu_before)
         if change < 0 and (best is None or (change, j) < (best[0], best[1])):
             best = (change, j, u, ht, hu, hu_before)

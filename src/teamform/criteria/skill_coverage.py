@@ -19,7 +19,7 @@ from teamform.criteria.base import (
     Term,
     short_sections,
 )
-from teamform.result import CriterionCheck, TeamFlag
+from teamform.result import CriterionCheck, TeamFlag, team_flag
 
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
@@ -121,9 +121,9 @@ class SkillCoverageTerm(Term):
         lacking = self._lacking(members)
         if lacking:
             msg = f"no member with {', '.join(lacking)}"
-            return [TeamFlag(code="skill_coverage", message=msg)]
+            return [team_flag(code="skill_coverage", message=msg)]
         msg = f"a member with {self._rules()}"
-        return [TeamFlag(code="skill_coverage", ok=True, message=msg)]
+        return [team_flag(code="skill_coverage", ok=True, message=msg)]
 
     def precheck(self) -> list[str]:
         if self.bound() <= 0:
