@@ -120,6 +120,10 @@ def team_quality(roster: Any, plain: Any, result: Any) -> float:
 
 def run(n: int, seed: int, budget: float) -> list[dict[str, Any]]:
     from teamform import form, load_roster
+    from teamform.lazy import cp_model
+
+    # CP-SAT is imported at its first model: here, before either method's budget starts
+    cp_model.module()
 
     cohort = ROOT / "instances" / "synthetic" / f"n{n}_s1"
     base = load_roster(cohort / "roster.csv", avoid=cohort / "avoid.csv")
