@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from ortools.sat.python import cp_model
@@ -285,7 +287,8 @@ def test_finishing_cost_counts_each_part_once(monkeypatch: pytest.MonkeyPatch) -
     terms = build_terms(inst)
     start = construct(inst, 0)
     now = [0.0]
-    monkeypatch.setattr(solve, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
+    clock = types.SimpleNamespace(perf_counter=lambda: now[0], thread_time=lambda: now[0])
+    monkeypatch.setattr(solve, "time", clock)
     real_validate, real_summarize = solve.validate, solve.summarize
 
     def validate_(*args: object, **kw: object) -> object:
@@ -310,3 +313,24 @@ def test_finishing_cost_counts_each_part_once(monkeypatch: pytest.MonkeyPatch) -
     reserve = solve._reserve(inst, terms, start, 60.0, False, True)
     assert reserve == pytest.approx(solve._RESERVE_MARGIN * (3.0 + 0.01 * inst.k) + 0.1)
     assert solve._reserve(inst, terms, start, 2.0, False, True) == 2.0  # never past the limit
+    # a second of this thread's work took 3 s of wall time since the solve began: the
+    # finish, measured in work, is counted at that rate
+    wall = [0.0]
+    clock.perf_counter = lambda: wall[0]
+    since = solve.Since.now()
+    wall[0], now[0] = 3.0, now[0] + 1.0
+    assert since.slowdown() == pytest.approx(3.0)
+    reserve = solve._reserve(inst, terms, start, 60.0, False, True, since)
+    assert reserve == pytest.approx(solve._RESERVE_MARGIN * 3.0 * (3.0 + 0.01 * inst.k) + 0.1)
+
+
+def test_finishing_sample_is_runs_of_consecutive_teams_over_the_cohort() -> None:
+    import teamform.solve as solve
+
+    assert solve._sample(30) == list(range(30))
+    sample = solve._sample(12_500)
+    assert len(sample) == solve._SAMPLE_TEAMS and sample == sorted(set(sample))
+    assert sample[0] == 0 and sample[-1] == 12_499
+    starts = [t for t in sample if t - 1 not in sample]
+    assert len(starts) == solve._SAMPLE_RUNS
+    assert all(b - a > 1000 for a, b in itertools.pairwise(starts))

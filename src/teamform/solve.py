@@ -319,6 +319,7 @@ def search(
         return Search(Outcome(Status.INFEASIBLE, None), used, 1, conflicts, None, 0.0)
 
     begin = time.perf_counter()
+    since = Since.now()
     start = construct(inst, seed) if inst.previous is None else construct_from_previous(inst)
     # same-availability swaps fix most of the motivation spread at no cost in common time
     spread = spread_assignment(
@@ -343,7 +344,7 @@ def search(
         for term in terms:
             term.bound()
     bounded = time.perf_counter()
-    reserve = _reserve(inst, terms, start, time_limit, deterministic, include_writing)
+    reserve = _reserve(inst, terms, start, time_limit, deterministic, include_writing, since)
     search_limit = max(0.01, time_limit - reserve)
     budget = Budget(search_limit, deterministic, t0)
     if (
@@ -465,14 +466,49 @@ def _intrinsic_everywhere(inst: Instance, terms: list[Term], outcome: Outcome) -
 #: that teams that cost more (below their common-time target) are sampled as often as
 #: they occur.
 _SAMPLE_TEAMS = 256
+#: The sample is this many runs of consecutive teams spread over the cohort: teams
+#: made one after another share more of their measures (common time, its windows) as
+#: all teams do; teams taken one by one far apart cost a third more each.
+_SAMPLE_RUNS = 8
 #: Passes over the sample of teams, whose mean is taken.
 _SAMPLE_PASSES = 2
 #: Safety factor on the measured finishing cost: a machine's speed varies between the
 #: measurement and the finish. Small, since the sample already errs high: its teams,
-#: summarised apart, cost 10-30 % more each than they do among all teams.
+#: summarised apart, cost 10-20 % more each than they do among all teams.
 _RESERVE_MARGIN = 1.1
 #: Seconds for what the sample cannot show: file-system syncs, the printed summary.
 _RESERVE_FIXED = 0.1
+#: Seconds of the solve before the reserve is measured below which the wall time per
+#: second of CPU time is not measured on them (taken as 1): too short to say.
+_SLOWDOWN_SPAN = 0.2
+
+
+@dataclass(frozen=True)
+class Since:
+    """Wall clock and this thread's CPU time at a moment (``time.perf_counter()``,
+    ``time.thread_time()``): from it, how much wall time a second of this thread's
+    work has taken on this machine (:meth:`slowdown`)."""
+
+    wall: float
+    cpu: float
+
+    @classmethod
+    def now(cls) -> Since:
+        """The current readings of both clocks."""
+        return cls(time.perf_counter(), time.thread_time())
+
+    def slowdown(self) -> float:
+        """Wall seconds per second of this thread's CPU time since then (at least 1).
+
+        On a machine whose cores other processes share, each second of work takes
+        longer than a second: measured over the whole solve so far, not over a
+        short measurement that a moment of another process's work can double.
+        """
+        wall = time.perf_counter() - self.wall
+        cpu = time.thread_time() - self.cpu
+        if wall < _SLOWDOWN_SPAN or cpu <= 0:
+            return 1.0
+        return max(1.0, wall / cpu)
 
 
 def _reserve(
@@ -482,35 +518,43 @@ def _reserve(
     time_limit: float,
     deterministic: bool,
     include_writing: bool,
+    since: Since | None = None,
 ) -> float:
     """Seconds to keep back from the search to finish (and write) inside the limit.
 
     Measured on the first assignment, never capped: when finishing takes more
     than the time left, the search gets almost nothing and the result's
     timings show the limit was not met, rather than a reserve that pretends.
+    The work is measured in this thread's CPU time and counted in wall time at
+    the slowdown measured since ``since`` (the solve's start; default: none).
     """
     if deterministic:
         # the same work budget on every run, so the same teams: a fixed estimate
         # (about 0.17 ms per team to summarise plus 5 us per learner to validate)
         return min(0.5 * time_limit, 0.05 + 1.7e-4 * inst.k + 5e-6 * inst.n)
-    cost = _RESERVE_MARGIN * finishing_cost(inst, terms, start, include_writing)
-    return min(time_limit, cost + _RESERVE_FIXED)
+    slowdown = 1.0 if since is None else since.slowdown()
+    work = finishing_cost(inst, terms, start, include_writing)
+    return min(time_limit, _RESERVE_MARGIN * slowdown * work + _RESERVE_FIXED)
 
 
 def finishing_cost(
     inst: Instance, terms: list[Term], assignment: list[int], include_writing: bool = False
 ) -> float:
-    """Seconds it takes to validate and summarise ``assignment`` (and write the result).
+    """Seconds of CPU time it takes this thread to validate and summarise ``assignment``
+    (and write the result).
 
     Validation is timed in full; summaries (and their JSON and CSV text) are
     timed on a sample of teams spread over the cohort and scaled to every team.
+    CPU time, not wall time: a measurement of a tenth of a second in wall time
+    on a busy machine is as much the other processes' as this one's.
     """
-    begin = time.perf_counter()
+    clock = time.thread_time
+    begin = clock()
     check = validate(inst, assignment, terms)
-    cost = time.perf_counter() - begin
+    cost = clock() - begin
     if inst.k == 0:
         return cost
-    sample = sorted(set(np.linspace(0, inst.k - 1, min(inst.k, _SAMPLE_TEAMS)).astype(int)))
+    sample = _sample(inst.k)
     # a pause of the garbage collector is not to be scaled up: the margin covers it
     collecting = gc.isenabled()
     gc.disable()
@@ -523,10 +567,21 @@ def finishing_cost(
     if include_writing:
         # the learner-to-team map of the JSON, one short entry per learner, as the
         # result's serialiser writes it
-        begin = time.perf_counter()
+        begin = clock()
         pydantic_core.to_json({inst.ids[i]: t + 1 for i, t in enumerate(assignment)}, indent=2)
-        cost += time.perf_counter() - begin
+        cost += clock() - begin
     return cost + per_team * inst.k
+
+
+def _sample(k: int) -> list[int]:
+    """The teams :func:`finishing_cost` summarises: :data:`_SAMPLE_RUNS` runs of
+    consecutive teams, evenly spread, :data:`_SAMPLE_TEAMS` in all (every team of
+    fewer)."""
+    if k <= _SAMPLE_TEAMS:
+        return list(range(k))
+    length = _SAMPLE_TEAMS // _SAMPLE_RUNS
+    firsts = np.linspace(0, k - length, _SAMPLE_RUNS).astype(int).tolist()
+    return sorted({first + i for first in firsts for i in range(length)})
 
 
 def _summary_costs(
@@ -537,22 +592,23 @@ def _summary_costs(
     sample: list[int],
     include_writing: bool,
 ) -> tuple[float, float]:
-    """Seconds per team and fixed seconds per call of :func:`summarize` (and writing).
+    """CPU seconds per team and fixed CPU seconds per call of :func:`summarize` (and
+    writing).
 
     The fixed part (member lists, every team's measures at once, which the
     layout keeps for the calls on the sample, and the per-criterion scores) is
-    timed once; the sample twice, on that layout, and the mean taken: one pass
-    on a busy machine can be 40 % off either way, and the smaller of two would
-    pick the lucky one. Measuring costs what it measures: at 50 000 learners
-    these passes take a fifth of a second on a quiet machine.
+    timed once; the sample twice, on that layout, and the mean taken.
+    Measuring costs what it measures: at 50 000 learners these passes take a
+    fifth of a second of CPU time.
     """
-    begin = time.perf_counter()
+    clock = time.thread_time
+    begin = clock()
     layout = TeamLayout(assignment, inst.k)
     summarize(inst, layout, terms, check, only=[])
-    fixed = time.perf_counter() - begin
+    fixed = clock() - begin
     # a first team pays one-off imports and caches: not to be scaled up to every team
     summarize(inst, layout, terms, check, only=sample[:1])
-    begin = time.perf_counter()
+    begin = clock()
     for _ in range(_SAMPLE_PASSES):
         teams, scores = summarize(inst, layout, terms, check, only=sample)
         if include_writing:
@@ -560,7 +616,7 @@ def _summary_costs(
                 team.model_dump_json(indent=2)
             teams_csv(teams)
             digest(teams, scores)  # what the command line prints of a large result
-    return (time.perf_counter() - begin) / (_SAMPLE_PASSES * len(sample)), fixed
+    return (clock() - begin) / (_SAMPLE_PASSES * len(sample)), fixed
 
 
 @dataclass
