@@ -210,6 +210,27 @@ def test_the_kernels_are_loaded_only_with_time_for_it(
     assert notes == []
 
 
+def test_a_caller_with_its_own_deadline_loads_kernels_only_with_time_before_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a repair after the search must be done before the finish: the solve's deadline,
+    # which includes the time kept for finishing, is not the repair's
+    events = {group: threading.Event() for group in kernels.GROUPS}
+    monkeypatch.setattr(kernels, "_READY", events)
+    monkeypatch.setattr(kernels, "_THREAD", [])
+    monkeypatch.setattr(kernels, "_marked", lambda group: True)
+    monkeypatch.setattr(kernels, "_cached", lambda group: True)
+    loaded: list[str] = []
+    monkeypatch.setattr(kernels, "_warm", lambda group: loaded.append(group) or events[group].set())
+    solve_ends = time.perf_counter() + 60
+    repair_ends = time.perf_counter() + kernels.LOAD_SECONDS / 2
+    with kernels.collecting(deadline=solve_ends) as notes:
+        assert not kernels.ready_now("search", "regrouping by CP-SAT", repair_ends)
+        assert loaded == [] and notes == [f"{kernels.NO_TIME}: regrouping by CP-SAT"]
+        assert kernels.ready_now("search", "regrouping by CP-SAT", solve_ends)
+    assert loaded == ["search"]
+
+
 def test_what_a_kernel_module_compiles_in_is_followed_through() -> None:
     # the construction's kernel compiles in construct.py's helpers, and the bitset
     # kernels (and through them availability.py's constants)

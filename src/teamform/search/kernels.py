@@ -180,15 +180,17 @@ def usable(kernel: Kernel, python_path: str, python_seconds: float | None = None
     return True
 
 
-def _load_in_time(group: str, python_path: str) -> bool:
+def _load_in_time(group: str, python_path: str, deadline: float | None = None) -> bool:
     """Whether :func:`get_ready` may load ``group`` now: False (and
     ``python_path`` noted) when it would load the kernels from the cache with
     less of the solve's wall-clock limit left than loading takes
-    (:data:`LOAD_SECONDS`): the search they serve runs in what is left after."""
+    (:data:`LOAD_SECONDS`), or less before the caller's own ``deadline`` (a
+    ``time.perf_counter()`` reading): the search they serve runs in what is left
+    after."""
     watch = _WATCH.get()
     if _READY[group].is_set() or _THREAD or (watch is not None and watch.wait):
         return True
-    if _time_to_load(LOAD_SECONDS) or not _marked(group):
+    if _time_to_load(LOAD_SECONDS, deadline) or not _marked(group):
         return True  # time to load them, or nothing to load: compiling starts aside
     note(NO_TIME, python_path)
     return False
@@ -202,28 +204,34 @@ def seconds_left() -> float | None:
     return watch.deadline - time.perf_counter()
 
 
-def _time_to_load(least: float = LOAD_FLOOR) -> bool:
-    """Whether the current solve has ``least`` seconds left to load kernels from the cache."""
+def _time_to_load(least: float = LOAD_FLOOR, deadline: float | None = None) -> bool:
+    """Whether the current solve (and a caller with its own ``deadline``) has ``least``
+    seconds left to load kernels from the cache."""
     watch = _WATCH.get()
-    if watch is None or watch.deadline is None:
-        return True
-    return watch.deadline - time.perf_counter() >= least
+    ends = [d for d in (None if watch is None else watch.deadline, deadline) if d is not None]
+    return not ends or min(ends) - time.perf_counter() >= least
 
 
-def ready_now(group: str, python_path: str) -> bool:
+def ready_now(group: str, python_path: str, deadline: float | None = None) -> bool:
     """Whether a caller can use the kernels of ``group`` now; when not, notes that
-    ``python_path`` ran instead (while they compile in the background)."""
+    ``python_path`` ran instead (while they compile in the background).
+
+    A caller that must be done by its own ``deadline`` (a ``time.perf_counter()``
+    reading, before the solve's) has them loaded only with the time for it
+    before then."""
     if getattr(_LOCAL, "warming", False):
         return True
     watch = _WATCH.get()
     if watch is not None and watch.wait:
         _warm(group)
         return True
-    return get_ready(group, python_path) is None
+    return get_ready(group, python_path, deadline) is None
 
 
 def get_ready(
-    group: str = "search", python_path: str = "local search in Python"
+    group: str = "search",
+    python_path: str = "local search in Python",
+    deadline: float | None = None,
 ) -> threading.Event | None:
     """Make the kernels of ``group`` ready now if that is quick, else start getting them ready.
 
@@ -234,9 +242,9 @@ def get_ready(
     takes tens of seconds: it starts in the background
     (:func:`warm_up_in_background`), whose event for ``group`` is returned;
     None means the kernels are ready. Until then ``python_path`` runs
-    instead, and that is noted.
+    instead, and that is noted. ``deadline``: see :func:`ready_now`.
     """
-    if not _load_in_time(group, python_path):
+    if not _load_in_time(group, python_path, deadline):
         return _READY[group]
     # once the background has started, it loads them itself: no waiting for it here
     if not _READY[group].is_set() and not _THREAD and _cached(group):

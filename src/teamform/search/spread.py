@@ -30,6 +30,7 @@ import numpy as np
 from teamform.criteria import MotivationTerm, Term
 from teamform.criteria.overlap import OverlapTerm, team_common
 from teamform.instance import Instance
+from teamform.lazy import CP_MODEL_SECONDS, cp_model
 from teamform.search.compiled_data import Records, build_records, supported
 from teamform.search.kernels import ready_now
 from teamform.search.lns import solve_neighbourhood
@@ -224,11 +225,13 @@ class Regroups:
         self._tried: set[frozenset[int]] = set()
         self._records: list[Records | None] = []
 
-    def records(self) -> Records | None:
-        """Compiled criteria data, or None where the exact partition cannot run now."""
+    def records(self, deadline: float = float("inf")) -> Records | None:
+        """Compiled criteria data, or None where the exact partition cannot run now
+        (its kernels would not load before ``deadline``)."""
         if not self._records:
             state = self.state
-            fast = supported(state.terms) and ready_now("search", "regrouping by CP-SAT")
+            ends = None if deadline == float("inf") else deadline
+            fast = supported(state.terms) and ready_now("search", "regrouping by CP-SAT", ends)
             self._records.append(build_records(state) if fast else None)
         return self._records[0]
 
@@ -245,12 +248,14 @@ class Regroups:
         for width, shuffle in REGROUP_TRIES:
             if self.calls <= 0 or time.perf_counter() >= deadline:
                 return False
-            records = self.records()
+            records = self.records(deadline)
             size = len(state.members[team])
             if records is not None:
                 width = min(width, _most_learners() // size)
             elif width < REGROUP_TEAMS:
                 continue  # CP-SAT: one solve over all partners rather than two
+            elif not cp_model.loaded() and deadline - time.perf_counter() < CP_MODEL_SECONDS:
+                return False  # importing CP-SAT would take the time the repair has left
             teams = regroup_neighbourhood(state, self.term, team, self.rng, width, shuffle)
             key = frozenset(i for u in teams for i in state.members[u])
             if len(teams) < 2 or key in self._tried:
