@@ -194,3 +194,49 @@ def test_confined_siblings_that_can_even_the_team_out_come_first() -> None:
         tuple(spread.regroup_neighbourhood(state, term, 0, rng, 4, True)[1:3]) for _ in range(40)
     }
     assert tries == {(1, 2), (1, 3), (2, 3)}
+
+
+def _ring() -> tuple[list[dict[str, str]], list[int]]:
+    # six teams of two on one Monday, windows d0..d7 of 2 h from 08:00: learner A_k is
+    # free in d_k and d_k+1, B_k in d_k+1 and d_k+2, and team k is {A_k, B_k} (common
+    # time d_k+1, the 2 h target). Six intrinsic learners (A_0 and every B_k but B_5)
+    # make the range 1-1: team 0 has two, team 5 none
+    records = []
+    for k in range(6):
+        for name, first in (("a", k), ("b", k + 1)):
+            begin = 8 + 2 * first
+            intrinsic = name == "a" and k == 0 or name == "b" and k < 5
+            records.append(
+                learner(
+                    f"{name}{k}",
+                    availability=f"Mon {begin:02d}:00-{begin + 4:02d}:00",
+                    motivation="intrinsic" if intrinsic else "imposed",
+                )
+            )
+    return records, [k for k in range(6) for _ in range(2)]
+
+
+def test_wide_regrouping_passes_the_fix_round_a_ring_of_teams() -> None:
+    # a learner can only join a team sharing one of its windows, and a team in range
+    # holds one intrinsic learner: A_0 must pair with A_1, B_0 with A_2, ..., B_4 with
+    # B_5. Every team changes, so no swap, no chain of two and no regrouping of five
+    # teams reaches the spread; every plan that breaks a pair leaves a team without
+    # common time (1 920 points against the 60 the spread gains)
+    records, start = _ring()
+    inst = make_instance(records, MOTIVATION_AND_OVERLAP)
+    terms = build_terms(inst)
+    before = validate(inst, start, terms)
+    assert before.ok and before.penalties == {"motivation": 2, "overlap": 0}
+    state = TeamState(inst, terms, start)
+    term = next(t for t in terms if isinstance(t, MotivationTerm))
+    # the ring, breadth first from team 0
+    assert sorted(spread.wide_neighbourhood(state, term, 0)) == list(range(6))
+    found = spread_assignment(inst, terms, start, None)
+    assert found is not None
+    assignment, objective = found
+    after = validate(inst, assignment, terms)
+    assert after.ok and after.objective == objective < before.objective
+    assert after.penalties == {"motivation": 0, "overlap": 0}
+    teams = {frozenset(inst.ids[i] for i, t in enumerate(assignment) if t == u) for u in range(6)}
+    pairs = [("a0", "a1"), ("b0", "a2"), ("b1", "a3"), ("b2", "a4"), ("b3", "a5"), ("b4", "b5")]
+    assert teams == {frozenset(p) for p in pairs}

@@ -26,12 +26,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from ortools.sat.python import cp_model
 
+from teamform.cpmodel import SubModel
 from teamform.criteria import MotivationTerm, Term
 from teamform.criteria.overlap import OverlapTerm, team_common
 from teamform.instance import Instance
 from teamform.lazy import CP_MODEL_SECONDS, cp_model
 from teamform.search.compiled_data import Records, build_records, supported
+from teamform.search.cpsat import solver_for
 from teamform.search.kernels import ready_now
 from teamform.search.lns import solve_neighbourhood
 from teamform.search.local import TeamState
@@ -62,6 +65,14 @@ REGROUP_WORK = 1.0
 REGROUP_TRIES = ((3, False), (REGROUP_TEAMS, False), (REGROUP_TEAMS, True))
 #: Regroupings a call makes at most (a work limit, as for chains).
 _REGROUP_CALLS = 24
+#: Teams of a wide regrouping (:func:`wide_neighbourhood`): the team out of range and
+#: the teams a chain of exchanges that keeps common time could pass its fix through.
+WIDE_TEAMS = 12
+#: CP-SAT's deterministic time for one wide regrouping (a fraction of a second to prove
+#: at 12 teams of 4 where no plan in range keeps common time; seconds otherwise).
+WIDE_WORK = 2.0
+#: Wide regroupings a call of :func:`spread_intrinsic` makes at most.
+_WIDE_CALLS = 8
 
 
 def out_of_range(state: TeamState, term: MotivationTerm) -> list[int]:
@@ -270,6 +281,182 @@ class Regroups:
         return False
 
 
+def wide_neighbourhood(
+    state: TeamState, term: MotivationTerm, team: int, size: int = WIDE_TEAMS
+) -> list[int]:
+    """``team`` (out of its intrinsic range) with the teams a fix that keeps common
+    time could pass through, breadth first: at most ``size`` teams.
+
+    A fix brings a learner of the kind the team lacks (intrinsic when below its
+    range, imposed when above) in for one of the other kind. The team that gives it
+    may then lack one itself, and the fix goes on from there: an ejection chain.
+    So from each team reached, the next are the teams of its section holding a
+    learner of that kind who could take the place of one of its members of the
+    other kind, where (1) the newcomer is free in the team's common hours without
+    that member (at least as many of them as the team has now, up to its target)
+    and (2) the member leaving is free in the giving team's common hours without
+    the newcomer: teams where both hold first, then those where one does, most
+    common hours kept first; three of them from each team. Without a common-time
+    criterion every team holding a learner of the kind qualifies.
+    """
+    inst = state.inst
+    masks = inst.masks
+    intrinsic = inst.intrinsic
+    section = inst.team_section
+    members = state.members[team]
+    lo = term.target(team)[0]
+    kind = int(intrinsic[members].sum()) < lo
+    overlap = next((t for t in state.terms if isinstance(t, OverlapTerm) and t.need), None)
+    assign = state.assign
+    # every learner of the kind: its team, and that team's common hours without it
+    pool = [
+        j for j in np.flatnonzero(intrinsic == kind).tolist() if section[assign[j]] == section[team]
+    ]
+    without = {j: team_common(masks, [m for m in state.members[assign[j]] if m != j]) for j in pool}
+
+    def kept(mask: int, common: int, need: int) -> int:
+        # common hours (slots) a team keeps with ``mask`` in: -1 below what it needs
+        got = (mask & common).bit_count()
+        return got if got >= need else -1
+
+    needed: dict[int, int] = {}
+
+    def needs(u: int) -> int:
+        # what a team keeps at least: its common slots now, up to the target
+        got = needed.get(u)
+        if got is None:
+            slots = 0 if overlap is None else overlap.common_slots(state.members[u])
+            got = needed[u] = max(1, min(overlap.need, slots)) if overlap is not None else 0
+        return got
+
+    hood = [team]
+    queue = [team]
+    while queue and len(hood) < size:
+        x = queue.pop(0)
+        leaving = [s for s in state.members[x] if bool(intrinsic[s]) != kind]
+        rest = {s: team_common(masks, [m for m in state.members[x] if m != s]) for s in leaving}
+        need_x = needs(x)
+        score: dict[int, tuple[int, int]] = {}
+        for j in pool:
+            u = assign[j]
+            if u in hood:
+                continue
+            if overlap is None:
+                best = (2, 0)
+            else:
+                need_u = needs(u)
+                best = (0, -1)
+                for s in leaving:
+                    into_x = kept(masks[j], rest[s], need_x)
+                    into_u = kept(masks[s], without[j], need_u)
+                    both = (into_x >= 0) + (into_u >= 0)
+                    if both:
+                        best = max(best, (both, max(into_x, 0) + max(into_u, 0)))
+            if best[0] and best > score.get(u, (0, -1)):
+                score[u] = best
+        ranked = sorted(score, key=lambda u: (-score[u][0], -score[u][1], u))
+        for u in ranked[: min(3, size - len(hood))]:
+            hood.append(u)
+            queue.append(u)
+    return hood
+
+
+@dataclass(frozen=True)
+class WideFix:
+    """The cheapest plan of a few teams with every one of them in its intrinsic range
+    and no more of them without common time than now (:func:`fix_keeping_time`)."""
+
+    #: the teams re-assigned (the team out of range first)
+    teams: tuple[int, ...]
+    #: CP-SAT's answer: "infeasible" (proven: no such plan of these teams), "optimal",
+    #: "feasible" (found, not proven the cheapest) or "unknown" (nothing found in time)
+    status: str
+    #: the plan found minus what the teams cost now, in objective units (None: no plan)
+    extra: int | None = None
+    #: the least that any such plan can cost more than the teams now (CP-SAT's bound)
+    bound: int | None = None
+    #: the plan found, by team
+    members: dict[int, list[int]] | None = None
+
+
+def fix_keeping_time(
+    state: TeamState,
+    teams: Sequence[int],
+    *,
+    work: float = WIDE_WORK,
+    seed: int = 0,
+    workers: int = 1,
+    wall_limit: float | None = None,
+) -> WideFix:
+    """The cheapest re-assignment of the members of ``teams`` that puts every one of them
+    in its intrinsic range and leaves no more of them without common time (CP-SAT, the
+    full model of those teams; ``work`` of deterministic time, ``wall_limit`` seconds).
+
+    Never trading a team's common time for the spread: where CP-SAT proves there is
+    no such plan, the spread cannot be reached there without a team losing its last
+    common hour; where it finds one, what it costs more (and at least) than the teams
+    cost now says whether reaching it is worth it under the model's weights.
+    """
+    inst = state.inst
+    teams = list(teams)
+    learners = [i for u in teams for i in state.members[u]]
+    sub = SubModel(inst, learners, teams, state.terms)
+    sub.hint(state.assign)
+    penalties = sub.penalties
+    model = sub.model
+    motivation = next(t for t in state.terms if isinstance(t, MotivationTerm))
+    for u in teams:
+        model.add(penalties[motivation.name][u] == 0)
+    overlap = next((t for t in state.terms if isinstance(t, OverlapTerm) and t.need), None)
+    if overlap is not None:
+        # a team has a common block exactly when its shortfall is below the target,
+        # which keeps its penalty (shortfall and the step below it) under need + step
+        cap = overlap.need - 1 + overlap.below_step
+        empty = []
+        for u in teams:
+            none = model.new_bool_var(f"wide_none[{u}]")
+            model.add(penalties[overlap.name][u] <= cap).only_enforce_if(~none)
+            empty.append(none)
+        model.add(sum(empty) <= sum(overlap.common_slots(state.members[u]) == 0 for u in teams))
+    solver = solver_for(work, seed, workers, True, ends_in=wall_limit)
+    code = solver.solve(model)
+    if code == cp_model.INFEASIBLE:
+        return WideFix(tuple(teams), "infeasible")
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return WideFix(tuple(teams), "unknown")
+    found: dict[int, list[int]] = {u: [] for u in teams}
+    for i, u in sub.read(solver).items():
+        found[u].append(i)
+    before = sum(state.cost[u] for u in teams)
+    extra = sum(state.team_cost(found[u], u) for u in teams) - before
+    # the model's objective is the teams' soft cost: its bound, less theirs now
+    bound = None if state.hard_violations else int(np.ceil(solver.best_objective_bound)) - before
+    status = "optimal" if code == cp_model.OPTIMAL else "feasible"
+    return WideFix(tuple(teams), status, extra, bound, found)
+
+
+def wide_regroup(
+    state: TeamState,
+    term: MotivationTerm,
+    team: int,
+    *,
+    seed: int = 0,
+    workers: int = 1,
+    wall_limit: float | None = None,
+) -> list[int] | None:
+    """Bring ``team`` into range with the teams of :func:`wide_neighbourhood`, by the
+    plan of :func:`fix_keeping_time`, if that lowers the objective; the teams
+    changed, or None."""
+    teams = wide_neighbourhood(state, term, team)
+    if len(teams) < 2 or state.deciding:
+        return None
+    fix = fix_keeping_time(state, teams, seed=seed, workers=workers, wall_limit=wall_limit)
+    if fix.members is None or fix.extra is None or fix.extra >= 0:
+        return None
+    state.set_teams(teams, fix.members)
+    return teams
+
+
 def spread_intrinsic(
     state: TeamState,
     term: MotivationTerm,
@@ -446,10 +633,32 @@ def spread_intrinsic(
         swaps += 1
         return True
 
+    wide_calls = _WIDE_CALLS
+    wide_tried: set[frozenset[int]] = set()
+
+    def try_wide(t: int) -> bool:
+        nonlocal swaps, wide_calls
+        if wide_calls <= 0 or deadline - time.perf_counter() <= 0:
+            return False
+        key = frozenset(i for u in wide_neighbourhood(state, term, t) for i in state.members[u])
+        if key in wide_tried:
+            return False  # the same learners found nothing before
+        wide_tried.add(key)
+        wide_calls -= 1
+        wall = None if deadline == float("inf") else deadline - time.perf_counter()
+        changed = wide_regroup(state, term, t, seed=int(rng.integers(1 << 30)), wall_limit=wall)
+        if changed is None:
+            return False
+        for u in changed:
+            count[u] = sum(intrinsic[i] for i in state.members[u])
+        swaps += 1
+        return True
+
     # same-availability swaps everywhere first (cheap, common time unchanged), then
     # others, then chains of two swaps for the teams no single swap helps, then
-    # exact regroupings for the teams no chain helps
-    for stage in (0, 1, 2, 3) if any_partner else (0,):
+    # exact regroupings for the teams no chain helps, then wide regroupings (chains
+    # of exchanges through teams sharing hours, solved by CP-SAT) for the rest
+    for stage in (0, 1, 2, 3, 4) if any_partner else (0,):
         progress = True
         while progress and time.perf_counter() < deadline:
             progress = False
@@ -457,8 +666,8 @@ def spread_intrinsic(
                 if time.perf_counter() >= deadline:
                     break
                 lo, hi = ranges[t]
-                if stage == 3:
-                    if not lo <= count[t] <= hi and try_regroup(t):
+                if stage >= 3:
+                    if not lo <= count[t] <= hi and (try_regroup(t) if stage == 3 else try_wide(t)):
                         progress = True
                     continue
                 for kind in (True, False):
