@@ -53,6 +53,9 @@ PLAN = ((2000, 10.0), (2000, 60.0), (10000, 10.0), (10000, 60.0), (50000, 10.0))
 MOTIVATION_PLAN = ((2000, 10.0), (2000, 60.0), (10000, 10.0), (10000, 60.0))
 #: How many times its weight motivation gets in the run that puts it first.
 MOTIVATION_FIRST = 10
+#: CP-SAT's deterministic time for the exact answer over the teams sharing the hours of
+#: each team out of range (:func:`teamform.search.spread.fix_keeping_time`).
+WIDE_CHECK_WORK = 10.0
 
 
 def first_model(work: Path, factor: int = MOTIVATION_FIRST) -> Path:
@@ -106,7 +109,9 @@ def motivation_first(
     }
 
 
-def spread_check(directory: Path, result: dict[str, Any]) -> dict[str, Any]:
+def spread_check(
+    directory: Path, result: dict[str, Any], wide_work: float = WIDE_CHECK_WORK
+) -> dict[str, Any]:
     """For the teams out of the motivation range: what bringing them in costs near them.
 
     The cohort is rebuilt here and the run's assignment re-scored (the
@@ -127,7 +132,7 @@ def spread_check(directory: Path, result: dict[str, Any]) -> dict[str, Any]:
         assignment[index[lid]] = int(team) - 1
     state = TeamState(inst, terms, assignment)
     term = next(t for t in terms if isinstance(t, MotivationTerm))
-    checks = spread_checks(state, term)
+    checks = spread_checks(state, term, wide_work=wide_work)
     off = sum(c.off for c in checks)
     score = next(c for c in result["breakdown"] if c["name"] == "motivation")
     if off != score["penalty"]:
@@ -135,6 +140,7 @@ def spread_check(directory: Path, result: dict[str, Any]) -> dict[str, Any]:
             f"re-scored {off} learners off the spread, the run said {score['penalty']}"
         )
     priced = [c for c in checks if c.extra is not None]
+    wide = [c for c in checks if c.wide is not None]
     return {
         "off_teams": len(checks),
         # learners off whose fix costs more than it gains, exactly over their teams' partners
@@ -150,6 +156,23 @@ def spread_check(directory: Path, result: dict[str, Any]) -> dict[str, Any]:
         "off_confined": sum(c.off for c in checks if c.group),
         # off learners whose cheapest fix near them leaves a team without common time
         "off_emptying": sum(c.off for c in priced if c.emptied),
+        # the exact answer over the teams sharing their hours (fix_keeping_time): off
+        # learners for whom no plan of them in range keeps every team's common time...
+        "off_wide_none": sum(c.off for c in wide if c.wide.status == "infeasible"),
+        # ... for whom every such plan costs more than the teams now (CP-SAT's bound) ...
+        "off_wide_dearer": sum(c.off for c in wide if (c.wide.bound or 0) > 0),
+        # ... for whom a cheaper one exists there (the search missed it) ...
+        "off_wide_missed": sum(c.off for c in wide if (c.wide.extra or 0) < 0),
+        "wide_teams": max((len(c.wide.teams) for c in wide), default=0),
+        "wide_bound_min": (
+            round(min(bounds) / OBJECTIVE_SCALE, 2)
+            if (bounds := [c.wide.bound for c in wide if c.wide.bound is not None])
+            else None
+        ),
+        # off learners whose confined group needs more teams below the target, in range,
+        # than hold it now (a count over the whole cohort)
+        "off_group": sum(c.off for c in checks if c.needed > c.hosts),
+        "group_more": sum(max(0, c.needed - c.hosts) for c in checks),
     }
 
 
@@ -199,15 +222,33 @@ def run(
 
 
 def verdict(row: dict[str, Any]) -> str:
-    """What a run off the motivation bound says about the bound, from both checks,
-    and why it is not reached: missed by the search, or traded (the reason)."""
-    if row["off_missed"] or row.get("first_cost", 0) < 0:
+    """What a run off the motivation bound says about the bound, from the checks,
+    and why it is not reached: missed by the search, or traded (the reasons)."""
+    if row["off_missed"] or row.get("off_wide_missed") or row.get("first_cost", 0) < 0:
         return "missed"  # a cheaper plan exists, near a team or over the cohort
-    why = ""
+    reasons = []
+    if row.get("off_group"):
+        reasons.append(
+            f"for {row['off_group']} their confined learners need {row['group_more']} more "
+            "teams below the target in range (counted over the cohort)"
+        )
+    if row.get("off_wide_none"):
+        reasons.append(
+            f"for {row['off_wide_none']} no plan of the {row['wide_teams']} teams sharing "
+            "their hours is in range without a team losing its common time (proven)"
+        )
+    if row.get("off_wide_dearer"):
+        reasons.append(
+            f"for {row['off_wide_dearer']} every plan of them in range keeping common time "
+            f"costs more (at least {row['wide_bound_min']:+g} points, proven)"
+        )
     if row.get("off_emptying"):
-        why = f"; for {row['off_emptying']} the cheapest fix near them leaves a team without time"
+        reasons.append(
+            f"for {row['off_emptying']} the cheapest fix near them leaves a team without time"
+        )
     elif row.get("off_unpriced"):
-        why = f"; {row['off_unpriced']} with no plan in range near them"
+        reasons.append(f"{row['off_unpriced']} with no plan in range near them")
+    why = "".join(f"; {r}" for r in reasons)
     if "first_cost" not in row:
         return "traded near each team (no run with motivation first)" + why
     if row["first_off"] <= row["motivation_bound"]:
@@ -280,20 +321,34 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             "learners it leaves off and what it costs more than the run's plan (negative: less,",
             "so the run missed it). Bound: reaching it costs at least the least of that cost and",
             "the local fix costs, as far as the search can tell; missed where either is negative.",
+            "Wide: CP-SAT over the team and the teams sharing its hours (`fix_keeping_time`,",
+            "up to 12 teams), every one of them in range and none more without common time:",
+            "learners off where it proves no such plan (none), proves every such plan dearer",
+            "than the teams now (dearer; least bound in points), or finds a cheaper one (missed).",
+            "Group: learners off whose confined learners need more teams below the target in",
+            "range than hold them now (a count over the cohort).",
             "",
             "| learners | limit | seed | version | motivation (bound) | teams off | traded "
             "| missed | not priced | least fix cost (points) | confined | fix empties a team "
+            "| wide: none | dearer | missed | least bound | group "
             "| motivation first: off | its cost (points) | verdict |",
-            "|" + "---:|" * 3 + "---|" + "---:|" * 10 + "---|",
+            "|" + "---:|" * 3 + "---|" + "---:|" * 15 + "---|",
         ]
         for r in checked:
             cost = "-" if r["fix_cost_min"] is None else f"{r['fix_cost_min']:+g}"
             first = f"{r['first_off']} | {r['first_cost']:+g}" if "first_cost" in r else "- | -"
+            least = r.get("wide_bound_min")
+            wide = (
+                f"{r.get('off_wide_none', '-')} | {r.get('off_wide_dearer', '-')} "
+                f"| {r.get('off_wide_missed', '-')} | {'-' if least is None else f'{least:+g}'} "
+                f"| {r.get('off_group', '-')}"
+            )
             lines.append(
                 f"| {r['n']} | {r['limit_s']:g} s | {r['seed']} | {r['version']} "
                 f"| {r['motivation']:g} ({r['motivation_bound']:g}) | {r['off_teams']} "
                 f"| {r['off_traded']} | {r['off_missed']} | {r['off_unpriced']} | {cost} "
-                f"| {r['off_confined']} | {r.get('off_emptying', '-')} | {first} | {verdict(r)} |"
+                f"| {r['off_confined']} | {r.get('off_emptying', '-')} | {wide} | {first} "
+                f"| {verdict(r)} |"
             )
     mine = [r for r in rows if r["version"] == "this"]
     off = [r for r in mine if not r["at_bound"]]

@@ -128,13 +128,13 @@ def test_spread_check_prices_every_team_off_the_spread(monkeypatch: pytest.Monke
         "assignment": {inst.ids[i]: t + 1 for i, t in enumerate(assignment)},
         "breakdown": [{"name": "motivation", "penalty": off}],
     }
-    row = spread_check(directory, result)
+    row = spread_check(directory, result, wide_work=0.2)
     assert row["off_traded"] + row["off_missed"] + row["off_unpriced"] == off
     # such a plan is far from the best near any of its teams
     assert row["off_missed"] > 0 and row["fix_cost_min"] < 0
     result["breakdown"][0]["penalty"] = off + 1
     with pytest.raises(RuntimeError, match="re-scored"):
-        spread_check(directory, result)
+        spread_check(directory, result, wide_work=0.2)
 
 
 def _two_day_cohort(directory: Path) -> None:

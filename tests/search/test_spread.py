@@ -111,6 +111,7 @@ def test_two_swaps_where_no_single_swap_helps(monkeypatch: pytest.MonkeyPatch) -
     assert before.penalties["motivation"] == 2
     # single swaps alone find nothing
     monkeypatch.setattr(spread, "_CHAIN_TEAMS", 0)
+    monkeypatch.setattr(spread, "_WIDE_CALLS", 0)
     assert spread_assignment(inst, terms, start, None) is None
     monkeypatch.undo()
     found = spread_assignment(inst, terms, start, None)
@@ -133,7 +134,8 @@ def test_exact_regrouping_where_swaps_and_chains_are_not_tried(
     inst = make_instance(records, {"motivation": {"weight": 1}, "skill_balance": {"weight": 1}})
     terms = build_terms(inst)
     start = [0, 0, 2, 1, 1, 2]
-    for name in ("_SAME_MASK_TRIES", "_OTHER_TRIES", "_CHAIN_TEAMS", "_REGROUP_CALLS"):
+    names = ("_SAME_MASK_TRIES", "_OTHER_TRIES", "_CHAIN_TEAMS", "_REGROUP_CALLS", "_WIDE_CALLS")
+    for name in names:
         monkeypatch.setattr(spread, name, 0)
     assert spread_assignment(inst, terms, start, None) is None
     monkeypatch.setattr(spread, "_REGROUP_CALLS", 4)
@@ -205,7 +207,7 @@ def _ring() -> tuple[list[dict[str, str]], list[int]]:
     for k in range(6):
         for name, first in (("a", k), ("b", k + 1)):
             begin = 8 + 2 * first
-            intrinsic = name == "a" and k == 0 or name == "b" and k < 5
+            intrinsic = (name == "a" and k == 0) or (name == "b" and k < 5)
             records.append(
                 learner(
                     f"{name}{k}",

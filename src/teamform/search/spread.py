@@ -296,7 +296,8 @@ def wide_neighbourhood(
     that member (at least as many of them as the team has now, up to its target)
     and (2) the member leaving is free in the giving team's common hours without
     the newcomer: teams where both hold first, then those where one does, most
-    common hours kept first; three of them from each team. Without a common-time
+    common hours kept first; three of them from each team, which starts with the
+    team and the partners of :func:`regroup_neighbourhood`. Without a common-time
     criterion every team holding a learner of the kind qualifies.
     """
     inst = state.inst
@@ -329,8 +330,10 @@ def wide_neighbourhood(
             got = needed[u] = max(1, min(overlap.need, slots)) if overlap is not None else 0
         return got
 
-    hood = [team]
-    queue = [team]
+    # the partners of the exact regrouping first (same size), so that the wide
+    # neighbourhood holds every plan that regrouping could find
+    hood = regroup_neighbourhood(state, term, team, np.random.default_rng(0))[:size]
+    queue = list(hood)
     while queue and len(hood) < size:
         x = queue.pop(0)
         leaving = [s for s in state.members[x] if bool(intrinsic[s]) != kind]
@@ -738,10 +741,28 @@ class SpreadCheck:
     #: teams without common time in that cheapest plan in range, minus those among
     #: ``teams`` now (None: no such plan): above 0, the fix costs teams their last hour
     emptied: int | None = None
+    #: the exact answer over the teams a fix keeping common time could pass through
+    #: (:func:`wide_neighbourhood`, :func:`fix_keeping_time`); None when not computed
+    wide: WideFix | None = None
+    #: teams holding the learners of ``group`` now, and the fewest teams that can hold
+    #: its intrinsic learners within the range (0: not counted): every one of them is
+    #: confined to hours short of the target, so above ``hosts`` a plan in range has
+    #: that many more teams below the target, whatever the other teams do
+    hosts: int = 0
+    needed: int = 0
 
 
-def spread_checks(state: TeamState, term: MotivationTerm, seed: int = 0) -> list[SpreadCheck]:
-    """:class:`SpreadCheck` of every team out of range (compiled criteria data needed)."""
+def spread_checks(
+    state: TeamState,
+    term: MotivationTerm,
+    seed: int = 0,
+    wide_work: float | None = None,
+    wide_most: int = 16,
+) -> list[SpreadCheck]:
+    """:class:`SpreadCheck` of every team out of range (compiled criteria data needed);
+    with ``wide_work``, the first ``wide_most`` of them also with the answer of
+    :func:`fix_keeping_time` over their :func:`wide_neighbourhood` (that much CP-SAT
+    deterministic time each)."""
     from teamform.search.regroup import MAX_LEARNERS, cheapest_partition
 
     inst = state.inst
@@ -781,11 +802,23 @@ def spread_checks(state: TeamState, term: MotivationTerm, seed: int = 0) -> list
                         - int(overlap.common_slots(state.members[u]) == 0)
                         for u in teams
                     )
-        group, group_intrinsic = 0, 0
+        group, group_intrinsic, hosts, needed = 0, 0, 0, 0
         if overlap is not None and overlap.team_penalty(members, team):
             narrow = min((masks[i] for i in members), key=lambda m: (m.bit_count(), m))
             inside = [i for i in range(inst.n) if masks[i] & ~narrow == 0]
             group, group_intrinsic = len(inside), int(intrinsic[inside].sum())
+            if narrow.bit_count() < overlap.need and hi > 0:
+                # every team holding one of them has at most those hours, short of the
+                # target; in range, each holds at most ``hi`` of their intrinsic ones
+                hosts = len({state.assign[i] for i in inside})
+                needed = -(-group_intrinsic // hi)
+        wide = None
+        if wide_work is not None and len(checks) < wide_most:
+            hood = wide_neighbourhood(state, term, team)
+            wide = WideFix(tuple(hood), "unknown")
+            if len(hood) > 1:
+                wide = fix_keeping_time(state, hood, work=wide_work, seed=seed)
+                wide = WideFix(wide.teams, wide.status, wide.extra, wide.bound)  # no plan
         checks.append(
             SpreadCheck(
                 team,
@@ -795,6 +828,9 @@ def spread_checks(state: TeamState, term: MotivationTerm, seed: int = 0) -> list
                 group,
                 group_intrinsic,
                 emptied,
+                wide,
+                hosts,
+                needed,
             )
         )
     return checks
