@@ -73,6 +73,14 @@ WIDE_TEAMS = 12
 WIDE_WORK = 2.0
 #: Wide regroupings a call of :func:`spread_intrinsic` makes at most.
 _WIDE_CALLS = 8
+#: Learners a wide regrouping partitions exactly at most (every team of their size
+#: out of them is scored: 194 580 teams of 4 out of 48 learners, a fraction of a second).
+WIDE_LEARNERS = 48
+#: Candidate teams CP-SAT partitions at most for the plan (the bound needs none).
+WIDE_COLUMNS = 20_000
+#: The spread check's bound counts plans costing up to this many learners off the
+#: spread more than the teams now (a cap: it says "at least that much" beyond it).
+WIDE_CAP = 40
 
 
 def out_of_range(state: TeamState, term: MotivationTerm) -> list[int]:
@@ -371,8 +379,9 @@ class WideFix:
 
     #: the teams re-assigned (the team out of range first)
     teams: tuple[int, ...]
-    #: CP-SAT's answer: "infeasible" (proven: no such plan of these teams), "optimal",
-    #: "feasible" (found, not proven the cheapest) or "unknown" (nothing found in time)
+    #: the answer: "infeasible" (proven: no such plan of these teams), "dearer" (proven:
+    #: none costs less than ``bound`` more), "optimal", "feasible" (found, not proven
+    #: the cheapest) or "unknown" (nothing found in time)
     status: str
     #: the plan found minus what the teams cost now, in objective units (None: no plan)
     extra: int | None = None
@@ -438,22 +447,190 @@ def fix_keeping_time(
     return WideFix(tuple(teams), status, extra, bound, found)
 
 
+def partition_keeping_time(
+    state: TeamState,
+    records: Records,
+    teams: Sequence[int],
+    cap: int,
+    *,
+    work: float = WIDE_WORK,
+    seed: int = 0,
+    wall_limit: float | None = None,
+    exists: bool = False,
+) -> WideFix | None:
+    """:func:`fix_keeping_time` as a set partitioning of the members of ``teams``
+    (compiled team costs), with a bound from its linear relaxation.
+
+    Every team of the teams' size out of their members is scored once; those in
+    the intrinsic range are the candidates (none without common time if no team
+    is without it now), less those that, with the cheapest candidate in every
+    other team, cost at least ``cap`` more than the teams now: no plan below
+    that uses them. The relaxation (GLOP) of covering every learner once by
+    candidates, with no more of them without common time than now, bounds every
+    plan: its value, at most ``cap``, is the bound; infeasible, no plan costs
+    less than ``cap`` more ("dearer"), and with ``exists`` a second relaxation
+    over every candidate tells whether any plan in range keeps the teams' common
+    time at all ("infeasible" if not). The relaxation's reduced costs leave out
+    candidates no plan below ``cap`` more can use; CP-SAT partitions the rest
+    (``work`` of deterministic time) when they are few enough, and the plan is
+    scored by the criteria. Common time counts raw slots here, a relaxation
+    where it must come in longer stretches (a plan with fewer is not returned).
+    None when the teams do not fit: sizes or ranges that differ, more than
+    :data:`WIDE_LEARNERS` learners, or subsets costing differently in different
+    teams (checked on a sample).
+    """
+    from itertools import combinations
+
+    from ortools.linear_solver import pywraplp
+
+    from teamform.search.regroup import _subset_costs
+
+    inst = state.inst
+    teams = list(teams)
+    sizes = {len(state.members[t]) for t in teams}
+    term = next(t for t in state.terms if isinstance(t, MotivationTerm))
+    if len(sizes) != 1 or len({term.target(t) for t in teams}) != 1 or len(teams) < 2:
+        return None
+    learners = np.asarray([i for t in teams for i in state.members[t]], dtype=np.int64)
+    size, n = sizes.pop(), len(learners)
+    if n > WIDE_LEARNERS:
+        return None
+    subsets = np.array(list(combinations(range(n), size)), dtype=np.int64).reshape(-1, size)
+    costs = _subset_costs(subsets, learners, np.asarray(teams[:1], dtype=np.int64), records)[0]
+    sample = subsets[:: max(1, len(subsets) // 2000)]
+    alike = _subset_costs(sample, learners, np.asarray(teams, dtype=np.int64), records)
+    if (alike != alike[0]).any():
+        return None  # a subset costs differently in different teams: not interchangeable
+    lo, hi = term.target(teams[0])
+    count = inst.intrinsic[learners[subsets]].sum(axis=1)
+    allowed = (count >= lo) & (count <= hi)
+    # raw common slots (a relaxation where stretches must be long: a plan found is scored)
+    empty = ~np.bitwise_and.reduce(inst.mask_words[learners][subsets], axis=1).any(axis=1)
+    overlap = next((t for t in state.terms if isinstance(t, OverlapTerm) and t.need), None)
+    empty_now = (
+        sum(overlap.common_slots(state.members[t]) == 0 for t in teams) if overlap else len(teams)
+    )
+    if empty_now == 0:
+        allowed &= ~empty
+    now = sum(state.cost[t] for t in teams)
+    if not allowed.any():
+        return WideFix(tuple(teams), "infeasible")
+    least = int(costs[allowed].min())
+
+    def relaxation(rows: np.ndarray) -> tuple[float, np.ndarray] | None:
+        # the linear relaxation over candidate rows: its value and every row's reduced
+        # cost (None: infeasible)
+        lp = pywraplp.Solver.CreateSolver("GLOP")
+        x = [lp.NumVar(0.0, 1.0, "") for _ in rows]
+        cover = [lp.Constraint(1.0, 1.0) for _ in range(n)]
+        few = lp.Constraint(0.0, float(empty_now)) if 0 < empty_now < len(teams) else None
+        objective = lp.Objective()
+        for var, r in zip(x, rows.tolist(), strict=True):
+            for a in subsets[r].tolist():
+                cover[a].SetCoefficient(var, 1.0)
+            if few is not None and empty[r]:
+                few.SetCoefficient(var, 1.0)
+            objective.SetCoefficient(var, float(costs[r]))
+        objective.SetMinimization()
+        if lp.Solve() != pywraplp.Solver.OPTIMAL:
+            return None
+        duals = np.array([c.dual_value() for c in cover])
+        reduced = costs[rows] - duals[subsets[rows]].sum(axis=1)
+        if few is not None:
+            reduced = reduced - few.dual_value() * empty[rows]
+        return objective.Value(), reduced
+
+    # no plan below ``cap`` more uses a candidate that costs that much with the
+    # cheapest candidate in every other team
+    keep = allowed & (costs + (len(teams) - 1) * least < now + cap)
+    rows = np.flatnonzero(keep)
+    relaxed = relaxation(rows) if len(rows) else None
+    if relaxed is None:
+        # none that cheap: is there any plan in range keeping common time at all?
+        if keep.sum() < allowed.sum() and (
+            not exists or relaxation(np.flatnonzero(allowed)) is not None
+        ):
+            return WideFix(tuple(teams), "dearer", bound=cap)
+        return WideFix(tuple(teams), "infeasible")
+    value, reduced = relaxed
+    bound = min(int(np.ceil(value - 1e-6)) - now, cap)
+    # reduced costs: a plan below ``cap`` more holds only rows whose reduced cost
+    # added to the relaxation's value stays below that
+    rows = rows[value + reduced < now + cap + 1e-6]
+    if len(rows) > WIDE_COLUMNS:
+        return WideFix(tuple(teams), "unknown", bound=bound)
+    # the plan: CP-SAT over the same candidates
+    model = cp_model.CpModel()
+    pick = [model.new_bool_var("") for _ in rows]
+    holding: list[list[cp_model.IntVar]] = [[] for _ in range(n)]
+    for var, r in zip(pick, rows.tolist(), strict=True):
+        for a in subsets[r].tolist():
+            holding[a].append(var)
+    for vars_ in holding:
+        model.add_exactly_one(vars_)
+    if 0 < empty_now < len(teams):
+        model.add(sum(v for v, r in zip(pick, rows.tolist(), strict=True) if empty[r]) <= empty_now)
+    model.minimize(sum(int(costs[r]) * v for v, r in zip(pick, rows.tolist(), strict=True)))
+    solver = solver_for(work, seed, 1, True, ends_in=wall_limit)
+    found = solver.solve(model)
+    if found == cp_model.INFEASIBLE:
+        return WideFix(tuple(teams), "dearer", bound=cap)
+    if found not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return WideFix(tuple(teams), "unknown", bound=bound)
+    chosen = [r for v, r in zip(pick, rows.tolist(), strict=True) if solver.boolean_value(v)]
+    members = {t: learners[subsets[r]].tolist() for t, r in zip(teams, chosen, strict=True)}
+    if (
+        overlap is not None
+        and sum(overlap.common_slots(m) == 0 for m in members.values()) > empty_now
+    ):
+        return WideFix(tuple(teams), "unknown", bound=bound)  # short stretches: not kept
+    extra = sum(state.team_cost(members[t], t) for t in teams) - now
+    if found == cp_model.OPTIMAL:
+        # the cheapest plan of the candidates; any other uses a team costing ``cap`` more
+        return WideFix(tuple(teams), "optimal", extra, max(bound, min(extra, cap)), members)
+    return WideFix(tuple(teams), "feasible", extra, bound, members)
+
+
+def wide_fix(
+    state: TeamState,
+    records: Records | None,
+    teams: Sequence[int],
+    cap: int,
+    *,
+    work: float = WIDE_WORK,
+    seed: int = 0,
+    wall_limit: float | None = None,
+    exists: bool = False,
+) -> WideFix:
+    """The cheapest plan of ``teams`` in range keeping their common time: the set
+    partitioning of :func:`partition_keeping_time` where the teams fit it (its bound
+    counts plans up to ``cap`` more than now; ``exists`` as there), else CP-SAT's
+    full model (:func:`fix_keeping_time`)."""
+    if records is not None:
+        fix = partition_keeping_time(
+            state, records, teams, cap, work=work, seed=seed, wall_limit=wall_limit, exists=exists
+        )
+        if fix is not None:
+            return fix
+    return fix_keeping_time(state, teams, work=work, seed=seed, wall_limit=wall_limit)
+
+
 def wide_regroup(
     state: TeamState,
     term: MotivationTerm,
     team: int,
+    records: Records | None = None,
     *,
     seed: int = 0,
-    workers: int = 1,
     wall_limit: float | None = None,
 ) -> list[int] | None:
     """Bring ``team`` into range with the teams of :func:`wide_neighbourhood`, by the
-    plan of :func:`fix_keeping_time`, if that lowers the objective; the teams
-    changed, or None."""
+    plan of :func:`wide_fix` (``records``: compiled criteria data, for the set
+    partitioning), if that lowers the objective; the teams changed, or None."""
     teams = wide_neighbourhood(state, term, team)
     if len(teams) < 2 or state.deciding:
         return None
-    fix = fix_keeping_time(state, teams, seed=seed, workers=workers, wall_limit=wall_limit)
+    fix = wide_fix(state, records, teams, 0, seed=seed, wall_limit=wall_limit)
     if fix.members is None or fix.extra is None or fix.extra >= 0:
         return None
     state.set_teams(teams, fix.members)
@@ -649,7 +826,8 @@ def spread_intrinsic(
         wide_tried.add(key)
         wide_calls -= 1
         wall = None if deadline == float("inf") else deadline - time.perf_counter()
-        changed = wide_regroup(state, term, t, seed=int(rng.integers(1 << 30)), wall_limit=wall)
+        seed = int(rng.integers(1 << 30))
+        changed = wide_regroup(state, term, t, regroups.records(), seed=seed, wall_limit=wall)
         if changed is None:
             return False
         for u in changed:
@@ -817,7 +995,11 @@ def spread_checks(
             hood = wide_neighbourhood(state, term, team)
             wide = WideFix(tuple(hood), "unknown")
             if len(hood) > 1:
-                wide = fix_keeping_time(state, hood, work=wide_work, seed=seed)
+                cap = WIDE_CAP * term.coefficient
+                if best[0] is not None and not emptied and set(best[1]) <= set(hood):
+                    # that plan is one of these teams': the bound need not look above it
+                    cap = min(cap, best[0] + 1)
+                wide = wide_fix(state, records, hood, cap, work=wide_work, seed=seed, exists=True)
                 wide = WideFix(wide.teams, wide.status, wide.extra, wide.bound)  # no plan
         checks.append(
             SpreadCheck(
