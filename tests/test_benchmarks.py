@@ -221,6 +221,28 @@ def test_motivation_first_says_what_the_bound_costs(
     assert model == preset
 
 
+def test_verdict_gives_the_wide_check_and_the_count_as_reasons(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent))
+    from benchmarks.scale import verdict
+
+    row = {"off_missed": 0, "off_unpriced": 0, "motivation_bound": 0, "wide_teams": 12}
+    row |= {"off_wide_none": 1, "off_wide_dearer": 2, "wide_bound_min": 12.9}
+    row |= {"off_wide_missed": 0, "off_group": 2, "group_more": 1}
+    assert verdict(row) == (
+        "traded near each team (no run with motivation first)"
+        "; for 2 their confined learners need 1 more teams below the target in range"
+        " (counted over the cohort)"
+        "; for 1 no plan of the 12 teams sharing their hours is in range without a team"
+        " losing its common time (proven)"
+        "; for 2 every plan of them in range keeping common time costs more"
+        " (at least +12.9 points, proven)"
+    )
+    # a cheaper plan in range among the teams sharing their hours: the search missed it
+    assert verdict(row | {"off_wide_missed": 1}) == "missed"
+
+
 def test_quick_overlap_bound_run(tmp_path: Path) -> None:
     (row,) = run_quick("overlap_bound", tmp_path)
     # the partition only adds to the bound, and neither is above the plan found; the

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import learner, make_instance
-from teamform.criteria import MotivationTerm, build_terms
+from teamform.criteria import OBJECTIVE_SCALE, MotivationTerm, build_terms
 from teamform.search import spread
 from teamform.search.local import TeamState
 from teamform.search.spread import spread_assignment, spread_checks
@@ -242,3 +242,69 @@ def test_wide_regrouping_passes_the_fix_round_a_ring_of_teams() -> None:
     teams = {frozenset(inst.ids[i] for i, t in enumerate(assignment) if t == u) for u in range(6)}
     pairs = [("a0", "a1"), ("b0", "a2"), ("b1", "a3"), ("b2", "a4"), ("b3", "a5"), ("b4", "b5")]
     assert teams == {frozenset(p) for p in pairs}
+
+
+def test_wide_check_proves_no_plan_in_range_keeps_common_time() -> None:
+    # the Monday and Tuesday learners of the check above: every team in range pairs
+    # one of each, without a common hour, where both teams have one now
+    records = [
+        learner("a1", motivation="intrinsic", availability="Mon 10:00-13:00"),
+        learner("a2", motivation="intrinsic", availability="Mon 10:00-13:00"),
+        learner("b1", availability="Tue 10:00-13:00"),
+        learner("b2", availability="Tue 10:00-13:00"),
+    ]
+    inst = make_instance(records, MOTIVATION_AND_OVERLAP)
+    terms = build_terms(inst)
+    state = TeamState(inst, terms, [0, 0, 1, 1])
+    term = next(t for t in terms if isinstance(t, MotivationTerm))
+    checks = spread_checks(state, term, wide_work=1.0)
+    assert [c.wide.status for c in checks if c.wide is not None] == ["infeasible", "infeasible"]
+    # CP-SAT's full model gives the same answer
+    assert spread.fix_keeping_time(state, [0, 1], work=1.0).status == "infeasible"
+
+
+def test_wide_fix_is_exact_with_its_bound() -> None:
+    # two intrinsic learners together (one off), the imposed pair 1 h short of the 2 h
+    # target (40): in range, the narrow imposed learner still leaves its team 1 h short,
+    # and the spread gains 2 x 30, so the cheapest plan in range costs 60 less
+    records = [
+        learner("a1", motivation="intrinsic", availability="Mon 10:00-13:00"),
+        learner("a2", motivation="intrinsic", availability="Mon 10:00-13:00"),
+        learner("b1", availability="Mon 10:00-11:00"),
+        learner("b2", availability="Mon 10:00-13:00"),
+    ]
+    inst = make_instance(records, MOTIVATION_AND_OVERLAP)
+    terms = build_terms(inst)
+    start = [0, 0, 1, 1]
+    state = TeamState(inst, terms, start)
+    records_ = spread.build_records(state)
+    fix = spread.partition_keeping_time(state, records_, [0, 1], 0)
+    assert fix is not None and fix.status == "optimal" and fix.members is not None
+    # now 30 + 30 + 40 points, in range 40 (either pairing)
+    assert validate(inst, start, terms).objective == 100 * OBJECTIVE_SCALE
+    assert fix.extra == fix.bound == -60 * OBJECTIVE_SCALE
+    assert {frozenset(m) for m in fix.members.values()} in (
+        {frozenset((0, 2)), frozenset((1, 3))},
+        {frozenset((0, 3)), frozenset((1, 2))},
+    )
+
+
+def test_check_counts_the_teams_confined_learners_need_in_range() -> None:
+    # three intrinsic learners free Monday 10-11 only (1 h, the target is 2 h), the
+    # range 1-1: in range they need three teams, each short of the target, where two
+    # hold them now
+    narrow, wide = "Mon 10:00-11:00", "Mon-Fri 09:00-18:00"
+    cells = [("c1", "intrinsic", narrow), ("c2", "intrinsic", narrow),
+             ("c3", "intrinsic", narrow), ("w1", "imposed", wide),
+             ("e1", "intrinsic", wide), ("w2", "imposed", wide),
+             ("w3", "imposed", wide), ("w4", "imposed", wide)]  # fmt: skip
+    records = [learner(lid, motivation=m, availability=a) for lid, m, a in cells]
+    inst = make_instance(records, MOTIVATION_AND_OVERLAP)
+    terms = build_terms(inst)
+    state = TeamState(inst, terms, [0, 0, 1, 1, 2, 2, 3, 3])
+    term = next(t for t in terms if isinstance(t, MotivationTerm))
+    (confined, other) = spread_checks(state, term)
+    assert (confined.team, confined.group, confined.group_intrinsic) == (0, 3, 3)
+    assert (confined.hosts, confined.needed) == (2, 3)
+    # team 3 (no intrinsic learner, full week) is not short of common time: not counted
+    assert (other.team, other.hosts, other.needed) == (3, 0, 0)
