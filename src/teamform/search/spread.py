@@ -17,6 +17,15 @@ those of a few teams that could even it out, among them the teams holding
 learners confined to the same hours. Such a fix often needs most of those
 learners to change places, so that skill balance and common time are won
 back in the same step as the motivation spread.
+
+A team that still stays out of range is regrouped wide
+(:func:`wide_regroup`): with up to :data:`WIDE_TEAMS` teams that a chain of
+exchanges keeping common time could pass its fix through
+(:func:`wide_neighbourhood`, breadth first), every one of them in range and
+none more without common time, as an exact set partitioning bounded by its
+linear relaxation (:func:`partition_keeping_time`). Where nothing cheaper
+exists, the same solve is the answer :func:`spread_checks` gives: no such
+plan at all, or how much more the cheapest costs at least.
 """
 
 from __future__ import annotations
