@@ -35,7 +35,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from teamform.cpmodel import SubModel
 from teamform.criteria import MotivationTerm, Term
