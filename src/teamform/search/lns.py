@@ -296,8 +296,12 @@ PACKING_WALL = 3.0
 #: CP-SAT's deterministic time for the packing that guides target repairs (on the
 #: clock at most PACKING_WALL seconds of it, and no more than is left).
 TARGET_PACKING_WORK = 2.0
-#: Teams of each such packing's neighbourhood on cohorts of more than PACKING_MAX_TEAMS.
+#: Teams of each such packing's neighbourhood on cohorts of more than TARGET_WHOLE_TEAMS.
 TARGET_PACKING_TEAMS = 16
+#: Cohorts of up to this many teams get that packing of the whole plan: at 120 learners
+#: (30 teams) the 16-team neighbourhoods around the teams below the target held them
+#: all and proved no fewer there, where the whole plan's packing gives the minimum.
+TARGET_WHOLE_TEAMS = 32
 #: Above this many teams CP-SAT's packing takes longer than a search budget: no proof.
 PACKING_MAX_TEAMS = 64
 #: Above this many learners even the greedy packing near the plan does (about 1 s at
@@ -540,11 +544,14 @@ def improve(
     with no more teams without common time
     (:func:`~teamform.search.common_time.fewest_below_with_time`, at most
     :data:`PACKING_WALL` seconds on the clock), of the whole plan on cohorts of
-    up to :data:`PACKING_MAX_TEAMS` teams and else of up to
+    up to :data:`TARGET_WHOLE_TEAMS` teams and else of up to
     :data:`TARGET_REPAIRS_PER_ROUND` neighbourhoods of
     :data:`TARGET_PACKING_TEAMS` teams around teams below the target, gives
-    the plan to try (kept if the objective improves), else the parts of its
-    regrouping are repaired in turn from it; then a few teams short of common
+    the plan to try (kept if the objective improves; the whole plan's is taken
+    anyway when it has fewer teams below the target, as the packing start is:
+    the annealing's steep moves keep its teams at the target while they mend the
+    other criteria, and the best plan stays the best until they do), else the
+    parts of its regrouping are repaired in turn from it; then a few teams short of common
     time are re-assigned exactly with the teams their members could join
     (:func:`repair_neighbourhood`; the same learners never twice); then the
     teams out of the motivation range, furthest off first, are regrouped
@@ -708,12 +715,12 @@ def improve(
         # a packing into the sets sharing the target's hours and the windows at
         # once, with no more teams without common time, near the plan (CP-SAT keeps
         # the learners of its teams in their sets where it can): of the whole plan
-        # on cohorts of up to PACKING_MAX_TEAMS teams, else of neighbourhoods around
+        # on cohorts of up to TARGET_WHOLE_TEAMS teams, else of neighbourhoods around
         # teams below the target, closest to it first. The plan it gives is kept if
-        # the objective improves, else each part of its regrouping is repaired in
-        # turn from it
+        # the objective improves (the whole plan's if it has fewer teams below the
+        # target), else each part of its regrouping is repaired in turn from it
         assert overlap is not None
-        if inst.k <= TARGET_PACKING_TEAMS:
+        if inst.k <= TARGET_WHOLE_TEAMS:
             empty = len(_empty_teams(state, overlap))
             if target_floor.get(empty, 0) >= len(short):
                 return False
@@ -758,6 +765,12 @@ def improve(
         plan = target_plan(inst, overlap, packing, state.assign, seed, teams=hood)
         if plan is not None and regroup(state, teams, plan):
             return True
+        if whole and plan is not None and below_fewer(plan, below_now, empty):
+            # whatever that costs in the other criteria, as the packing start: the
+            # steep moves hold its teams at the target while they mend the rest, and
+            # the best plan stays the best until they do (the same plan is never
+            # packed again)
+            return regroup(state, teams, plan, force=True)
         gained = False
         for part in packing_neighbourhoods(state, packing):
             if out_of_budget() or over_share():
@@ -767,6 +780,19 @@ def improve(
                 hint = packing_plan(state, packing, part)
                 gained |= repair(part, TIME_REPAIR_WORK * 2, 4 * atom, hint, target=True)
         return gained
+
+    def below_fewer(plan: Sequence[int], below_now: int, empty: int) -> bool:
+        # whether ``plan`` has fewer teams below the target than ``below_now``, and
+        # no more than ``empty`` without common time (the packing ignores avoid pairs)
+        assert overlap is not None
+        members: list[list[int]] = [[] for _ in range(inst.k)]
+        for i, t in enumerate(plan):
+            members[t].append(i)
+        common = [overlap.common_slots(m) for m in members]
+        return (
+            sum(c < overlap.need for c in common) < below_now
+            and sum(c == 0 for c in common) <= empty
+        )
 
     def near_packing() -> Packing | None:
         # a packing of learners into windows near the plan: which teams to regroup
