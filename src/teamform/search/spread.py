@@ -81,6 +81,10 @@ WIDE_TEAMS = 12
 WIDE_WORK = 2.0
 #: Wide regroupings a call of :func:`spread_intrinsic` makes at most.
 _WIDE_CALLS = 8
+#: Wall seconds a wide regrouping is expected to take before one has been timed
+#: (scoring its teams has no deadline inside, and takes longer under load): one
+#: starts only with 1.5 times the longest so far left before the deadline.
+WIDE_SECONDS = 1.0
 #: Learners a wide regrouping partitions exactly at most (every team of their size
 #: out of them is scored: 194 580 teams of 4 out of 48 learners, a fraction of a second).
 WIDE_LEARNERS = 48
@@ -822,11 +826,12 @@ def spread_intrinsic(
         return True
 
     wide_calls = _WIDE_CALLS
+    wide_longest = WIDE_SECONDS
     wide_tried: set[frozenset[int]] = set()
 
     def try_wide(t: int) -> bool:
-        nonlocal swaps, wide_calls
-        if wide_calls <= 0 or deadline - time.perf_counter() <= 0:
+        nonlocal swaps, wide_calls, wide_longest
+        if wide_calls <= 0 or deadline - time.perf_counter() < 1.5 * wide_longest:
             return False
         key = frozenset(i for u in wide_neighbourhood(state, term, t) for i in state.members[u])
         if key in wide_tried:
@@ -835,7 +840,11 @@ def spread_intrinsic(
         wide_calls -= 1
         wall = None if deadline == float("inf") else deadline - time.perf_counter()
         seed = int(rng.integers(1 << 30))
-        changed = wide_regroup(state, term, t, regroups.records(), seed=seed, wall_limit=wall)
+        began = time.perf_counter()
+        try:
+            changed = wide_regroup(state, term, t, regroups.records(), seed=seed, wall_limit=wall)
+        finally:
+            wide_longest = max(wide_longest, time.perf_counter() - began)
         if changed is None:
             return False
         for u in changed:
