@@ -95,10 +95,10 @@ def criterion_check(
         "penalty": float(penalty),
         "score": float(score),
     }
-    return _unvalidated(CriterionCheck, values)
+    return unvalidated(CriterionCheck, values)
 
 
-def _unvalidated(cls: type[_M], values: dict[str, Any]) -> _M:
+def unvalidated(cls: type[_M], values: dict[str, Any]) -> _M:
     """An instance of ``cls`` holding ``values`` (every field, each of its type) as they are."""
     model = cls.__new__(cls)
     object.__setattr__(model, "__dict__", values)
@@ -139,7 +139,7 @@ def team_flag(
     ):
         return TeamFlag(code=code, ok=ok, message=message, learners=learners or [])
     values = {"code": code, "ok": ok, "message": message, "learners": learners or []}
-    return _unvalidated(TeamFlag, values)
+    return unvalidated(TeamFlag, values)
 
 
 class TeamSummary(BaseModel):

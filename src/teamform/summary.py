@@ -31,7 +31,14 @@ from teamform.criteria.overlap import OverlapTerm, team_common, team_commons
 from teamform.criteria.prefer import touching_by_team, touching_pairs
 from teamform.instance import SKILL_SCALE, Instance, slot_hours
 from teamform.layout import TeamLayout
-from teamform.result import CriterionCheck, CriterionScore, TeamFlag, TeamSummary, team_flag
+from teamform.result import (
+    CriterionCheck,
+    CriterionScore,
+    TeamFlag,
+    TeamSummary,
+    team_flag,
+    unvalidated,
+)
 from teamform.validate import Validation
 
 #: Below this participation score (0-100) a member counts as low-participation,
@@ -259,12 +266,7 @@ def _direct(**values: Any) -> TeamSummary:
     integers, tuples) is converted by the caller. The summaries are the same
     either way (tested against :func:`summarize_team`, which validates).
     """
-    summary = TeamSummary.__new__(TeamSummary)
-    object.__setattr__(summary, "__dict__", values)
-    object.__setattr__(summary, "__pydantic_fields_set__", set(values))
-    object.__setattr__(summary, "__pydantic_extra__", None)
-    object.__setattr__(summary, "__pydantic_private__", None)
-    return summary
+    return unvalidated(TeamSummary, values)
 
 
 def _project_fields(
