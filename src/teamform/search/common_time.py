@@ -1480,12 +1480,8 @@ class _Windows:
         """Whether the guarded criteria are no worse in teams ``t`` and ``u``, and
         neither loses its last learner of :attr:`keep`."""
         st = self.state
-        if self.keep is not None:
-            for team, new in ((t, new_t), (u, new_u)):
-                if not any(self.keep[i] for i in new) and any(
-                    self.keep[i] for i in st.members[team]
-                ):
-                    return False
+        if not self._keeps_intrinsic(((t, new_t), (u, new_u))):
+            return False
         for term in self.guard:
             was = term.team_penalty(st.members[t], t) + term.team_penalty(st.members[u], u)
             if term.team_penalty(new_t, t) + term.team_penalty(new_u, u) > was:
@@ -1784,21 +1780,20 @@ def swap_repair(
     keeps a window with it, the learner it replaces going on to a third team
     where no direct swap fits (:meth:`_Windows.eject`: several members of
     rare windows at once, which the single changes above cannot move). The
-    first pass over the teams tries
-    single swaps and moves alone; then passes over the teams still without a
-    window try all three, up to :data:`SWAP_PASSES` passes in all, and from the
-    third on a team without a window may also take the member swapped out (it
-    has nothing to lose).
+    first pass over the teams tries single swaps and moves alone; then passes
+    over the teams still without a window try all of them, up to
+    :data:`SWAP_PASSES` passes in all, and from the third on a team without a
+    window may also take the member swapped out (it has nothing to lose).
 
     Every change lowers the cost, no team that has a window loses it, no
     criterion of ``guard`` gets worse in the teams a change touches (save in
     the ejection chains, which the full objective alone accepts: a team's
     first window is worth some of the guarded criteria there), and no
     team with a learner of ``keep`` (a flag per learner, e.g. intrinsically
-    motivated) loses the last one. The work
-    is a few AND-reductions over the window starts of the availability
-    patterns per member (milliseconds a team at 50 000 learners), against
-    CP-SAT's fraction of a second per :func:`time_repair`. ``deadline`` (wall
+    motivated) loses the last one. The work is a few AND-reductions over the
+    window starts of the availability patterns per member (milliseconds a team
+    at 50 000 learners), against CP-SAT's fraction of a second per
+    :func:`time_repair`. ``deadline`` (wall
     clock) is checked between teams.
     """
     if term.need == 0 or state.deciding or state.inst.k < 2:
