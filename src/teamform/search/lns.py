@@ -27,6 +27,7 @@ from teamform.criteria import OBJECTIVE_SCALE, MotivationTerm, Term
 from teamform.criteria.overlap import OverlapTerm, team_common
 from teamform.criteria.project import ProjectChoiceTerm, ProjectTerm
 from teamform.instance import Instance
+from teamform.layout import team_members
 from teamform.search.budget import Budget
 from teamform.search.cpsat import solver_for
 from teamform.search.local import HARD_COST, LocalSearch, TeamState
@@ -746,9 +747,7 @@ def improve(
         if key in packed or out_of_budget() or over_share():
             return False
         packed.add(key)
-        common = [overlap.common_slots(state.members[t]) for t in teams]
-        empty = sum(c == 0 for c in common)
-        below_now = sum(c < overlap.need for c in common)
+        empty, below_now = without_and_below([state.members[t] for t in teams])
         hood = None if whole else teams
         began = time.perf_counter()
         packing = fewest_below_with_time(
@@ -781,18 +780,17 @@ def improve(
                 gained |= repair(part, TIME_REPAIR_WORK * 2, 4 * atom, hint, target=True)
         return gained
 
+    def without_and_below(teams: Sequence[Sequence[int]]) -> tuple[int, int]:
+        # of these teams (their members), those without common time and those below the target
+        assert overlap is not None
+        common = [overlap.common_slots(m) for m in teams]
+        return sum(c == 0 for c in common), sum(c < overlap.need for c in common)
+
     def below_fewer(plan: Sequence[int], below_now: int, empty: int) -> bool:
         # whether ``plan`` has fewer teams below the target than ``below_now``, and
         # no more than ``empty`` without common time (the packing ignores avoid pairs)
-        assert overlap is not None
-        members: list[list[int]] = [[] for _ in range(inst.k)]
-        for i, t in enumerate(plan):
-            members[t].append(i)
-        common = [overlap.common_slots(m) for m in members]
-        return (
-            sum(c < overlap.need for c in common) < below_now
-            and sum(c == 0 for c in common) <= empty
-        )
+        without, below = without_and_below(team_members(plan, inst.k))
+        return below < below_now and without <= empty
 
     def near_packing() -> Packing | None:
         # a packing of learners into windows near the plan: which teams to regroup
