@@ -41,11 +41,15 @@ import itertools
 import os
 import platform
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.cohorts import cohort_dir, cohort_instance
 from benchmarks.wallclock import MODEL, PHASES, RESULTS, run_form
+
+if TYPE_CHECKING:
+    from teamform.search.spread import SpreadCheck
 
 #: (learners, time limit) pairs run by default.
 PLAN = ((2000, 10.0), (2000, 60.0), (10000, 10.0), (10000, 60.0), (50000, 10.0))
@@ -109,6 +113,20 @@ def motivation_first(
     }
 
 
+def least_bound(checks: Sequence[SpreadCheck]) -> float | None:
+    """The least proven extra cost (points) of a plan in range over the wide checks.
+
+    Only positive bounds count: a bound of 0 or below (a relaxation that is not
+    tight, or a team whose fix is cheaper) proves nothing dearer, so the least of
+    them would make "at least" print a negative figure where some team's bound
+    is a proof. None when no wide check proved a positive bound.
+    """
+    from teamform.criteria import OBJECTIVE_SCALE
+
+    bounds = [c.wide.bound for c in checks if c.wide is not None and (c.wide.bound or 0) > 0]
+    return round(min(bounds) / OBJECTIVE_SCALE, 2) if bounds else None
+
+
 def spread_check(
     directory: Path, result: dict[str, Any], wide_work: float = WIDE_CHECK_WORK
 ) -> dict[str, Any]:
@@ -164,11 +182,7 @@ def spread_check(
         # ... for whom a cheaper one exists there (the search missed it) ...
         "off_wide_missed": sum(c.off for c in wide if (c.wide.extra or 0) < 0),
         "wide_teams": max((len(c.wide.teams) for c in wide), default=0),
-        "wide_bound_min": (
-            round(min(bounds) / OBJECTIVE_SCALE, 2)
-            if (bounds := [c.wide.bound for c in wide if c.wide.bound is not None])
-            else None
-        ),
+        "wide_bound_min": least_bound(wide),
         # off learners whose confined group needs more teams below the target, in range,
         # than hold it now (a count over the whole cohort)
         "off_group": sum(c.off for c in checks if c.needed > c.hosts),
@@ -324,7 +338,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             "Wide: CP-SAT over the team and the teams sharing its hours (`fix_keeping_time`,",
             "up to 12 teams), every one of them in range and none more without common time:",
             "learners off where it proves no such plan (none), proves every such plan dearer",
-            "than the teams now (dearer; least bound in points), or finds a cheaper one (missed).",
+            "than the teams now (dearer; the least of those bounds in points, positive ones",
+            "only), or finds a cheaper one (missed).",
             "Group: learners off whose confined learners need more teams below the target in",
             "range than hold them now (a count over the cohort).",
             "",

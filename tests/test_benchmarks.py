@@ -261,3 +261,24 @@ def test_quick_overlap_bound_run(tmp_path: Path) -> None:
         float(row["short_teams_h"]) - float(row["after_h"])
     )
     assert int(row["forced_0h"]) <= min(int(row["packed_0h"]), int(row["teams_0h"]))
+
+
+def test_least_bound_counts_only_bounds_that_prove_a_dearer_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent))
+    from benchmarks.scale import least_bound
+
+    from teamform.criteria import OBJECTIVE_SCALE
+    from teamform.search.spread import SpreadCheck, WideFix
+
+    def check(bound: int | None, wide: bool = True) -> SpreadCheck:
+        fix = WideFix((0, 1), "dearer", bound=bound) if wide else None
+        return SpreadCheck(0, 1, None, (0,), 0, 0, wide=fix)
+
+    # a relaxation that is not tight gives a negative bound, a cheaper fix one of 0:
+    # neither proves anything dearer, so the least is over the positive ones
+    checks = [check(-3 * OBJECTIVE_SCALE), check(0), check(None), check(None, wide=False)]
+    checks += [check(250 * OBJECTIVE_SCALE), check(101 * OBJECTIVE_SCALE + 5000)]
+    assert least_bound(checks) == 101.5
+    assert least_bound(checks[:4]) is None
