@@ -18,6 +18,15 @@ def test_the_budget_that_affords_the_compiled_search_is_a_setting() -> None:
     assert use_compiled(inst, terms, 1.5, quick)
 
 
+def test_deterministic_runs_choose_the_compiled_search_whatever_the_budget() -> None:
+    # a choice made on the budget would search a larger work budget otherwise
+    records = [learner(f"L{i:02d}", skills={"x": 1 + i % 5}) for i in range(12)]
+    inst = make_instance(records, {"skill_balance": {"weight": 1}}, team={"size": 3})
+    terms = build_terms(inst)
+    assert all(use_compiled(inst, terms, t, deterministic=True) for t in (0.1, 1.5, 2.0, 30.0))
+    assert not use_compiled(inst, terms, 1.5, deterministic=False)
+
+
 def test_params_are_frozen_and_named() -> None:
     params = SearchParams(anneal_runs=2)
     assert params.model_dump()["anneal_runs"] == 2

@@ -100,7 +100,7 @@ def solve_exact(
     if progress is not None and state.hard_violations == 0:
         progress(Progress(best_total / OBJECTIVE_SCALE, None, first))
 
-    compiled = use_compiled(inst, terms, budget.left(), params)
+    compiled = use_compiled(inst, terms, budget.left(), params, deterministic=budget.work)
     if compiled and not budget.work:
         from teamform.search.kernels import get_ready
 

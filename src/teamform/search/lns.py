@@ -160,14 +160,23 @@ COMPILED_STEPS_PER_SECOND = DEFAULT_PARAMS.compiled_steps_per_second
 
 
 def use_compiled(
-    inst: Instance, terms: Sequence[Term], time_limit: float, params: SearchParams = DEFAULT_PARAMS
+    inst: Instance,
+    terms: Sequence[Term],
+    time_limit: float,
+    params: SearchParams = DEFAULT_PARAMS,
+    *,
+    deterministic: bool = False,
 ) -> bool:
-    """Whether the compiled search can run: every criterion supported, and a
-    budget of at least ``params.compiled_min_seconds`` (its very first use on a
-    machine compiles it)."""
+    """Whether the compiled search can run: every criterion supported, and on
+    the clock a budget of at least ``params.compiled_min_seconds`` (its very
+    first use on a machine compiles it). In deterministic mode the budget plays
+    no part: those solves wait for the kernels anyway, and a choice that
+    changed with the budget would make a larger budget search otherwise, and
+    possibly end worse, than a smaller one."""
     from teamform.search.compiled_data import supported
 
-    return inst.k >= 2 and time_limit >= params.compiled_min_seconds and supported(terms)
+    long_enough = deterministic or time_limit >= params.compiled_min_seconds
+    return inst.k >= 2 and long_enough and supported(terms)
 
 
 def anneal(
@@ -236,8 +245,6 @@ def _teams_first(
 
     if not others or inst.k < 2 or not supported(others):
         return None
-    if budget.work and budget.seconds < params.compiled_min_seconds:
-        return None  # as in use_compiled, for the same choice on every machine
     if not budget.work:
         python_path = "teams and projects searched together (no teams-first start)"
         if get_ready("search", python_path) is not None:
@@ -1152,7 +1159,10 @@ def run_lns(
     free_groups = inst.pins is not None and bool(inst.pins.free_groups)
     # what is left of the budget decides (a run that started late has little);
     # in deterministic mode the whole budget does, so that the choice never varies
-    compiled = use_compiled(inst, terms, budget.left(), params) and not free_groups
+    compiled = (
+        use_compiled(inst, terms, budget.left(), params, deterministic=deterministic)
+        and not free_groups
+    )
     ready: threading.Event | None = None
     if compiled and not deterministic:
         from teamform.search.kernels import get_ready

@@ -23,7 +23,10 @@ class SearchParams(BaseModel):
     compiled_min_seconds: float = Field(
         default=2.0,
         ge=0,
-        description="shortest budget given to the compiled search (its first use compiles it)",
+        description=(
+            "shortest wall-clock budget given to the compiled search (its first use compiles"
+            " it); deterministic runs use it whatever their budget"
+        ),
     )
     spread_share: float = Field(
         default=0.1, ge=0, le=1, description="of the limit: the construction's motivation repair"
