@@ -10,6 +10,7 @@ import pytest
 
 from conftest import learner
 from teamform import FormationModel, build_instance, load_roster
+from teamform.availability import FULL_WEEK_MASK, common_block_slots
 from teamform.criteria import OBJECTIVE_SCALE, build_terms
 from teamform.instance import Instance
 from teamform.pins import Pins
@@ -286,3 +287,48 @@ def test_intrinsic_ranges_are_the_criterion_s_targets() -> None:
         term.target(int(t)) for t in teams
     ]
     assert len(set(zip(lo.tolist(), hi.tolist(), strict=True))) > 1  # the sections differ
+
+
+def test_give_intrinsic_after_a_search_looks_past_the_nearest_for_a_swap_keeping_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # team 2 (two imposed learners free Tuesday) has no intrinsic member. The nearest
+    # candidates by its hours are a and c, free Tuesday too, but their teams meet on
+    # Monday and Wednesday: taking e there leaves that team without a common hour.
+    # g's team meets on Tuesday: the swap of g for e keeps every team's time.
+    from teamform.search import construct as construction
+
+    monkeypatch.setattr(construction, "_INTRINSIC_LOOK", 1)
+    tue, thu = "Tue 10:00-12:00", "Thu 10:00-12:00"
+    records = [
+        learner("a", motivation="intrinsic", availability=f"Mon 10:00-12:00; {tue}"),
+        learner("b", motivation="intrinsic", availability="Mon 10:00-12:00"),
+        learner("c", motivation="intrinsic", availability=f"Wed 10:00-12:00; {tue}"),
+        learner("d", motivation="intrinsic", availability="Wed 10:00-12:00"),
+        learner("e", availability=tue),
+        learner("f", availability=tue),
+        learner("g", motivation="intrinsic", availability=f"{thu}; {tue}"),
+        learner("h", motivation="intrinsic", availability=f"{tue}; {thu}"),
+    ]
+    overlap = {"weight": 40, "hours": 1, "none": 2, "reference_date": "2026-01-12"}
+    model = FormationModel.from_dict(
+        {"team": {"size": 2}, "criteria": {"motivation": {"weight": 30}, "overlap": overlap}}
+    )
+    inst = build_instance(Roster.from_records(records), model)
+    terms = build_terms(inst)
+
+    def cost(members: list[int], team: int) -> int:
+        return sum(t.coefficient * t.team_penalty(members, team) for t in terms)
+
+    plan = [i // 2 for i in range(8)]
+    made, _ = give_intrinsic(inst, plan, cost, 10**9, keep_time=True)
+    assert made == 1
+    assert _intrinsic_per_team(inst, plan).count(0) == 0
+    assert plan[6] == 2 and plan[4] == 3  # g for e
+    assert validate(inst, plan, terms).ok
+    _, block = construction._overlap_target(inst)
+    for team in range(4):
+        common = FULL_WEEK_MASK
+        for i in np.flatnonzero(np.asarray(plan) == team).tolist():
+            common &= inst.masks[i]
+        assert common_block_slots(common, block) > 0, team

@@ -164,6 +164,9 @@ def construct(inst: Instance, seed: int = 0) -> list[int]:
 #: Learners of teams with intrinsic members to spare looked at, per member of a team
 #: without one, when none of them is free at exactly that member's hours.
 _INTRINSIC_LOOK = 24
+#: Further candidates scanned, per member of a team without one, for swaps that take
+#: no team's last common block (after a search, see ``keep_time``).
+_KEEP_SCAN = 2048
 
 
 def give_intrinsic(
@@ -253,6 +256,34 @@ def give_intrinsic(
         return any(j in team and j != out for j in avoid[i])
 
     guard = keep_time and bool(need)
+    # every team's common hours (as the plan came in: stale after swaps, only an order)
+    team_common = (
+        np.bitwise_and.reduceat(words[order], np.minimum(starts[:-1], inst.n - 1), axis=0)
+        if guard
+        else words[:0]
+    )
+
+    def _keeping(ranked: np.ndarray, t: int, j: int, rest: list[int]) -> list[int]:
+        # candidates past the nearest, in their order, whose swap for j takes no
+        # team's last common block: at most _INTRINSIC_LOOK, out of _KEEP_SCAN
+        found: list[int] = []
+        t_meets = meets(team(t))
+        further = ranked[_INTRINSIC_LOOK:]
+        # first the candidates whose team (as it was) shares hours with j: those
+        # sharing the most of team t's are often in teams meeting elsewhere
+        near_j = np.bitwise_count(team_common[assign[further]] & words[j]).sum(axis=1) > 0
+        further = np.concatenate((further[near_j], further[~near_j]))
+        for i in further[:_KEEP_SCAN].tolist():
+            u = assign_list[i]
+            if count[u] < 2 or (t_meets and not meets([*rest, i])):
+                continue
+            if meets(team(u)) and not meets([j if x == i else x for x in team(u)]):
+                continue
+            found.append(i)
+            if len(found) >= _INTRINSIC_LOOK:
+                break
+        return found
+
     swaps = change = 0
     for t in lacking:
         section = int(team_section[t])
@@ -271,11 +302,16 @@ def give_intrinsic(
                     rest = [x for x in team(t) if x != j]
                     common = np.bitwise_and.reduce(words[rest], axis=0) if rest else None
                     if common is None:
-                        near = cands[:_INTRINSIC_LOOK]
+                        ranked = cands
                     else:
                         shared = np.bitwise_count(words[cands] & common).sum(axis=1)
-                        near = cands[np.argsort(-shared, kind="stable")[:_INTRINSIC_LOOK]]
-                    pool.extend((j, int(i)) for i in near.tolist())
+                        ranked = cands[np.argsort(-shared, kind="stable")]
+                    pool.extend((j, int(i)) for i in ranked[:_INTRINSIC_LOOK].tolist())
+                    if guard:
+                        # the nearest may each take their own team's last common block
+                        # (at 50 000 learners all of them did, for one team): further on,
+                        # the first that leave both teams meeting as they did
+                        pool.extend((j, i) for i in _keeping(ranked, t, j, rest))
         best: tuple[tuple[int, ...], int, int] | None = None
         for j, i in dict.fromkeys(pool):
             u = assign_list[i]
