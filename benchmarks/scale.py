@@ -238,8 +238,10 @@ def run(
 def verdict(row: dict[str, Any]) -> str:
     """What a run off the motivation bound says about the bound, from the checks,
     and why it is not reached: missed by the search, or traded (the reasons)."""
-    if row["off_missed"] or row.get("off_wide_missed") or row.get("first_cost", 0) < 0:
-        return "missed"  # a cheaper plan exists, near a team or over the cohort
+    # the run with motivation first says something of the bound only with a plan at it
+    first_at = "first_cost" in row and row["first_off"] <= row["motivation_bound"]
+    if row["off_missed"] or row.get("off_wide_missed") or (first_at and row["first_cost"] < 0):
+        return "missed"  # a cheaper plan in range exists, near a team or over the cohort
     reasons = []
     if row.get("off_group"):
         reasons.append(
@@ -265,8 +267,14 @@ def verdict(row: dict[str, Any]) -> str:
     why = "".join(f"; {r}" for r in reasons)
     if "first_cost" not in row:
         return "traded near each team (no run with motivation first)" + why
-    if row["first_off"] <= row["motivation_bound"]:
+    if first_at:
         return f"traded: the bound costs {row['first_cost']:+g} in the plan found at it" + why
+    if row["first_cost"] < 0:
+        # a better plan, but off the bound as well: the run missed that, not the bound
+        why += (
+            f"; the run with motivation first found a plan at {row['first_cost']:+g} points "
+            f"against this one, {row['first_off']:g} off"
+        )
     return "traded near each team; no plan at the bound found" + why
 
 

@@ -207,9 +207,17 @@ def test_motivation_first_says_what_the_bound_costs(
     # where the fix near the teams off leaves a team without common time, it says so
     row["off_emptying"] = 2
     assert verdict(row).endswith("; for 2 the cheapest fix near them leaves a team without time")
-    # the other way round, the plan off the bound is the cheaper one the run missed
+    # the other way round the run with motivation first finds a cheaper plan, but off
+    # the bound: that says nothing of the bound, the verdict names it apart
     row.update(motivation_first(directory, in_range, by_day))
-    assert row["first_cost"] == 60 - cheapest and verdict(row) == "missed"
+    assert row["first_cost"] == 60 - cheapest and row["first_off"] == 2
+    assert verdict(row).startswith("traded near each team; no plan at the bound found")
+    assert verdict(row).endswith(
+        f"; the run with motivation first found a plan at {60 - cheapest:+g} points against this"
+        " one, 2 off"
+    )
+    # a cheaper plan at the bound: the run missed it
+    assert verdict(row | {"first_off": 0}) == "missed"
     # the run that puts motivation first weighs it ten times, everything else as it was
     model = tomllib.loads(first_model(tmp_path).read_text(encoding="utf-8"))
     preset = tomllib.loads((Path(__file__).parent.parent / "models/collaborative.toml").read_text())
