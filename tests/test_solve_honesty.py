@@ -129,4 +129,4 @@ def test_search_params_are_recorded_and_steer_the_search(tmp_path) -> None:  # t
     other = solve_instance(inst, time_limit=1, seed=0, params=params)
     assert other.strategy == "lns" and other.params == params
     with pytest.raises(ValueError):
-        SearchParams(anneal_share=1.5)
+        SearchParams(anneal_run_seconds=-1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,10 +12,15 @@ from ortools.sat.python import cp_model
 import teamform.search.cpsat as cpsat
 import teamform.search.exact as exact
 import teamform.search.lns as lns
+from teamform import FormationModel, load_roster
 from teamform.cpmodel import SubModel
+from teamform.instance import Instance, build_instance
+from teamform.search.params import SearchParams
 from teamform.solve import solve_instance
 from teamform.validate import validate
 from test_solve import cohort
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(("n", "seed"), [(28, 7), (40, 1), (40, 3)])
@@ -40,14 +46,16 @@ def test_an_unproved_cpsat_solution_is_scored_by_its_real_cost(
 
     monkeypatch.setattr(exact, "solver_for", first_solution)
     monkeypatch.setattr(exact, "SubModel", Recorded)
-    # the Python warm start, which leaves CP-SAT room to find a plan of its own
+    # a short Python warm start, which leaves CP-SAT room to find a plan of its own
     monkeypatch.setattr(lns, "use_compiled", lambda *args, **kwargs: False)
+    params = SearchParams(local_seconds=0.2, proof_max_pairs=0)
     inst = cohort(n, seed=seed)
     for run in range(3):
         found.clear()
         result = solve_instance(
-            inst, time_limit=1, seed=run, strategy="exact", workers=1, deterministic=True
-        )
+            inst, time_limit=1, seed=run, strategy="exact", workers=1, deterministic=True,
+            params=params,
+        )  # fmt: skip
         assert result.valid and not result.defects
         assert result.search_objective == result.objective
         assert found, "CP-SAT gave no solution"
@@ -85,11 +93,11 @@ def _cpsat_limits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return given
 
 
-def test_the_warm_start_shares_what_is_left_of_the_budget(
+def test_a_late_start_keeps_the_phases_lengths_and_the_deadline(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # 3 of 5 s already spent: the annealing gets a share of the 2 s left, and
-    # CP-SAT what remains before the same deadline, not shares of 5 s from now
+    # 3 of 5 s already spent: the annealing runs keep their own length, and CP-SAT
+    # gets what remains of the 2 s left before the same deadline, not 5 s from now
     given = _cpsat_limits(monkeypatch)
     parts: list[float] = []
     part = exact.Budget.part
@@ -106,12 +114,14 @@ def test_the_warm_start_shares_what_is_left_of_the_budget(
     # the compiled annealing whatever is left (it has a floor of its own)
     monkeypatch.setattr(lns, "use_compiled", lambda *args, **kwargs: True)
     inst = cohort(40, seed=2)
+    params = SearchParams(anneal_runs=2, anneal_run_seconds=0.3)
     result = solve_instance(
-        inst, time_limit=5, seed=0, strategy="exact", started=time.perf_counter() - 3
-    )
+        inst, time_limit=5, seed=0, strategy="exact", started=time.perf_counter() - 3,
+        params=params,
+    )  # fmt: skip
     assert result.valid
-    assert parts and all(s < 2 for s in parts)
-    assert given and all(s < 2 for s in given)
+    assert parts.count(0.3) == 2
+    assert given and all(s < 2 - 0.6 for s in given)
 
 
 def test_cpsat_is_given_its_limit_less_what_it_runs_past_it(
@@ -130,7 +140,8 @@ def test_cpsat_is_given_its_limit_less_what_it_runs_past_it(
     monkeypatch.setattr(exact.Budget, "rest", recorded_rest)
     monkeypatch.setattr(exact, "_no_time", lambda budget, needs: False)  # CP-SAT starts
     inst = cohort(40, seed=2)
-    result = solve_instance(inst, time_limit=3, seed=0, strategy="exact", workers=2)
+    params = SearchParams(anneal_runs=1, anneal_run_seconds=0.5)
+    result = solve_instance(inst, time_limit=3, seed=0, strategy="exact", workers=2, params=params)
     assert result.valid and result.feasible
     # what was left before the deadline, less the expected overshoot of 2 workers
     assert given and given[0] == pytest.approx(left[-1] - cpsat.Overshoot.PRIOR[1])
@@ -177,3 +188,30 @@ def test_the_overshoot_is_a_running_mean_of_the_measured_ones() -> None:
     assert over.seconds(1) == cpsat.Overshoot.PRIOR[0]  # one worker: its own
     assert over.limit(1.0, 2) == pytest.approx(0.8)
     assert over.limit(0.1, 2) == 0.01  # never nothing
+
+
+def _preset_cohort(directory: Path) -> Instance:
+    """A committed cohort under the collaborative preset."""
+    model = FormationModel.from_toml(ROOT / "models" / "collaborative.toml")
+    roster = load_roster(
+        directory / "roster.csv", avoid=directory / "avoid.csv", prefer=directory / "prefer.csv"
+    )
+    return build_instance(roster, model)
+
+
+@pytest.mark.parametrize(("cohort_dir", "seeds"), [("demo", (2,)), ("synthetic/n30_s1", (0, 1, 2))])
+def test_a_larger_work_budget_never_ends_worse(cohort_dir: str, seeds: tuple[int, ...]) -> None:
+    # short phases, so that the budgets end inside the first annealing run, inside the
+    # second and inside CP-SAT: a larger budget runs a smaller one's phases, then more
+    inst = _preset_cohort(ROOT / "instances" / cohort_dir)
+    params = SearchParams(anneal_runs=2, anneal_run_seconds=0.3)
+    for seed in seeds:
+        found = []
+        for limit in (0.25, 0.5, 0.8):
+            result = solve_instance(
+                inst, time_limit=limit, seed=seed, strategy="exact", deterministic=True,
+                params=params,
+            )  # fmt: skip
+            assert result.valid and result.feasible
+            found.append(result.objective)
+        assert found == sorted(found, reverse=True), (seed, found)

@@ -179,6 +179,10 @@ def use_compiled(
     return inst.k >= 2 and long_enough and supported(terms)
 
 
+#: Compiled steps between two looks at the plan (a new temperature, the best so far).
+ANNEAL_CHUNK = 5000
+
+
 def anneal(
     state: TeamState,
     terms: Sequence[Term],
@@ -188,12 +192,18 @@ def anneal(
     keep_best: Callable[[], None],
     cancel: threading.Event | None = None,
     params: SearchParams = DEFAULT_PARAMS,
+    *,
+    until: float = 1.0,
 ) -> None:
     """Compiled moves and swaps under simulated annealing, cooling geometrically.
 
     The temperature starts at a sixth of the largest soft coefficient (a worse
     move of that size is taken with probability e^-6) and ends a hundred times
-    lower, where the search is plain descent.
+    lower, where the search is plain descent, over ``budget``; the run stops
+    after ``until`` of it (a budget that ends inside the run: the cooling is
+    the whole run's, so a longer budget repeats a shorter one's steps). In work
+    mode it stops at the last look at the plan before that point, a multiple
+    of :data:`ANNEAL_CHUNK` steps, where a longer run looks too.
     """
     from teamform.search.compiled import CompiledLocalSearch
 
@@ -203,12 +213,17 @@ def anneal(
     search = CompiledLocalSearch(state, seed)
     deciding = state.deciding
     meter = budget.meter(params.compiled_steps_per_second)
-    chunk = 20000
+    stop: int | None = None
+    if meter.total is not None:
+        stop = int(until * meter.total) // ANNEAL_CHUNK * ANNEAL_CHUNK
+    deadline = None if budget.deadline is None else budget.start + until * budget.seconds
     while state.total and not is_set(cancel) and not meter.done():
+        if stop is not None and meter.used >= stop:
+            break
         frac = meter.fraction()
         steps = search.run(
-            deadline=meter.until(),
-            max_steps=meter.cap(chunk),
+            deadline=deadline,
+            max_steps=meter.cap(ANNEAL_CHUNK),
             temp=hot * (cold / hot) ** frac if hot else 0.0,
             cancel=cancel,
         )
@@ -218,7 +233,7 @@ def anneal(
             # moves keep projects fixed: choose them again for the new teams
             search.load()
         keep_best()
-        if steps == 0:
+        if steps == 0 or (deadline is not None and time.perf_counter() >= deadline):
             break
 
 
@@ -231,6 +246,7 @@ def _teams_first(
     stats: LnsStats,
     cancel: threading.Event | None,
     params: SearchParams = DEFAULT_PARAMS,
+    until: float = 1.0,
 ) -> TeamState | None:
     """A warm start for criteria with per-team decisions (projects).
 
@@ -238,6 +254,7 @@ def _teams_first(
     decisions are taken exactly for those teams: the plan a tutor would get by
     forming teams first and assigning projects afterwards. The joint search
     then starts from it. None when the other criteria have no compiled search.
+    ``budget`` is the phase's length, of which ``until`` is run (see :func:`anneal`).
     """
     others = [t for t in terms if not isinstance(t, ProjectTerm | ProjectChoiceTerm)]
     from teamform.search.compiled_data import supported
@@ -257,7 +274,7 @@ def _teams_first(
         if first.total < best_total:
             best_total, best_assign = first.total, list(first.assign)
 
-    anneal(first, others, seed, budget.part(budget.seconds), stats, keep, cancel, params)
+    anneal(first, others, seed, budget, stats, keep, cancel, params, until=until)
     keep()
     warm = TeamState(inst, terms, best_assign)
     warm.redecide()
@@ -1186,10 +1203,19 @@ def run_lns(
     if compiled and ready is None:
         compiled_search()
     else:
+        rest = budget
         if deciding and not free_groups:
             saved = state.decisions()
-            part = budget.part(params.teams_first_share * time_limit)
-            warm = _teams_first(inst, terms, state, seed, part, stats, cancel, params)
+            # a phase of its own length (of what is left on the clock, as a late start
+            # may have little), never a share of the budget: a larger budget then goes
+            # through a smaller one's phase before searching further
+            length = params.teams_first_seconds
+            have = time_limit if deterministic else budget.left()
+            part = budget.part(length)
+            until = min(1.0, have / length) if length > 0 else 0.0
+            warm = _teams_first(inst, terms, state, seed, part, stats, cancel, params, until)
+            if warm is not None:  # the phase ran: the search after it has the rest
+                rest = budget.rest(min(length, have))
             if warm is not None and warm.total < state.total:
                 state = warm
                 keep_best()
@@ -1202,7 +1228,7 @@ def run_lns(
             _swaps_for_time(state, terms, None if deterministic else deadline)
             keep_best()
         ls = LocalSearch(state, rng)
-        meter = budget.meter(params.lns_units_per_second)
+        meter = rest.meter(params.lns_units_per_second)
         burst = max(200, 20 * inst.k)
         nb_size = 3
         while state.total and not is_set(cancel):
