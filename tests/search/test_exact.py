@@ -140,7 +140,7 @@ def test_cpsat_is_given_its_limit_less_what_it_runs_past_it(
     monkeypatch.setattr(exact.Budget, "rest", recorded_rest)
     monkeypatch.setattr(exact, "_no_time", lambda budget, needs: False)  # CP-SAT starts
     inst = cohort(40, seed=2)
-    params = SearchParams(anneal_runs=1, anneal_run_seconds=0.5)
+    params = SearchParams(anneal_runs=1, anneal_run_seconds=0.5, cpsat_seconds=10)
     result = solve_instance(inst, time_limit=3, seed=0, strategy="exact", workers=2, params=params)
     assert result.valid and result.feasible
     # what was left before the deadline, less the expected overshoot of 2 workers
@@ -202,12 +202,13 @@ def _preset_cohort(directory: Path) -> Instance:
 @pytest.mark.parametrize(("cohort_dir", "seeds"), [("demo", (2,)), ("synthetic/n30_s1", (0, 1, 2))])
 def test_a_larger_work_budget_never_ends_worse(cohort_dir: str, seeds: tuple[int, ...]) -> None:
     # short phases, so that the budgets end inside the first annealing run, inside the
-    # second and inside CP-SAT: a larger budget runs a smaller one's phases, then more
+    # second, inside CP-SAT and inside the next round's annealing: a larger budget
+    # runs a smaller one's phases, then more
     inst = _preset_cohort(ROOT / "instances" / cohort_dir)
-    params = SearchParams(anneal_runs=2, anneal_run_seconds=0.3)
+    params = SearchParams(anneal_runs=2, anneal_run_seconds=0.3, cpsat_seconds=0.2)
     for seed in seeds:
         found = []
-        for limit in (0.25, 0.5, 0.8):
+        for limit in (0.25, 0.5, 0.75, 1.0):
             result = solve_instance(
                 inst, time_limit=limit, seed=seed, strategy="exact", deterministic=True,
                 params=params,

@@ -2,8 +2,20 @@
 
 For cohorts small enough to prove optimality: compiled annealing (or the
 Python local search, or neighbourhoods when teams also take projects) finds
-very good teams first, and CP-SAT, hinted with them, improves or proves them
-with what is left of the budget.
+very good teams first, and CP-SAT, hinted with them, improves or proves them.
+
+The budget goes through phases of fixed lengths (:class:`SearchParams`: seconds
+on the clock, work in deterministic mode), never shares of it: on the
+smallest cohorts CP-SAT first (``proof_seconds``), then rounds of
+``anneal_runs`` annealing runs of ``anneal_run_seconds`` each, every one from
+the best plan so far, each round followed by CP-SAT for ``cpsat_seconds`` when
+more than that is left; the last CP-SAT solve has what is left. A budget that
+ends inside a phase ends where a larger one passes, so in deterministic mode a
+larger budget runs a smaller one's phases and then searches on, keeping the best
+plan, so it ends no worse: by construction for the annealing phases; for a budget
+that ends inside a CP-SAT solve, as far as CP-SAT's own solves to a larger
+deterministic limit end no worse, which with interleaved workers they did in every
+case measured (one worker's default search did not).
 """
 
 from __future__ import annotations
@@ -127,39 +139,61 @@ def solve_exact(
         have = budget.seconds - spent if budget.work else budget.left()
         return budget.part(length), (min(1.0, max(0.0, have) / length) if length > 0 else 0.0)
 
+    bound: int | None = None  # the best bound CP-SAT's phases proved
+
+    def cpsat_phase(length: float, model: SubModel) -> Outcome | None:
+        """CP-SAT from the best plan so far for ``length`` seconds (of work in work
+        mode): the answer when it proves the optimum, else None (its plan kept when
+        it is the best so far)."""
+        nonlocal state, bound, spent
+        found = _cpsat(inst, terms, model, best_assign, length, seed, workers, budget, cancel)
+        spent += length
+        if found is None:
+            return None
+        status, assignment, proved, own = found
+        bound = proved if bound is None else max(bound, proved)
+        if status == Status.OPTIMAL:
+            at = time.perf_counter() - t0 if found_at is None else found_at
+            return Outcome(status, assignment, proved, at, own)
+        better = TeamState(inst, terms, assignment)
+        if better.total < best_total:
+            state = better
+            keep_best()
+        return None
+
     if sub is not None and inst.n * inst.k <= params.proof_max_pairs and params.proof_seconds:
         # a cohort this small: CP-SAT may prove the optimum within a second, which
         # annealing never does; its first phase, so that a short budget gets the proof
         run, until = phase(params.proof_seconds)
-        if until > 0:
-            length = until * run.seconds
-            proof = _proof(inst, terms, sub, best_assign, length, seed, workers, budget, cancel)
-            spent += length
-            if proof is not None:
-                status, assignment, bound, own = proof
-                if status == Status.OPTIMAL:
-                    at = time.perf_counter() - t0 if found_at is None else found_at
-                    return Outcome(status, assignment, bound, at, own)
-                proved = TeamState(inst, terms, assignment)
-                if proved.total < best_total:
-                    state = proved
-                    keep_best()
-            sub = _model(inst, terms)  # a fresh model for the hint of the phases' best
+        if until > 0 and (proof := cpsat_phase(until * run.seconds, sub)) is not None:
+            return proof
     if compiled:
         # Annealing finds very good teams fast, and re-annealing from the best so far
         # leaves the basin one cooling settles in (measured on the demo course: see
-        # benchmarks/README.md); CP-SAT then improves or proves them with what is left.
-        for r in range(params.anneal_runs):
-            if is_set(cancel) or best_total == 0:
-                break
-            run, until = phase(params.anneal_run_seconds)
-            if until <= 0:
-                break
-            if r:
-                state = TeamState(inst, terms, best_assign)
-            run_seed = (seed + r) % (MAX_SEED + 1)
-            anneal(state, terms, run_seed, run, LnsStats(), keep_best, cancel, params, until=until)
-            spent += until * run.seconds
+        # benchmarks/README.md); CP-SAT then improves or proves them. In cycles: runs
+        # of annealing, then CP-SAT for a while when more than that is left, then
+        # annealing again; the last CP-SAT solve (below) has what is left.
+        r = 0
+        while not is_set(cancel) and best_total:
+            for _ in range(params.anneal_runs):
+                if is_set(cancel) or best_total == 0:
+                    break
+                run, until = phase(params.anneal_run_seconds)
+                if until <= 0:
+                    break
+                if r:
+                    state = TeamState(inst, terms, best_assign)
+                run_seed = (seed + r) % (MAX_SEED + 1)
+                anneal(
+                    state, terms, run_seed, run, LnsStats(), keep_best, cancel, params, until=until
+                )
+                spent += until * run.seconds
+                r += 1
+            run, until = phase(params.cpsat_seconds)
+            if sub is None or until < 1 or params.cpsat_seconds <= 0:
+                break  # the budget is out, or what is left goes to the last solve
+            if (proof := cpsat_phase(run.seconds, sub)) is not None:
+                return proof
     elif deciding:
         # per-team decisions (projects) are best searched together with the
         # members: CP-SAT neighbourhoods between bursts of moves
@@ -208,9 +242,10 @@ def solve_exact(
     no_time = used_up or _no_time(budget, needs)
     if is_set(cancel) or (no_time and state.hard_violations == 0):
         # stopped, or no time left for CP-SAT: the teams in hand
-        return fallback(inst, terms, start, found_at, best_decisions, state)
+        return fallback(inst, terms, start, found_at, best_decisions, state, bound)
     if sub is None:
         sub = _model(inst, terms)
+    sub.model.clear_hints()
     sub.hint(start)
     limit = budget.rest(spent).seconds
     if not budget.work:
@@ -246,7 +281,7 @@ def solve_exact(
             return Outcome(
                 Status.FEASIBLE,
                 kept[0],
-                round(solver.best_objective_bound),
+                _best_bound(solver, bound),
                 callback.first if found_at is None else found_at,
                 kept[1],
                 decisions=best_decisions,
@@ -254,7 +289,7 @@ def solve_exact(
         return Outcome(
             status,
             assignment,
-            round(solver.best_objective_bound),
+            _best_bound(solver, bound),
             callback.first if found_at is None else found_at,
             own,
             decisions=[term.decisions() for term in terms] if deciding else None,
@@ -264,7 +299,13 @@ def solve_exact(
     if code == cp_model.MODEL_INVALID:
         return Outcome(Status.MODEL_INVALID, None)
     # no solution in time: fall back on the local search's best if it is valid
-    return fallback(inst, terms, start, found_at, best_decisions, state)
+    return fallback(inst, terms, start, found_at, best_decisions, state, bound)
+
+
+def _best_bound(solver: cp_model.CpSolver, earlier: int | None) -> int:
+    """The better of the last solve's bound and one an earlier phase proved."""
+    last = round(solver.best_objective_bound)
+    return last if earlier is None else max(last, earlier)
 
 
 def _solver(limit: float, seed: int, workers: int, work: bool) -> cp_model.CpSolver:
@@ -278,7 +319,7 @@ def _solver(limit: float, seed: int, workers: int, work: bool) -> cp_model.CpSol
     return solver
 
 
-def _proof(
+def _cpsat(
     inst: Instance,
     terms: list[Term],
     sub: SubModel,
@@ -291,6 +332,7 @@ def _proof(
 ) -> tuple[Status, list[int], int, int] | None:
     """CP-SAT on the full model from ``start`` for ``limit`` seconds (of work in work
     mode): its status, plan, bound and the plan's real cost; None without a plan."""
+    sub.model.clear_hints()  # the model is solved again from each phase's best
     sub.hint(start)
     if not budget.work:
         limit = OVERSHOOT.limit(limit, workers)
@@ -323,10 +365,12 @@ def fallback(
     found_at: float | None,
     decisions: list[object] | None = None,
     state: TeamState | None = None,
+    bound: int | None = None,
 ) -> Outcome:
-    """The local search's best, when CP-SAT gave none: valid, or no answer at all."""
+    """The local search's best, when CP-SAT gave none: valid, or no answer at all
+    (``bound``: one an earlier CP-SAT phase proved)."""
     if validate(inst, start, terms).ok:
         # the search's own score of it, for the validator to confirm
         own = state.soft_cost if state is not None and state.assign == start else None
-        return Outcome(Status.FEASIBLE, start, None, found_at, own, decisions)
+        return Outcome(Status.FEASIBLE, start, bound, found_at, own, decisions)
     return Outcome(Status.UNKNOWN, None)

@@ -76,6 +76,11 @@ class SearchParams(BaseModel):
     anneal_run_seconds: float = Field(
         default=1.5, gt=0, description="exact strategy: length of each annealing run"
     )
+    cpsat_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="exact strategy: CP-SAT after each round of annealing runs (when more is left)",
+    )
     warm_seconds: float = Field(
         default=5.0,
         ge=0,
