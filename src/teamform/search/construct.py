@@ -284,35 +284,10 @@ def give_intrinsic(
                 break
         return found
 
-    swaps = change = 0
-    for t in lacking:
-        section = int(team_section[t])
-        mine = [j for j in team(t) if not frozen[j]]
-        pool: list[tuple[int, int]] = []  # (imposed member, intrinsic candidate)
-        for j in mine:
-            same = (i for i in by_hours.get((section, masks[j]), ()) if count[assign_list[i]] >= 2)
-            pool.extend((j, i) for i in itertools.islice(same, _INTRINSIC_LOOK))
-        if not pool or team_cost is not None:
-            # the candidates sharing the most of the team's hours (without the member out)
-            cands = donors[
-                (inst.section[donors] == section) & (np.asarray(count)[assign[donors]] >= 2)
-            ]
-            if len(cands):
-                for j in mine:
-                    rest = [x for x in team(t) if x != j]
-                    common = np.bitwise_and.reduce(words[rest], axis=0) if rest else None
-                    if common is None:
-                        ranked = cands
-                    else:
-                        shared = np.bitwise_count(words[cands] & common).sum(axis=1)
-                        ranked = cands[np.argsort(-shared, kind="stable")]
-                    pool.extend((j, int(i)) for i in ranked[:_INTRINSIC_LOOK].tolist())
-                    if guard:
-                        # the nearest may each take their own team's last common block
-                        # (at 50 000 learners all of them did, for one team): further on,
-                        # the first that leave both teams meeting as they did
-                        pool.extend((j, i) for i in _keeping(ranked, t, j, rest))
-        best: tuple[tuple[int, ...], int, int] | None = None
+    def _best(
+        t: int, pool: list[tuple[int, int]], best: tuple[tuple[int, ...], int, int] | None
+    ) -> tuple[tuple[int, ...], int, int] | None:
+        # the cheapest swap of the pool for team t (better than ``best``)
         for j, i in dict.fromkeys(pool):
             u = assign_list[i]
             if count[u] < 2 or clash(i, team(t), j) or clash(j, team(u), i):
@@ -340,6 +315,41 @@ def give_intrinsic(
                 key = (short(new_t) + short(new_u), abs(total[i] - total[j]), i, j)
             if best is None or key < best[0]:
                 best = (key, i, j)
+        return best
+
+    swaps = change = 0
+    for t in lacking:
+        section = int(team_section[t])
+        mine = [j for j in team(t) if not frozen[j]]
+        pool: list[tuple[int, int]] = []  # (imposed member, intrinsic candidate)
+        further: list[tuple[int, np.ndarray, list[int]]] = []
+        for j in mine:
+            same = (i for i in by_hours.get((section, masks[j]), ()) if count[assign_list[i]] >= 2)
+            pool.extend((j, i) for i in itertools.islice(same, _INTRINSIC_LOOK))
+        if not pool or team_cost is not None:
+            # the candidates sharing the most of the team's hours (without the member out)
+            cands = donors[
+                (inst.section[donors] == section) & (np.asarray(count)[assign[donors]] >= 2)
+            ]
+            if len(cands):
+                for j in mine:
+                    rest = [x for x in team(t) if x != j]
+                    common = np.bitwise_and.reduce(words[rest], axis=0) if rest else None
+                    if common is None:
+                        ranked = cands
+                    else:
+                        shared = np.bitwise_count(words[cands] & common).sum(axis=1)
+                        ranked = cands[np.argsort(-shared, kind="stable")]
+                    pool.extend((j, int(i)) for i in ranked[:_INTRINSIC_LOOK].tolist())
+                    if guard:
+                        further.append((j, ranked, rest))
+        best = _best(t, pool, None)
+        if further and (best is None or (team_cost is not None and best[0][0] >= ceiling)):
+            # the nearest may each take their own team's last common block (at 50 000
+            # learners all of them did, for one team): further on, the first that leave
+            # both teams meeting as they did
+            more = [(j, i) for j, ranked, rest in further for i in _keeping(ranked, t, j, rest)]
+            best = _best(t, more, best)
         if best is None or (team_cost is not None and best[0][0] >= ceiling):
             continue
         _, i, j = best
