@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ from conftest import learner
 from teamform import FormationModel, build_instance, load_roster
 from teamform.availability import FULL_WEEK_MASK, common_block_slots
 from teamform.criteria import OBJECTIVE_SCALE, build_terms
+from teamform.criteria.base import Term
 from teamform.instance import Instance
 from teamform.pins import Pins
 from teamform.roster import Roster
@@ -167,13 +169,29 @@ def test_give_intrinsic_leaves_pinned_learners_and_full_cohorts() -> None:
     assert give_intrinsic(inst, assignment) == (0, 0)
 
 
-def test_give_intrinsic_with_costs_only_lowers_them() -> None:
-    inst, assignment = _lacking_instance()
-    terms = build_terms(inst)
+def _team_cost(terms: list[Term]) -> Callable[[list[int], int], int]:
+    """A team's cost as the search counts it: the weighted penalties of ``terms``."""
 
     def cost(members: list[int], team: int) -> int:
         return sum(t.coefficient * t.team_penalty(members, team) for t in terms)
 
+    return cost
+
+
+def _pairs(records: list[dict[str, Any]], none_step: float) -> tuple[Instance, list[Term]]:
+    """Teams of two under motivation (30) and 1 h of overlap (40/h, ``none_step`` h)."""
+    overlap = {"weight": 40, "hours": 1, "none": none_step, "reference_date": "2026-01-12"}
+    model = FormationModel.from_dict(
+        {"team": {"size": 2}, "criteria": {"motivation": {"weight": 30}, "overlap": overlap}}
+    )
+    inst = build_instance(Roster.from_records(records), model)
+    return inst, build_terms(inst)
+
+
+def test_give_intrinsic_with_costs_only_lowers_them() -> None:
+    inst, assignment = _lacking_instance()
+    terms = build_terms(inst)
+    cost = _team_cost(terms)
     before = validate(inst, assignment, terms).objective
     swaps, change = give_intrinsic(inst, assignment, cost)
     assert swaps == 2 and change < 0
@@ -207,18 +225,9 @@ def test_give_intrinsic_after_a_search_takes_no_team_s_last_common_block() -> No
     ]
 
     def swaps(none_step: float, keep_time: bool) -> tuple[list[int], int, int]:
-        overlap = {"weight": 40, "hours": 1, "none": none_step, "reference_date": "2026-01-12"}
-        model = FormationModel.from_dict(
-            {"team": {"size": 2}, "criteria": {"motivation": {"weight": 30}, "overlap": overlap}}
-        )
-        inst = build_instance(Roster.from_records(records), model)
-        terms = build_terms(inst)
-
-        def cost(members: list[int], team: int) -> int:
-            return sum(t.coefficient * t.team_penalty(members, team) for t in terms)
-
+        inst, terms = _pairs(records, none_step)
         plan = [0, 0, 1, 1]
-        made, change = give_intrinsic(inst, plan, cost, 10**9, keep_time=keep_time)
+        made, change = give_intrinsic(inst, plan, _team_cost(terms), 10**9, keep_time=keep_time)
         return plan, made, change
 
     # the team without time costs 1 h + 2 h (120) against the 2 learners off the
@@ -310,18 +319,9 @@ def test_give_intrinsic_after_a_search_looks_past_the_nearest_for_a_swap_keeping
         learner("g", motivation="intrinsic", availability=f"{thu}; {tue}"),
         learner("h", motivation="intrinsic", availability=f"{tue}; {thu}"),
     ]
-    overlap = {"weight": 40, "hours": 1, "none": 2, "reference_date": "2026-01-12"}
-    model = FormationModel.from_dict(
-        {"team": {"size": 2}, "criteria": {"motivation": {"weight": 30}, "overlap": overlap}}
-    )
-    inst = build_instance(Roster.from_records(records), model)
-    terms = build_terms(inst)
-
-    def cost(members: list[int], team: int) -> int:
-        return sum(t.coefficient * t.team_penalty(members, team) for t in terms)
-
+    inst, terms = _pairs(records, 2)
     plan = [i // 2 for i in range(8)]
-    made, _ = give_intrinsic(inst, plan, cost, 10**9, keep_time=True)
+    made, _ = give_intrinsic(inst, plan, _team_cost(terms), 10**9, keep_time=True)
     assert made == 1
     assert _intrinsic_per_team(inst, plan).count(0) == 0
     assert plan[6] == 2 and plan[4] == 3  # g for e
