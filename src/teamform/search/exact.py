@@ -245,12 +245,7 @@ def solve_exact(
         return fallback(inst, terms, start, found_at, best_decisions, state, bound)
     if sub is None:
         sub = _model(inst, terms)
-    sub.model.clear_hints()
-    sub.hint(start)
-    limit = budget.rest(spent).seconds
-    if not budget.work:
-        limit = OVERSHOOT.limit(limit, workers)  # CP-SAT ends a little past its limit
-    solver = _solver(limit, seed, workers, budget.work)
+    solver, limit = _solver(sub, start, budget.rest(spent).seconds, seed, workers, budget.work)
     callback = SolutionCallback(t0, progress)
     if progress is not None:
         solver.best_bound_callback = callback.on_bound
@@ -308,15 +303,23 @@ def _best_bound(solver: cp_model.CpSolver, earlier: int | None) -> int:
     return last if earlier is None else max(last, earlier)
 
 
-def _solver(limit: float, seed: int, workers: int, work: bool) -> cp_model.CpSolver:
-    """CP-SAT for the full model. In work mode with interleaved workers, also with
-    one: a solve to a larger deterministic limit then goes through a smaller one's
-    search first (never worse in every budget measured, where one worker's default
-    search is not: 30 learners, seed 1, 5 931.8 at 2 s of work and 6 183.0 at 4 s)."""
+def _solver(
+    sub: SubModel, start: list[int], limit: float, seed: int, workers: int, work: bool
+) -> tuple[cp_model.CpSolver, float]:
+    """CP-SAT for the full model ``sub``, hinted with ``start`` (each solve from its
+    phase's best), and its limit: on the clock less how far past it CP-SAT runs. In
+    work mode with interleaved workers, also with one: a solve to a larger
+    deterministic limit then goes through a smaller one's search first (never worse
+    in every budget measured, where one worker's default search is not: 30
+    learners, seed 1, 5 931.8 at 2 s of work and 6 183.0 at 4 s)."""
+    sub.model.clear_hints()
+    sub.hint(start)
+    if not work:
+        limit = OVERSHOOT.limit(limit, workers)
     solver = solver_for(limit, seed, workers, work)
     if work:
         solver.parameters.interleave_search = True
-    return solver
+    return solver, limit
 
 
 def _cpsat(
@@ -332,11 +335,7 @@ def _cpsat(
 ) -> tuple[Status, list[int], int, int] | None:
     """CP-SAT on the full model from ``start`` for ``limit`` seconds (of work in work
     mode): its status, plan, bound and the plan's real cost; None without a plan."""
-    sub.model.clear_hints()  # the model is solved again from each phase's best
-    sub.hint(start)
-    if not budget.work:
-        limit = OVERSHOOT.limit(limit, workers)
-    solver = _solver(limit, seed, workers, budget.work)
+    solver, _ = _solver(sub, start, limit, seed, workers, budget.work)
     with stopping(solver, cancel):
         code = solver.solve(sub.model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
