@@ -398,7 +398,11 @@ def search(
                 )
                 if swapped is not None:
                     outcome.assignment, outcome.objective = swapped
-                spread = spread_assignment(inst, terms, outcome.assignment, budget.left(), seed)
+                # by the search's own deadline, set-up included: past it the finish
+                # would eat into the time kept for it
+                spread = spread_assignment(
+                    inst, terms, outcome.assignment, budget.left(), seed, until=budget.deadline
+                )
                 if spread is not None:
                     outcome.assignment, outcome.objective = spread
             # a promise of the motivation criterion, kept in deterministic runs too: the

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
+import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from conftest import learner, make_instance, teams_of
 from teamform.criteria import OverlapTerm, build_terms
+from teamform.search import common_time
 from teamform.search.common_time import (
     _split,
     block_part,
@@ -524,6 +527,70 @@ def test_swap_repair_reaches_the_forced_number_by_hand() -> None:
     assert swap_repair(state, term) == 2
     assert _empty(term, state) == 1
     assert term.common_slots(state.members[state.assign[inst.ids.index("r")]]) == 0
+
+
+def test_swap_repair_past_its_deadline_sets_nothing_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a deadline already past: no windows are built (their set-up is the costly part)
+    # and the plan stays as it is
+    inst = _instance(ONE_WAY)
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    state = TeamState(inst, terms, _mixed(inst))
+    before = list(state.assign)
+
+    def refused(*_: object) -> None:
+        raise AssertionError("windows set up past the deadline")
+
+    monkeypatch.setattr(common_time, "_Windows", refused)
+    assert swap_repair(state, term, deadline=time.perf_counter() - 1.0) == 0
+    assert state.assign == before
+
+
+def test_improvement_rounds_on_the_clock_stop_at_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the clock passes the deadline during the first annealing run: the round's
+    # repairs (which look for the short teams first) no longer start
+    from teamform.search import compiled, lns
+
+    rows = [(f"{lid}{c}", text) for c in "xyz" for lid, text in ONE_WAY]
+    inst = _instance(rows, weights=True)
+    terms = build_terms(inst)
+    state = TeamState(inst, terms, [p % inst.k for p in range(inst.n)])
+    deadline = time.perf_counter() + 1000.0
+    passed = [False]
+    real = time.perf_counter
+    monkeypatch.setattr(
+        lns, "time", SimpleNamespace(perf_counter=lambda: deadline + 1.0 if passed[0] else real())
+    )
+    run = compiled.CompiledLocalSearch.run
+
+    def annealing(self: compiled.CompiledLocalSearch, *args: object, **kwargs: object) -> int:
+        steps: int = run(self, *args, **kwargs)  # type: ignore[arg-type]
+        passed[0] = True
+        return steps
+
+    monkeypatch.setattr(compiled.CompiledLocalSearch, "run", annealing)
+    late: list[str] = []
+    short_teams = lns._short_teams
+
+    def counted(*args: object, **kwargs: object) -> object:
+        if passed[0]:
+            late.append("short teams")
+        return short_teams(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lns, "_short_teams", counted)
+    best = [list(state.assign), state.total]
+
+    def keep_best() -> list[int]:
+        if state.total < best[1]:
+            best[:] = [list(state.assign), state.total]
+        return best[0]
+
+    improve(state, terms, 3, deadline=deadline, units=None, stats=LnsStats(), keep_best=keep_best)
+    assert passed[0]  # the annealing ran
+    assert late == []
+    assert validate(inst, best[0], terms).ok
 
 
 def test_swap_repair_moves_a_member_where_sizes_allow() -> None:

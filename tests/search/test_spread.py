@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -308,3 +310,22 @@ def test_check_counts_the_teams_confined_learners_need_in_range() -> None:
     assert (confined.hosts, confined.needed) == (2, 3)
     # team 3 (no intrinsic learner, full week) is not short of common time: not counted
     assert (other.team, other.hosts, other.needed) == (3, 0, 0)
+
+
+def test_spread_assignment_stops_at_its_wall_clock_end() -> None:
+    # ``until`` bounds the set-up too: past it nothing starts; before it, the same repair
+    records = [
+        learner("a1", motivation="intrinsic", availability="Mon 10:00-13:00"),
+        learner("a2", motivation="intrinsic", availability="Mon 10:00-13:00"),
+        learner("a3", availability="Mon 10:00-13:00"),
+        learner("a4", availability="Mon 10:00-13:00"),
+    ]
+    inst = make_instance(records, MOTIVATION_AND_OVERLAP)
+    terms = build_terms(inst)
+    start = [0, 0, 1, 1]
+    assert validate(inst, start, terms).penalties["motivation"] == 2
+    assert spread_assignment(inst, terms, start, 10.0, until=time.perf_counter() - 1.0) is None
+    found = spread_assignment(inst, terms, start, 10.0, until=time.perf_counter() + 60.0)
+    assert found is not None
+    assert found == spread_assignment(inst, terms, start, 10.0)
+    assert validate(inst, found[0], terms).penalties["motivation"] == 0

@@ -996,6 +996,11 @@ def improve(
             used += atom
             stats.ls_steps += steps
             best = keep_best()
+        if units is None and time.perf_counter() >= deadline:
+            # on the clock the best plan is kept already: the repairs and the reload
+            # below check the deadline only between their steps, past it they would
+            # take up to a second at 50 000 learners under load
+            break
         # the next epoch (and the repairs) start from the best plan
         _restore(state, best)
         if overlap is not None:

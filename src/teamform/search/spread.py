@@ -884,11 +884,14 @@ def spread_assignment(
     seed: int = 0,
     *,
     any_partner: bool = True,
+    until: float | None = None,
 ) -> tuple[list[int], int] | None:
     """:func:`spread_intrinsic` on a plain assignment: the new one and its objective.
 
     ``seconds`` bounds the repair (``None``: until no swap helps, for
     deterministic runs; every swap lowers the objective, so it ends).
+    ``until`` (a ``time.perf_counter()`` reading) bounds it with its set-up:
+    nothing starts past it, and the repair stops there.
 
     None when there is nothing to do: no motivation criterion, every team
     already in range, or criteria taking per-team decisions (projects), which
@@ -904,9 +907,13 @@ def spread_assignment(
         return None
     if any(t.decisions() is not None for t in terms):
         return None
+    if until is not None and time.perf_counter() >= until:
+        return None
     state = TeamState(inst, terms, assignment)
     # counted from here: scoring every team first is part of the set-up, not the repair
     deadline = float("inf") if seconds is None else time.perf_counter() + max(0.0, seconds)
+    if until is not None:
+        deadline = min(deadline, until)
     if spread_intrinsic(state, term, deadline, seed, any_partner=any_partner) == 0:
         return None
     return list(state.assign), state.soft_cost
