@@ -310,9 +310,10 @@ def test_finishing_cost_counts_each_part_once(monkeypatch: pytest.MonkeyPatch) -
         assert cost == pytest.approx(1.0 + 2.0 + 0.01 * inst.k)
         # the fixed part, one team to warm up, then the sample (every team of 30), twice
         assert summarised == [0, 1, inst.k, inst.k]
-    reserve = solve._reserve(inst, terms, start, 60.0, False, True)
+    reserve, work = solve._reserve(inst, terms, start, 60.0, False, True)
+    assert work == pytest.approx(3.0 + 0.01 * inst.k)
     assert reserve == pytest.approx(solve._RESERVE_MARGIN * (3.0 + 0.01 * inst.k) + 0.1)
-    assert solve._reserve(inst, terms, start, 2.0, False, True) == 2.0  # never past the limit
+    assert solve._reserve(inst, terms, start, 2.0, False, True)[0] == 2.0  # never past the limit
     # a second of this thread's work took 3 s of wall time since the solve began: the
     # finish, measured in work, is counted at that rate
     wall = [0.0]
@@ -320,8 +321,54 @@ def test_finishing_cost_counts_each_part_once(monkeypatch: pytest.MonkeyPatch) -
     since = solve.Since.now()
     wall[0], now[0] = 3.0, now[0] + 1.0
     assert since.slowdown() == pytest.approx(3.0)
-    reserve = solve._reserve(inst, terms, start, 60.0, False, True, since)
+    reserve, _ = solve._reserve(inst, terms, start, 60.0, False, True, since)
     assert reserve == pytest.approx(solve._RESERVE_MARGIN * 3.0 * (3.0 + 0.01 * inst.k) + 0.1)
+
+
+def test_steps_after_the_search_end_by_the_reserve_at_the_search_slowdown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # finishing measured at 1 s of work, on a machine that turns busy during the
+    # search (3 s of wall time per second of this thread's work): the swaps and the
+    # spread after it end where the finish, counted at that slowdown, still fits
+    import types
+
+    import teamform.solve as solve
+    from teamform.search.outcome import Outcome
+
+    inst = cohort(120, seed=5)
+    terms = build_terms(inst)
+    wall, cpu = [100.0], [50.0]
+    monkeypatch.setattr(
+        solve,
+        "time",
+        types.SimpleNamespace(perf_counter=lambda: wall[0], thread_time=lambda: cpu[0]),
+    )
+    monkeypatch.setattr(solve, "finishing_cost", lambda *_, **__: 1.0)
+
+    def run_lns(inst_: object, terms_: object, start: list[int], **_: object) -> Outcome:
+        wall[0], cpu[0] = wall[0] + 3.0, cpu[0] + 1.0
+        plan = list(start)
+        return Outcome(Status.FEASIBLE, plan, objective=validate(inst, plan, terms).objective)
+
+    ends: dict[str, float] = {}
+
+    def last_swaps(inst_: object, terms_: object, plan: object, deadline: float) -> None:
+        ends["swaps"] = deadline
+
+    def spread(*_: object, until: float | None = None, **__: object) -> None:
+        if until is not None:  # the repair after the search (the construction's has none)
+            ends["spread"] = until
+
+    monkeypatch.setattr(solve, "run_lns", run_lns)
+    monkeypatch.setattr(solve, "last_swaps_for_time", last_swaps)
+    monkeypatch.setattr(solve, "spread_assignment", spread)
+    found = solve.search(inst, terms, time_limit=60.0, strategy="lns", started=100.0)
+    kept = solve._RESERVE_MARGIN * 3.0 * 1.0 + solve._RESERVE_FIXED
+    assert found.reserve == pytest.approx(kept)
+    assert ends["spread"] == pytest.approx(160.0 - kept)
+    # the swaps toward a window have half of what is left from the search's end
+    assert ends["swaps"] == pytest.approx((wall[0] + 160.0 - kept) / 2)
 
 
 def test_finishing_sample_is_runs_of_consecutive_teams_over_the_cohort() -> None:

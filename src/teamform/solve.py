@@ -344,7 +344,7 @@ def search(
         for term in terms:
             term.bound()
     bounded = time.perf_counter()
-    reserve = _reserve(inst, terms, start, time_limit, deterministic, include_writing, since)
+    reserve, work = _reserve(inst, terms, start, time_limit, deterministic, include_writing, since)
     search_limit = max(0.01, time_limit - reserve)
     budget = Budget(search_limit, deterministic, t0)
     if (
@@ -374,6 +374,7 @@ def search(
             if deterministic
             else min(params.polish_share * search_limit, params.polish_max_seconds)
         )
+        searching = Since.now()
         outcome = run_lns(
             inst,
             terms,
@@ -390,18 +391,21 @@ def search(
         )
         if outcome.assignment is not None and outcome.status == Status.FEASIBLE:
             if not deterministic:
+                # the finish runs at the load the search just ran at, not at the one
+                # seen before it (load here changes within seconds): what to keep back,
+                # counted again at the search's own slowdown, moves the steps' end
+                reserve = _kept(work, searching.slowdown(), time_limit)
+                end = t0 + time_limit - reserve
                 # the best plan may come from annealing after the last swaps toward a
                 # window (not in deterministic runs, whose rounds end with them); half
                 # of what is left at most, the rest for the motivation spread
-                swapped = last_swaps_for_time(
-                    inst, terms, outcome.assignment, time.perf_counter() + budget.left() / 2
-                )
+                now = time.perf_counter()
+                swapped = last_swaps_for_time(inst, terms, outcome.assignment, (now + end) / 2)
                 if swapped is not None:
                     outcome.assignment, outcome.objective = swapped
-                # by the search's own deadline, set-up included: past it the finish
-                # would eat into the time kept for it
+                # set-up included: past the end the finish would eat into its time
                 spread = spread_assignment(
-                    inst, terms, outcome.assignment, budget.left(), seed, until=budget.deadline
+                    inst, terms, outcome.assignment, end - time.perf_counter(), seed, until=end
                 )
                 if spread is not None:
                     outcome.assignment, outcome.objective = spread
@@ -523,8 +527,9 @@ def _reserve(
     deterministic: bool,
     include_writing: bool,
     since: Since | None = None,
-) -> float:
-    """Seconds to keep back from the search to finish (and write) inside the limit.
+) -> tuple[float, float]:
+    """Seconds to keep back from the search to finish (and write) inside the limit,
+    and the CPU seconds of that work (0 in deterministic runs: not measured).
 
     Measured on the first assignment, never capped: when finishing takes more
     than the time left, the search gets almost nothing and the result's
@@ -535,9 +540,15 @@ def _reserve(
     if deterministic:
         # the same work budget on every run, so the same teams: a fixed estimate
         # (about 0.17 ms per team to summarise plus 5 us per learner to validate)
-        return min(0.5 * time_limit, 0.05 + 1.7e-4 * inst.k + 5e-6 * inst.n)
+        return min(0.5 * time_limit, 0.05 + 1.7e-4 * inst.k + 5e-6 * inst.n), 0.0
     slowdown = 1.0 if since is None else since.slowdown()
     work = finishing_cost(inst, terms, start, include_writing)
+    return _kept(work, slowdown, time_limit), work
+
+
+def _kept(work: float, slowdown: float, time_limit: float) -> float:
+    """Wall seconds kept back for ``work`` CPU seconds of finishing at ``slowdown``
+    wall seconds per CPU second (never more than the limit)."""
     return min(time_limit, _RESERVE_MARGIN * slowdown * work + _RESERVE_FIXED)
 
 
