@@ -439,7 +439,7 @@ def search(
 def _intrinsic_everywhere(inst: Instance, terms: list[Term], outcome: Outcome) -> None:
     """Give every team of the search's plan an intrinsic member where the cohort allows
     (:func:`~teamform.search.construct.give_intrinsic`), by the cheapest swap that
-    breaks no hard rule and takes no team's last common block.
+    breaks no hard rule and leaves no team further short of its common-time target.
 
     The motivation criterion promises no team made only of imposed learners when
     there are enough intrinsic ones; a search may still trade one for common

@@ -240,6 +240,37 @@ def test_give_intrinsic_after_a_search_takes_no_team_s_last_common_block() -> No
     assert made == 1 and change < 0
 
 
+def test_give_intrinsic_after_a_search_leaves_no_team_further_below_its_target() -> None:
+    # teams of two needing 2 common hours. Team 0: two intrinsic learners sharing
+    # 3 h (Monday 2 h, Tuesday 1 h); team 1: two imposed learners sharing Tuesday's
+    # 2 h. Any swap giving team 1 an intrinsic member leaves both teams 1 h short
+    # (neither without time): worth it only where it costs less than the spread
+    # it mends (2 learners off, 60)
+    both = "Mon 10:00-12:00; Tue 10:00-11:00"
+    records = [
+        learner("a", motivation="intrinsic", availability=both),
+        learner("b", motivation="intrinsic", availability=both),
+        learner("c", availability="Tue 10:00-12:00"),
+        learner("d", availability="Tue 10:00-12:00"),
+    ]
+
+    def swaps(weight: int) -> tuple[list[int], int, int]:
+        overlap = {"weight": weight, "hours": 2, "reference_date": "2026-01-12"}
+        criteria = {"motivation": {"weight": 30}, "overlap": overlap}
+        model = FormationModel.from_dict({"team": {"size": 2}, "criteria": criteria})
+        inst = build_instance(Roster.from_records(records), model)
+        plan = [0, 0, 1, 1]
+        cost = _team_cost(build_terms(inst))
+        made, change = give_intrinsic(inst, plan, cost, 10**9, keep_time=True)
+        return plan, made, change
+
+    # 2 h short at 40 (80) against 60: the search's plan stays as it is
+    assert swaps(40) == ([0, 0, 1, 1], 0, 0)
+    # at 20 an hour (40 against 60) the swap lowers the cost and is made
+    plan, made, change = swaps(20)
+    assert made == 1 and change == -20 * OBJECTIVE_SCALE and sorted(plan) == [0, 0, 1, 1]
+
+
 def test_python_construction_narrows_its_window_to_the_time_left(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -165,7 +165,7 @@ def construct(inst: Instance, seed: int = 0) -> list[int]:
 #: without one, when none of them is free at exactly that member's hours.
 _INTRINSIC_LOOK = 24
 #: Further candidates scanned, per member of a team without one, for swaps that take
-#: no team's last common block (after a search, see ``keep_time``).
+#: no team's common time (after a search, see ``keep_time``).
 _KEEP_SCAN = 2048
 
 
@@ -193,8 +193,10 @@ def give_intrinsic(
     two teams' cost by less than ``ceiling`` (0: only swaps that lower it, so
     the plan never gets worse). Without it (the construction) every such team
     gets its intrinsic member. With ``keep_time`` (and ``team_cost``) no swap
-    that raises the cost takes a team's last common block: a team that cannot
-    meet is a worse outcome than one made only of imposed learners. Changes
+    that raises the cost leaves either team further short of its common-time
+    target: a team that cannot meet, or meets less than the course needs, is a
+    worse outcome than one made only of imposed learners, and the search, which
+    weighs both, left the team so for its time. Changes
     ``assignment`` in place; returns the swaps made and, with ``team_cost``,
     the change of the cost they made (0 without it).
     """
@@ -246,12 +248,6 @@ def give_intrinsic(
             common &= masks[x]
         return max(0, need - common_block_slots(common, block))
 
-    def meets(team: list[int]) -> bool:
-        common = FULL_WEEK_MASK
-        for x in team:
-            common &= masks[x]
-        return common_block_slots(common, block) > 0
-
     def clash(i: int, team: list[int], out: int) -> bool:
         return any(j in team and j != out for j in avoid[i])
 
@@ -264,10 +260,10 @@ def give_intrinsic(
     )
 
     def _keeping(ranked: np.ndarray, t: int, j: int, rest: list[int]) -> list[int]:
-        # candidates past the nearest, in their order, whose swap for j takes no
-        # team's last common block: at most _INTRINSIC_LOOK, out of _KEEP_SCAN
+        # candidates past the nearest, in their order, whose swap for j takes neither
+        # team's common time: at most _INTRINSIC_LOOK, out of _KEEP_SCAN
         found: list[int] = []
-        t_meets = meets(team(t))
+        t_short = short(team(t))
         further = ranked[_INTRINSIC_LOOK:]
         # first the candidates whose team (as it was) shares hours with j: those
         # sharing the most of team t's are often in teams meeting elsewhere
@@ -275,9 +271,9 @@ def give_intrinsic(
         further = np.concatenate((further[near_j], further[~near_j]))
         for i in further[:_KEEP_SCAN].tolist():
             u = assign_list[i]
-            if count[u] < 2 or (t_meets and not meets([*rest, i])):
+            if count[u] < 2 or short([*rest, i]) > t_short:
                 continue
-            if meets(team(u)) and not meets([j if x == i else x for x in team(u)]):
+            if short([j if x == i else x for x in team(u)]) > short(team(u)):
                 continue
             found.append(i)
             if len(found) >= _INTRINSIC_LOOK:
@@ -304,12 +300,9 @@ def give_intrinsic(
                 if (
                     guard
                     and delta > 0
-                    and (
-                        (meets(team(t)) and not meets(new_t))
-                        or (meets(team(u)) and not meets(new_u))
-                    )
+                    and (short(new_t) > short(team(t)) or short(new_u) > short(team(u)))
                 ):
-                    continue  # paid for with a team's last common block
+                    continue  # paid for with common time
                 key: tuple[int, ...] = (delta, i, j)
             else:
                 key = (short(new_t) + short(new_u), abs(total[i] - total[j]), i, j)
@@ -347,7 +340,7 @@ def give_intrinsic(
         if further and (best is None or (team_cost is not None and best[0][0] >= ceiling)):
             # the nearest may each take their own team's last common block (at 50 000
             # learners all of them did, for one team): further on, the first that leave
-            # both teams meeting as they did
+            # both teams as short of their target as they were
             more = [(j, i) for j, ranked, rest in further for i in _keeping(ranked, t, j, rest)]
             best = _best(t, more, best)
         if best is None or (team_cost is not None and best[0][0] >= ceiling):
