@@ -593,6 +593,52 @@ def test_improvement_rounds_on_the_clock_stop_at_the_deadline(
     assert validate(inst, best[0], terms).ok
 
 
+def test_annealing_on_the_clock_keeps_the_time_its_atoms_take_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # an atom whose teams took 5 s to write back: the next annealing run stops 5 s
+    # (and what keeping the best plan took) before the deadline, so that its own
+    # writing back ends by it
+    from teamform.search import compiled, lns
+
+    rows = [(f"{lid}{c}", text) for c in "xyz" for lid, text in ONE_WAY]
+    inst = _instance(rows, weights=True)
+    terms = build_terms(inst)
+    state = TeamState(inst, terms, [p % inst.k for p in range(inst.n)])
+    deadline = time.perf_counter() + 1000.0
+    deadlines: list[float] = []
+    real = time.perf_counter
+    monkeypatch.setattr(
+        lns,
+        "time",
+        SimpleNamespace(perf_counter=lambda: deadline + 1.0 if len(deadlines) > 1 else real()),
+    )
+    run = compiled.CompiledLocalSearch.run
+
+    def annealing(
+        self: compiled.CompiledLocalSearch, *, deadline: float | None = None, **kwargs: object
+    ) -> int:
+        assert deadline is not None
+        deadlines.append(deadline)
+        steps: int = run(self, deadline=deadline, **kwargs)  # type: ignore[arg-type]
+        self.store_seconds = 5.0
+        return steps
+
+    monkeypatch.setattr(compiled.CompiledLocalSearch, "run", annealing)
+    best = [list(state.assign), state.total]
+
+    def keep_best() -> list[int]:
+        if state.total < best[1]:
+            best[:] = [list(state.assign), state.total]
+        return best[0]
+
+    improve(state, terms, 3, deadline=deadline, units=None, stats=LnsStats(), keep_best=keep_best)
+    assert len(deadlines) == 2
+    assert deadlines[0] == deadline
+    assert deadlines[1] <= deadline - 5.0
+    assert validate(inst, best[0], terms).ok
+
+
 def test_swap_repair_moves_a_member_where_sizes_allow() -> None:
     # teams of 3 to 5: the team of the a's and b0 has no common time, b0 joins the b's
     rows = [*((f"a{j}", MON) for j in range(3)), *((f"b{j}", TUE) for j in range(4))]

@@ -405,6 +405,8 @@ class CompiledLocalSearch:
         self.candidates = candidates
         #: why the Python search took over (None: the compiled search runs)
         self.fallback: str | None = None
+        #: wall seconds the last :meth:`run` took to write its teams back to the state
+        self.store_seconds = 0.0
         self._python: LocalSearch | None = None
         self._seed = seed
         k, n = inst.k, inst.n
@@ -511,7 +513,9 @@ class CompiledLocalSearch:
             done += _run(steps, self.teams, self.layout, self.records, self.candidates, temp)
             if int(self.teams.cost.sum()) == 0:
                 break
+        began = time.perf_counter()
         self._store()
+        self.store_seconds = time.perf_counter() - began
         return done
 
     def _store(self) -> None:
