@@ -5,12 +5,15 @@ from __future__ import annotations
 import itertools
 import random
 
+import pytest
+
 from conftest import REF, learner, make_instance
 from teamform.criteria import OverlapTerm, build_terms
 from teamform.search.common_time import (
     fewest_below_target,
     fewest_below_with_time,
     fewest_without_time,
+    stranded_packing,
     stranded_teams,
     target_plan,
 )
@@ -88,6 +91,39 @@ def test_the_stranded_learners_bound_the_teams_below_the_target_by_hand() -> Non
     inst = _instance(copies=3)
     term = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
     assert stranded_teams(inst, term, 0) == 1
+
+
+def test_the_stranded_packing_meets_the_stranded_bound_by_hand() -> None:
+    # The cover: v alone in a team on Monday, the c's in one on Wednesday. The c's team
+    # is filled with a3, the only other learner free on Wednesday (10-11); v's with
+    # three a's (Monday 10-11, the learners there in the fewest sets sharing 3 h); the
+    # b's and u make the one team at the target. Two teams below it, none without time:
+    # the stranded bound, met
+    inst = _instance()
+    term = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
+    packing = stranded_packing(inst, term, time_limit=10)
+    assert packing is not None and packing.found == stranded_teams(inst, term, 0) == 2
+    teams = {frozenset(inst.ids[i] for i in team) for team in packing.teams}
+    assert teams == {
+        frozenset({"c0x", "c1x", "c2x", "a3x"}),
+        frozenset({"vx", "a0x", "a1x", "a2x"}),
+        frozenset({"b0x", "b1x", "b2x", "ux"}),
+    }
+    plan = target_plan(inst, term, packing, [0] * inst.n)
+    assert plan is not None and _counts(term, inst.k, plan) == (0, 2)
+    # v may not team up with any a: no team of Monday learners holds it, no cover fills
+    avoid = [(f"v{c}", f"a{j}{c}") for c in "x" for j in range(4)]
+    records = [
+        learner(lid, availability=text, skills={"s": 1 + p % 5})
+        for p, (lid, text) in enumerate((f"{lid}x", text) for lid, text in ROWS)
+    ]
+    crit: dict = {
+        "overlap": {"weight": 40, "hours": 3, "block": 1, "below": 6, "none": 12,
+                    "reference_date": REF},
+    }  # fmt: skip
+    apart = make_instance(records, crit, team={"size": 4, "min": 4, "max": 4}, avoid=avoid)
+    term = next(t for t in build_terms(apart) if isinstance(t, OverlapTerm))
+    assert stranded_packing(apart, term, time_limit=10) is None
 
 
 def _fewest_below_by_brute_force(inst, term: OverlapTerm, without_time: int) -> int:  # type: ignore[no-untyped-def]
@@ -234,3 +270,37 @@ def test_the_steep_moves_never_swap_away_a_team_at_the_target() -> None:
                 plain_takes += state.swap_delta(i, j)[0] < 0
     assert plain_takes > 0 and steep_takes == 0
     assert validate(inst, state.assign, terms).objective == state.total
+
+
+def test_the_search_starts_from_the_stranded_cover(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on cohorts of more than TARGET_WHOLE_TEAMS teams (no packing of the whole plan
+    # for the target), three copies, each copy's v with three a's and its a3 with the
+    # c's: six teams below the target, every team with time. The stranded learners are
+    # the three v's (Monday 10-11, nine c's share Wednesday 10-13), one team; the start
+    # regroups the plan around it before any move: two teams below the target, none
+    # without time, the fewest (see above), with a budget of one step (no annealing to
+    # find it move by move)
+    import teamform.search.lns as lns
+
+    monkeypatch.setattr(lns, "TARGET_WHOLE_TEAMS", 0)
+    monkeypatch.setattr(lns, "ATOM_STEPS", 1)
+    inst = _instance(copies=3, skills=True)
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    home = {"a": 0, "v": 0, "b": 1, "u": 1, "c": 2}
+    plan = [3 * "xyz".index(lid[-1]) + home[lid[0]] for lid in inst.ids]
+    for c in "xyz":  # a3 joins the c's of its copy
+        plan[inst.ids.index(f"a3{c}")] = 3 * "xyz".index(c) + 2
+    state = TeamState(inst, terms, plan)
+    assert _counts(term, inst.k, state.assign) == (0, 6)
+    best = [list(state.assign), state.total]
+
+    def keep_best() -> list[int]:
+        if state.total < best[1]:
+            best[:] = [list(state.assign), state.total]
+        return best[0]
+
+    improve(state, terms, 0, deadline=float("inf"), units=1, stats=LnsStats(),
+            keep_best=keep_best)  # fmt: skip
+    assert validate(inst, best[0], terms).ok
+    assert _counts(term, inst.k, best[0]) == (0, 2)

@@ -30,7 +30,9 @@ more than the target packing allows alone; near a plan, its plan
 (:func:`target_plan`) guides the target repairs. Its bound stays near the
 learner bound on hundreds of learners; the learners in no set sharing the
 target's hours, covered by teams in the windows they share
-(:func:`stranded_teams`), bound it far closer, in milliseconds.
+(:func:`stranded_teams`), bound it far closer, in milliseconds; that cover,
+filled from the learners sharing its windows, with the others packed at the
+target (:func:`stranded_packing`), is a plan that often meets the bound.
 """
 
 from __future__ import annotations
@@ -449,11 +451,15 @@ def target_groups(
     level = {m for m in patterns if m.bit_count() >= need}
     seen = set(level)
     most = int(inst.team_hi.max())
+    # the same intersections recur across levels and patterns
+    parts: dict[int, int] = {}
     for _ in range(most - 1):
         nxt = set()
         for common in level:
             for m in patterns:
-                both = block_part(common & m, block)
+                both = parts.get(common & m)
+                if both is None:
+                    both = parts[common & m] = block_part(common & m, block)
                 if both != common and both not in seen and both.bit_count() >= need:
                     nxt.add(both)
         seen |= nxt
@@ -643,36 +649,10 @@ def stranded_teams(
     used: list[cp_model.IntVar] = []
     outside: list[cp_model.IntVar] = []
     for s in range(len(inst.section_names)):
-        teams = inst.teams_of_section(s).tolist()
-        members = [i for i in range(inst.n) if int(inst.section[i]) == s]
-        if not teams or not members:
-            continue
-        inside = set().union(*target_groups(inst, members, term))
-        stranded = [i for i in members if i not in inside]
-        if not stranded:
-            continue
-        kinds = _kinds(inst, teams)
-        per_kind: dict[Kind, list[cp_model.IntVar]] = {key: [] for key in kinds}
-        ways: dict[int, list[cp_model.IntVar]] = {i: [] for i in stranded}
-        # each window the stranded learners share, then the teams in none
-        for group in [*window_groups(inst, stranded, term.block), None]:
-            inner = stranded if group is None else sorted(group)
-            xs = [model.new_bool_var("") for _ in inner]
-            for i, x in zip(inner, xs, strict=True):
-                ways[i].append(x)
-            room = []
-            for (lo, hi), count in kinds.items():
-                c = model.new_int_var(0, min(count, len(inner)), "")
-                per_kind[(lo, hi)].append(c)
-                used.append(c)
-                room.append(hi * c)
-                if group is None:
-                    outside.append(c)
-            model.add(sum(xs) <= sum(room))
-        for i in stranded:
-            model.add_exactly_one(ways[i])
-        for key, count in kinds.items():
-            model.add(sum(per_kind[key]) <= count)
+        cover = _stranded_cover(model, inst, term, s)
+        if cover is not None:
+            used += cover.used
+            outside += cover.outside
     if not used:
         return 0
     model.add(sum(outside) <= without_time)
@@ -684,6 +664,231 @@ def stranded_teams(
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return 0
     return int(np.ceil(solver.best_objective_bound - 1e-6))
+
+
+#: One window group of a cover (None: the teams in none), its learners, whether each is
+#: placed there, and its teams per kind.
+_Placed = tuple[
+    frozenset[int] | None, list[int], list["cp_model.IntVar"], dict[Kind, "cp_model.IntVar"]
+]
+
+
+@dataclass
+class _Cover:
+    """One section's cover of its stranded learners by teams in the windows they
+    share (:func:`stranded_teams`): its learners, the stranded ones, its sets
+    sharing the target's hours, each window group's placements, every team count
+    and those of the teams in no window."""
+
+    members: list[int]
+    stranded: list[int]
+    targets: list[frozenset[int]]
+    placed: list[_Placed]
+    used: list[cp_model.IntVar]
+    outside: list[cp_model.IntVar]
+
+
+def _stranded_cover(
+    model: cp_model.CpModel, inst: Instance, term: OverlapTerm, s: int
+) -> _Cover | None:
+    """Section ``s``'s cover model of :func:`stranded_teams`, added to ``model``;
+    None when the section has no teams, no learners or none stranded."""
+    teams = inst.teams_of_section(s).tolist()
+    members = [i for i in range(inst.n) if int(inst.section[i]) == s]
+    if not teams or not members:
+        return None
+    targets = target_groups(inst, members, term)
+    inside = set().union(*targets)
+    stranded = [i for i in members if i not in inside]
+    if not stranded:
+        return None
+    cover = _Cover(members, stranded, targets, [], [], [])
+    kinds = _kinds(inst, teams)
+    per_kind: dict[Kind, list[cp_model.IntVar]] = {key: [] for key in kinds}
+    ways: dict[int, list[cp_model.IntVar]] = {i: [] for i in stranded}
+    # each window the stranded learners share, then the teams in none
+    for group in [*window_groups(inst, stranded, term.block), None]:
+        inner = stranded if group is None else sorted(group)
+        xs = [model.new_bool_var("") for _ in inner]
+        for i, x in zip(inner, xs, strict=True):
+            ways[i].append(x)
+        room = []
+        counts: dict[Kind, cp_model.IntVar] = {}
+        for (lo, hi), count in kinds.items():
+            c = model.new_int_var(0, min(count, len(inner)), "")
+            per_kind[(lo, hi)].append(c)
+            counts[(lo, hi)] = c
+            cover.used.append(c)
+            room.append(hi * c)
+            if group is None:
+                cover.outside.append(c)
+        model.add(sum(xs) <= sum(room))
+        cover.placed.append((group, inner, xs, counts))
+    for i in stranded:
+        model.add_exactly_one(ways[i])
+    for key, count in kinds.items():
+        model.add(sum(per_kind[key]) <= count)
+    return cover
+
+
+def _fill_window(
+    inst: Instance,
+    term: OverlapTerm,
+    team: list[int],
+    free: Sequence[int],
+    taken: set[int],
+    size: int,
+) -> bool:
+    """Grow ``team`` to ``size`` with learners of ``free`` (in order) not in
+    ``taken``, keeping a window in common and no avoid pair; those added join
+    ``taken``. Whether it reached ``size``."""
+    common = _WEEK
+    for i in team:
+        common &= window_starts(inst.masks[i], term.block)
+        if any(j in inst.avoid_adj[i] for j in team):
+            return False
+    for j in free:
+        if len(team) >= size:
+            break
+        both = common & window_starts(inst.masks[j], term.block)
+        if j in taken or not both or any(j in inst.avoid_adj[i] for i in team):
+            continue
+        team.append(j)
+        taken.add(j)
+        common = both
+    return len(team) >= size and common != 0
+
+
+def stranded_packing(
+    inst: Instance, term: OverlapTerm, *, time_limit: float, seed: int = 0, tries: int = NEAR_TRIES
+) -> Packing | None:
+    """Teams at the target around the fewest teams the stranded learners need.
+
+    Per section, the stranded learners' cover of :func:`stranded_teams` with
+    no team outside a window (CP-SAT, ``time_limit`` of its deterministic
+    time): each of its teams is filled up to its kind's lower bound with
+    learners sharing its window, those in the fewest :func:`target_groups`
+    first (no avoid pair, a window kept in common), and the learners left are
+    packed into the sets sharing the target's hours (:func:`greedy_packing`,
+    ``tries`` runs). The teams below the target are then the cover's and the
+    target teams the greedy packing misses: on the 500-learner benchmark cohort
+    17 of 125, the stranded bound, where a search from balanced teams ends with
+    21-25. ``teams`` holds
+    every packed team (``found`` counts the section's teams not at the
+    target); None when a cover is not found or a team cannot be filled.
+    """
+    rng = random.Random(seed)
+    packed: list[tuple[int, ...]] = []
+    found = 0
+    for s in range(len(inst.section_names)):
+        model = cp_model.CpModel()
+        cover = _stranded_cover(model, inst, term, s)
+        section = inst.teams_of_section(s).tolist()
+        if cover is None:
+            members = [i for i in range(inst.n) if int(inst.section[i]) == s]
+            targets = target_groups(inst, members, term)
+            kinds = _kinds(inst, section)
+        teams: list[list[int]] = []
+        if cover is not None:
+            model.add(sum(cover.outside) == 0)
+            model.minimize(sum(cover.used))
+            solver = solver_for(time_limit, seed, 1, True)
+            if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                return None
+            members, targets = cover.members, cover.targets
+            kinds = _kinds(inst, section)
+            options = {i: sum(i in g for g in targets) for i in members}
+            stranded = set(cover.stranded)
+            free = sorted((i for i in members if i not in stranded), key=lambda i: (options[i], i))
+            taken: set[int] = set()
+            for _, inner, xs, counts in cover.placed:
+                got = [i for i, x in zip(inner, xs, strict=True) if solver.boolean_value(x)]
+                slots = [key for key, c in counts.items() for _ in range(solver.value(c))]
+                for j, key in enumerate(slots):
+                    team = got[j :: len(slots)]
+                    if len(team) > key[1] or not _fill_window(
+                        inst, term, team, free, taken, key[0]
+                    ):
+                        return None
+                    teams.append(team)
+                    kinds[key] -= 1
+            members = [i for i in members if i not in taken and i not in stranded]
+            # a team at the target of these learners lies in a set of the section's
+            rest = set(members)
+            targets = sorted({g & rest for g in targets if len(g & rest) >= 2}, key=sorted)
+        at_target, in_windows = _target_then_windows(
+            inst, term, members, targets, kinds, rng, tries
+        )
+        packed += [tuple(team) for team in [*teams, *at_target, *in_windows]]
+        found += len(section) - len(at_target)
+    return Packing(found, 0, False, (), tuple([-1] * inst.n), tuple(packed))
+
+
+def _exchange(inst: Instance, term: OverlapTerm, left: list[int], teams: list[list[int]]) -> None:
+    """Each learner of ``left``, fewest windows first, swapped with the member of
+    one of ``teams`` free in the most windows whose team keeps the target (and
+    no avoid pair) with it, where that member has more windows; in place."""
+    count = {i: window_starts(inst.masks[i], term.block).bit_count() for t in teams for i in t}
+    count.update({i: window_starts(inst.masks[i], term.block).bit_count() for i in left})
+    for x in sorted(left, key=lambda i: (count[i], i)):
+        pick: tuple[int, int, int] | None = None
+        for t, team in enumerate(teams):
+            for y in team:
+                if count[y] <= count[x] or (pick is not None and count[y] <= pick[0]):
+                    continue
+                rest = [j for j in team if j != y]
+                if any(j in inst.avoid_adj[x] for j in rest):
+                    continue
+                if term.common_slots([*rest, x]) >= term.need:
+                    pick = (count[y], t, y)
+        if pick is not None:
+            _, t, y = pick
+            teams[t][teams[t].index(y)] = x
+            left[left.index(x)] = y
+
+
+def _target_then_windows(
+    inst: Instance,
+    term: OverlapTerm,
+    members: Sequence[int],
+    targets: Sequence[frozenset[int]],
+    kinds: dict[Kind, int],
+    rng: random.Random,
+    tries: int,
+) -> tuple[list[list[int]], list[list[int]]]:
+    """``members`` as teams of ``kinds``: greedy packings into the sets sharing the
+    target's hours (``tries`` runs, the first without noise), the learners each
+    leaves packed into the windows they share. The run whose leftovers all get a
+    window comes first, then the one with the most teams at the target: a team
+    left without time would cost more than a team at the target gains."""
+    best: tuple[tuple[bool, int], list[list[int]], list[list[int]]] | None = None
+    for r in range(tries):
+        got = greedy_packing(members, targets, kinds, inst.avoid_adj, rng, 0.0 if r == 0 else 2.0)
+        if got is None:
+            continue
+        placed = {i for _, _, team in got for i in team}
+        left = [i for i in members if i not in placed]
+        spare = dict(kinds)
+        for _, key, _ in got:
+            spare[key] -= 1
+        full = [team for _, _, team in got]
+        timed = _best_greedy(
+            left, window_groups(inst, left, term.block), spare, inst.avoid_adj, rng, NEAR_TRIES
+        )
+        if timed is None or len(timed) < sum(spare.values()):
+            # the learners left with the fewest windows swapped into teams that keep
+            # the target with them, for members with more
+            _exchange(inst, term, left, full)
+            timed = _best_greedy(
+                left, window_groups(inst, left, term.block), spare, inst.avoid_adj, rng, NEAR_TRIES
+            )
+        timed = timed or []
+        key = (len(timed) == sum(spare.values()), len(got))
+        if best is None or key > best[0]:
+            best = (key, full, [team for _, _, team in timed])
+        if key == (True, sum(kinds.values())):
+            break
+    return ([], []) if best is None else (best[1], best[2])
 
 
 def _solved(

@@ -327,6 +327,10 @@ TARGET_PACKING_TEAMS = 16
 #: (30 teams) the 16-team neighbourhoods around the teams below the target held them
 #: all and proved no fewer there, where the whole plan's packing gives the minimum.
 TARGET_WHOLE_TEAMS = 32
+#: Cohorts of up to this many learners (and more than TARGET_WHOLE_TEAMS teams) get a
+#: start around the stranded learners' cover (its sets sharing the target's hours take
+#: 0.4 s at 500 learners, 3 s at 2 000).
+TARGET_START_MAX_LEARNERS = 1000
 #: Above this many teams CP-SAT's packing takes longer than a search budget: no proof.
 PACKING_MAX_TEAMS = 64
 #: Above this many learners even the greedy packing near the plan does (about 1 s at
@@ -543,7 +547,13 @@ def improve(
     regrouped as a packing of learners into windows near it groups them
     (:func:`teamform.search.common_time.fewest_without_time`), whatever that
     costs in the other criteria: annealing mends those, and the starting plan
-    stays the best one until it does. Time repairs follow. Round ``j`` then
+    stays the best one until it does. On cohorts of more than
+    :data:`TARGET_WHOLE_TEAMS` teams and up to :data:`TARGET_START_MAX_LEARNERS`
+    learners the plan is then regrouped the same way around the fewest teams
+    the learners sharing the target's hours with too few others need
+    (:func:`teamform.search.common_time.stranded_packing`) when that has fewer
+    teams below the target and, after swaps toward a window, no more without
+    common time. Time repairs follow. Round ``j`` then
     anneals for :func:`epoch_steps` ``(j)`` steps, cooling from a sixth of the
     largest soft coefficient to a hundredth of that; the moves see a team's last
     common hour as dearer than anything two teams can gain in the other criteria
@@ -598,11 +608,13 @@ def improve(
     :data:`PACKING_WALL` seconds on the clock (and no more than is left).
     """
     from teamform.search.common_time import (
+        GREEDY_TRIES,
         fewest_below_with_time,
         fewest_without_time,
         packing_neighbourhoods,
         packing_plan,
         regroup,
+        stranded_packing,
         target_plan,
         time_neighbourhood,
         time_repair,
@@ -853,6 +865,48 @@ def improve(
                 regroup(state, teams, plan, force=True)
         best = keep_best()
 
+    def target_start() -> None:
+        # the plan regrouped around the fewest teams the stranded learners need, the
+        # others packed at the target (stranded_packing), when that has fewer teams
+        # below it and no more without time: whatever it costs in the other criteria,
+        # as the packing start (the steep moves hold the teams at the target while
+        # annealing mends the rest; the best plan stays the best until it does). The
+        # per-team repairs reach few such regroupings: at 500 learners their
+        # neighbourhoods of 8 teams are proven to hold no fewer
+        nonlocal best, used
+        assert overlap is not None
+        if state.hard_violations or inst.k <= TARGET_WHOLE_TEAMS:
+            return
+        if inst.n > TARGET_START_MAX_LEARNERS or out_of_budget():
+            return
+        if not (worth_it() and time_worth_it(state, overlap, overlap.need - 1)):
+            return
+        empty, below_now = without_and_below(state.members)
+        if below_now <= below_floor:
+            return
+        began = time.perf_counter()
+        packing = stranded_packing(
+            inst, overlap, time_limit=TARGET_PACKING_WORK, seed=seed, tries=GREEDY_TRIES
+        )
+        plan = None if packing is None else target_plan(inst, overlap, packing, state.assign, seed)
+        used += 4 * atom
+        share.charge(4 * atom, time.perf_counter() - began)
+        if plan is None:
+            return
+        plan_empty, plan_below = without_and_below(team_members(plan, inst.k))
+        if plan_below >= below_now:
+            return
+        before = list(state.assign)
+        regroup(state, list(range(inst.k)), plan, force=True)
+        if plan_empty > empty:
+            # the learners the greedy packings left may share no window: swaps toward
+            # one first, and the plan is not taken if a team stays without time
+            _swaps_for_time(state, terms, None if units is not None else deadline)
+        now_empty, now_below = without_and_below(state.members)
+        if now_empty > empty or now_below >= below_now:
+            _restore(state, before)
+        best = keep_best()
+
     def guided_repair() -> None:
         # teams without common time left: each part of the packing's regrouping
         # in turn, from the packing's plan, kept if the objective improves
@@ -935,6 +989,7 @@ def improve(
         if not state.hard_violations and len(_empty_teams(state, overlap)) > floor:
             swaps()
         packing_start()
+        target_start()
     empty_at_start = 0 if overlap is None else len(_empty_teams(state, overlap))
     # the moves see a team's last common hour as dearer than anything else two
     # teams could gain (steep_overlap); plans are still judged by the objective.
