@@ -773,33 +773,34 @@ def stranded_packing(
     ``tries`` runs). The teams below the target are then the cover's and the
     target teams the greedy packing misses: on the 500-learner benchmark cohort
     17 of 125, the stranded bound, where a search from balanced teams ends with
-    21-25. ``teams`` holds
-    every packed team (``found`` counts the section's teams not at the
-    target); None when a cover is not found or a team cannot be filled.
+    21-25. The learners those leave are packed into the windows they share
+    (:func:`_target_then_windows`). ``teams`` holds every packed team
+    (``found`` counts the teams not at the target); None when no cover is
+    found or one of its teams cannot be filled.
     """
     rng = random.Random(seed)
     packed: list[tuple[int, ...]] = []
     found = 0
     for s in range(len(inst.section_names)):
+        section = inst.teams_of_section(s).tolist()
+        kinds = _kinds(inst, section)
         model = cp_model.CpModel()
         cover = _stranded_cover(model, inst, term, s)
-        section = inst.teams_of_section(s).tolist()
+        teams: list[list[int]] = []
         if cover is None:
             members = [i for i in range(inst.n) if int(inst.section[i]) == s]
             targets = target_groups(inst, members, term)
-            kinds = _kinds(inst, section)
-        teams: list[list[int]] = []
-        if cover is not None:
+        else:
             model.add(sum(cover.outside) == 0)
             model.minimize(sum(cover.used))
             solver = solver_for(time_limit, seed, 1, True)
             if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 return None
-            members, targets = cover.members, cover.targets
-            kinds = _kinds(inst, section)
-            options = {i: sum(i in g for g in targets) for i in members}
+            options = {i: sum(i in g for g in cover.targets) for i in cover.members}
             stranded = set(cover.stranded)
-            free = sorted((i for i in members if i not in stranded), key=lambda i: (options[i], i))
+            free = sorted(
+                (i for i in cover.members if i not in stranded), key=lambda i: (options[i], i)
+            )
             taken: set[int] = set()
             for _, inner, xs, counts in cover.placed:
                 got = [i for i, x in zip(inner, xs, strict=True) if solver.boolean_value(x)]
@@ -812,10 +813,12 @@ def stranded_packing(
                         return None
                     teams.append(team)
                     kinds[key] -= 1
-            members = [i for i in members if i not in taken and i not in stranded]
-            # a team at the target of these learners lies in a set of the section's
-            rest = set(members)
-            targets = sorted({g & rest for g in targets if len(g & rest) >= 2}, key=sorted)
+            members = [i for i in cover.members if i not in taken and i not in stranded]
+            # a team at the target of these learners lies in one of the section's sets
+            rest, smallest = set(members), int(inst.team_lo.min())
+            targets = sorted(
+                {g & rest for g in cover.targets if len(g & rest) >= smallest}, key=sorted
+            )
         at_target, in_windows = _target_then_windows(
             inst, term, members, targets, kinds, rng, tries
         )
