@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -16,6 +16,9 @@ from teamform.criteria import Term, build_terms
 from teamform.distances import model_distances
 from teamform.instance import Instance
 from teamform.validate import validate
+
+if TYPE_CHECKING:
+    from teamform.search.local import TeamState
 
 REF = "2026-01-12"  # a winter Monday: every zone on standard time
 
@@ -77,6 +80,30 @@ def teams_of(inst: Instance, assignment: Sequence[int]) -> set[frozenset[str]]:
     for i, t in enumerate(assignment):
         groups.setdefault(t, set()).add(inst.ids[i])
     return {frozenset(g) for g in groups.values()}
+
+
+def improve_best(
+    state: TeamState,
+    terms: Sequence[Term],
+    seed: int,
+    *,
+    deadline: float,
+    units: int | None,
+) -> list[int]:
+    """The cheapest plan :func:`teamform.search.lns.improve` keeps from ``state``."""
+    from teamform.search.lns import LnsStats, improve
+
+    best = [list(state.assign), state.total]
+
+    def keep_best() -> list[int]:
+        if state.total < best[1]:
+            best[:] = [list(state.assign), state.total]
+        return best[0]
+
+    improve(
+        state, terms, seed, deadline=deadline, units=units, stats=LnsStats(), keep_best=keep_best
+    )
+    return best[0]
 
 
 def mdgp_as_roster(path: Path, tmp_path: Path) -> Instance:

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from conftest import REF, learner, make_instance
+from conftest import REF, improve_best, learner, make_instance
 from teamform.criteria import OverlapTerm, build_terms
 from teamform.search.common_time import (
     fewest_below_target,
@@ -17,7 +17,7 @@ from teamform.search.common_time import (
     stranded_teams,
     target_plan,
 )
-from teamform.search.lns import LnsStats, atom_steps, improve
+from teamform.search.lns import atom_steps
 from teamform.search.local import TeamState
 from teamform.validate import validate
 
@@ -189,17 +189,9 @@ def test_the_search_reaches_the_fewest_below_the_target_with_time_for_every_team
     assert (joint.proven, joint.optimal) == (2, True)
     state = TeamState(inst, terms, [p % inst.k for p in range(inst.n)])
     assert _counts(term, inst.k, state.assign)[1] > 2
-    best = [list(state.assign), state.total]
-
-    def keep_best() -> list[int]:
-        if state.total < best[1]:
-            best[:] = [list(state.assign), state.total]
-        return best[0]
-
-    improve(state, terms, 0, deadline=float("inf"), units=40 * atom_steps(inst),
-            stats=LnsStats(), keep_best=keep_best)  # fmt: skip
-    assert validate(inst, best[0], terms).ok
-    assert _counts(term, inst.k, best[0]) == (0, 2)
+    best = improve_best(state, terms, 0, deadline=float("inf"), units=40 * atom_steps(inst))
+    assert validate(inst, best, terms).ok
+    assert _counts(term, inst.k, best) == (0, 2)
 
 
 def test_the_packing_near_a_plan_keeps_its_teams_at_the_target() -> None:
@@ -293,14 +285,6 @@ def test_the_search_starts_from_the_stranded_cover(monkeypatch: pytest.MonkeyPat
         plan[inst.ids.index(f"a3{c}")] = 3 * "xyz".index(c) + 2
     state = TeamState(inst, terms, plan)
     assert _counts(term, inst.k, state.assign) == (0, 6)
-    best = [list(state.assign), state.total]
-
-    def keep_best() -> list[int]:
-        if state.total < best[1]:
-            best[:] = [list(state.assign), state.total]
-        return best[0]
-
-    improve(state, terms, 0, deadline=float("inf"), units=1, stats=LnsStats(),
-            keep_best=keep_best)  # fmt: skip
-    assert validate(inst, best[0], terms).ok
-    assert _counts(term, inst.k, best[0]) == (0, 2)
+    best = improve_best(state, terms, 0, deadline=float("inf"), units=1)
+    assert validate(inst, best, terms).ok
+    assert _counts(term, inst.k, best) == (0, 2)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from conftest import learner, make_instance, teams_of
+from conftest import improve_best, learner, make_instance, teams_of
 from teamform.criteria import OverlapTerm, build_terms
 from teamform.search import common_time
 from teamform.search.common_time import (
@@ -32,7 +32,7 @@ from teamform.search.common_time import (
     window_starts,
 )
 from teamform.search.construct import target_sizes
-from teamform.search.lns import LnsStats, atom_steps, improve, steep_overlap, time_worth_it
+from teamform.search.lns import atom_steps, steep_overlap, time_worth_it
 from teamform.search.local import TeamState
 from teamform.validate import validate
 
@@ -164,21 +164,13 @@ def test_improvement_rounds_reach_the_fewest_and_are_deterministic() -> None:
     for _ in range(2):
         state = TeamState(inst, terms, [p % inst.k for p in range(inst.n)])  # days mixed
         assert all(term.common_slots(m) == 0 for m in state.members)
-        best = [list(state.assign), state.total]
-
-        def keep_best(state: TeamState = state, best: list = best) -> list[int]:
-            if state.total < best[1]:
-                best[:] = [list(state.assign), state.total]
-            return best[0]
-
-        improve(state, terms, 3, deadline=float("inf"), units=8 * atom_steps(inst),
-                stats=LnsStats(), keep_best=keep_best)  # fmt: skip
-        assert validate(inst, best[0], terms).ok
+        best = improve_best(state, terms, 3, deadline=float("inf"), units=8 * atom_steps(inst))
+        assert validate(inst, best, terms).ok
         members: list[list[int]] = [[] for _ in range(inst.k)]
-        for i, t in enumerate(best[0]):
+        for i, t in enumerate(best):
             members[t].append(i)
         assert all(term.common_slots(m) > 0 for m in members)
-        found.append(best[0])
+        found.append(best)
     assert found[0] == found[1]
 
 
@@ -580,17 +572,10 @@ def test_improvement_rounds_on_the_clock_stop_at_the_deadline(
         return short_teams(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(lns, "_short_teams", counted)
-    best = [list(state.assign), state.total]
-
-    def keep_best() -> list[int]:
-        if state.total < best[1]:
-            best[:] = [list(state.assign), state.total]
-        return best[0]
-
-    improve(state, terms, 3, deadline=deadline, units=None, stats=LnsStats(), keep_best=keep_best)
+    best = improve_best(state, terms, 3, deadline=deadline, units=None)
     assert passed[0]  # the annealing ran
     assert late == []
-    assert validate(inst, best[0], terms).ok
+    assert validate(inst, best, terms).ok
 
 
 def test_annealing_on_the_clock_keeps_the_time_its_atoms_take_after_it(
@@ -625,18 +610,11 @@ def test_annealing_on_the_clock_keeps_the_time_its_atoms_take_after_it(
         return steps
 
     monkeypatch.setattr(compiled.CompiledLocalSearch, "run", annealing)
-    best = [list(state.assign), state.total]
-
-    def keep_best() -> list[int]:
-        if state.total < best[1]:
-            best[:] = [list(state.assign), state.total]
-        return best[0]
-
-    improve(state, terms, 3, deadline=deadline, units=None, stats=LnsStats(), keep_best=keep_best)
+    best = improve_best(state, terms, 3, deadline=deadline, units=None)
     assert len(deadlines) == 2
     assert deadlines[0] == deadline
     assert deadlines[1] <= deadline - 5.0
-    assert validate(inst, best[0], terms).ok
+    assert validate(inst, best, terms).ok
 
 
 def test_swap_repair_moves_a_member_where_sizes_allow() -> None:
