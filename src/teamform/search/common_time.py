@@ -457,9 +457,10 @@ def target_groups(
         nxt = set()
         for common in level:
             for m in patterns:
-                both = parts.get(common & m)
+                key = common & m
+                both = parts.get(key)
                 if both is None:
-                    both = parts[common & m] = block_part(common & m, block)
+                    both = parts[key] = block_part(key, block)
                 if both != common and both not in seen and both.bit_count() >= need:
                     nxt.add(both)
         seen |= nxt
