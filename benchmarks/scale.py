@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import csv
 import itertools
+import json
 import os
 import platform
 import tempfile
@@ -218,12 +219,18 @@ def run(
     version: str,
     motivation: bool = False,
     first: bool = True,
+    plans: Path | None = None,
 ) -> dict[str, Any]:
     """One run of one version; its row (``motivation``: with :func:`spread_check`
     where the spread is off its bound, and with ``first`` the run putting
-    motivation first, :func:`motivation_first`)."""
+    motivation first, :func:`motivation_first`). With ``plans``, the run's result
+    JSON is kept there, for checking its plan again."""
     row = run_form(cohort_dir(n, work), limit, seed, work, src)
     result = row.pop("result")
+    if plans is not None:
+        plans.mkdir(parents=True, exist_ok=True)
+        path = plans / f"n{n}_t{limit:g}_s{seed}_{version}.json"
+        path.write_text(json.dumps(result), encoding="utf-8")
     row.update(_criteria(result))
     row["version"] = version
     row["at_bound"] = row["motivation"] is not None and row["motivation"] <= row["motivation_bound"]
@@ -411,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         help="with --motivation: no second run with motivation first (the local check only)",
     )
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--plans", type=Path, help="keep each run's result JSON here")
     parser.add_argument("--name", default="scale", help="results file name (without suffix)")
     args = parser.parse_args(argv)
     plan = [
@@ -430,7 +438,15 @@ def main(argv: list[str] | None = None) -> int:
             for seed in args.seeds:
                 for version, src in versions:
                     row = run(
-                        n, limit, seed, work, src, version, args.motivation, not args.no_first
+                        n,
+                        limit,
+                        seed,
+                        work,
+                        src,
+                        version,
+                        args.motivation,
+                        not args.no_first,
+                        args.plans,
                     )
                     rows.append(row)
                     print(
