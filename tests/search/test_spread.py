@@ -329,3 +329,97 @@ def test_spread_assignment_stops_at_its_wall_clock_end() -> None:
     assert found is not None
     assert found == spread_assignment(inst, terms, start, 10.0)
     assert validate(inst, found[0], terms).penalties["motivation"] == 0
+
+
+def test_exact_partition_finds_the_cheaper_plan_or_proves_there_is_none() -> None:
+    # the instance of the check above: in range, the pairs cost 60 less than now
+    records = [
+        learner("a1", motivation="intrinsic", availability="Mon 10:00-13:00"),
+        learner("a2", motivation="intrinsic", availability="Mon 10:00-13:00"),
+        learner("b1", availability="Mon 10:00-11:00"),
+        learner("b2", availability="Mon 10:00-13:00"),
+    ]
+    inst = make_instance(records, MOTIVATION_AND_OVERLAP)
+    state = TeamState(inst, build_terms(inst), [0, 0, 1, 1])
+    fix = spread.partition_exact(state, spread.build_records(state), [0, 1])
+    assert fix is not None and fix.status == "optimal" and fix.members is not None
+    assert fix.extra == fix.bound == -60 * OBJECTIVE_SCALE
+    assert all(sum(inst.intrinsic[m]) == 1 for m in fix.members.values())
+    # Monday and Tuesday learners: in range every team pairs one of each, without a
+    # common hour (2 h short and the step below the target: 160 each, against the 60
+    # the two teams off cost now), so no plan in range is cheaper
+    records = [
+        learner("a1", motivation="intrinsic", availability="Mon 10:00-13:00"),
+        learner("a2", motivation="intrinsic", availability="Mon 10:00-13:00"),
+        learner("b1", availability="Tue 10:00-13:00"),
+        learner("b2", availability="Tue 10:00-13:00"),
+    ]
+    inst = make_instance(records, MOTIVATION_AND_OVERLAP)
+    state = TeamState(inst, build_terms(inst), [0, 0, 1, 1])
+    fix = spread.partition_exact(state, spread.build_records(state), [0, 1])
+    assert fix is not None and (fix.status, fix.bound, fix.members) == ("dearer", 0, None)
+
+
+def test_exact_partition_matches_the_dynamic_programme() -> None:
+    # 18 learners in six teams of three: the cheapest plan in range by enumeration
+    # (the exact dynamic programme over subsets) against the integer programme, from
+    # random plans (a cheaper plan in range exists) and from the cheapest plan of all
+    # (whose teams, where out of range, traded the spread: none in range is cheaper)
+    from teamform.search.regroup import cheapest_partition
+
+    rng = np.random.default_rng(11)
+    windows = ["Mon 10:00-13:00", "Mon 11:00-14:00", "Tue 18:00-21:00", "Mon-Tue 09:00-22:00"]
+    records = [
+        learner(
+            f"r{i:02d}",
+            motivation="intrinsic" if rng.random() < 0.45 else "imposed",
+            availability=windows[int(rng.integers(len(windows)))],
+            skill_a=str(int(rng.integers(1, 6))),
+        )
+        for i in range(18)
+    ]
+    criteria = {
+        "motivation": {"weight": 1},
+        "skill_balance": {"weight": 1},
+        "overlap": {"weight": 2, "hours": 2, "block": 1, "reference_date": "2026-01-12"},
+    }
+    inst = make_instance(records, criteria, team={"size": 3})
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, MotivationTerm))
+    teams = list(range(6))
+    starts = [(np.random.default_rng(seed).permutation(18) % 6).tolist() for seed in range(3)]
+    state = TeamState(inst, terms, starts[0])
+    best = cheapest_partition(state, spread.build_records(state), teams)
+    assert best is not None
+    starts.append([next(t for t, m in best[0].items() if i in m) for i in range(18)])
+    statuses = []
+    for start in starts:
+        state = TeamState(inst, terms, start)
+        records_ = spread.build_records(state)
+        lo, hi = term.target(0)
+        found = cheapest_partition(
+            state,
+            records_,
+            teams,
+            lambda rows: (
+                (inst.intrinsic[rows].sum(axis=1) >= lo) & (inst.intrinsic[rows].sum(axis=1) <= hi)
+            ),
+        )
+        assert found is not None
+        cheapest = found[1] - state.total
+        fix = spread.partition_exact(state, records_, teams)
+        assert fix is not None
+        statuses.append(fix.status)
+        if cheapest < 0:
+            assert fix.status == "optimal" and fix.extra == fix.bound == cheapest
+            assert fix.members is not None
+            plan = list(start)
+            for u, m in fix.members.items():
+                for i in m:
+                    plan[i] = u
+            check = validate(inst, plan, terms)
+            assert check.ok and check.penalties["motivation"] == 0
+            assert check.objective == validate(inst, start, terms).objective + cheapest
+        else:
+            assert fix.status == "dearer" and fix.bound == 0
+    assert set(statuses) == {"optimal", "dearer"}

@@ -1040,3 +1040,131 @@ def spread_checks(
             )
         )
     return checks
+
+
+#: Seconds the exact set partitioning (:func:`partition_exact`) gets at most by default.
+EXACT_SECONDS = 60.0
+
+
+def partition_exact(
+    state: TeamState,
+    records: Records,
+    teams: Sequence[int],
+    *,
+    seconds: float = EXACT_SECONDS,
+) -> WideFix | None:
+    """Whether any plan of ``teams`` with every one of them in range costs less than now.
+
+    Exact over the members of ``teams``: every team of their size out of them is
+    scored by the compiled team cost (in every one of the teams: they must cost
+    alike, else None), and an integer programme (SCIP: branch and bound on the
+    linear relaxation, with its cuts) partitions the learners into candidates in
+    the intrinsic range at the least total cost, below what the teams cost now.
+    Nothing else is asked of the plan (a team that loses its common time pays
+    for it in its cost), so the answer is over every re-assignment of those
+    learners to those teams:
+
+    - "dearer", ``bound`` 0: proven, no plan of them in range costs less than now
+      (the programme is infeasible below that cost);
+    - "optimal", with ``members`` and ``extra`` (below 0): the cheapest plan in
+      range, which costs less than now (proven optimal, ``bound == extra``);
+    - "feasible": a plan in range costing less than now, not proven the cheapest;
+    - "unknown": nothing decided in ``seconds``.
+
+    A candidate that costs, with the cheapest candidate in every other team, at
+    least what the teams cost now is in no cheaper plan and is left out; so is
+    one whose reduced cost in the linear relaxation lifts the relaxation to that
+    (neither changes the answer). None when the teams do not fit: sizes or
+    ranges that differ, more than :data:`WIDE_LEARNERS` learners, compiled costs
+    that differ between teams or from the teams' cost now (pinned learners).
+    """
+    from itertools import combinations
+
+    from ortools.linear_solver import pywraplp
+
+    from teamform.search.regroup import _subset_costs
+
+    inst = state.inst
+    teams = list(teams)
+    sizes = {len(state.members[t]) for t in teams}
+    term = next(t for t in state.terms if isinstance(t, MotivationTerm))
+    if len(sizes) != 1 or len({term.target(t) for t in teams}) != 1 or len(teams) < 2:
+        return None
+    learners = np.asarray([i for t in teams for i in state.members[t]], dtype=np.int64)
+    size, n = sizes.pop(), len(learners)
+    if n > WIDE_LEARNERS:
+        return None
+    subsets = np.array(list(combinations(range(n), size)), dtype=np.int64).reshape(-1, size)
+    lo, hi = term.target(teams[0])
+    count = inst.intrinsic[learners[subsets]].sum(axis=1)
+    rows = np.flatnonzero((count >= lo) & (count <= hi))
+    labels = np.asarray(teams, dtype=np.int64)
+    # every team's cost of every candidate: the teams must be interchangeable
+    every = _subset_costs(subsets[rows], learners, labels, records)
+    if (every != every[0]).any():
+        return None
+    costs = every[0]
+    # the teams as they are: learners in team order, team j holds j*size..j*size+size-1
+    current = _subset_costs(
+        np.arange(n, dtype=np.int64).reshape(len(teams), size), learners, labels, records
+    )
+    now = sum(state.cost[t] for t in teams)
+    if int(np.trace(current)) != now:
+        return None  # compiled costs differ from the criteria's here (pinned learners)
+    if not len(rows):
+        return WideFix(tuple(teams), "infeasible")
+    # no plan cheaper than now uses a candidate that costs that much with the
+    # cheapest candidate in every other team
+    keep = costs + (len(teams) - 1) * int(costs.min()) < now
+    rows, costs = rows[keep], costs[keep]
+    if not len(rows):
+        return WideFix(tuple(teams), "dearer", bound=0)
+
+    def program(kind: str, cols: np.ndarray) -> tuple[pywraplp.Solver, list[pywraplp.Variable]]:
+        lp = pywraplp.Solver.CreateSolver(kind)
+        if lp is None:
+            raise RuntimeError(f"OR-Tools has no {kind} solver")
+        # no upper bounds in the relaxation (covering once implies them), so that every
+        # reduced cost is at least 0 and bounds what a candidate adds to any plan
+        x = [lp.BoolVar("") if kind == "SCIP" else lp.NumVar(0.0, lp.infinity(), "") for _ in cols]
+        cover = [lp.Constraint(1.0, 1.0) for _ in range(n)]
+        objective = lp.Objective()
+        # below now, in whole objective units (team costs are integers)
+        cheaper = lp.Constraint(-lp.infinity(), float(now - 1))
+        for var, c in zip(x, cols.tolist(), strict=True):
+            for a in subsets[rows[c]].tolist():
+                cover[a].SetCoefficient(var, 1.0)
+            objective.SetCoefficient(var, float(costs[c]))
+            cheaper.SetCoefficient(var, float(costs[c]))
+        objective.SetMinimization()
+        return lp, x
+
+    began = time.perf_counter()
+    cols = np.arange(len(rows))
+    lp, x = program("GLOP", cols)
+    code = lp.Solve()
+    if code == pywraplp.Solver.INFEASIBLE:
+        # the relaxation has no solution below now: neither has the programme
+        return WideFix(tuple(teams), "dearer", bound=0)
+    if code == pywraplp.Solver.OPTIMAL:
+        # any plan below now holding a candidate costs at least the relaxation's value
+        # plus its reduced cost (the cost constraint's dual priced in): leave out those
+        # that lift it to now (a margin for the relaxation's tolerances)
+        value = lp.Objective().Value()
+        reduced = np.array([var.reduced_cost() for var in x])
+        cols = np.flatnonzero(value + reduced < now - 1 + 1e-6 * max(1.0, abs(now)))
+    mip, x = program("SCIP", cols)
+    mip.SetTimeLimit(int(max(1.0, seconds - (time.perf_counter() - began)) * 1000))
+    code = mip.Solve()
+    if code == pywraplp.Solver.INFEASIBLE:
+        return WideFix(tuple(teams), "dearer", bound=0)
+    if code not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        return WideFix(tuple(teams), "unknown")
+    chosen = [
+        int(rows[c]) for var, c in zip(x, cols.tolist(), strict=True) if var.solution_value() > 0.5
+    ]
+    members = {t: learners[subsets[r]].tolist() for t, r in zip(teams, chosen, strict=True)}
+    extra = sum(state.team_cost(members[t], t) for t in teams) - now
+    if code == pywraplp.Solver.OPTIMAL:
+        return WideFix(tuple(teams), "optimal", extra, extra, members)
+    return WideFix(tuple(teams), "feasible", extra, None, members)
