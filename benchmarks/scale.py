@@ -61,6 +61,9 @@ MOTIVATION_FIRST = 10
 #: CP-SAT's deterministic time for the exact answer over the teams sharing the hours of
 #: each team out of range (:func:`teamform.search.spread.fix_keeping_time`).
 WIDE_CHECK_WORK = 10.0
+#: Seconds the exact set partitioning over the same teams gets at most, per team
+#: (:func:`teamform.search.spread.partition_exact`).
+EXACT_CHECK_SECONDS = 120.0
 
 
 def first_model(work: Path, factor: int = MOTIVATION_FIRST) -> Path:
@@ -129,7 +132,10 @@ def least_bound(checks: Sequence[SpreadCheck]) -> float | None:
 
 
 def spread_check(
-    directory: Path, result: dict[str, Any], wide_work: float = WIDE_CHECK_WORK
+    directory: Path,
+    result: dict[str, Any],
+    wide_work: float = WIDE_CHECK_WORK,
+    exact_seconds: float | None = EXACT_CHECK_SECONDS,
 ) -> dict[str, Any]:
     """For the teams out of the motivation range: what bringing them in costs near them.
 
@@ -151,7 +157,7 @@ def spread_check(
         assignment[index[lid]] = int(team) - 1
     state = TeamState(inst, terms, assignment)
     term = next(t for t in terms if isinstance(t, MotivationTerm))
-    checks = spread_checks(state, term, wide_work=wide_work)
+    checks = spread_checks(state, term, wide_work=wide_work, exact_seconds=exact_seconds)
     off = sum(c.off for c in checks)
     score = next(c for c in result["breakdown"] if c["name"] == "motivation")
     if off != score["penalty"]:
@@ -160,6 +166,7 @@ def spread_check(
         )
     priced = [c for c in checks if c.extra is not None]
     wide = [c for c in checks if c.wide is not None]
+    exact = [c for c in checks if c.exact is not None]
     return {
         "off_teams": len(checks),
         # learners off whose fix costs more than it gains, exactly over their teams' partners
@@ -188,6 +195,23 @@ def spread_check(
         # than hold it now (a count over the whole cohort)
         "off_group": sum(c.off for c in checks if c.needed > c.hosts),
         "group_more": sum(max(0, c.needed - c.hosts) for c in checks),
+        # the exact set partitioning over the same teams, common time kept or not
+        # (partition_exact): off learners for whom no plan of those teams in range costs
+        # less than they do now (proven) ...
+        "off_exact_dearer": sum(c.off for c in exact if c.exact.status in ("dearer", "infeasible")),
+        # ... for whom one costing less exists (the search missed it), and its saving ...
+        "off_exact_missed": sum(c.off for c in exact if (c.exact.extra or 0) < 0),
+        "exact_saving_max": max(
+            (-c.exact.extra / OBJECTIVE_SCALE for c in exact if (c.exact.extra or 0) < 0),
+            default=None,
+        ),
+        # ... and for whom it decided nothing in its time, or did not run
+        "off_exact_open": off
+        - sum(
+            c.off
+            for c in exact
+            if c.exact.status in ("dearer", "infeasible") or (c.exact.extra or 0) < 0
+        ),
     }
 
 
@@ -247,9 +271,22 @@ def verdict(row: dict[str, Any]) -> str:
     and why it is not reached: missed by the search, or traded (the reasons)."""
     # the run with motivation first says something of the bound only with a plan at it
     first_at = "first_cost" in row and row["first_off"] <= row["motivation_bound"]
+    if row.get("off_exact_missed"):
+        return (
+            f"missed: for {row['off_exact_missed']} a plan of the teams sharing their hours "
+            f"in range costs less than now (up to {row['exact_saving_max']:g} points, exact)"
+        )
     if row["off_missed"] or row.get("off_wide_missed") or (first_at and row["first_cost"] < 0):
         return "missed"  # a cheaper plan in range exists, near a team or over the cohort
     reasons = []
+    if row.get("off_exact_dearer"):
+        reasons.append(
+            f"for {row['off_exact_dearer']} no plan of the {row['wide_teams']} teams sharing "
+            "their hours in range costs less than now, common time kept or not (proven "
+            "exactly)"
+        )
+    if row.get("off_exact_open"):
+        reasons.append(f"for {row['off_exact_open']} the exact check decided nothing")
     if row.get("off_group"):
         reasons.append(
             f"for {row['off_group']} their confined learners need {row['group_more']} more "

@@ -290,3 +290,23 @@ def test_least_bound_counts_only_bounds_that_prove_a_dearer_plan(
     checks += [check(250 * OBJECTIVE_SCALE), check(101 * OBJECTIVE_SCALE + 5000)]
     assert least_bound(checks) == 101.5
     assert least_bound(checks[:4]) is None
+
+
+def test_verdict_gives_the_exact_check_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent))
+    from benchmarks.scale import verdict
+
+    row = {"off_missed": 0, "off_unpriced": 0, "motivation_bound": 0, "wide_teams": 12}
+    row |= {"off_exact_dearer": 2, "off_exact_missed": 0, "off_exact_open": 1}
+    assert verdict(row) == (
+        "traded near each team (no run with motivation first)"
+        "; for 2 no plan of the 12 teams sharing their hours in range costs less than now,"
+        " common time kept or not (proven exactly)"
+        "; for 1 the exact check decided nothing"
+    )
+    # a cheaper plan there: missed, whatever the other checks say
+    missed = row | {"off_exact_missed": 1, "exact_saving_max": 18.0}
+    assert verdict(missed) == (
+        "missed: for 1 a plan of the teams sharing their hours in range costs less than"
+        " now (up to 18 points, exact)"
+    )

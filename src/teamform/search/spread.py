@@ -952,6 +952,10 @@ class SpreadCheck:
     #: that many more teams below the target, whatever the other teams do
     hosts: int = 0
     needed: int = 0
+    #: the exact answer over the same teams as ``wide``, common time or not
+    #: (:func:`partition_exact`): "dearer" proves that no plan of them in range costs
+    #: less than now; None when not computed or the teams do not fit it
+    exact: WideFix | None = None
 
 
 def spread_checks(
@@ -960,11 +964,13 @@ def spread_checks(
     seed: int = 0,
     wide_work: float | None = None,
     wide_most: int = 16,
+    exact_seconds: float | None = None,
 ) -> list[SpreadCheck]:
     """:class:`SpreadCheck` of every team out of range (compiled criteria data needed);
     with ``wide_work``, the first ``wide_most`` of them also with the answer of
     :func:`fix_keeping_time` over their :func:`wide_neighbourhood` (that much CP-SAT
-    deterministic time each)."""
+    deterministic time each), and with ``exact_seconds`` too with the answer of
+    :func:`partition_exact` over the same teams (that many seconds each at most)."""
     from teamform.search.regroup import MAX_LEARNERS, cheapest_partition
 
     inst = state.inst
@@ -1014,9 +1020,13 @@ def spread_checks(
                 # target; in range, each holds at most ``hi`` of their intrinsic ones
                 hosts = len({state.assign[i] for i in inside})
                 needed = -(-group_intrinsic // hi)
-        wide = None
+        wide = exact = None
         if wide_work is not None and len(checks) < wide_most:
             hood = wide_neighbourhood(state, term, team)
+            if exact_seconds is not None and len(hood) > 1:
+                exact = partition_exact(state, records, hood, seconds=exact_seconds)
+                if exact is not None:
+                    exact = WideFix(exact.teams, exact.status, exact.extra, exact.bound)
             wide = WideFix(tuple(hood), "unknown")
             if len(hood) > 1:
                 cap = WIDE_CAP * term.coefficient
@@ -1037,6 +1047,7 @@ def spread_checks(
                 wide,
                 hosts,
                 needed,
+                exact,
             )
         )
     return checks
