@@ -30,7 +30,11 @@ other criteria there or missed. Over the whole cohort: the same command
 again with motivation weighing :data:`MOTIVATION_FIRST` times as much, its
 plan scored at the model's own weights (:func:`motivation_first`); where
 that plan is at the bound and costs more, reaching the bound costs at least
-what the search could find, and the table says how much.
+what the search could find, and the table says how much. Over the team and
+the teams sharing its hours, exactly: whether any plan of them in range costs
+less than now (:func:`teamform.search.spread.partition_exact`, an integer
+programme): none is a proof that the learners off are traded there, one is a
+plan the search missed. ``--plans DIR`` keeps each run's result JSON.
 """
 
 from __future__ import annotations

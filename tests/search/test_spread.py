@@ -392,19 +392,17 @@ def test_exact_partition_matches_the_dynamic_programme() -> None:
     best = cheapest_partition(state, spread.build_records(state), teams)
     assert best is not None
     starts.append([next(t for t, m in best[0].items() if i in m) for i in range(18)])
+    lo, hi = term.target(0)
+
+    def in_range(rows: np.ndarray) -> np.ndarray:
+        count = inst.intrinsic[rows].sum(axis=1)
+        return np.asarray((count >= lo) & (count <= hi))
+
     statuses = []
     for start in starts:
         state = TeamState(inst, terms, start)
         records_ = spread.build_records(state)
-        lo, hi = term.target(0)
-        found = cheapest_partition(
-            state,
-            records_,
-            teams,
-            lambda rows: (
-                (inst.intrinsic[rows].sum(axis=1) >= lo) & (inst.intrinsic[rows].sum(axis=1) <= hi)
-            ),
-        )
+        found = cheapest_partition(state, records_, teams, in_range)
         assert found is not None
         cheapest = found[1] - state.total
         fix = spread.partition_exact(state, records_, teams)

@@ -25,7 +25,10 @@ exchanges keeping common time could pass its fix through
 none more without common time, as an exact set partitioning bounded by its
 linear relaxation (:func:`partition_keeping_time`). Where nothing cheaper
 exists, the same solve is the answer :func:`spread_checks` gives: no such
-plan at all, or how much more the cheapest costs at least.
+plan at all, or how much more the cheapest costs at least. The check also asks,
+exactly, whether any plan of those teams in range costs less than now, common
+time kept or not (:func:`partition_exact`, an integer programme): where not, the
+learners off are proven traded there.
 """
 
 from __future__ import annotations
