@@ -288,3 +288,66 @@ def test_the_search_starts_from_the_stranded_cover(monkeypatch: pytest.MonkeyPat
     best = improve_best(state, terms, 0, deadline=float("inf"), units=1)
     assert validate(inst, best, terms).ok
     assert _counts(term, inst.k, best) == (0, 2)
+
+
+def test_the_whole_plan_is_packed_in_the_round_a_team_repair_gained(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two parts. The x's share Monday 10-13, the y's 11-14: teams of two x's and two
+    # y's have 2 h, and the repair of one of them with the other (a neighbourhood of
+    # two teams) makes both whole, at the target. Four kinds share a day's 3 h each and
+    # Friday 10-11: four teams holding one of each have 1 h, and no two of them make a
+    # team at the target; the packing of the whole plan regroups them all. After the
+    # repair that gained, the round goes on to that packing before annealing again: at
+    # 120 learners, seed 1, the rounds after it had used the repairs' share, and 9 teams
+    # stayed below the target where the packing finds the proven 8
+    import teamform.search.common_time as ct
+    import teamform.search.lns as lns
+    from teamform.search.compiled import CompiledLocalSearch
+
+    monkeypatch.setattr(lns, "TIME_REPAIR_TEAMS", 2)
+    monkeypatch.setattr(lns, "ATOM_STEPS", 1)
+    monkeypatch.setattr(lns, "EPOCH_MAX", 1)
+    days = ["Wed 10:00-13:00", "Wed 14:00-17:00", "Thu 10:00-13:00", "Thu 14:00-17:00"]
+    rows = [
+        *((f"x{j}", "Mon 10:00-13:00") for j in range(4)),
+        *((f"y{j}", "Mon 11:00-14:00") for j in range(4)),
+        *((f"{'abcd'[d]}{j}", f"{days[d]}; Fri 10:00-11:00") for d in range(4) for j in range(4)),
+    ]
+    records = [learner(lid, availability=text) for lid, text in rows]
+    crit = {
+        "overlap": {"weight": 40, "hours": 3, "block": 1, "below": 6, "none": 12,
+                    "reference_date": REF},
+    }  # fmt: skip
+    inst = make_instance(records, crit, team={"size": 4, "min": 4, "max": 4})
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    home = {"x0": 0, "x1": 0, "y0": 0, "y1": 0, "x2": 1, "x3": 1, "y2": 1, "y3": 1}
+    plan = [home.get(lid, 2 + int(lid[1:])) for lid in inst.ids]
+    state = TeamState(inst, terms, plan)
+    assert _counts(term, inst.k, state.assign) == (0, 6)
+    events: list[str] = []
+
+    def repair(*args, **kwargs):  # type: ignore[no-untyped-def]
+        gained = ct_repair(*args, **kwargs)
+        events.append("gained" if gained and kwargs.get("target") else "repair")
+        return gained
+
+    def packing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        events.append("whole" if kwargs.get("teams") is None else "part")
+        return ct_packing(*args, **kwargs)
+
+    def run(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        events.append("anneal")
+        return ct_run(self, *args, **kwargs)
+
+    ct_repair, ct_packing, ct_run = ct.time_repair, ct.fewest_below_with_time, CompiledLocalSearch.run
+    monkeypatch.setattr(ct, "time_repair", repair)
+    monkeypatch.setattr(ct, "fewest_below_with_time", packing)
+    monkeypatch.setattr(CompiledLocalSearch, "run", run)
+    best = improve_best(state, terms, 0, deadline=float("inf"), units=40)
+    assert "gained" in events
+    after = events[events.index("gained") :]
+    assert "whole" in after and "anneal" not in after[: after.index("whole")]
+    assert validate(inst, best, terms).ok
+    assert _counts(term, inst.k, best) == (0, 0)

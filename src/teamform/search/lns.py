@@ -785,7 +785,7 @@ def improve(
 
     def packed_repair(teams: list[int], key: int, *, whole: bool) -> bool:
         # one packing of ``teams`` (all of them when ``whole``) and its regrouping
-        nonlocal used
+        nonlocal used, best
         assert overlap is not None
         if key in packed or out_of_budget() or over_share():
             return False
@@ -806,13 +806,17 @@ def improve(
             return False
         plan = target_plan(inst, overlap, packing, state.assign, seed, teams=hood)
         if plan is not None and regroup(state, teams, plan):
+            # kept now: the search may end before the next atom would keep it
+            best = keep_best()
             return True
         if whole and plan is not None and below_fewer(plan, below_now, empty):
             # whatever that costs in the other criteria, as the packing start: the
             # steep moves hold its teams at the target while they mend the rest, and
             # the best plan stays the best until they do (the same plan is never
             # packed again)
-            return regroup(state, teams, plan, force=True)
+            forced = regroup(state, teams, plan, force=True)
+            best = keep_best()
+            return forced
         gained = False
         for part in packing_neighbourhoods(state, packing):
             if out_of_budget() or over_share():
