@@ -341,7 +341,8 @@ def test_the_whole_plan_is_packed_in_the_round_a_team_repair_gained(
         events.append("anneal")
         return ct_run(self, *args, **kwargs)
 
-    ct_repair, ct_packing, ct_run = ct.time_repair, ct.fewest_below_with_time, CompiledLocalSearch.run
+    ct_repair, ct_packing = ct.time_repair, ct.fewest_below_with_time
+    ct_run = CompiledLocalSearch.run
     monkeypatch.setattr(ct, "time_repair", repair)
     monkeypatch.setattr(ct, "fewest_below_with_time", packing)
     monkeypatch.setattr(CompiledLocalSearch, "run", run)
