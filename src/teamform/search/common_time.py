@@ -956,6 +956,42 @@ def _hint_packing(
     return home
 
 
+def _part_avoid_pairs(inst: Instance, packing: Packing, teams: list[list[int]]) -> None:
+    """Avoid pairs inside packed ``teams`` (the packing ignores them) swapped apart,
+    in place: a member of such a pair with a member of another packed team, where
+    each then lies in the set its new team was packed in and no avoid pair is
+    made. Each team keeps the time its set shares."""
+    avoid = inst.avoid_adj
+    if not any(avoid[i] for team in teams for i in team):
+        return
+    sets = [packing.witness[team[0]] for team in teams]
+
+    def clash(i: int, team: list[int], leaving: int) -> bool:
+        # ``i`` in ``team`` once ``leaving`` has left it
+        return any(j in avoid[i] for j in team if j not in (i, leaving))
+
+    for a, team in enumerate(teams):
+        if sets[a] < 0:
+            continue
+        for i in list(team):
+            if i not in team or not clash(i, team, -1):
+                continue  # swapped out already, or no pair
+            for b, other in enumerate(teams):
+                if b == a or sets[b] < 0 or i not in packing.groups[sets[b]]:
+                    continue
+                m = next(
+                    (
+                        m for m in other
+                        if m in packing.groups[sets[a]]
+                        and not clash(m, team, i) and not clash(i, other, m)
+                    ),
+                    None,
+                )  # fmt: skip
+                if m is not None:
+                    team[team.index(i)], other[other.index(m)] = m, i
+                    break
+
+
 def target_plan(
     inst: Instance,
     term: OverlapTerm,
@@ -990,9 +1026,10 @@ def target_plan(
             continue
         free = set(section)
         packed = sorted(
-            (team for team in packing.teams if int(inst.section[team[0]]) == s),
+            (list(team) for team in packing.teams if int(inst.section[team[0]]) == s),
             key=lambda team: (-len(team), team),
         )
+        _part_avoid_pairs(inst, packing, packed)
         for team in packed:
             shared: dict[int, int] = {}
             for i in team:
