@@ -352,3 +352,30 @@ def test_the_whole_plan_is_packed_in_the_round_a_team_repair_gained(
     assert "whole" in after and "anneal" not in after[: after.index("whole")]
     assert validate(inst, best, terms).ok
     assert _counts(term, inst.k, best) == (0, 0)
+
+
+def test_the_target_plan_parts_avoid_pairs_inside_packed_teams() -> None:
+    # Eight learners sharing Monday 10-13, teams of 4, s0 and s1 must not meet. The
+    # packing ignores avoid pairs: its teams may hold both. The plan swaps one of them
+    # with a member of the other team packed in the same set: every team at the target
+    # and no rule broken
+    from teamform.search.common_time import Packing
+
+    records = [learner(f"s{j}", availability="Mon 10:00-13:00") for j in range(8)]
+    crit = {
+        "overlap": {"weight": 40, "hours": 3, "block": 1, "below": 6, "none": 12,
+                    "reference_date": REF},
+    }  # fmt: skip
+    inst = make_instance(records, crit, team={"size": 4, "min": 4, "max": 4}, avoid=[("s0", "s1")])
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, OverlapTerm))
+    s0, s1 = inst.ids.index("s0"), inst.ids.index("s1")
+    together = [s0, s1, *(i for i in range(inst.n) if i not in (s0, s1))]
+    packing = Packing(
+        0, 0, True, (frozenset(range(inst.n)),), (0,) * inst.n,
+        (tuple(together[:4]), tuple(together[4:])),
+    )  # fmt: skip
+    plan = target_plan(inst, term, packing, [0] * 4 + [1] * 4)
+    assert plan is not None and plan[s0] != plan[s1]
+    assert validate(inst, plan, terms).ok
+    assert _counts(term, inst.k, plan) == (0, 0)
