@@ -1003,8 +1003,10 @@ def target_plan(
     """A whole plan holding the teams of ``packing`` (e.g. :func:`fewest_below_target`'s),
     the other learners of each section packed into windows for the teams left.
 
-    Each packed team takes the team of ``near`` (a plan) it shares most learners
-    with among those whose size bounds it fits, largest packed teams first; the
+    Avoid pairs inside packed teams are first swapped apart within the sets
+    they were packed in (:func:`_part_avoid_pairs`). Each packed team takes the
+    team of ``near`` (a plan) it shares most learners with among those whose
+    size bounds it fits, largest packed teams first; the
     learners left over are packed into the windows they share
     (:func:`greedy_packing` over their :func:`window_groups`), so that teams
     outside the packing keep common time where they can, and fill the teams

@@ -574,7 +574,8 @@ def improve(
     common time (:func:`~teamform.search.common_time.time_repair` with
     ``target``; kept only when the objective improves, which it may not: a team
     reaching the target gains one step and the hours it lacked, and the other
-    criteria may lose more); when none of those is kept, a packing into the
+    criteria may lose more); when none of those is kept (on cohorts of up to
+    :data:`TARGET_WHOLE_TEAMS` teams, also when one is), a packing into the
     sets sharing the target's hours and the windows at once, near the plan,
     with no more teams without common time
     (:func:`~teamform.search.common_time.fewest_below_with_time`, at most
