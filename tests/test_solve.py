@@ -311,8 +311,12 @@ def test_finishing_cost_counts_each_part_once(monkeypatch: pytest.MonkeyPatch) -
         # the fixed part, one team to warm up, then the sample (every team of 30), twice
         assert summarised == [0, 1, inst.k, inst.k]
     reserve, work = solve._reserve(inst, terms, start, 60.0, False, True)
-    assert work == pytest.approx(3.0 + 0.01 * inst.k)
-    assert reserve == pytest.approx(solve._RESERVE_MARGIN * (3.0 + 0.01 * inst.k) + 0.1)
+    # with the process's exit after the command's own clock stops
+    exit_ = solve._EXIT_PER_LEARNER * inst.n
+    assert work == pytest.approx(3.0 + 0.01 * inst.k + exit_)
+    assert reserve == pytest.approx(
+        solve._RESERVE_MARGIN * (3.0 + 0.01 * inst.k + exit_) + solve._RESERVE_FIXED
+    )
     assert solve._reserve(inst, terms, start, 2.0, False, True)[0] == 2.0  # never past the limit
     # a second of this thread's work took 3 s of wall time since the solve began: the
     # finish, measured in work, is counted at that rate
@@ -322,7 +326,9 @@ def test_finishing_cost_counts_each_part_once(monkeypatch: pytest.MonkeyPatch) -
     wall[0], now[0] = 3.0, now[0] + 1.0
     assert since.slowdown() == pytest.approx(3.0)
     reserve, _ = solve._reserve(inst, terms, start, 60.0, False, True, since)
-    assert reserve == pytest.approx(solve._RESERVE_MARGIN * 3.0 * (3.0 + 0.01 * inst.k) + 0.1)
+    assert reserve == pytest.approx(
+        solve._RESERVE_MARGIN * 3.0 * (3.0 + 0.01 * inst.k + exit_) + solve._RESERVE_FIXED
+    )
 
 
 def test_steps_after_the_search_end_by_the_reserve_at_the_search_slowdown(
@@ -364,11 +370,95 @@ def test_steps_after_the_search_end_by_the_reserve_at_the_search_slowdown(
     monkeypatch.setattr(solve, "last_swaps_for_time", last_swaps)
     monkeypatch.setattr(solve, "spread_assignment", spread)
     found = solve.search(inst, terms, time_limit=60.0, strategy="lns", started=100.0)
-    kept = solve._RESERVE_MARGIN * 3.0 * 1.0 + solve._RESERVE_FIXED
+    kept = (
+        solve._RESERVE_MARGIN * 3.0 * (1.0 + solve._EXIT_PER_LEARNER * inst.n)
+        + solve._RESERVE_FIXED
+    )
     assert found.reserve == pytest.approx(kept)
     assert ends["spread"] == pytest.approx(160.0 - kept)
     # the swaps toward a window have half of what is left from the search's end
     assert ends["swaps"] == pytest.approx((wall[0] + 160.0 - kept) / 2)
+
+
+def test_a_search_too_short_to_measure_keeps_the_solve_slowdown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the machine is busy from the start (3 s of wall time per second of this thread's
+    # work while the finish is measured) and the search gets a tenth of a second, too
+    # short to say how busy: the reserve after it is counted at the solve's slowdown,
+    # not at none
+    import types
+
+    import teamform.solve as solve
+    from teamform.search.outcome import Outcome
+
+    inst = cohort(120, seed=5)
+    terms = build_terms(inst)
+    wall, cpu = [100.0], [50.0]
+    monkeypatch.setattr(
+        solve,
+        "time",
+        types.SimpleNamespace(perf_counter=lambda: wall[0], thread_time=lambda: cpu[0]),
+    )
+
+    def finishing_cost(*_: object, **__: object) -> float:
+        wall[0], cpu[0] = wall[0] + 3.0, cpu[0] + 1.0
+        return 1.0
+
+    def run_lns(inst_: object, terms_: object, start: list[int], **_: object) -> Outcome:
+        wall[0], cpu[0] = wall[0] + 0.1, cpu[0] + 0.1
+        plan = list(start)
+        return Outcome(Status.FEASIBLE, plan, objective=validate(inst, plan, terms).objective)
+
+    monkeypatch.setattr(solve, "finishing_cost", finishing_cost)
+    monkeypatch.setattr(solve, "run_lns", run_lns)
+    monkeypatch.setattr(solve, "last_swaps_for_time", lambda *_: None)
+    monkeypatch.setattr(solve, "spread_assignment", lambda *_, **__: None)
+    found = solve.search(inst, terms, time_limit=60.0, strategy="lns", started=100.0)
+    slowdown = (wall[0] - 100.0) / (cpu[0] - 50.0)
+    assert slowdown > 2.5
+    assert found.reserve == pytest.approx(
+        solve._RESERVE_MARGIN * slowdown * (1.0 + solve._EXIT_PER_LEARNER * inst.n)
+        + solve._RESERVE_FIXED
+    )
+
+
+def test_bounds_late_in_the_limit_leave_the_finish_its_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a solve that reaches the bounds 59 s into a 60 s limit (a loaded machine): the
+    # bounds get what is left once the finish's estimate is kept, not their 4 % share
+    import contextlib
+    import types
+
+    import teamform.solve as solve
+    from teamform.criteria.overlap_partition import BOUND_SHARE
+    from teamform.search.outcome import Outcome
+
+    inst = cohort(120, seed=5)
+    terms = build_terms(inst)
+    wall = [100.0]
+    monkeypatch.setattr(
+        solve, "time", types.SimpleNamespace(perf_counter=lambda: wall[0], thread_time=lambda: 0.0)
+    )
+    given: list[float | None] = []
+
+    @contextlib.contextmanager
+    def wall_limit(seconds: float | None):  # type: ignore[no-untyped-def]
+        given.append(seconds)
+        yield
+
+    def run_lns(inst_: object, terms_: object, start: list[int], **_: object) -> Outcome:
+        return Outcome(Status.UNKNOWN, list(start))
+
+    monkeypatch.setattr(solve, "wall_limit", wall_limit)
+    monkeypatch.setattr(solve, "run_lns", run_lns)
+    monkeypatch.setattr(solve, "finishing_cost", lambda *_, **__: 0.01)
+    monkeypatch.setattr(solve, "last_swaps_for_time", lambda *_: None)
+    for started in (100.0, 41.0):  # at the start of the limit, and 59 s into it
+        solve.search(inst, terms, time_limit=60.0, strategy="lns", started=started)
+    finish = solve._fixed_reserve(inst, 60.0)
+    assert given == [pytest.approx(BOUND_SHARE * 60.0), pytest.approx(1.0 - finish)]
 
 
 def test_finishing_sample_is_runs_of_consecutive_teams_over_the_cohort() -> None:

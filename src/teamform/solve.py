@@ -339,8 +339,20 @@ def search(
         term.decide(team_members(start, inst.k))  # e.g. the best projects for these teams
     first = time.perf_counter() - t0
     constructed = time.perf_counter()
-    # bounds are needed for the report; computing them now keeps the finish quick
-    with wall_limit(None if deterministic else BOUND_SHARE * time_limit):
+    # bounds are needed for the report; computing them now keeps the finish quick. Their
+    # share of the limit, and on a loaded machine late in it no more than leaves the
+    # finish its estimated time at the slowdown so far (a weaker bound, still valid)
+    bound_wall = max(
+        0.0,
+        min(
+            BOUND_SHARE * time_limit,
+            t0
+            + time_limit
+            - time.perf_counter()
+            - since.slowdown() * _fixed_reserve(inst, time_limit),
+        ),
+    )
+    with wall_limit(None if deterministic else bound_wall):
         for term in terms:
             term.bound()
     bounded = time.perf_counter()
@@ -394,7 +406,13 @@ def search(
                 # the finish runs at the load the search just ran at, not at the one
                 # seen before it (load here changes within seconds): what to keep back,
                 # counted again at the search's own slowdown, moves the steps' end
-                reserve = _kept(work, searching.slowdown(), time_limit)
+                # (a search too short to say, the whole solve's, the search included)
+                slowdown = (
+                    searching.slowdown()
+                    if time.perf_counter() - searching.wall >= _SEARCH_SPAN
+                    else since.slowdown()
+                )
+                reserve = _kept(work, slowdown, time_limit)
                 end = t0 + time_limit - reserve
                 # the best plan may come from annealing after the last swaps toward a
                 # window (not in deterministic runs, whose rounds end with them); half
@@ -482,10 +500,21 @@ _SAMPLE_RUNS = 8
 _SAMPLE_PASSES = 2
 #: Safety factor on the measured finishing cost: a machine's speed varies between the
 #: measurement and the finish. Small, since the sample already errs high: its teams,
-#: summarised apart, cost 10-20 % more each than they do among all teams.
+#: summarised apart, cost 10-20 % more each than they do among all teams. (At 50 000
+#: learners, loads of 1.4-4.7, what came after the search's end took 0.7-1.7 times the
+#: work at the slowdown counted, 1.1 at the median; margins of 1.2 and 1.3 were tried:
+#: about as many runs over the limit, 0.1-0.4 s less search.)
 _RESERVE_MARGIN = 1.1
 #: Seconds for what the sample cannot show: file-system syncs, the printed summary.
 _RESERVE_FIXED = 0.1
+#: CPU seconds per learner of the process's exit after its own clock stops (0.04-0.05 s
+#: of wall time at 50 000 learners on a quiet machine, 0.07-0.16 s at a load of 3-4.7;
+#: 0.01-0.02 s at 2 000 and 10 000), counted with the finish's work.
+_EXIT_PER_LEARNER = 1e-6
+#: Seconds of search below which the finish is counted at the slowdown of the whole
+#: solve (construction included), not at the search's own: over a few tenths of a
+#: second another process's burst can double or halve it.
+_SEARCH_SPAN = 1.0
 #: Seconds of the solve before the reserve is measured below which the wall time per
 #: second of CPU time is not measured on them (taken as 1): too short to say.
 _SLOWDOWN_SPAN = 0.2
@@ -538,12 +567,17 @@ def _reserve(
     the slowdown measured since ``since`` (the solve's start; default: none).
     """
     if deterministic:
-        # the same work budget on every run, so the same teams: a fixed estimate
-        # (about 0.17 ms per team to summarise plus 5 us per learner to validate)
-        return min(0.5 * time_limit, 0.05 + 1.7e-4 * inst.k + 5e-6 * inst.n), 0.0
+        return _fixed_reserve(inst, time_limit), 0.0
     slowdown = 1.0 if since is None else since.slowdown()
-    work = finishing_cost(inst, terms, start, include_writing)
+    work = finishing_cost(inst, terms, start, include_writing) + _EXIT_PER_LEARNER * inst.n
     return _kept(work, slowdown, time_limit), work
+
+
+def _fixed_reserve(inst: Instance, time_limit: float) -> float:
+    """Seconds to finish a result, estimated from the cohort's size alone (about
+    0.17 ms per team to summarise plus 5 us per learner to validate): the same on
+    every run, for deterministic runs, and before the finish can be measured."""
+    return min(0.5 * time_limit, 0.05 + 1.7e-4 * inst.k + 5e-6 * inst.n)
 
 
 def _kept(work: float, slowdown: float, time_limit: float) -> float:
