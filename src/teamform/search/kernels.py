@@ -343,6 +343,38 @@ def compile_in_child(groups: list[str]) -> None:
 
 
 def _warm(group: str) -> None:
+    """Get ``group`` ready (compiled, or loaded from the cache) in a thread of its own.
+
+    The warm-up's sample search seeds numba's random stream and draws from it,
+    and that stream is per thread: run in the caller's thread, it would reseed
+    the stream of a search already under way (a deterministic solve waits here
+    for the kernels in mid-search), so that a process's first solve searched
+    otherwise than its later ones of the same input and seed.
+    """
+    if _READY[group].is_set():
+        return
+    if getattr(_LOCAL, "warming", False):
+        _warm_here(group)  # from a warm-up already in a thread of its own
+        return
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            _warm_here(group)
+        except BaseException as exc:  # raised again in the caller's thread
+            failed.append(exc)
+
+    # the caller's context too: what runs in Python meanwhile is noted for its solve
+    thread = threading.Thread(
+        target=contextvars.copy_context().run, args=(run,), name="teamform-warm-up", daemon=True
+    )
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+
+
+def _warm_here(group: str) -> None:
     with _WARMING:
         if _READY[group].is_set():
             return
