@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from teamform.search import kernels
@@ -229,6 +230,48 @@ def test_a_caller_with_its_own_deadline_loads_kernels_only_with_time_before_it(
         assert loaded == [] and notes == [f"{kernels.NO_TIME}: regrouping by CP-SAT"]
         assert kernels.ready_now("search", "regrouping by CP-SAT", solve_ends)
     assert loaded == ["search"]
+
+
+def test_getting_the_kernels_ready_leaves_the_callers_random_stream_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a deterministic solve waits for the kernels in mid-search (its first exact
+    # regrouping): the warm-up's sample search seeds numba's random stream and draws
+    # from it, and the solve's compiled search must go on drawing its own numbers
+    from numba import njit
+
+    from teamform.search.compiled import _seed
+
+    @njit
+    def draw() -> int:
+        return np.random.randint(1 << 30)
+
+    _seed(7)
+    expected = [draw() for _ in range(4)]
+    events = {group: threading.Event() for group in kernels.GROUPS}
+    monkeypatch.setattr(kernels, "_READY", events)  # as in a fresh process
+    _seed(7)
+    got = [draw(), draw()]
+    with kernels.collecting(wait=True) as notes:
+        assert kernels.ready_now("search", "regrouping by CP-SAT")
+    got += [draw(), draw()]
+    assert events["search"].is_set() and notes == []
+    assert got == expected
+
+
+def test_a_failed_warm_up_is_raised_in_the_callers_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    events = {group: threading.Event() for group in kernels.GROUPS}
+    monkeypatch.setattr(kernels, "_READY", events)
+
+    def broken() -> None:
+        raise RuntimeError("no compiler")
+
+    monkeypatch.setattr(kernels, "_warm_search", broken)
+    with pytest.raises(RuntimeError, match="no compiler"):
+        kernels.warm_up(("search",))
+    assert not events["search"].is_set()
 
 
 def test_what_a_kernel_module_compiles_in_is_followed_through() -> None:
