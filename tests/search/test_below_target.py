@@ -10,6 +10,7 @@ import pytest
 from conftest import REF, improve_best, learner, make_instance
 from teamform.criteria import OverlapTerm, build_terms
 from teamform.search.common_time import (
+    _complete_at_target,
     fewest_below_target,
     fewest_below_with_time,
     fewest_without_time,
@@ -124,6 +125,42 @@ def test_the_stranded_packing_meets_the_stranded_bound_by_hand() -> None:
     apart = make_instance(records, crit, team={"size": 4, "min": 4, "max": 4}, avoid=avoid)
     term = next(t for t in build_terms(apart) if isinstance(t, OverlapTerm))
     assert stranded_packing(apart, term, time_limit=10) is None
+
+
+def test_a_chain_of_swaps_packs_the_learners_a_target_packing_left() -> None:
+    # Teams of 2, 3 h. The packing holds a1 (Monday and Tuesday) with a2 (Monday) and
+    # leaves x (Monday) and y (Tuesday), who share no time: one team short of the
+    # target. x takes a1's place (Monday with a2), a1 joins y on Tuesday: both teams
+    # at the target. With x and a2 apart, x takes a2's place and a2 shares nothing
+    # with y: no chain (x stays where it went, a1 keeps its only partner)
+    rows = [
+        ("a1", "Mon 10:00-13:00; Tue 10:00-13:00"),
+        ("a2", "Mon 10:00-13:00"),
+        ("x", "Mon 10:00-13:00"),
+        ("y", "Tue 10:00-13:00"),
+    ]
+    records = [learner(lid, availability=text) for lid, text in rows]
+    crit: dict = {
+        "overlap": {"weight": 40, "hours": 3, "block": 1, "below": 6, "none": 12,
+                    "reference_date": REF},
+    }  # fmt: skip
+    for avoid, placed in (((), True), ((("x", "a2"),), False)):
+        inst = make_instance(records, crit, team={"size": 2, "min": 2, "max": 2}, avoid=avoid)
+        term = next(t for t in build_terms(inst) if isinstance(t, OverlapTerm))
+        ix = {lid: i for i, lid in enumerate(inst.ids)}
+        teams = [[ix["a1"], ix["a2"]]]
+        left = [ix["x"], ix["y"]]
+        done = _complete_at_target(inst, term, teams, left, {(2, 2): 1}, random.Random(0))
+        assert (done is not None) == placed
+        if done is None:
+            assert teams == [[ix["a1"], ix["a2"]]]  # the packing as it was
+            continue
+        made = [*teams, *(team for _, _, team in done)]
+        assert sorted(sorted(inst.ids[i] for i in team) for team in made) == [
+            ["a1", "y"],
+            ["a2", "x"],
+        ]
+        assert all(term.common_slots(team) >= term.need for team in made)
 
 
 def _fewest_below_by_brute_force(inst, term: OverlapTerm, without_time: int) -> int:  # type: ignore[no-untyped-def]
