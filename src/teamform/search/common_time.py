@@ -781,7 +781,9 @@ def stranded_packing(
     ``tries`` runs). The teams below the target are then the cover's and the
     target teams the greedy packing misses: on the 500-learner benchmark cohort
     17 of 125, the stranded bound, where a search from balanced teams ends with
-    21-25. The learners those leave are packed into the windows they share
+    21-25. The learners a greedy packing leaves for its last teams are swapped
+    into them at the target where a chain of swaps finds how
+    (:func:`_complete_at_target`), else packed into the windows they share
     (:func:`_target_then_windows`). ``teams`` holds every packed team
     (``found`` counts the teams not at the target); None when no cover is
     found or one of its teams cannot be filled.
@@ -954,7 +956,9 @@ def _target_then_windows(
 ) -> tuple[list[list[int]], list[list[int]]]:
     """``members`` as teams of ``kinds``: greedy packings into the sets sharing the
     target's hours (``tries`` runs, the first without noise), the learners each
-    leaves packed into the windows they share. The run whose leftovers all get a
+    leaves made into its last teams at the target by swaps where they fill at most
+    :data:`COMPLETE_TEAMS` (:func:`_complete_at_target`), else packed into the
+    windows they share. The run whose leftovers all get a
     window comes first, then the one with the most teams at the target: a team
     left without time would cost more than a team at the target gains."""
     best: tuple[tuple[bool, int], list[list[int]], list[list[int]]] | None = None
