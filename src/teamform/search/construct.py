@@ -670,6 +670,18 @@ def _grow_python(
                     order, masks, need, block, intrinsic, free, members, avoid, common, p,
                     _FAR_LOOK * window,
                 )  # fmt: skip
+            if (
+                pos < 0
+                and need > 0
+                and (best_at < 0 or best[0] < 2)
+                and common_block_slots(common, block) > 0
+            ):
+                # nobody in the window keeps the team's common time: one from further on
+                # who does (a team without any costs far more than a learner out of order)
+                pos = _far_time_python(
+                    order, masks, need, block, intrinsic, free, members, avoid, common, p,
+                    _TIME_LOOK * window, (n_intr, seats, lo[t], hi[t], supply, later[t]),
+                )  # fmt: skip
             if pos < 0:
                 if best_at < 0:
                     break
@@ -719,6 +731,39 @@ def _far_python(
     return best
 
 
+def _far_time_python(
+    order: list[int],
+    masks: list[int],
+    need: int,
+    block: int,
+    intrinsic: list[int],
+    free: list[bool],
+    members: set[int],
+    avoid: list[list[int]],
+    common: int,
+    start: int,
+    look: int,
+    counts: tuple[int, int, int, int, int, int],
+) -> int:
+    """:func:`_far_time` on Python integers (``masks`` in ``order``); ``counts`` are
+    the team's intrinsic count, its seats left, its range and the supply and later
+    needs of :func:`_fits`."""
+    n_intr, seats, lo, hi, supply, later = counts
+    best, best_key = -1, (-1, -1, -1)
+    for q in range(start, min(len(order), start + look)):
+        j = order[q]
+        if not free[q] or any(m in members for m in avoid[j]):
+            continue
+        shared = min(need, common_block_slots(common & masks[q], block))
+        if shared == 0:
+            continue
+        fits = _fits(n_intr, intrinsic[j], seats, lo, hi, supply, later)
+        key = (_reach(n_intr + intrinsic[j] + seats >= lo, shared, need), fits, shared)
+        if key > best_key:
+            best, best_key = q, key
+    return best
+
+
 def _later_needs(lo: list[int] | np.ndarray) -> np.ndarray:
     """For each team, the intrinsic learners the teams grown after it need at least."""
     need = np.asarray(lo, dtype=np.int64)
@@ -741,6 +786,9 @@ def _fits(count: int, intrinsic: int, seats: int, lo: int, hi: int, supply: int,
 _REACHES = 3
 #: Learners after the window looked at for a team's last seat, per window place.
 _FAR_LOOK = 16
+#: Learners after the window looked at, per window place, for a seat that no learner
+#: of the window can take without the team losing its last common time.
+_TIME_LOOK = 16
 
 
 def _reach(reaches: bool, shared: int, need: int) -> int:

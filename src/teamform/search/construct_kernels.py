@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from teamform.search.bitset_kernels import and_block_slots
-from teamform.search.construct import _FAR_LOOK, _REACHES, _fits, _reach
+from teamform.search.construct import _FAR_LOOK, _REACHES, _TIME_LOOK, _fits, _reach
 from teamform.search.kernels import tie_module
 
 #: :func:`_fits` compiled, for the kernel (the Python construction calls it as it is).
@@ -71,6 +71,43 @@ def _far_intrinsic(cohort, growing, t, start, look):  # type: ignore[no-untyped-
         shared = min(need, and_block_slots(growing.common, words[j], cohort.block, growing.scratch))
         if (shared > 0 or need == 0) and shared > best_shared:
             best, best_shared = q, shared
+    return best
+
+
+@njit(cache=True)
+def _far_time(cohort, growing, t, start, look, n_intr, seats, lo, hi, supply, later):  # type: ignore[no-untyped-def]
+    """For a seat no learner of the window can take without the team losing its last
+    common time: the free learner among the ``look`` positions of ``order`` from
+    ``start`` who keeps some, without an avoid partner in team ``t``, the best by
+    :func:`_reach`, then :func:`_fits`, then common time kept (the first of equals);
+    -1 if none."""
+    order, words, intrinsic = cohort.order, cohort.words, cohort.intrinsic
+    aptr, aidx, need = cohort.aptr, cohort.aidx, cohort.need
+    free, stamp = growing.free, growing.stamp
+    best, best_reach, best_fits, best_shared = -1, -1, -1, -1
+    end = min(order.shape[0], start + look)
+    for q in range(start, end):
+        j = order[q]
+        if not free[q]:
+            continue
+        clash = False
+        for e in range(aptr[j], aptr[j + 1]):
+            if stamp[aidx[e]] == t:
+                clash = True
+                break
+        if clash:
+            continue
+        shared = min(need, and_block_slots(growing.common, words[j], cohort.block, growing.scratch))
+        if shared == 0:
+            continue
+        fits = _fits_compiled(n_intr, intrinsic[j], seats, lo, hi, supply, later)
+        reach = _reach_compiled(n_intr + intrinsic[j] + seats >= lo, shared, need)
+        if (
+            reach > best_reach
+            or (reach == best_reach and fits > best_fits)
+            or (reach == best_reach and fits == best_fits and shared > best_shared)
+        ):
+            best, best_reach, best_fits, best_shared = q, reach, fits, shared
     return best
 
 
@@ -183,6 +220,18 @@ def _grow_kernel(  # type: ignore[no-untyped-def]
             pos = -1
             if seats == 0 and best_reach < _REACHES and n_intr < lo[t]:
                 pos = _far_intrinsic(cohort, growing, t, p, _FAR_LOOK * window)
+            if (
+                pos < 0
+                and need > 0
+                and best_reach < 2
+                and and_block_slots(common, common, block, scratch) > 0
+            ):
+                # nobody in the window keeps the team's common time: one from further on
+                # who does (a team without any costs far more than a learner out of order)
+                pos = _far_time(
+                    cohort, growing, t, p, _TIME_LOOK * window,
+                    n_intr, seats, lo[t], hi[t], supply, later[t],
+                )  # fmt: skip
             if pos < 0:
                 if best_at < 0:
                     break
