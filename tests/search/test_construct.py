@@ -363,3 +363,33 @@ def test_give_intrinsic_after_a_search_looks_past_the_nearest_for_a_swap_keeping
         for i in np.flatnonzero(np.asarray(plan) == team).tolist():
             common &= inst.masks[i]
         assert common_block_slots(common, block) > 0, team
+
+
+def _teams_without_time(inst: Instance, assignment: list[int]) -> int:
+    from teamform.criteria.overlap import OverlapTerm
+
+    (term,) = (t for t in build_terms(inst) if isinstance(t, OverlapTerm))
+    teams: dict[int, list[int]] = collections.defaultdict(list)
+    for i, t in enumerate(assignment):
+        teams[t].append(i)
+    return sum(1 for m in teams.values() if term.common_slots(m) == 0)
+
+
+@pytest.mark.parametrize("kernel", [False, True])
+def test_construction_looks_further_on_before_a_team_loses_its_last_common_time(
+    monkeypatch: pytest.MonkeyPatch, kernel: bool
+) -> None:
+    # where no learner of the window keeps a team's common time, one further on who
+    # does takes the seat: 11, 12 and 11 teams without common time (of 125) before
+    from teamform.search import construct as construction
+
+    if not kernel:
+        monkeypatch.setattr(construction, "usable", lambda *args, **kw: False)
+    d = "instances/synthetic/n500_s1"
+    roster = load_roster(f"{d}/roster.csv", avoid=f"{d}/avoid.csv", prefer=f"{d}/prefer.csv")
+    inst = build_instance(roster, FormationModel.from_toml("models/collaborative.toml"))
+    for seed, at_most in ((0, 8), (1, 7), (2, 11)):
+        start = construct(inst, seed)
+        assert validate(inst, start, build_terms(inst)).ok
+        assert _teams_without_time(inst, start) <= at_most
+        assert start == construct(inst, seed)  # the same plan again

@@ -788,7 +788,7 @@ _REACHES = 3
 _FAR_LOOK = 16
 #: Learners after the window looked at, per window place, for a seat that no learner
 #: of the window can take without the team losing its last common time.
-_TIME_LOOK = 16
+_TIME_LOOK = 64
 
 
 def _reach(reaches: bool, shared: int, need: int) -> int:
