@@ -3,7 +3,8 @@
 Learners are ordered so that those free at similar hours (in UTC) sit next to
 each other. With a time-zone criterion, teams are then grown one at a time
 from the next free learner, each new member chosen among the next few dozen
-for common time first, then motivation and skills; without one, consecutive
+for common time first, then motivation and skills (from further on where
+none of them leaves the team any common time); without one, consecutive
 blocks of learners are dealt out over blocks of teams to balance skills and
 motivation. Avoid partners never join the same team; learners left over are
 placed by swaps, and pinned learners and keep-together groups are swapped
@@ -544,9 +545,12 @@ def _grow_teams(
     intrinsic count able to end inside its range (see :func:`intrinsic_ranges`)
     without taking an intrinsic learner the teams still to grow need, then
     that brings the team its first intrinsic learner, then that keeps its
-    skill total closest to the cohort's average. Returns learners left
-    without a team. (Common time first: an hour short costs a team more than
-    a learner off the spread, which same-availability swaps repair after.)
+    skill total closest to the cohort's average. A seat that none of the
+    window can take without the team losing its last common time goes to a
+    learner further on who keeps some (:func:`_far_time_python`, within
+    :data:`_TIME_LOOK` window places). Returns learners left without a team.
+    (Common time first: an hour short costs a team more than a learner off
+    the spread, which same-availability swaps repair after.)
     """
     need, block = _overlap_target(inst)
     order_arr = np.asarray(order, dtype=np.int64)
