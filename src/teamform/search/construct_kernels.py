@@ -48,6 +48,16 @@ class _Growing(NamedTuple):
 
 
 @njit(cache=True)
+def _avoids_team(aptr, aidx, stamp, j, t):  # type: ignore[no-untyped-def]
+    """Whether learner ``j`` has an avoid partner in team ``t`` (``stamp``: each
+    learner's team)."""
+    for e in range(aptr[j], aptr[j + 1]):  # noqa: SIM110 (a loop: compiled, no generator)
+        if stamp[aidx[e]] == t:
+            return True
+    return False
+
+
+@njit(cache=True)
 def _far_intrinsic(cohort, growing, t, start, look):  # type: ignore[no-untyped-def]
     """For a team's last seat: the free intrinsic learner among the ``look`` positions
     of ``order`` from ``start`` who keeps the most common time (some at least, when
@@ -61,12 +71,7 @@ def _far_intrinsic(cohort, growing, t, start, look):  # type: ignore[no-untyped-
         j = order[q]
         if not free[q] or not intrinsic[j]:
             continue
-        clash = False
-        for e in range(aptr[j], aptr[j + 1]):
-            if stamp[aidx[e]] == t:
-                clash = True
-                break
-        if clash:
+        if _avoids_team(aptr, aidx, stamp, j, t):
             continue
         shared = min(need, and_block_slots(growing.common, words[j], cohort.block, growing.scratch))
         if (shared > 0 or need == 0) and shared > best_shared:
@@ -90,12 +95,7 @@ def _far_time(cohort, growing, t, start, look, n_intr, seats, lo, hi, supply, la
         j = order[q]
         if not free[q]:
             continue
-        clash = False
-        for e in range(aptr[j], aptr[j + 1]):
-            if stamp[aidx[e]] == t:
-                clash = True
-                break
-        if clash:
+        if _avoids_team(aptr, aidx, stamp, j, t):
             continue
         shared = min(need, and_block_slots(growing.common, words[j], cohort.block, growing.scratch))
         if shared == 0:
@@ -184,12 +184,7 @@ def _grow_kernel(  # type: ignore[no-untyped-def]
             seats = size - count - 1
             for at in range(n_win):
                 j = order[wpos[at]]
-                clash = False
-                for e in range(aptr[j], aptr[j + 1]):
-                    if stamp[aidx[e]] == t:
-                        clash = True
-                        break
-                if clash:
+                if _avoids_team(aptr, aidx, stamp, j, t):
                     continue
                 fits = _fits_compiled(n_intr, intrinsic[j], seats, lo[t], hi[t], supply, later[t])
                 shared = min(need, and_block_slots(common, words[j], block, scratch))
