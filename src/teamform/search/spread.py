@@ -36,6 +36,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -462,6 +463,36 @@ def fix_keeping_time(
     return WideFix(tuple(teams), status, extra, bound, found)
 
 
+class _WideSubsets(NamedTuple):
+    """Every team of the teams' size out of their members: the ``learners`` (in
+    team order), the ``subsets`` (rows of positions into ``learners``) and the
+    intrinsic range ``lo``-``hi`` the teams share."""
+
+    learners: np.ndarray
+    subsets: np.ndarray
+    lo: int
+    hi: int
+
+
+def _wide_subsets(state: TeamState, teams: list[int]) -> _WideSubsets | None:
+    """The candidates of a set partitioning of ``teams`` (:func:`partition_keeping_time`,
+    :func:`partition_exact`); None when the teams do not fit: fewer than two, sizes
+    or ranges that differ, or more than :data:`WIDE_LEARNERS` learners."""
+    from itertools import combinations
+
+    sizes = {len(state.members[t]) for t in teams}
+    term = next(t for t in state.terms if isinstance(t, MotivationTerm))
+    if len(sizes) != 1 or len({term.target(t) for t in teams}) != 1 or len(teams) < 2:
+        return None
+    learners = np.asarray([i for t in teams for i in state.members[t]], dtype=np.int64)
+    size = sizes.pop()
+    if len(learners) > WIDE_LEARNERS:
+        return None
+    subsets = np.array(list(combinations(range(len(learners)), size)), dtype=np.int64)
+    lo, hi = term.target(teams[0])
+    return _WideSubsets(learners, subsets.reshape(-1, size), lo, hi)
+
+
 def partition_keeping_time(
     state: TeamState,
     records: Records,
@@ -494,29 +525,22 @@ def partition_keeping_time(
     :data:`WIDE_LEARNERS` learners, or subsets costing differently in different
     teams (checked on a sample).
     """
-    from itertools import combinations
-
     from ortools.linear_solver import pywraplp
 
     from teamform.search.regroup import _subset_costs
 
     inst = state.inst
     teams = list(teams)
-    sizes = {len(state.members[t]) for t in teams}
-    term = next(t for t in state.terms if isinstance(t, MotivationTerm))
-    if len(sizes) != 1 or len({term.target(t) for t in teams}) != 1 or len(teams) < 2:
+    wide = _wide_subsets(state, teams)
+    if wide is None:
         return None
-    learners = np.asarray([i for t in teams for i in state.members[t]], dtype=np.int64)
-    size, n = sizes.pop(), len(learners)
-    if n > WIDE_LEARNERS:
-        return None
-    subsets = np.array(list(combinations(range(n), size)), dtype=np.int64).reshape(-1, size)
+    learners, subsets, lo, hi = wide
+    n = len(learners)
     costs = _subset_costs(subsets, learners, np.asarray(teams[:1], dtype=np.int64), records)[0]
     sample = subsets[:: max(1, len(subsets) // 2000)]
     alike = _subset_costs(sample, learners, np.asarray(teams, dtype=np.int64), records)
     if (alike != alike[0]).any():
         return None  # a subset costs differently in different teams: not interchangeable
-    lo, hi = term.target(teams[0])
     count = inst.intrinsic[learners[subsets]].sum(axis=1)
     allowed = (count >= lo) & (count <= hi)
     # raw common slots (a relaxation where stretches must be long: a plan found is scored)
@@ -1092,24 +1116,17 @@ def partition_exact(
     ranges that differ, more than :data:`WIDE_LEARNERS` learners, compiled costs
     that differ between teams or from the teams' cost now (pinned learners).
     """
-    from itertools import combinations
-
     from ortools.linear_solver import pywraplp
 
     from teamform.search.regroup import _subset_costs
 
     inst = state.inst
     teams = list(teams)
-    sizes = {len(state.members[t]) for t in teams}
-    term = next(t for t in state.terms if isinstance(t, MotivationTerm))
-    if len(sizes) != 1 or len({term.target(t) for t in teams}) != 1 or len(teams) < 2:
+    wide = _wide_subsets(state, teams)
+    if wide is None:
         return None
-    learners = np.asarray([i for t in teams for i in state.members[t]], dtype=np.int64)
-    size, n = sizes.pop(), len(learners)
-    if n > WIDE_LEARNERS:
-        return None
-    subsets = np.array(list(combinations(range(n), size)), dtype=np.int64).reshape(-1, size)
-    lo, hi = term.target(teams[0])
+    learners, subsets, lo, hi = wide
+    n, size = len(learners), subsets.shape[1]
     count = inst.intrinsic[learners[subsets]].sum(axis=1)
     rows = np.flatnonzero((count >= lo) & (count <= hi))
     labels = np.asarray(teams, dtype=np.int64)
