@@ -332,3 +332,33 @@ def test_a_kernel_compiling_in_a_changed_helper_is_compiled_again(tmp_path: Path
         found.append(int(run.stdout))
     assert found == [2, 11]
     assert list((tmp_path / "cache").rglob("*.nbi"))  # it did use the cache
+
+
+def test_the_first_kernel_to_run_does_not_import_scipy_linalg() -> None:
+    pytest.importorskip("scipy")  # without SciPy numba's BLAS check costs nothing
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from teamform.search.bitset_kernels import and_block_slots\n"
+        "a = np.zeros(11, dtype=np.uint64)\n"
+        "and_block_slots(a, a, 2, a.copy())\n"
+        "import numba.np.arraymath as m\n"
+        "print('scipy.linalg' in sys.modules, m._HAVE_BLAS)\n"
+        "import scipy.linalg\n"  # hidden only while numba looked for it
+        "print(scipy.linalg.__name__)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.split() == ["False", "False", "scipy.linalg"]
+
+
+def test_no_kernel_calls_what_numbas_blas_check_decides() -> None:
+    # the check (skipped: kernels.skip_blas_check) picks np.correlate's and
+    # np.convolve's inner product alone
+    modules = {m for group in kernels.GROUPS.values() for m, _ in group}
+    modules |= {c for m in modules for c in kernels.compiled_in(m)}
+    for module in sorted(modules):
+        text = kernels._source(module).read_text(encoding="utf-8")
+        assert "correlate(" not in text and "convolve(" not in text, module

@@ -515,10 +515,41 @@ def tie_caches(namespace: dict[str, object], sources: list[tuple[str, Path]]) ->
 
 
 def tie_module(namespace: dict[str, object]) -> None:
-    """:func:`tie_caches` for a module of this package, to what it compiles in."""
+    """:func:`tie_caches` for a module of this package, to what it compiles in.
+
+    Every kernel module calls this once its kernels are defined, before any of
+    them runs: numba's BLAS check is made here first, without SciPy
+    (:func:`skip_blas_check`).
+    """
+    skip_blas_check()
     module = str(namespace["__name__"])
     others = [m for m in compiled_in(module) if m != module]
     tie_caches(namespace, [(m, _source(m)) for m in others])
+
+
+def skip_blas_check() -> None:
+    """Import ``numba.np.arraymath`` with SciPy hidden, so that its BLAS check finds none.
+
+    numba's first kernel to run (compiled or loaded from the cache) imports every
+    module implementing numpy for it; ``numba.np.arraymath`` checks for a BLAS
+    by importing ``scipy.linalg``, where SciPy is installed: 0.25-0.3 s on an
+    idle machine, twice that at a load of 3, a fifth of the construction at
+    50 000 learners. What it finds decides only how ``np.correlate`` and
+    ``np.convolve`` take inner products, which no kernel here calls
+    (``np.dot`` and ``np.linalg`` look for SciPy again when a kernel using them
+    compiles, with nothing hidden by then). Nothing in teamform imports SciPy;
+    where something has already imported ``scipy.linalg``, nothing is hidden.
+    Another thread importing SciPy in these few milliseconds would fail.
+    """
+    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
+        return
+    hidden = "scipy.linalg" if "scipy" in sys.modules else "scipy"
+    sys.modules[hidden] = None  # type: ignore[assignment]  # importing it: ImportError
+    try:
+        importlib.import_module("numba.np.arraymath")
+    finally:
+        if hidden in sys.modules and sys.modules[hidden] is None:
+            del sys.modules[hidden]
 
 
 def _mark_path(group: str) -> Path:
