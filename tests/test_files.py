@@ -9,14 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from teamform import files
 from teamform.cli import app
 from teamform.errors import InputError
 from teamform.files import (
     check_size,
     csv_text,
     decode_text,
+    first_line,
     parse_toml,
     read_text,
     safe_cell,
@@ -200,3 +204,31 @@ lookback = 1
 )
 def test_toml_line(loc: list[str | int], line: int | None) -> None:
     assert toml_line(TOML, loc) == line
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\n \n\t\n",
+        "id,name\nL1,A\n",
+        "\r\n\r\nid;name\r\nL1;A",
+        " " * 70_000 + "\nid,name\n",  # the first line past the start
+        "\n" * 65_535 + "\r\nid,name\n",  # a line break split where the start ends
+        "\n" * 65_535 + "id,name",
+        "\n" * 65_536 + "id,name",
+        "x" * 70_000 + "\nid",  # the first line itself longer than the start
+        "\u2028\x1cid\x85name\n",
+    ],
+)
+def test_first_line_is_the_first_line_splitlines_gives(text: str) -> None:
+    expected = next((line for line in text.splitlines() if line.strip()), "")
+    assert first_line(text) == expected
+
+
+@given(st.text(alphabet=" \t\r\n\x0b\x0c\x1c\x85\u2028ab,", max_size=40))
+def test_first_line_from_a_short_start_is_the_same(text: str) -> None:
+    expected = next((line for line in text.splitlines() if line.strip()), "")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(files, "_HEAD_CHARS", 7)  # the start cut anywhere, line breaks too
+        assert first_line(text) == expected

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from teamform.availability import AvailabilityError, canonical_timezone, parse_availability
 from teamform.errors import InputError, problems_of, raise_problems
-from teamform.files import read_text
+from teamform.files import first_line, read_text
 from teamform.gcpause import gc_paused
 
 if TYPE_CHECKING:
@@ -211,12 +211,8 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _first_line(text: str) -> str:
-    return next((line for line in text.splitlines() if line.strip()), "")
-
-
 def _sniff_delimiter(text: str) -> str:
-    first = _first_line(text)
+    first = first_line(text)
     return ";" if first.count(";") > first.count(",") else ","
 
 

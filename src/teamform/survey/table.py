@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from teamform.errors import InputError
-from teamform.files import read_text
+from teamform.files import first_line, read_text
 from teamform.roster import (
     MAX_CELL_CHARS,
     MAX_HEADER_CHARS,
@@ -113,7 +113,7 @@ def _read_excel(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 def _read_csv(path: Path, head: int | None = None) -> tuple[list[str], list[tuple[int, list[str]]]]:
     text = read_text(path)
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = first_line(text)
     delimiter = max((",", ";", "\t"), key=first.count)  # ties go to the comma
     reader = csv_reader(text, delimiter)
     rows: list[tuple[int, list[str]]] = []
