@@ -320,23 +320,27 @@ def search(
 
     begin = time.perf_counter()
     since = Since.now()
-    start = construct(inst, seed) if inst.previous is None else construct_from_previous(inst)
-    # same-availability swaps fix most of the motivation spread at no cost in common time
-    spread = spread_assignment(
-        inst,
-        terms,
-        start,
-        # its share of the limit, and no more than is left of it (a late start)
-        None
-        if deterministic
-        else min(params.spread_share * time_limit, t0 + time_limit - time.perf_counter()),
-        seed,
-        any_partner=False,
-    )
-    if spread is not None:
-        start = spread[0]
-    for term in terms:
-        term.decide(team_members(start, inst.k))  # e.g. the best projects for these teams
+    # the collector paused: numba's loading of the first kernels and the teams' lists
+    # would set off full collections over every object since the roster (a sixth of the
+    # construction at 50 000 learners)
+    with gc_paused():
+        start = construct(inst, seed) if inst.previous is None else construct_from_previous(inst)
+        # same-availability swaps fix most of the motivation spread at no cost in common time
+        spread = spread_assignment(
+            inst,
+            terms,
+            start,
+            # its share of the limit, and no more than is left of it (a late start)
+            None
+            if deterministic
+            else min(params.spread_share * time_limit, t0 + time_limit - time.perf_counter()),
+            seed,
+            any_partner=False,
+        )
+        if spread is not None:
+            start = spread[0]
+        for term in terms:
+            term.decide(team_members(start, inst.k))  # e.g. the best projects for these teams
     first = time.perf_counter() - t0
     constructed = time.perf_counter()
     # bounds are needed for the report; computing them now keeps the finish quick. Their
@@ -352,7 +356,7 @@ def search(
             - since.slowdown() * _fixed_reserve(inst, time_limit),
         ),
     )
-    with wall_limit(None if deterministic else bound_wall):
+    with wall_limit(None if deterministic else bound_wall), gc_paused():
         for term in terms:
             term.bound()
     bounded = time.perf_counter()
