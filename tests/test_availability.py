@@ -664,3 +664,15 @@ def test_repeated_statements_are_read_once() -> None:
     one = parse_availability("Mon 09:00-10:00; Tue 22:00-01:00")
     many = parse_availability("; ".join(["Mon 09:00-10:00", "Tue 22:00-01:00"] * 5_000))
     assert many == one
+
+
+def test_a_window_shared_by_statements_is_converted_once_per_zone() -> None:
+    availability._window_slots.cache_clear()
+    texts = ["Tue 18:00-21:00", "Tue 18:00-21:00; Wed 09:00-10:00", "Tue 18:00-21:00"]
+    zones = ["UTC", "UTC", "Asia/Kolkata"]
+    masks = availability_masks(zones, texts, WINTER)
+    info = availability._window_slots.cache_info()
+    # Tue and Wed in UTC, Tue in Kolkata; the second statement's Tue from the first
+    assert (info.misses, info.hits) == (3, 1)
+    availability._window_slots.cache_clear()  # each statement's windows converted anew
+    assert masks == [mask_for(z, t, WINTER) for z, t in zip(zones, texts, strict=True)]
