@@ -246,6 +246,27 @@ def test_wide_regrouping_passes_the_fix_round_a_ring_of_teams() -> None:
     assert teams == {frozenset(p) for p in pairs}
 
 
+def test_regroupings_on_the_clock_end_with_the_integer_programme() -> None:
+    # the ring: the regroupings of three and five teams cannot reach the spread, the
+    # integer programme over the wide neighbourhood (all six teams) can; on the clock
+    # only, so that deterministic runs do not depend on SCIP's time limit
+    records, start = _ring()
+    inst = make_instance(records, MOTIVATION_AND_OVERLAP)
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, MotivationTerm))
+    state = TeamState(inst, terms, start)
+    regroups = spread.Regroups(state, term, np.random.default_rng(0), calls=8)
+    assert not regroups.team(0)  # no deadline: the regroupings alone
+    assert state.assign == start
+    state = TeamState(inst, terms, start)
+    regroups = spread.Regroups(state, term, np.random.default_rng(0), calls=8)
+    assert regroups.team(0, time.perf_counter() + 60.0)
+    assert sorted(regroups.changed) == list(range(6))
+    after = validate(inst, state.assign, terms)
+    assert after.ok and after.objective == state.total
+    assert after.penalties == {"motivation": 0, "overlap": 0}
+
+
 def test_wide_check_proves_no_plan_in_range_keeps_common_time() -> None:
     # the Monday and Tuesday learners of the check above: every team in range pairs
     # one of each, without a common hour, where both teams have one now
