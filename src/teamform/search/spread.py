@@ -16,7 +16,10 @@ exactly (:func:`regroup_neighbourhood`): CP-SAT re-assigns its members and
 those of a few teams that could even it out, among them the teams holding
 learners confined to the same hours. Such a fix often needs most of those
 learners to change places, so that skill balance and common time are won
-back in the same step as the motivation spread.
+back in the same step as the motivation spread. On the clock, a team those
+regroupings leave out of range gets every plan of it and the nearest teams of
+its wide neighbourhood (below) in range, as an integer programme
+(:func:`partition_exact` over :data:`EXACT_TEAMS` teams).
 
 A team that still stays out of range is regrouped wide
 (:func:`wide_regroup`): with up to :data:`WIDE_TEAMS` teams that a chain of
