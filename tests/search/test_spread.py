@@ -267,6 +267,30 @@ def test_regroupings_on_the_clock_end_with_the_integer_programme() -> None:
     assert after.penalties == {"motivation": 0, "overlap": 0}
 
 
+def test_no_integer_programme_for_a_team_short_of_common_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the ring with team 0 short of its 2 h: its learners confine it, and such teams
+    # were proven dearer to bring into range; the programme is not run for it
+    records, start = _ring()
+    records[0]["availability"] = "Mon 09:00-11:00"  # a0 now shares 1 h with b0
+    inst = make_instance(records, MOTIVATION_AND_OVERLAP)
+    terms = build_terms(inst)
+    term = next(t for t in terms if isinstance(t, MotivationTerm))
+    state = TeamState(inst, terms, start)
+    overlap = next(t for t in terms if isinstance(t, spread.OverlapTerm))
+    assert 0 < overlap.common_slots(state.members[0]) < overlap.need
+    runs: list[list[int]] = []
+
+    def counted(state_: TeamState, records_: object, teams: list[int], **kw: float) -> None:
+        runs.append(list(teams))
+
+    monkeypatch.setattr(spread, "partition_exact", counted)
+    regroups = spread.Regroups(state, term, np.random.default_rng(0), calls=8)
+    regroups.team(0, time.perf_counter() + 60.0)
+    assert runs == []
+
+
 def test_wide_check_proves_no_plan_in_range_keeps_common_time() -> None:
     # the Monday and Tuesday learners of the check above: every team in range pairs
     # one of each, without a common hour, where both teams have one now

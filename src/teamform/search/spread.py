@@ -325,6 +325,11 @@ class Regroups:
             return False
         if deadline - time.perf_counter() < 1.5 * self._exact_longest:
             return False
+        overlap = next((t for t in state.terms if isinstance(t, OverlapTerm) and t.need), None)
+        if overlap is not None and overlap.common_slots(state.members[team]) < overlap.need:
+            # short of common time: such teams were proven dearer to bring into range
+            # in every measured run (their learners' hours confine them)
+            return False
         records = self.records(deadline)
         if records is None:
             return False
