@@ -331,25 +331,33 @@ def test_finishing_cost_counts_each_part_once(monkeypatch: pytest.MonkeyPatch) -
     )
 
 
+def _fake_clock(
+    monkeypatch: pytest.MonkeyPatch, wall: float, cpu: float
+) -> tuple[list[float], list[float]]:
+    """The solve's wall clock and this thread's CPU clock, read from the two lists
+    returned (a test moves them by hand)."""
+    import types
+
+    import teamform.solve as solve
+
+    walls, cpus = [wall], [cpu]
+    clock = types.SimpleNamespace(perf_counter=lambda: walls[0], thread_time=lambda: cpus[0])
+    monkeypatch.setattr(solve, "time", clock)
+    return walls, cpus
+
+
 def test_steps_after_the_search_end_by_the_reserve_at_the_search_slowdown(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # finishing measured at 1 s of work, on a machine that turns busy during the
     # search (3 s of wall time per second of this thread's work): the swaps and the
     # spread after it end where the finish, counted at that slowdown, still fits
-    import types
-
     import teamform.solve as solve
     from teamform.search.outcome import Outcome
 
     inst = cohort(120, seed=5)
     terms = build_terms(inst)
-    wall, cpu = [100.0], [50.0]
-    monkeypatch.setattr(
-        solve,
-        "time",
-        types.SimpleNamespace(perf_counter=lambda: wall[0], thread_time=lambda: cpu[0]),
-    )
+    wall, cpu = _fake_clock(monkeypatch, 100.0, 50.0)
     monkeypatch.setattr(solve, "finishing_cost", lambda *_, **__: 1.0)
 
     def run_lns(inst_: object, terms_: object, start: list[int], **_: object) -> Outcome:
@@ -387,19 +395,12 @@ def test_a_search_too_short_to_measure_keeps_the_solve_slowdown(
     # work while the finish is measured) and the search gets a tenth of a second, too
     # short to say how busy: the reserve after it is counted at the solve's slowdown,
     # not at none
-    import types
-
     import teamform.solve as solve
     from teamform.search.outcome import Outcome
 
     inst = cohort(120, seed=5)
     terms = build_terms(inst)
-    wall, cpu = [100.0], [50.0]
-    monkeypatch.setattr(
-        solve,
-        "time",
-        types.SimpleNamespace(perf_counter=lambda: wall[0], thread_time=lambda: cpu[0]),
-    )
+    wall, cpu = _fake_clock(monkeypatch, 100.0, 50.0)
 
     def finishing_cost(*_: object, **__: object) -> float:
         wall[0], cpu[0] = wall[0] + 3.0, cpu[0] + 1.0
@@ -429,7 +430,6 @@ def test_bounds_late_in_the_limit_leave_the_finish_its_time(
     # a solve that reaches the bounds 59 s into a 60 s limit (a loaded machine): the
     # bounds get what is left once the finish's estimate is kept, not their 4 % share
     import contextlib
-    import types
 
     import teamform.solve as solve
     from teamform.criteria.overlap_partition import BOUND_SHARE
@@ -437,10 +437,7 @@ def test_bounds_late_in_the_limit_leave_the_finish_its_time(
 
     inst = cohort(120, seed=5)
     terms = build_terms(inst)
-    wall = [100.0]
-    monkeypatch.setattr(
-        solve, "time", types.SimpleNamespace(perf_counter=lambda: wall[0], thread_time=lambda: 0.0)
-    )
+    _fake_clock(monkeypatch, 100.0, 0.0)  # a wall clock standing at 100 s
     given: list[float | None] = []
 
     @contextlib.contextmanager
