@@ -274,6 +274,21 @@ def test_a_failed_warm_up_is_raised_in_the_callers_thread(
     assert not events["search"].is_set()
 
 
+def test_the_warm_up_builds_no_cp_sat_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a large cohort's solve builds none, so a warm-up building one would import
+    # CP-SAT (and pandas) for it alone
+    from teamform.lazy import cp_model
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("CP-SAT in the warm-up")
+
+    for name in ("CpModel", "CpSolver"):
+        monkeypatch.setattr(cp_model, name, refused, raising=False)
+    kernels._warm_search()
+    for module, name in kernels.GROUPS["search"]:
+        assert getattr(__import__(module, fromlist=[name]), name).overloads, name
+
+
 def test_what_a_kernel_module_compiles_in_is_followed_through() -> None:
     # the construction's kernel compiles in construct.py's helpers, and the bitset
     # kernels (and through them availability.py's constants)

@@ -439,8 +439,13 @@ def _warm_search() -> None:
     construct(inst, 0)
     for term in terms:
         if isinstance(term, OverlapTerm):
-            term.lower_bound()  # every one of its kernels
-    warm_partition()  # the cohort has no short learner to call it
+            # every kernel of the bound, not the bound itself: its partition and window
+            # packing are CP-SAT, and importing CP-SAT (0.3 s, pandas with it) would be
+            # paid by solves that never build a model, such as the search of a large cohort
+            term.learner_bounds()
+            term.layer_bound(0)
+            term.share_bound(0)
+    warm_partition()
     state = TeamState(inst, terms, [i % 2 for i in range(inst.n)])
     search = CompiledLocalSearch(state, seed=0)
     search.run(max_steps=20, temp=1.0)
