@@ -27,7 +27,7 @@ from teamform.availability import mask_to_utc_windows
 from teamform.criteria import OBJECTIVE_SCALE, ProjectTerm, Term
 from teamform.criteria.base import learner_label
 from teamform.criteria.motivation import intrinsic_counts
-from teamform.criteria.overlap import OverlapTerm, team_common, team_commons
+from teamform.criteria.overlap import overlap_term, team_common, team_commons
 from teamform.criteria.prefer import touching_by_team, touching_pairs
 from teamform.instance import SKILL_SCALE, Instance, slot_hours
 from teamform.layout import TeamLayout
@@ -81,7 +81,7 @@ def _summaries(
     """:func:`summarize_team` of each of ``teams``, every measure taken over all teams at once."""
     lists = _learners(inst)
     members = layout.members
-    overlap = next((term for term in terms if isinstance(term, OverlapTerm)), None)
+    overlap = overlap_term(terms)
     project = next((term for term in terms if isinstance(term, ProjectTerm)), None)
     skill_means = _skill_means(inst, layout)
     intrinsic = intrinsic_counts(inst, layout)
@@ -171,7 +171,7 @@ def summarize_team(
     ``team_penalties`` holds, per criterion, the validator's penalty of every team.
     """
     mem = list(mem)
-    overlap = next((term for term in terms if isinstance(term, OverlapTerm)), None)
+    overlap = overlap_term(terms)
     lists = _learners(inst)
     size = len(mem)
     # plain lists: numpy costs more than it saves on a handful of members

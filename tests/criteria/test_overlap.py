@@ -5,6 +5,7 @@ import pytest
 
 from conftest import learner, make_instance, solve_exact, teams_of
 from teamform.criteria import OBJECTIVE_SCALE, OverlapTerm, build_terms
+from teamform.criteria.overlap import overlap_term
 
 
 def overlap(hours: float, block: float = 1.0, ref: str = "2026-01-12", hard: bool = False):
@@ -323,3 +324,16 @@ def test_share_bound_never_exceeds_the_brute_force_optimum(seed: int) -> None:
     optimum = brute_force_optimum(term)
     assert term.share_bound(0) <= optimum
     assert term.lower_bound() <= optimum
+
+
+def test_overlap_term_is_found_among_the_terms_and_with_a_target_only_when_asked() -> None:
+    records = [learner(x, availability="Mon 10:00-13:00") for x in "abcd"]
+    both = {**overlap(2), "motivation": {"weight": 1}}
+    terms = build_terms(make_instance(records, both))
+    (term,) = [t for t in terms if isinstance(t, OverlapTerm)]
+    assert overlap_term(terms) is term
+    assert overlap_term(reversed(terms), with_target=True) is term
+    no_target = build_terms(make_instance(records, overlap(0)))
+    assert no_target and overlap_term(no_target) is no_target[0]
+    assert overlap_term(no_target, with_target=True) is None
+    assert overlap_term(build_terms(make_instance(records, {"motivation": {"weight": 1}}))) is None

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import learner, make_instance
 from teamform.criteria import OBJECTIVE_SCALE, MotivationTerm, build_terms
+from teamform.criteria.overlap import overlap_term
 from teamform.search import spread
 from teamform.search.local import TeamState
 from teamform.search.spread import spread_assignment, spread_checks
@@ -278,7 +279,8 @@ def test_no_integer_programme_for_a_team_short_of_common_time(
     terms = build_terms(inst)
     term = next(t for t in terms if isinstance(t, MotivationTerm))
     state = TeamState(inst, terms, start)
-    overlap = next(t for t in terms if isinstance(t, spread.OverlapTerm))
+    overlap = overlap_term(terms)
+    assert overlap is not None
     assert 0 < overlap.common_slots(state.members[0]) < overlap.need
     runs: list[list[int]] = []
 

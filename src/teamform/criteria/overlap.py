@@ -12,7 +12,7 @@ number of teams below the target down, before it trades hours for other goals.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import reduce
 from typing import TYPE_CHECKING
@@ -818,6 +818,15 @@ def _by_pattern(
     pattern_b = np.zeros(len(patterns), dtype=np.int64)
     pattern_b[codes] = b[learners]
     return to_words(list(patterns)), counts, pattern_b
+
+
+def overlap_term(terms: Iterable[Term], *, with_target: bool = False) -> OverlapTerm | None:
+    """The common-time term among ``terms`` (None: there is none); with ``with_target``,
+    only one whose target asks for common time (``need > 0``)."""
+    for term in terms:
+        if isinstance(term, OverlapTerm) and (term.need or not with_target):
+            return term
+    return None
 
 
 def build(inst: Instance, spec: Overlap) -> list[Term]:

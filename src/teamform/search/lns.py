@@ -24,7 +24,7 @@ import numpy as np
 from teamform.cancel import is_set, stopping
 from teamform.cpmodel import SubModel
 from teamform.criteria import OBJECTIVE_SCALE, MotivationTerm, Term
-from teamform.criteria.overlap import OverlapTerm, team_common
+from teamform.criteria.overlap import OverlapTerm, overlap_term, team_common
 from teamform.criteria.project import ProjectChoiceTerm, ProjectTerm
 from teamform.instance import Instance
 from teamform.layout import team_members
@@ -414,7 +414,7 @@ def _empty_teams(state: TeamState, term: OverlapTerm) -> list[int]:
 def _short_teams(state: TeamState, terms: Sequence[Term]) -> tuple[list[int], list[int]]:
     """Teams below the common-time target (least common time first), and those
     without any common block."""
-    term = next((t for t in terms if isinstance(t, OverlapTerm)), None)
+    term = overlap_term(terms)
     if term is None or term.need == 0:
         return [], []
     have = sorted((term.common_slots(m), t) for t, m in enumerate(state.members))
@@ -639,7 +639,7 @@ def improve(
         return time.perf_counter() >= deadline
 
     best = keep_best()
-    overlap = next((t for t in terms if isinstance(t, OverlapTerm) and t.need), None)
+    overlap = overlap_term(terms, with_target=True)
     # neighbourhoods (by their learners) tried: found nothing, or changed since
     tried: set[frozenset[int]] = set()
     # teams below the target, and without common time, proven unavoidable (the
@@ -1161,7 +1161,7 @@ def _swaps_for_time(state: TeamState, terms: Sequence[Term], deadline: float | N
     spread worse, and no team without its last intrinsic member."""
     from teamform.search.common_time import swap_repair
 
-    overlap = next((t for t in terms if isinstance(t, OverlapTerm) and t.need), None)
+    overlap = overlap_term(terms, with_target=True)
     if overlap is None or state.hard_violations or not time_worth_it(state, overlap):
         return
     guard = [t for t in terms if isinstance(t, MotivationTerm) and t.coefficient and not t.hard]
@@ -1184,7 +1184,7 @@ def last_swaps_for_time(
     :data:`SWAP_SECONDS_PER_LEARNER` a learner left before ``deadline`` (wall
     clock), which is checked between teams.
     """
-    overlap = next((t for t in terms if isinstance(t, OverlapTerm) and t.need), None)
+    overlap = overlap_term(terms, with_target=True)
     if overlap is None or deadline - time.perf_counter() < SWAP_SECONDS_PER_LEARNER * inst.n:
         return None
     members: list[list[int]] = [[] for _ in range(inst.k)]

@@ -45,7 +45,7 @@ import numpy as np
 
 from teamform.cpmodel import SubModel
 from teamform.criteria import MotivationTerm, Term
-from teamform.criteria.overlap import OverlapTerm, team_common
+from teamform.criteria.overlap import overlap_term, team_common
 from teamform.instance import Instance
 from teamform.lazy import CP_MODEL_SECONDS, cp_model
 from teamform.search.compiled_data import Records, build_records, supported
@@ -156,7 +156,7 @@ def regroup_neighbourhood(
     movable[team] = False
     # teams that can give a learner of the kind (or take one) and stay in range
     can = movable & ((counts > term.lo) if kind else (counts < term.hi))
-    overlap = next((t for t in state.terms if isinstance(t, OverlapTerm)), None)
+    overlap = overlap_term(state.terms)
     siblings: list[int] = []
     if overlap is not None and overlap.team_penalty(members, team):
         # short of common time: its narrowest member's hours confine it
@@ -325,7 +325,7 @@ class Regroups:
             return False
         if deadline - time.perf_counter() < 1.5 * self._exact_longest:
             return False
-        overlap = next((t for t in state.terms if isinstance(t, OverlapTerm) and t.need), None)
+        overlap = overlap_term(state.terms, with_target=True)
         if overlap is not None and overlap.common_slots(state.members[team]) < overlap.need:
             # short of common time: such teams were proven dearer to bring into range
             # in every measured run (their learners' hours confine them)
@@ -378,7 +378,7 @@ def wide_neighbourhood(
     members = state.members[team]
     lo = term.target(team)[0]
     kind = int(intrinsic[members].sum()) < lo
-    overlap = next((t for t in state.terms if isinstance(t, OverlapTerm) and t.need), None)
+    overlap = overlap_term(state.terms, with_target=True)
     assign = state.assign
     # every learner of the kind: its team, and that team's common hours without it
     pool = [
@@ -482,7 +482,7 @@ def fix_keeping_time(
     motivation = next(t for t in state.terms if isinstance(t, MotivationTerm))
     for u in teams:
         model.add(penalties[motivation.name][u] == 0)
-    overlap = next((t for t in state.terms if isinstance(t, OverlapTerm) and t.need), None)
+    overlap = overlap_term(state.terms, with_target=True)
     if overlap is not None:
         # a team has a common block exactly when its shortfall is below the target,
         # which keeps its penalty (shortfall and the step below it) under need + step
@@ -592,7 +592,7 @@ def partition_keeping_time(
     allowed = (count >= lo) & (count <= hi)
     # raw common slots (a relaxation where stretches must be long: a plan found is scored)
     empty = ~np.bitwise_and.reduce(inst.mask_words[learners][subsets], axis=1).any(axis=1)
-    overlap = next((t for t in state.terms if isinstance(t, OverlapTerm) and t.need), None)
+    overlap = overlap_term(state.terms, with_target=True)
     empty_now = (
         sum(overlap.common_slots(state.members[t]) == 0 for t in teams) if overlap else len(teams)
     )
@@ -1052,7 +1052,7 @@ def spread_checks(
     masks = inst.masks
     rng = np.random.default_rng(seed)
     records = build_records(state)
-    overlap = next((t for t in state.terms if isinstance(t, OverlapTerm)), None)
+    overlap = overlap_term(state.terms)
     checks: list[SpreadCheck] = []
     for team in out_of_range(state, term):
         members = state.members[team]
