@@ -1045,6 +1045,10 @@ def improve(
     # best plan kept): on the clock the annealing stops that much before the deadline,
     # so that this work ends by it (it ran 0.1-0.4 s past it at 50 000 learners)
     tail = 0.0
+
+    def tail_past_deadline() -> bool:
+        return units is None and time.perf_counter() >= deadline - tail
+
     while not out_of_budget():
         if epoch == spread_from and motivation is not None:
             spread = steep_motivation(state, motivation, overlap)
@@ -1069,9 +1073,9 @@ def improve(
             stats.ls_steps += steps
             best = keep_best()
             tail = search.store_seconds + time.perf_counter() - after
-            if units is None and time.perf_counter() >= deadline - tail:
+            if tail_past_deadline():
                 break  # another atom's tail would end past the deadline
-        if units is None and time.perf_counter() >= deadline - tail:
+        if tail_past_deadline():
             # on the clock the best plan is kept already: the repairs and the reload
             # below check the deadline only between their steps, past it they would
             # take up to a second at 50 000 learners under load
