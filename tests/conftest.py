@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,6 +90,7 @@ def improve_best(
     *,
     deadline: float,
     units: int | None,
+    cancel: threading.Event | None = None,
 ) -> list[int]:
     """The cheapest plan :func:`teamform.search.lns.improve` keeps from ``state``."""
     from teamform.search.lns import LnsStats, improve
@@ -101,8 +103,9 @@ def improve_best(
         return best[0]
 
     improve(
-        state, terms, seed, deadline=deadline, units=units, stats=LnsStats(), keep_best=keep_best
-    )
+        state, terms, seed, deadline=deadline, units=units, stats=LnsStats(), keep_best=keep_best,
+        cancel=cancel,
+    )  # fmt: skip
     return best[0]
 
 

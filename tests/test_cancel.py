@@ -122,3 +122,17 @@ def test_cancelled_exact_result_matches_the_validator() -> None:
     assert check.ok
     assert result.objective is not None
     assert check.objective == pytest.approx(result.objective * OBJECTIVE_SCALE, abs=1)
+
+
+def test_a_search_stop_counts_the_callers_and_never_sets_it() -> None:
+    from teamform.cancel import Stop
+
+    caller = threading.Event()
+    stop = Stop(caller)
+    assert not stop.is_set()
+    caller.set()
+    assert stop.is_set()  # at once: no watcher between the two
+    caller.clear()
+    stop.set()  # the search's own reason (its time is up early)
+    assert stop.is_set() and not caller.is_set()
+    assert Stop(None).is_set() is False

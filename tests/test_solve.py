@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -346,8 +347,137 @@ def _fake_clock(
     return walls, cpus
 
 
+class _FakePace:
+    """Stands in for :class:`teamform.timing.Pace` in a solve on fake clocks: the
+    test sets what the last second's slowdown reads, and calls ``watch`` as the
+    helper thread would."""
+
+    made: ClassVar[list[_FakePace]] = []
+
+    def __init__(self, *, active: bool = True, watch: object = None) -> None:
+        self.active, self.watch = active, watch
+        self.slowdown: float | None = None
+        self.longest_hold = 0.0
+        _FakePace.made.append(self)
+
+    def __enter__(self) -> _FakePace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def recent(self) -> float | None:
+        return self.slowdown
+
+    def cpu(self) -> float | None:
+        return None  # the watcher then reads the (fake) thread clock
+
+
+@pytest.fixture
+def fake_pace(monkeypatch: pytest.MonkeyPatch) -> list[_FakePace]:
+    import teamform.solve as solve
+
+    _FakePace.made = []
+    monkeypatch.setattr(solve, "Pace", _FakePace)
+    return _FakePace.made
+
+
+def test_the_finish_is_counted_at_the_last_second_when_the_machine_turned_busy(
+    monkeypatch: pytest.MonkeyPatch, fake_pace: list[_FakePace]
+) -> None:
+    # the search ran unhindered on average (a second of wall time per second of work),
+    # but its last second took 2.5 s per second of work: what the finish keeps back
+    # is counted at 2.5, and the spread ends where that still fits
+    import teamform.solve as solve
+    from teamform.search.outcome import Outcome
+
+    inst = cohort(120, seed=5)
+    terms = build_terms(inst)
+    wall, cpu = _fake_clock(monkeypatch, 100.0, 50.0)
+    monkeypatch.setattr(solve, "finishing_cost", lambda *_, **__: 1.0)
+
+    def run_lns(inst_: object, terms_: object, start: list[int], **_: object) -> Outcome:
+        wall[0], cpu[0] = wall[0] + 3.0, cpu[0] + 3.0
+        fake_pace[0].slowdown = 2.5
+        plan = list(start)
+        return Outcome(Status.FEASIBLE, plan, objective=validate(inst, plan, terms).objective)
+
+    ends: dict[str, float] = {}
+
+    def spread(*_: object, until: float | None = None, **__: object) -> None:
+        if until is not None:
+            ends["spread"] = until
+
+    monkeypatch.setattr(solve, "run_lns", run_lns)
+    monkeypatch.setattr(solve, "last_swaps_for_time", lambda *_: None)
+    monkeypatch.setattr(solve, "spread_assignment", spread)
+    found = solve.search(inst, terms, time_limit=60.0, strategy="lns", started=100.0)
+    kept = (
+        solve._RESERVE_MARGIN * 2.5 * (1.0 + solve._EXIT_PER_LEARNER * inst.n)
+        + solve._RESERVE_FIXED
+    )
+    assert found.reserve == pytest.approx(kept)
+    assert ends["spread"] == pytest.approx(160.0 - kept)
+
+
+def test_the_search_stops_early_once_the_finish_needs_the_time_left(
+    monkeypatch: pytest.MonkeyPatch, fake_pace: list[_FakePace]
+) -> None:
+    # the helper thread looks at the pace while the search runs: at the slowdown
+    # the reserve was measured at, the search goes on; once the last second says
+    # the finish needs what is left after the polish (or the longest burst of work
+    # so far would end past that), the search's stop is set, and the result is not
+    # one the caller cancelled
+    import teamform.solve as solve
+    from teamform.search.outcome import Outcome
+
+    inst = cohort(120, seed=5)
+    terms = build_terms(inst)
+    wall, cpu = _fake_clock(monkeypatch, 100.0, 50.0)
+    monkeypatch.setattr(solve, "finishing_cost", lambda *_, **__: 1.0)
+    seen: list[tuple[str, bool]] = []
+
+    def run_lns(
+        inst_: object, terms_: object, start: list[int], *, cancel: object, time_limit: float,
+        **_: object,
+    ) -> Outcome:  # fmt: skip
+        pace = fake_pace[0]
+        assert pace.active and callable(pace.watch)
+        wall[0], cpu[0] = wall[0] + 20.0, cpu[0] + 20.0  # 20 s in, 40 s left
+        pace.watch(pace)
+        seen.append(("as measured", cancel.is_set()))  # type: ignore[attr-defined]
+        pace.longest_hold = 45.0  # a burst that long would end past the polish
+        pace.watch(pace)
+        seen.append(("long bursts", cancel.is_set()))  # type: ignore[attr-defined]
+        cancel.clear()  # type: ignore[attr-defined]
+        pace.longest_hold = 0.0
+        pace.slowdown = 40.0  # 1 s of finishing work now takes 44 s
+        pace.watch(pace)
+        seen.append(("busy", cancel.is_set()))  # type: ignore[attr-defined]
+        plan = list(start)
+        return Outcome(Status.FEASIBLE, plan, objective=validate(inst, plan, terms).objective)
+
+    monkeypatch.setattr(solve, "run_lns", run_lns)
+    monkeypatch.setattr(solve, "last_swaps_for_time", lambda *_: None)
+    monkeypatch.setattr(solve, "spread_assignment", lambda *_, **__: None)
+    found = solve.search(inst, terms, time_limit=60.0, strategy="lns", started=100.0)
+    assert seen == [("as measured", False), ("long bursts", True), ("busy", True)]
+    assert found.stopped is None
+
+
+def test_a_deterministic_search_starts_no_pace(
+    monkeypatch: pytest.MonkeyPatch, fake_pace: list[_FakePace]
+) -> None:
+    import teamform.solve as solve
+
+    inst = cohort(120, seed=5)
+    terms = build_terms(inst)
+    solve.search(inst, terms, time_limit=0.2, strategy="lns", deterministic=True)
+    assert [p.active for p in fake_pace] == [False]
+
+
 def test_steps_after_the_search_end_by_the_reserve_at_the_search_slowdown(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, fake_pace: list[_FakePace]
 ) -> None:
     # finishing measured at 1 s of work, on a machine that turns busy during the
     # search (3 s of wall time per second of this thread's work): the swaps and the
@@ -389,7 +519,7 @@ def test_steps_after_the_search_end_by_the_reserve_at_the_search_slowdown(
 
 
 def test_a_search_too_short_to_measure_keeps_the_solve_slowdown(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, fake_pace: list[_FakePace]
 ) -> None:
     # the machine is busy from the start (3 s of wall time per second of this thread's
     # work while the finish is measured) and the search gets a tenth of a second, too

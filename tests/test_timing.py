@@ -105,3 +105,61 @@ def test_over_limit_line_names_what_took_the_time() -> None:
     assert "alone took 6.10 s" in late
     slow = over_limit_line(Timings(limit=5, total=5.3, over_limit=0.3, startup=2.0))
     assert slow is not None and "searching and finishing took longer" in slow
+
+
+def _work_for(seconds: float, busy: float = 1.0) -> None:
+    """Keep this thread busy for ``busy`` of each 20 ms, asleep for the rest."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        until = time.perf_counter() + 0.02 * busy
+        while time.perf_counter() < until:
+            pass
+        if busy < 1.0:
+            time.sleep(0.02 * (1.0 - busy))
+
+
+@pytest.mark.skipif(not hasattr(time, "pthread_getcpuclockid"), reason="no thread CPU clock")
+def test_the_pace_sees_the_last_second_not_the_whole_span() -> None:
+    # a thread busy for 2 s, then working half the time for 1.2 s: over the whole
+    # span it took about 1.3 s of wall time per second of work, over the last
+    # second 2 (more on a loaded machine, never less)
+    watched: list[float] = []
+    with timing.Pace(watch=lambda p: watched.append(time.perf_counter())) as pace:
+        _work_for(2.0)
+        _work_for(1.2, busy=0.5)
+        recent = pace.recent()
+        cpu = pace.cpu()
+    assert recent is not None and recent >= 1.7
+    assert cpu == pytest.approx(time.thread_time(), abs=0.05)  # this thread's clock
+    assert len(watched) >= 10  # the helper read the clocks, and called back each time
+
+
+@pytest.mark.skipif(not hasattr(time, "pthread_getcpuclockid"), reason="no thread CPU clock")
+def test_the_pace_says_nothing_before_half_a_span() -> None:
+    with timing.Pace() as pace:
+        assert pace.recent() is None
+    with timing.Pace(active=False) as idle:
+        _work_for(0.6)
+        assert idle.recent() is None and idle.cpu() is None
+        assert idle._thread is None
+
+
+@pytest.mark.skipif(not hasattr(time, "pthread_getcpuclockid"), reason="no thread CPU clock")
+def test_the_pace_measures_how_long_the_interpreter_was_held() -> None:
+    # sorting a long list holds the interpreter throughout: the helper cannot read
+    # the clocks meanwhile, and the gap between its readings says how long that was
+    import random
+
+    rng = random.Random(1)
+    size, held = 1_000_000, 0.0
+    with timing.Pace() as pace:
+        while held < 0.3 and size <= 8_000_000:  # a sort long enough to tell
+            values = [rng.random() for _ in range(size)]
+            time.sleep(0.25)  # the helper reads the clocks
+            began = time.perf_counter()
+            values.sort()
+            held = time.perf_counter() - began
+            size *= 2
+        time.sleep(0.25)
+    assert held >= 0.3
+    assert pace.longest_hold >= 0.5 * held

@@ -50,3 +50,17 @@ def stopping(solver: cp_model.CpSolver, cancel: threading.Event | None) -> Itera
     finally:
         done.set()
         watcher.join()
+
+
+class Stop(threading.Event):
+    """A stop of the search's own (e.g. its time is up early), which also counts as
+    set whenever the caller's ``cancel`` is: handed to a search in place of
+    ``cancel``, it stops it for either reason, with no delay for the caller's."""
+
+    def __init__(self, cancel: threading.Event | None) -> None:
+        super().__init__()
+        self.cancel = cancel
+
+    def is_set(self) -> bool:
+        """Whether this stop, or the caller's, was set."""
+        return super().is_set() or is_set(self.cancel)

@@ -25,7 +25,7 @@ from typing import Literal
 import numpy as np
 import pydantic_core
 
-from teamform.cancel import is_set
+from teamform.cancel import Stop, is_set
 from teamform.criteria import OBJECTIVE_SCALE, Term, build_terms
 from teamform.criteria.overlap_partition import BOUND_SHARE, wall_limit
 from teamform.diagnose import diagnose, precheck
@@ -51,6 +51,7 @@ from teamform.search.outcome import Progress as Progress  # imported from here b
 from teamform.search.params import DEFAULT_PARAMS, SearchParams
 from teamform.search.spread import spread_assignment
 from teamform.summary import digest, summarize
+from teamform.timing import Pace
 from teamform.validate import Validation, team_members, validate
 
 log = logging.getLogger("teamform.solve")
@@ -391,46 +392,70 @@ def search(
             else min(params.polish_share * search_limit, params.polish_max_seconds)
         )
         searching = Since.now()
-        outcome = run_lns(
-            inst,
-            terms,
-            start,
-            time_limit=max(0.01, search_limit - polish),
-            seed=seed,
-            workers=n_workers,
-            deterministic=deterministic,
-            started=t0,
-            progress=report,
-            first=first,
-            cancel=cancel,
-            params=params,
-        )
-        if outcome.assignment is not None and outcome.status == Status.FEASIBLE:
-            if not deterministic:
-                # the finish runs at the load the search just ran at, not at the one
-                # seen before it (load here changes within seconds): what to keep back,
-                # counted again at the search's own slowdown, moves the steps' end
-                # (a search too short to say, the whole solve's, the search included)
-                slowdown = (
-                    searching.slowdown()
-                    if time.perf_counter() - searching.wall >= _SEARCH_SPAN
-                    else since.slowdown()
-                )
-                reserve = _kept(work, slowdown, time_limit)
-                end = t0 + time_limit - reserve
+
+        def finish_slowdown(pace: Pace, cpu: float | None = None) -> float:
+            # the finish runs at the load the search just ran at, not at the one seen
+            # before it (load here changes within seconds): the search's own slowdown
+            # (a search too short to say, the whole solve's, the search included), or
+            # the last second's when that is higher
+            average = (
+                searching.slowdown(cpu)
+                if time.perf_counter() - searching.wall >= _SEARCH_SPAN
+                else since.slowdown(cpu)
+            )
+            return max(average, pace.recent() or 1.0)
+
+        def time_up(pace: Pace) -> None:
+            # read from the helper thread: once the finish, at this slowdown, needs
+            # the time that is left after the polish, the search stops there. It sees
+            # the stop only between bursts of compiled work, and this thread reads
+            # only between them too: the longest burst so far is asked for ahead
+            kept = _kept(work, finish_slowdown(pace, pace.cpu()), time_limit)
+            if time.perf_counter() + pace.longest_hold >= t0 + time_limit - kept - polish:
+                stop.set()
+
+        # the caller's stop, or the search's own when its time is up early
+        stop = Stop(cancel)
+        with Pace(active=not deterministic and n_workers == 1, watch=time_up) as pace:
+            outcome = run_lns(
+                inst,
+                terms,
+                start,
+                time_limit=max(0.01, search_limit - polish),
+                seed=seed,
+                workers=n_workers,
+                deterministic=deterministic,
+                started=t0,
+                progress=report,
+                first=first,
+                cancel=stop,
+                params=params,
+            )
+            if (
+                outcome.assignment is not None
+                and outcome.status == Status.FEASIBLE
+                and not deterministic
+            ):
+                # what to keep back, counted again at that slowdown, moves the steps' end
+                reserve = _kept(work, finish_slowdown(pace), time_limit)
                 # the best plan may come from annealing after the last swaps toward a
                 # window (not in deterministic runs, whose rounds end with them); half
                 # of what is left at most, the rest for the motivation spread
                 now = time.perf_counter()
+                end = t0 + time_limit - reserve
                 swapped = last_swaps_for_time(inst, terms, outcome.assignment, (now + end) / 2)
                 if swapped is not None:
                     outcome.assignment, outcome.objective = swapped
+                # and again after the swaps, at the last second's, never to less
+                reserve = max(reserve, _kept(work, pace.recent() or 1.0, time_limit))
+                end = t0 + time_limit - reserve
                 # set-up included: past the end the finish would eat into its time
                 spread = spread_assignment(
                     inst, terms, outcome.assignment, end - time.perf_counter(), seed, until=end
                 )
                 if spread is not None:
                     outcome.assignment, outcome.objective = spread
+        if outcome.assignment is not None and outcome.status == Status.FEASIBLE:
             # a promise of the motivation criterion, kept in deterministic runs too: the
             # swaps depend on the plan alone, never on the clock
             _intrinsic_everywhere(inst, terms, outcome)
@@ -538,15 +563,17 @@ class Since:
         """The current readings of both clocks."""
         return cls(time.perf_counter(), time.thread_time())
 
-    def slowdown(self) -> float:
+    def slowdown(self, cpu_now: float | None = None) -> float:
         """Wall seconds per second of this thread's CPU time since then (at least 1).
 
         On a machine whose cores other processes share, each second of work takes
         longer than a second: measured over the whole solve so far, not over a
         short measurement that a moment of another process's work can double.
+        ``cpu_now`` is that thread's CPU time now, when read from another thread
+        (default: this thread's clock).
         """
         wall = time.perf_counter() - self.wall
-        cpu = time.thread_time() - self.cpu
+        cpu = (time.thread_time() if cpu_now is None else cpu_now) - self.cpu
         if wall < _SLOWDOWN_SPAN or cpu <= 0:
             return 1.0
         return max(1.0, wall / cpu)

@@ -578,6 +578,48 @@ def test_improvement_rounds_on_the_clock_stop_at_the_deadline(
     assert validate(inst, best, terms).ok
 
 
+def test_improvement_rounds_stopped_during_annealing_start_no_repairs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a stop (the caller's, or the search's own when the finish needs the time) set
+    # during the first annealing run, long before the deadline: the round's repairs
+    # and the reload after them no longer start, the best plan is kept
+    import threading
+
+    from teamform.search import compiled, lns
+
+    rows = [(f"{lid}{c}", text) for c in "xyz" for lid, text in ONE_WAY]
+    inst = _instance(rows, weights=True)
+    terms = build_terms(inst)
+    state = TeamState(inst, terms, [p % inst.k for p in range(inst.n)])
+    stop = threading.Event()
+    run = compiled.CompiledLocalSearch.run
+    runs: list[int] = []
+
+    def annealing(self: compiled.CompiledLocalSearch, *args: object, **kwargs: object) -> int:
+        steps: int = run(self, *args, **kwargs)  # type: ignore[arg-type]
+        runs.append(steps)
+        stop.set()
+        return steps
+
+    monkeypatch.setattr(compiled.CompiledLocalSearch, "run", annealing)
+    late: list[str] = []
+    short_teams = lns._short_teams
+
+    def counted(*args: object, **kwargs: object) -> object:
+        if stop.is_set():
+            late.append("short teams")
+        return short_teams(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lns, "_short_teams", counted)
+    best = improve_best(
+        state, terms, 3, deadline=time.perf_counter() + 1000.0, units=None, cancel=stop
+    )
+    assert len(runs) == 1  # the annealing ran once
+    assert late == []
+    assert validate(inst, best, terms).ok
+
+
 def test_annealing_on_the_clock_keeps_the_time_its_atoms_take_after_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -1075,10 +1075,11 @@ def improve(
             tail = search.store_seconds + time.perf_counter() - after
             if tail_past_deadline():
                 break  # another atom's tail would end past the deadline
-        if tail_past_deadline():
-            # on the clock the best plan is kept already: the repairs and the reload
-            # below check the deadline only between their steps, past it they would
-            # take up to a second at 50 000 learners under load
+        if tail_past_deadline() or is_set(cancel):
+            # on the clock (or when stopped) the best plan is kept already: the
+            # repairs and the reload below check the deadline only between their
+            # steps, past it they would take up to a second at 50 000 learners
+            # under load
             break
         # the next epoch (and the repairs) start from the best plan
         _restore(state, best)
