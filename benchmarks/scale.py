@@ -7,6 +7,7 @@ Run from the repository root::
     python -m benchmarks.scale --baseline /path/to/earlier/src  # before/after, back to back
     python -m benchmarks.scale --quick                          # smoke run, a few seconds
     python -m benchmarks.scale --motivation --name motivation   # the spread at 2 000 / 10 000
+    python -m benchmarks.scale --sizes 50000 --limits 10 --burst 5  # a machine busy late
 
 Each run is the real command in a fresh process (see :mod:`benchmarks.wallclock`):
 wall time around the process, the phases (start-up, read, build, construction,
@@ -35,6 +36,11 @@ the teams sharing its hours, exactly: whether any plan of them in range costs
 less than now (:func:`teamform.search.spread.partition_exact`, an integer
 programme): none is a proof that the learners off are traded there, one is a
 plan the search missed. ``--plans DIR`` keeps each run's result JSON.
+
+With ``--burst AT``, :data:`BURST_PROCESSES` CPU-bound processes start ``AT``
+seconds after each run's command and keep the cores busy for
+:data:`BURST_SECONDS`: a machine that turns busy late in the search, which
+its average slowdown does not show (the time limit must still hold).
 """
 
 from __future__ import annotations
@@ -45,8 +51,12 @@ import itertools
 import json
 import os
 import platform
+import subprocess
+import sys
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +78,35 @@ WIDE_CHECK_WORK = 10.0
 #: Seconds the exact set partitioning over the same teams gets at most, per team
 #: (:func:`teamform.search.spread.partition_exact`).
 EXACT_CHECK_SECONDS = 120.0
+#: CPU-bound processes a ``--burst`` starts (the machines measured have 2 cores).
+BURST_PROCESSES = 2
+#: Seconds each of them runs.
+BURST_SECONDS = 8.0
+
+
+@contextmanager
+def load_burst(at: float | None) -> Iterator[None]:
+    """While in this block, :data:`BURST_PROCESSES` busy processes from ``at`` seconds
+    on, for :data:`BURST_SECONDS` each (``None``: none)."""
+    if at is None:
+        yield
+        return
+    spin = f"import time\nend = time.time() + {BURST_SECONDS}\nwhile time.time() < end: pass"
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        procs.extend(subprocess.Popen([sys.executable, "-c", spin]) for _ in range(BURST_PROCESSES))
+
+    timer = threading.Timer(at, start)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        timer.join()
+        for proc in procs:
+            proc.kill()
+            proc.wait()
 
 
 def first_model(work: Path, factor: int = MOTIVATION_FIRST) -> Path:
@@ -248,12 +287,17 @@ def run(
     motivation: bool = False,
     first: bool = True,
     plans: Path | None = None,
+    burst: float | None = None,
 ) -> dict[str, Any]:
     """One run of one version; its row (``motivation``: with :func:`spread_check`
     where the spread is off its bound, and with ``first`` the run putting
     motivation first, :func:`motivation_first`). With ``plans``, the run's result
-    JSON is kept there, for checking its plan again."""
-    row = run_form(cohort_dir(n, work), limit, seed, work, src)
+    JSON is kept there, for checking its plan again; with ``burst``, the machine
+    turns busy that many seconds into the run (:func:`load_burst`)."""
+    cohort = cohort_dir(n, work)  # generated before the run's clock starts
+    with load_burst(burst):
+        row = run_form(cohort, limit, seed, work, src)
+    row["burst_s"] = burst
     result = row.pop("result")
     if plans is not None:
         plans.mkdir(parents=True, exist_ok=True)
@@ -458,6 +502,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="with --motivation: no second run with motivation first (the local check only)",
     )
+    parser.add_argument(
+        "--burst",
+        type=float,
+        metavar="AT",
+        help=f"{BURST_PROCESSES} busy processes from AT s into each run, for {BURST_SECONDS:g} s",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--plans", type=Path, help="keep each run's result JSON here")
     parser.add_argument("--name", default="scale", help="results file name (without suffix)")
@@ -488,6 +538,7 @@ def main(argv: list[str] | None = None) -> int:
                         args.motivation,
                         not args.no_first,
                         args.plans,
+                        args.burst,
                     )
                     rows.append(row)
                     print(
