@@ -382,44 +382,6 @@ def fake_pace(monkeypatch: pytest.MonkeyPatch) -> list[_FakePace]:
     return _FakePace.made
 
 
-def test_the_finish_is_counted_at_the_last_second_when_the_machine_turned_busy(
-    monkeypatch: pytest.MonkeyPatch, fake_pace: list[_FakePace]
-) -> None:
-    # the search ran unhindered on average (a second of wall time per second of work),
-    # but its last second took 2.5 s per second of work: what the finish keeps back
-    # is counted at 2.5, and the spread ends where that still fits
-    import teamform.solve as solve
-    from teamform.search.outcome import Outcome
-
-    inst = cohort(120, seed=5)
-    terms = build_terms(inst)
-    wall, cpu = _fake_clock(monkeypatch, 100.0, 50.0)
-    monkeypatch.setattr(solve, "finishing_cost", lambda *_, **__: 1.0)
-
-    def run_lns(inst_: object, terms_: object, start: list[int], **_: object) -> Outcome:
-        wall[0], cpu[0] = wall[0] + 3.0, cpu[0] + 3.0
-        fake_pace[0].slowdown = 2.5
-        plan = list(start)
-        return Outcome(Status.FEASIBLE, plan, objective=validate(inst, plan, terms).objective)
-
-    ends: dict[str, float] = {}
-
-    def spread(*_: object, until: float | None = None, **__: object) -> None:
-        if until is not None:
-            ends["spread"] = until
-
-    monkeypatch.setattr(solve, "run_lns", run_lns)
-    monkeypatch.setattr(solve, "last_swaps_for_time", lambda *_: None)
-    monkeypatch.setattr(solve, "spread_assignment", spread)
-    found = solve.search(inst, terms, time_limit=60.0, strategy="lns", started=100.0)
-    kept = (
-        solve._RESERVE_MARGIN * 2.5 * (1.0 + solve._EXIT_PER_LEARNER * inst.n)
-        + solve._RESERVE_FIXED
-    )
-    assert found.reserve == pytest.approx(kept)
-    assert ends["spread"] == pytest.approx(160.0 - kept)
-
-
 def test_the_search_stops_early_once_the_finish_needs_the_time_left(
     monkeypatch: pytest.MonkeyPatch, fake_pace: list[_FakePace]
 ) -> None:
@@ -476,12 +438,25 @@ def test_a_deterministic_search_starts_no_pace(
     assert [p.active for p in fake_pace] == [False]
 
 
+@pytest.mark.parametrize(
+    ("work", "last_second", "counted"),
+    [
+        (1.0, None, 3.0),  # busy over the whole search: 3 s of wall time per second of work
+        (3.0, 2.5, 2.5),  # unhindered on average, but its last second took 2.5 s per second
+        (1.0, 2.0, 3.0),  # the last second less busy than the whole: the whole counts
+    ],
+)
 def test_steps_after_the_search_end_by_the_reserve_at_the_search_slowdown(
-    monkeypatch: pytest.MonkeyPatch, fake_pace: list[_FakePace]
+    monkeypatch: pytest.MonkeyPatch,
+    fake_pace: list[_FakePace],
+    work: float,
+    last_second: float | None,
+    counted: float,
 ) -> None:
     # finishing measured at 1 s of work, on a machine that turns busy during the
-    # search (3 s of wall time per second of this thread's work): the swaps and the
-    # spread after it end where the finish, counted at that slowdown, still fits
+    # search (3 s of wall time for ``work`` seconds of this thread's work, and the
+    # last second's pace as the helper thread read it): the swaps and the spread
+    # after it end where the finish, counted at the higher slowdown, still fits
     import teamform.solve as solve
     from teamform.search.outcome import Outcome
 
@@ -491,7 +466,8 @@ def test_steps_after_the_search_end_by_the_reserve_at_the_search_slowdown(
     monkeypatch.setattr(solve, "finishing_cost", lambda *_, **__: 1.0)
 
     def run_lns(inst_: object, terms_: object, start: list[int], **_: object) -> Outcome:
-        wall[0], cpu[0] = wall[0] + 3.0, cpu[0] + 1.0
+        wall[0], cpu[0] = wall[0] + 3.0, cpu[0] + work
+        fake_pace[0].slowdown = last_second
         plan = list(start)
         return Outcome(Status.FEASIBLE, plan, objective=validate(inst, plan, terms).objective)
 
@@ -509,7 +485,7 @@ def test_steps_after_the_search_end_by_the_reserve_at_the_search_slowdown(
     monkeypatch.setattr(solve, "spread_assignment", spread)
     found = solve.search(inst, terms, time_limit=60.0, strategy="lns", started=100.0)
     kept = (
-        solve._RESERVE_MARGIN * 3.0 * (1.0 + solve._EXIT_PER_LEARNER * inst.n)
+        solve._RESERVE_MARGIN * counted * (1.0 + solve._EXIT_PER_LEARNER * inst.n)
         + solve._RESERVE_FIXED
     )
     assert found.reserve == pytest.approx(kept)

@@ -538,11 +538,16 @@ def test_swap_repair_past_its_deadline_sets_nothing_up(monkeypatch: pytest.Monke
     assert state.assign == before
 
 
+@pytest.mark.parametrize("how", ["deadline", "stop"])
 def test_improvement_rounds_on_the_clock_stop_at_the_deadline(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
-    # the clock passes the deadline during the first annealing run: the round's
-    # repairs (which look for the short teams first) no longer start
+    # the clock passes the deadline during the first annealing run, or a stop is set
+    # then (the caller's, or the search's own when the finish needs the time): the
+    # round's repairs (which look for the short teams first) no longer start, the
+    # best plan is kept
+    import threading
+
     from teamform.search import compiled, lns
 
     rows = [(f"{lid}{c}", text) for c in "xyz" for lid, text in ONE_WAY]
@@ -551,15 +556,23 @@ def test_improvement_rounds_on_the_clock_stop_at_the_deadline(
     state = TeamState(inst, terms, [p % inst.k for p in range(inst.n)])
     deadline = time.perf_counter() + 1000.0
     passed = [False]
+    stop = threading.Event()
     real = time.perf_counter
-    monkeypatch.setattr(
-        lns, "time", SimpleNamespace(perf_counter=lambda: deadline + 1.0 if passed[0] else real())
-    )
+    if how == "deadline":
+        monkeypatch.setattr(
+            lns,
+            "time",
+            SimpleNamespace(perf_counter=lambda: deadline + 1.0 if passed[0] else real()),
+        )
     run = compiled.CompiledLocalSearch.run
+    runs: list[int] = []
 
     def annealing(self: compiled.CompiledLocalSearch, *args: object, **kwargs: object) -> int:
         steps: int = run(self, *args, **kwargs)  # type: ignore[arg-type]
+        runs.append(steps)
         passed[0] = True
+        if how == "stop":
+            stop.set()
         return steps
 
     monkeypatch.setattr(compiled.CompiledLocalSearch, "run", annealing)
@@ -572,50 +585,8 @@ def test_improvement_rounds_on_the_clock_stop_at_the_deadline(
         return short_teams(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(lns, "_short_teams", counted)
-    best = improve_best(state, terms, 3, deadline=deadline, units=None)
-    assert passed[0]  # the annealing ran
-    assert late == []
-    assert validate(inst, best, terms).ok
-
-
-def test_improvement_rounds_stopped_during_annealing_start_no_repairs(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # a stop (the caller's, or the search's own when the finish needs the time) set
-    # during the first annealing run, long before the deadline: the round's repairs
-    # and the reload after them no longer start, the best plan is kept
-    import threading
-
-    from teamform.search import compiled, lns
-
-    rows = [(f"{lid}{c}", text) for c in "xyz" for lid, text in ONE_WAY]
-    inst = _instance(rows, weights=True)
-    terms = build_terms(inst)
-    state = TeamState(inst, terms, [p % inst.k for p in range(inst.n)])
-    stop = threading.Event()
-    run = compiled.CompiledLocalSearch.run
-    runs: list[int] = []
-
-    def annealing(self: compiled.CompiledLocalSearch, *args: object, **kwargs: object) -> int:
-        steps: int = run(self, *args, **kwargs)  # type: ignore[arg-type]
-        runs.append(steps)
-        stop.set()
-        return steps
-
-    monkeypatch.setattr(compiled.CompiledLocalSearch, "run", annealing)
-    late: list[str] = []
-    short_teams = lns._short_teams
-
-    def counted(*args: object, **kwargs: object) -> object:
-        if stop.is_set():
-            late.append("short teams")
-        return short_teams(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(lns, "_short_teams", counted)
-    best = improve_best(
-        state, terms, 3, deadline=time.perf_counter() + 1000.0, units=None, cancel=stop
-    )
-    assert len(runs) == 1  # the annealing ran once
+    best = improve_best(state, terms, 3, deadline=deadline, units=None, cancel=stop)
+    assert len(runs) == 1  # the annealing ran, once
     assert late == []
     assert validate(inst, best, terms).ok
 
