@@ -4,6 +4,7 @@ costs the search when start-up took part of the limit."""
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 import time
@@ -31,6 +32,23 @@ def test_process_start_is_before_now_and_after_a_sleep_in_a_child() -> None:
     )
     # the sleep happened before the module was imported, so only the OS record sees it
     assert age >= 0.5
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_shell_s_earlier_commands_do_not_count_as_the_process_s_time() -> None:
+    # a shell that runs a 2 s command, then turns into Python (as ``sh -c 'fetch &&
+    # teamform ...'`` does with its last command): the kernel dates the process from
+    # the shell's start, but it was blocked those 2 s, and at most half a second of
+    # that counts
+    code = (
+        "from teamform.timing import process_start; import time; "
+        "print(time.perf_counter() - process_start())"
+    )
+    script = f"sleep 2; exec {shlex.quote(sys.executable)} -c {shlex.quote(code)}"
+    age = float(
+        subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout
+    )
+    assert 0.0 < age < 1.5
 
 
 def test_process_start_of_this_process_is_in_the_past() -> None:

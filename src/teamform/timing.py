@@ -32,8 +32,17 @@ def process_start() -> float:
     return _IMPORTED
 
 
+#: Seconds of the time this process spent blocked (neither running nor waiting for a
+#: core) that count as its start-up: reading cold files takes some, but a process
+#: that a shell ran other commands in before turning into this one (``sh -c 'fetch &&
+#: teamform ...'`` runs the last command in the shell's own process) was blocked all
+#: that while, and that is not the command's time.
+BLOCKED_MAX = 0.5
+
+
 def _linux_age() -> float | None:
-    """Seconds since this process started, from the kernel's record."""
+    """Seconds since this process started, from the kernel's record, with no more
+    than :data:`BLOCKED_MAX` of the time it spent blocked (:func:`_busy`)."""
     try:
         with open("/proc/self/stat", "rb") as fh:
             stat = fh.read().decode("ascii", "replace")
@@ -48,7 +57,21 @@ def _linux_age() -> float | None:
     # a clock that disagrees with itself (containers with odd boot clocks) is not used
     if not 0.0 <= age <= time.perf_counter() - _IMPORTED + 600.0:
         return None
+    busy = _busy()
+    if busy is not None and busy < age:
+        age = busy + min(age - busy, BLOCKED_MAX)
     return age
+
+
+def _busy() -> float | None:
+    """Seconds this process's main thread has run or waited for a core since it
+    started (``/proc/self/schedstat``; None where the kernel keeps no such record)."""
+    try:
+        with open("/proc/self/schedstat", "rb") as fh:
+            running, waiting = fh.read().split()[:2]
+        return (int(running) + int(waiting)) / 1e9
+    except (OSError, ValueError):
+        return None
 
 
 #: Seconds between a :class:`Pace`'s readings of the clocks.
