@@ -181,3 +181,19 @@ def test_the_pace_measures_how_long_the_interpreter_was_held() -> None:
         time.sleep(0.25)
     assert held >= 0.3
     assert pace.longest_hold >= 0.5 * held
+
+
+@pytest.mark.skipif(not hasattr(time, "pthread_getcpuclockid"), reason="no thread CPU clock")
+def test_a_failing_watcher_is_said_once_and_stops(caplog: pytest.LogCaptureFixture) -> None:
+    calls: list[float] = []
+
+    def broken(pace: timing.Pace) -> None:
+        calls.append(time.perf_counter())
+        raise RuntimeError("watcher bug")
+
+    with caplog.at_level("WARNING", logger="teamform.timing"), timing.Pace(watch=broken) as pace:
+        _work_for(0.8)
+        recent = pace.recent()
+    assert len(calls) == 1  # not called again after it failed
+    assert recent is not None  # the readings go on
+    assert [r.message for r in caplog.records] == ["the pace watcher failed and stopped"]

@@ -7,12 +7,15 @@ imports included), not from the first line of teamform code that runs.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+
+log = logging.getLogger("teamform.timing")
 
 #: Fallback start: when this module was first imported (early in every command).
 _IMPORTED = time.perf_counter()
@@ -152,7 +155,13 @@ class Pace:
         while not self._stop.wait(self.period):
             self._read()
             if self.watch is not None:
-                self.watch(self)
+                try:
+                    self.watch(self)
+                except Exception:
+                    # a helper thread's failure must not print a traceback into a
+                    # command's output: said once, and the watching stops
+                    log.warning("the pace watcher failed and stopped", exc_info=True)
+                    self.watch = None
 
     def recent(self) -> float | None:
         """Wall seconds per CPU second of the measured thread since the reading
