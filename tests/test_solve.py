@@ -12,12 +12,13 @@ from ortools.sat.python import cp_model
 from conftest import REF, learner, make_instance, solve_exact
 from teamform import Status, form, load_roster
 from teamform.cpmodel import SubModel
-from teamform.criteria import OBJECTIVE_SCALE, build_terms
-from teamform.instance import build_instance
+from teamform.criteria import OBJECTIVE_SCALE, Term, build_terms
+from teamform.instance import Instance, build_instance
 from teamform.model import FormationModel
 from teamform.search.construct import construct
 from teamform.search.lns import solve_neighbourhood
 from teamform.search.local import LocalSearch, TeamState
+from teamform.search.outcome import Outcome
 from teamform.solve import solve_instance
 from teamform.validate import validate
 
@@ -347,6 +348,13 @@ def _fake_clock(
     return walls, cpus
 
 
+def _found(inst: Instance, terms: list[Term], start: list[int]) -> Outcome:
+    """What a search stood in for by a test hands back: its start, as a feasible
+    plan with the validator's objective."""
+    plan = list(start)
+    return Outcome(Status.FEASIBLE, plan, objective=validate(inst, plan, terms).objective)
+
+
 class _FakePace:
     """Stands in for :class:`teamform.timing.Pace` in a solve on fake clocks: the
     test sets what the last second's slowdown reads, and calls ``watch`` as the
@@ -391,7 +399,6 @@ def test_the_search_stops_early_once_the_finish_needs_the_time_left(
     # so far would end past that), the search's stop is set, and the result is not
     # one the caller cancelled
     import teamform.solve as solve
-    from teamform.search.outcome import Outcome
 
     inst = cohort(120, seed=5)
     terms = build_terms(inst)
@@ -416,8 +423,7 @@ def test_the_search_stops_early_once_the_finish_needs_the_time_left(
         pace.slowdown = 40.0  # 1 s of finishing work now takes 44 s
         pace.watch(pace)
         seen.append(("busy", cancel.is_set()))  # type: ignore[attr-defined]
-        plan = list(start)
-        return Outcome(Status.FEASIBLE, plan, objective=validate(inst, plan, terms).objective)
+        return _found(inst, terms, start)
 
     monkeypatch.setattr(solve, "run_lns", run_lns)
     monkeypatch.setattr(solve, "last_swaps_for_time", lambda *_: None)
@@ -458,7 +464,6 @@ def test_steps_after_the_search_end_by_the_reserve_at_the_search_slowdown(
     # last second's pace as the helper thread read it): the swaps and the spread
     # after it end where the finish, counted at the higher slowdown, still fits
     import teamform.solve as solve
-    from teamform.search.outcome import Outcome
 
     inst = cohort(120, seed=5)
     terms = build_terms(inst)
@@ -468,8 +473,7 @@ def test_steps_after_the_search_end_by_the_reserve_at_the_search_slowdown(
     def run_lns(inst_: object, terms_: object, start: list[int], **_: object) -> Outcome:
         wall[0], cpu[0] = wall[0] + 3.0, cpu[0] + work
         fake_pace[0].slowdown = last_second
-        plan = list(start)
-        return Outcome(Status.FEASIBLE, plan, objective=validate(inst, plan, terms).objective)
+        return _found(inst, terms, start)
 
     ends: dict[str, float] = {}
 
@@ -502,7 +506,6 @@ def test_a_search_too_short_to_measure_keeps_the_solve_slowdown(
     # short to say how busy: the reserve after it is counted at the solve's slowdown,
     # not at none
     import teamform.solve as solve
-    from teamform.search.outcome import Outcome
 
     inst = cohort(120, seed=5)
     terms = build_terms(inst)
@@ -514,8 +517,7 @@ def test_a_search_too_short_to_measure_keeps_the_solve_slowdown(
 
     def run_lns(inst_: object, terms_: object, start: list[int], **_: object) -> Outcome:
         wall[0], cpu[0] = wall[0] + 0.1, cpu[0] + 0.1
-        plan = list(start)
-        return Outcome(Status.FEASIBLE, plan, objective=validate(inst, plan, terms).objective)
+        return _found(inst, terms, start)
 
     monkeypatch.setattr(solve, "finishing_cost", finishing_cost)
     monkeypatch.setattr(solve, "run_lns", run_lns)
