@@ -355,6 +355,34 @@ def _found(inst: Instance, terms: list[Term], start: list[int]) -> Outcome:
     return Outcome(Status.FEASIBLE, plan, objective=validate(inst, plan, terms).objective)
 
 
+def test_a_hard_spread_holds_before_the_search_where_only_other_hours_mend_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # intrinsic learners free on Monday only, imposed ones on Wednesday only, and a
+    # start with both intrinsic learners of a pair together: no swap within the same
+    # hours mends a team, so the hard spread needs partners of other hours before the
+    # search (whose steep moves and time repairs wait for a plan breaking no hard rule)
+    import teamform.solve as solve
+
+    records = [learner(f"a{i}", motivation="intrinsic", availability="Mon 10:00-13:00")
+               for i in range(4)]  # fmt: skip
+    records += [learner(f"b{i}", availability="Wed 18:00-21:00") for i in range(4)]
+    overlap = {"weight": 40, "hours": 2, "block": 1, "reference_date": REF}
+    inst = make_instance(records, {"motivation": {"hard": True}, "overlap": overlap})
+    terms = build_terms(inst)
+    starts: list[list[int]] = []
+
+    def run_lns(inst: Instance, terms: list[Term], start: list[int], **_: object) -> Outcome:
+        starts.append(list(start))
+        return _found(inst, terms, start)
+
+    monkeypatch.setattr(solve, "construct", lambda *_: [0, 0, 1, 1, 2, 2, 3, 3])
+    monkeypatch.setattr(solve, "run_lns", run_lns)
+    solve.search(inst, terms, time_limit=5.0, strategy="lns", deterministic=True)
+    assert len(starts) == 1
+    assert validate(inst, starts[0], terms).violations == []
+
+
 class _FakePace:
     """Stands in for :class:`teamform.timing.Pace` in a solve on fake clocks: the
     test sets what the last second's slowdown reads, and calls ``watch`` as the

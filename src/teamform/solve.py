@@ -26,7 +26,7 @@ import numpy as np
 import pydantic_core
 
 from teamform.cancel import Stop, is_set
-from teamform.criteria import OBJECTIVE_SCALE, Term, build_terms
+from teamform.criteria import OBJECTIVE_SCALE, MotivationTerm, Term, build_terms
 from teamform.criteria.overlap_partition import BOUND_SHARE, wall_limit
 from teamform.diagnose import diagnose, precheck
 from teamform.distances import model_distances
@@ -326,7 +326,9 @@ def search(
     # construction at 50 000 learners)
     with gc_paused():
         start = construct(inst, seed) if inst.previous is None else construct_from_previous(inst)
-        # same-availability swaps fix most of the motivation spread at no cost in common time
+        # same-availability swaps fix most of the motivation spread at no cost in common time;
+        # a hard spread must hold before the search (its steep moves and time repairs wait
+        # for a plan that breaks no hard rule), so partners of any availability too
         spread = spread_assignment(
             inst,
             terms,
@@ -336,7 +338,7 @@ def search(
             if deterministic
             else min(params.spread_share * time_limit, t0 + time_limit - time.perf_counter()),
             seed,
-            any_partner=False,
+            any_partner=_hard_spread(terms),
         )
         if spread is not None:
             start = spread[0]
@@ -481,6 +483,11 @@ def search(
         constructed - begin,
         bounded - constructed,
     )
+
+
+def _hard_spread(terms: Sequence[Term]) -> bool:
+    """Whether the model makes the motivation spread a hard rule."""
+    return any(isinstance(t, MotivationTerm) and t.hard for t in terms)
 
 
 def _intrinsic_everywhere(inst: Instance, terms: list[Term], outcome: Outcome) -> None:

@@ -30,7 +30,9 @@ def test_block_slots_matches_python_on_random_masks() -> None:
             assert block_slots(w, block) == common_block_slots(m, block)
 
 
-def preset_instance(n: int, seed: int, hard_overlap: bool = False, steps: bool = False):
+def preset_instance(
+    n: int, seed: int, hard_overlap: bool = False, steps: bool = False, hard_spread: bool = False
+):
     rng = np.random.default_rng(seed)
     zones = ["Europe/Paris", "America/New_York", "Asia/Kolkata", "UTC"]
     windows = [
@@ -56,7 +58,7 @@ def preset_instance(n: int, seed: int, hard_overlap: bool = False, steps: bool =
     )
     crit = {
         "skill_balance": {"weight": 3},
-        "motivation": {"weight": 7},
+        "motivation": {"hard": True} if hard_spread else {"weight": 7},
         "prefer": {"weight": 2},
         "overlap": {
             "weight": 11,

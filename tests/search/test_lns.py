@@ -123,6 +123,33 @@ def test_no_steep_step_without_a_step_for_teams_without_time() -> None:
     assert overlap.none_step == 0 and steep_overlap(state, overlap) is None
 
 
+def test_the_steep_moves_come_once_a_broken_hard_spread_is_mended(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the start breaks the hard spread (intrinsic learners packed together): the steep
+    # moves cannot be set up then, and come once the moves have mended it
+    import teamform.search.lns as lns
+
+    inst = preset_instance(40, 2, steps=True, hard_spread=True)
+    terms = build_terms(inst)
+    order = sorted(range(inst.n), key=lambda i: (not inst.intrinsic[i], i))
+    start = [0] * inst.n
+    for pos, i in enumerate(order):
+        start[i] = pos // 4
+    assert TeamState(inst, terms, start).hard_violations > 0
+    seen: list[int] = []
+    steep = lns.steep_overlap
+
+    def recording(state: TeamState, *args: object, **kwargs: object) -> OverlapTerm | None:
+        seen.append(state.hard_violations)
+        return steep(state, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lns, "steep_overlap", recording)
+    found = run_lns(inst, terms, start, time_limit=1.0, seed=0, deterministic=True)
+    assert seen[0] > 0 and 0 in seen
+    assert validate(inst, found.assignment, terms).violations == []
+
+
 def test_time_repairs_share_is_of_seconds_on_the_clock() -> None:
     from teamform.search.lns import TIME_REPAIR_SHARE, RepairShare
 

@@ -49,6 +49,26 @@ def test_swaps_fill_a_team_without_intrinsic_learners_keeping_common_time() -> N
     assert {assignment[i] for i in range(4)} == {0, 1}
 
 
+def test_a_hard_spread_is_repaired_too() -> None:
+    # the same two groups with the spread a hard rule (no weight): every swap that
+    # mends a breach lowers the plan's cost, so the repair runs for it as well
+    records = [
+        learner(f"{g}{i}", motivation="intrinsic" if i < 2 else "imposed", availability=hours)
+        for g, hours in (("a", "Mon 10:00-13:00"), ("b", "Wed 18:00-21:00"))
+        for i in range(4)
+    ]
+    criteria = {**MOTIVATION_AND_OVERLAP, "motivation": {"hard": True}}
+    inst = make_instance(records, criteria)
+    terms = build_terms(inst)
+    start = [0, 0, 1, 1, 2, 2, 3, 3]
+    assert len(validate(inst, start, terms).violations) == 4
+    found = spread_assignment(inst, terms, start, 10.0)
+    assert found is not None
+    after = validate(inst, found[0], terms)
+    assert after.ok and not after.violations
+    assert after.penalties == {"motivation": 0, "overlap": 0}
+
+
 def test_never_worse_and_respects_avoid_pairs() -> None:
     rng = np.random.default_rng(3)
     windows = ["Mon 10:00-13:00", "Tue 18:00-21:00", "Mon-Tue 09:00-22:00"]

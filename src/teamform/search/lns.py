@@ -1026,6 +1026,17 @@ def improve(
 
     moving = moves(None)
     search = CompiledLocalSearch(moving, seed)
+    # the steep moves need a plan that breaks no hard rule: where the start breaks
+    # one (a hard spread, say), they come as soon as the moves have mended it
+    seen_broken = bool(state.hard_violations)
+    spread: MotivationTerm | None = None
+
+    def steep_once_mended() -> None:
+        nonlocal moving, search, seen_broken
+        if seen_broken and not state.hard_violations:
+            seen_broken = False
+            moving = moves(spread)
+            search = CompiledLocalSearch(moving, seed)
 
     def reload() -> None:
         # after repairs: the search's state (and arrays) follow the plan
@@ -1055,6 +1066,8 @@ def improve(
             if spread is not None:
                 moving = moves(spread)
                 search = CompiledLocalSearch(moving, seed)
+                seen_broken = bool(state.hard_violations)
+        steep_once_mended()
         length = epoch_steps(inst, epoch)
         done = 0
         while done < length and not out_of_budget() and not last_round():
@@ -1075,6 +1088,7 @@ def improve(
             tail = search.store_seconds + time.perf_counter() - after
             if tail_past_deadline():
                 break  # another atom's tail would end past the deadline
+            steep_once_mended()
         if tail_past_deadline() or is_set(cancel):
             # on the clock (or when stopped) the best plan is kept already: the
             # repairs and the reload below check the deadline only between their

@@ -972,7 +972,7 @@ def spread_assignment(
     swaps alone would leave stale.
     """
     term = next((t for t in terms if isinstance(t, MotivationTerm)), None)
-    if term is None or not any(t.coefficient for t in terms if t is term):
+    if term is None or not (term.coefficient or term.hard):
         return None
     intrinsic = inst.intrinsic.astype(np.int64)
     per_team = np.bincount(np.asarray(assignment), weights=intrinsic, minlength=inst.k)
