@@ -44,6 +44,34 @@ def test_quick_wallclock_run(tmp_path: Path) -> None:
     assert "wall/limit" in (tmp_path / "wallclock.md").read_text()
 
 
+def test_quick_work_run_with_a_hard_spread(tmp_path: Path) -> None:
+    command = ["-m", "benchmarks.work", "--quick", "--hard-spread", "--results", str(tmp_path)]
+    proc = subprocess.run(
+        [sys.executable, *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    with open(tmp_path / "work.csv", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    # a hard spread: every plan at its bound, scored at the preset's own weights
+    assert row["n"] == "120" and row["valid"] == "True" and row["motivation_hard"] == "True"
+    assert float(row["motivation"]) == 0 and float(row["objective"]) > 0
+    assert "| 120 | 1 | 0 | this |" in (tmp_path / "work.md").read_text()
+
+
+def test_the_hard_spread_model_needs_a_motivation_rule(tmp_path: Path) -> None:
+    from benchmarks.work import hard_spread_model
+
+    made = hard_spread_model(tmp_path)
+    assert "[criteria.motivation]" in made.read_text() and "hard = true" in made.read_text()
+    plain = tmp_path / "plain.toml"
+    plain.write_text("[team]\nsize = 4\n[criteria.overlap]\nhard = false\n")
+    with pytest.raises(RuntimeError, match="no motivation rule"):
+        hard_spread_model(tmp_path, plain)
+
+
 def test_quick_batch_run(tmp_path: Path) -> None:
     rows = {r["engine"]: r for r in run_quick("batch", tmp_path, timeout=180)}
     assert set(rows) == {"serial", "process"}
