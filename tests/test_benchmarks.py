@@ -48,6 +48,7 @@ def test_quick_work_run_with_a_hard_spread(tmp_path: Path) -> None:
     command = ["-m", "benchmarks.work", "--quick", "--hard-spread", "--results", str(tmp_path)]
     proc = subprocess.run(
         [sys.executable, *command],
+        cwd=Path(__file__).resolve().parent.parent,
         capture_output=True,
         text=True,
         timeout=120,
@@ -61,7 +62,10 @@ def test_quick_work_run_with_a_hard_spread(tmp_path: Path) -> None:
     assert "| 120 | 1 | 0 | this |" in (tmp_path / "work.md").read_text()
 
 
-def test_the_hard_spread_model_needs_a_motivation_rule(tmp_path: Path) -> None:
+def test_the_hard_spread_model_needs_a_motivation_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent))
     from benchmarks.work import hard_spread_model
 
     made = hard_spread_model(tmp_path)
