@@ -69,6 +69,34 @@ def test_a_hard_spread_is_repaired_too() -> None:
     assert after.penalties == {"motivation": 0, "overlap": 0}
 
 
+def test_a_repair_that_breaks_a_hard_rule_never_reaches_the_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a repair that mends the spread (four teams off) but puts two avoid pairs together
+    # (as a regrouping scored without some rule could): breaches as many as before, so
+    # the plan it was given stays as it was
+    records = [
+        learner(f"{g}{i}", motivation="intrinsic" if i < 2 else "imposed", availability=hours)
+        for g, hours in (("a", "Mon 10:00-13:00"), ("b", "Wed 18:00-21:00"))
+        for i in range(4)
+    ]
+    criteria = {**MOTIVATION_AND_OVERLAP, "motivation": {"hard": True}}
+    inst = make_instance(records, criteria, avoid=[("a0", "a2"), ("b0", "b2")])
+    terms = build_terms(inst)
+    start = [0, 0, 1, 1, 2, 2, 3, 3]
+
+    def breaking(state: TeamState, *_: object, **__: object) -> int:
+        mended = [0, 1, 0, 1, 2, 3, 2, 3]  # a0 with a2, b0 with b2
+        state.set_teams(list(range(inst.k)), {t: [i for i in range(8) if mended[i] == t]
+                                              for t in range(inst.k)})  # fmt: skip
+        return 2
+
+    monkeypatch.setattr(spread, "spread_intrinsic", breaking)
+    assert len(validate(inst, start, terms).violations) == 4  # the spread
+    assert len(validate(inst, [0, 1, 0, 1, 2, 3, 2, 3], terms).violations) == 2  # the pairs
+    assert spread_assignment(inst, terms, start, 10.0) is None
+
+
 def test_never_worse_and_respects_avoid_pairs() -> None:
     rng = np.random.default_rng(3)
     windows = ["Mon 10:00-13:00", "Tue 18:00-21:00", "Mon-Tue 09:00-22:00"]

@@ -969,7 +969,8 @@ def spread_assignment(
 
     None when there is nothing to do: no motivation criterion, every team
     already in range, or criteria taking per-team decisions (projects), which
-    swaps alone would leave stale.
+    swaps alone would leave stale; and when what the repair found costs no less
+    than the plan it was given, hard rules included.
     """
     term = next((t for t in terms if isinstance(t, MotivationTerm)), None)
     if term is None or not (term.coefficient or term.hard):
@@ -988,7 +989,12 @@ def spread_assignment(
     deadline = float("inf") if seconds is None else time.perf_counter() + max(0.0, seconds)
     if until is not None:
         deadline = min(deadline, until)
+    before = state.total
     if spread_intrinsic(state, term, deadline, seed, any_partner=any_partner) == 0:
+        return None
+    if state.total >= before:
+        # never worse, hard rules included: a regrouping scored without a rule (pins
+        # are left out of the compiled costs) must not reach the plan
         return None
     return list(state.assign), state.soft_cost
 
