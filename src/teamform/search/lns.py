@@ -1028,13 +1028,15 @@ def improve(
     search = CompiledLocalSearch(moving, seed)
     # the steep moves need a plan that breaks no hard rule: where the start breaks
     # one (a hard spread, say), they come as soon as the moves have mended it
-    seen_broken = bool(state.hard_violations)
+    built_broken = bool(state.hard_violations)
     spread: MotivationTerm | None = None
 
-    def steep_once_mended() -> None:
-        nonlocal moving, search, seen_broken
-        if seen_broken and not state.hard_violations:
-            seen_broken = False
+    def build_moves(now: bool = False) -> None:
+        # the moves set up again: ``now``, or once the plan they were set up on, which
+        # broke a hard rule, is mended
+        nonlocal moving, search, built_broken
+        if now or (built_broken and not state.hard_violations):
+            built_broken = bool(state.hard_violations)
             moving = moves(spread)
             search = CompiledLocalSearch(moving, seed)
 
@@ -1064,10 +1066,8 @@ def improve(
         if epoch == spread_from and motivation is not None:
             spread = steep_motivation(state, motivation, overlap)
             if spread is not None:
-                moving = moves(spread)
-                search = CompiledLocalSearch(moving, seed)
-                seen_broken = bool(state.hard_violations)
-        steep_once_mended()
+                build_moves(now=True)
+        build_moves()
         length = epoch_steps(inst, epoch)
         done = 0
         while done < length and not out_of_budget() and not last_round():
@@ -1088,7 +1088,7 @@ def improve(
             tail = search.store_seconds + time.perf_counter() - after
             if tail_past_deadline():
                 break  # another atom's tail would end past the deadline
-            steep_once_mended()
+            build_moves()
         if tail_past_deadline() or is_set(cancel):
             # on the clock (or when stopped) the best plan is kept already: the
             # repairs and the reload below check the deadline only between their

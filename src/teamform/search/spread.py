@@ -990,11 +990,10 @@ def spread_assignment(
     if until is not None:
         deadline = min(deadline, until)
     before = state.total
-    if spread_intrinsic(state, term, deadline, seed, any_partner=any_partner) == 0:
-        return None
+    spread_intrinsic(state, term, deadline, seed, any_partner=any_partner)
     if state.total >= before:
-        # never worse, hard rules included: a regrouping scored without a rule (pins
-        # are left out of the compiled costs) must not reach the plan
+        # no swap made, or never worse, hard rules included: a regrouping scored without
+        # a rule (pins are left out of the compiled costs) must not reach the plan
         return None
     return list(state.assign), state.soft_cost
 
