@@ -11,8 +11,9 @@ local-search steps and CP-SAT's deterministic time, not seconds) in a fresh
 process, so the plans do not depend on how busy the machine is, and two
 versions can be compared while other work runs beside them. Per run: the
 objective at the model's weights, the criteria's penalties (motivation:
-learners off the even spread; overlap: hours short, steps included), the teams
-without common time, and the wall time (which does depend on the load).
+learners off the even spread; overlap: hours short, steps included; skill
+balance; split preferred pairs), and the wall time (which does depend on the
+load).
 
 With ``--hard-spread`` the collaborative preset's motivation spread is a hard
 rule (``hard = true``): every plan is at its bound, and the objective says what
@@ -63,11 +64,8 @@ def one_run(directory: Path, model: Path, budget: float, seed: int) -> dict[str,
     result = solve_instance(inst, time_limit=budget, seed=seed, workers=1, deterministic=True)
     wall = time.perf_counter() - began
     scores = {c.name: c for c in result.breakdown}
-    # the preset's own weight for the spread, also where the run made it hard
-    preset = {c.name: c.weight for c in result.breakdown}
-    objective = sum(
-        c.weighted if not c.hard else preset[c.name] * c.penalty for c in scores.values()
-    )
+    # a hard rule keeps the preset's weight: the spread scored as the preset would
+    objective = sum(c.weighted if not c.hard else c.weight * c.penalty for c in scores.values())
     return {
         "n": inst.n,
         "budget": budget,
@@ -87,11 +85,7 @@ def run(
     n: int, budget: float, seed: int, work: Path, model: Path, src: Path | None, version: str
 ) -> dict[str, Any]:
     """:func:`one_run` in a fresh process of ``src`` (default: this checkout's)."""
-    env = dict(os.environ)
-    if src is not None:
-        env["PYTHONPATH"] = os.pathsep.join([str(src), str(ROOT)])
-    else:
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src or ROOT / "src"), str(ROOT)])}
     code = (
         "import json, sys; from pathlib import Path; from benchmarks.work import one_run; "
         f"print(json.dumps(one_run(Path({str(cohort_dir(n, work))!r}), Path({str(model)!r}), "

@@ -10,6 +10,7 @@ import pytest
 from conftest import learner, make_instance
 from teamform.criteria import OBJECTIVE_SCALE, MotivationTerm, build_terms
 from teamform.criteria.overlap import overlap_term
+from teamform.instance import Instance
 from teamform.search import spread
 from teamform.search.local import TeamState
 from teamform.search.spread import spread_assignment, spread_checks
@@ -49,16 +50,22 @@ def test_swaps_fill_a_team_without_intrinsic_learners_keeping_common_time() -> N
     assert {assignment[i] for i in range(4)} == {0, 1}
 
 
-def test_a_hard_spread_is_repaired_too() -> None:
-    # the same two groups with the spread a hard rule (no weight): every swap that
-    # mends a breach lowers the plan's cost, so the repair runs for it as well
+def _two_groups_hard_spread(avoid: tuple[tuple[str, str], ...] = ()) -> Instance:
+    """Two groups of four, free on Monday and on Wednesday, two intrinsic learners
+    each; the spread a hard rule."""
     records = [
         learner(f"{g}{i}", motivation="intrinsic" if i < 2 else "imposed", availability=hours)
         for g, hours in (("a", "Mon 10:00-13:00"), ("b", "Wed 18:00-21:00"))
         for i in range(4)
     ]
     criteria = {**MOTIVATION_AND_OVERLAP, "motivation": {"hard": True}}
-    inst = make_instance(records, criteria)
+    return make_instance(records, criteria, avoid=avoid)
+
+
+def test_a_hard_spread_is_repaired_too() -> None:
+    # the same two groups with the spread a hard rule (no weight): every swap that
+    # mends a breach lowers the plan's cost, so the repair runs for it as well
+    inst = _two_groups_hard_spread()
     terms = build_terms(inst)
     start = [0, 0, 1, 1, 2, 2, 3, 3]
     assert len(validate(inst, start, terms).violations) == 4
@@ -75,13 +82,7 @@ def test_a_repair_that_breaks_a_hard_rule_never_reaches_the_plan(
     # a repair that mends the spread (four teams off) but puts two avoid pairs together
     # (as a regrouping scored without some rule could): breaches as many as before, so
     # the plan it was given stays as it was
-    records = [
-        learner(f"{g}{i}", motivation="intrinsic" if i < 2 else "imposed", availability=hours)
-        for g, hours in (("a", "Mon 10:00-13:00"), ("b", "Wed 18:00-21:00"))
-        for i in range(4)
-    ]
-    criteria = {**MOTIVATION_AND_OVERLAP, "motivation": {"hard": True}}
-    inst = make_instance(records, criteria, avoid=[("a0", "a2"), ("b0", "b2")])
+    inst = _two_groups_hard_spread(avoid=(("a0", "a2"), ("b0", "b2")))
     terms = build_terms(inst)
     start = [0, 0, 1, 1, 2, 2, 3, 3]
 
